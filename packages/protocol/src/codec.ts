@@ -1,0 +1,99 @@
+// Encoding and guarded decoding of the v1 messages. Decoding untrusted bytes throws inside
+// protobufjs; here every such failure becomes a CredvendError with a reason.
+import { credvend } from "../gen/credvend.js";
+import { CredvendError } from "./errors.js";
+import { codeFromWire, codeToWire, isReason, REASONS, type Reason } from "./codes.js";
+
+export type CredentialRequest = credvend.v1.CredentialRequest;
+export type CredentialRequestInit = credvend.v1.CredentialRequest.$Properties;
+export type CredentialReply = credvend.v1.CredentialReply;
+export type EncryptedCredentials = credvend.v1.EncryptedCredentials;
+export type EncryptedCredentialsInit = credvend.v1.EncryptedCredentials.$Properties;
+export type WireError = credvend.v1.Error;
+export type PlainCredentialsMessage = credvend.v1.Credentials;
+
+export const messages = credvend.v1;
+
+/** Largest request the vendor decodes (well under NATS's 1 MiB max_payload). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export function encodeRequest(init: CredentialRequestInit): Uint8Array {
+  return credvend.v1.CredentialRequest.encode(init).finish();
+}
+
+export function decodeRequest(bytes: Uint8Array): CredentialRequest {
+  if (bytes.length > MAX_REQUEST_BYTES) {
+    throw new CredvendError("CV_ERR_REQUEST_TOO_LARGE", `request is ${bytes.length} bytes; the limit is ${MAX_REQUEST_BYTES}`);
+  }
+  try {
+    return credvend.v1.CredentialRequest.decode(bytes);
+  } catch (cause) {
+    throw new CredvendError("CV_ERR_REQUEST_DECODE",
+      `payload is not a valid credvend.v1.CredentialRequest protobuf (${describeDecodeFailure(cause)}); encode it with the proto in proto/credvend/v1`,
+      { cause });
+  }
+}
+
+export function encodeCredentials(init: credvend.v1.Credentials.$Properties): Uint8Array {
+  return credvend.v1.Credentials.encode(init).finish();
+}
+
+export function decodeCredentials(bytes: Uint8Array): PlainCredentialsMessage {
+  try {
+    return credvend.v1.Credentials.decode(bytes);
+  } catch (cause) {
+    throw new CredvendError("CV_ERR_CLIENT_BAD_REPLY", "decrypted credentials are not a valid credvend.v1.Credentials message", { cause });
+  }
+}
+
+export function encodeSuccessReply(requestId: string, credentials: EncryptedCredentialsInit, serverTimeMs: number, replayed = false): Uint8Array {
+  return credvend.v1.CredentialReply.encode({ requestId, credentials, serverTimeMs, replayed }).finish();
+}
+
+export function errorToWire(error: CredvendError): credvend.v1.Error.$Properties {
+  return {
+    code: codeToWire(error.code),
+    message: error.message,
+    reason: error.reason,
+    field: error.field ?? "",
+    retryAfterMs: error.retryAfterMs ?? 0,
+    retryable: error.retryable,
+  };
+}
+
+export function encodeErrorReply(requestId: string, error: CredvendError, serverTimeMs: number): Uint8Array {
+  return credvend.v1.CredentialReply.encode({ requestId, error: errorToWire(error), serverTimeMs }).finish();
+}
+
+/** Marks an encoded reply as replayed (served from the idempotency record). */
+export function markReplayed(reply: Uint8Array): Uint8Array {
+  const decoded = credvend.v1.CredentialReply.decode(reply);
+  decoded.replayed = true;
+  return credvend.v1.CredentialReply.encode(decoded).finish();
+}
+
+export function decodeReply(bytes: Uint8Array): CredentialReply {
+  try {
+    return credvend.v1.CredentialReply.decode(bytes);
+  } catch (cause) {
+    throw new CredvendError("CV_ERR_CLIENT_BAD_REPLY", `reply is not a valid credvend.v1.CredentialReply (${describeDecodeFailure(cause)})`, { cause });
+  }
+}
+
+/** Turns a wire error back into a CredvendError on the requester's side. */
+export function errorFromWire(error: WireError): CredvendError {
+  const reason: Reason = isReason(error.reason) ? error.reason : "CV_ERR_INTERNAL";
+  const result = new CredvendError(reason, error.message || REASONS[reason].summary, {
+    field: error.field || undefined,
+    retryAfterMs: error.retryAfterMs || undefined,
+  });
+  // The vendor's code wins over the local registry's if the two ever disagree (an older client).
+  const wireCode = codeFromWire(error.code);
+  if (wireCode !== result.code) Object.defineProperty(result, "code", { value: wireCode });
+  return result;
+}
+
+function describeDecodeFailure(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}

@@ -1,0 +1,68 @@
+// Subject names of the v1 protocol. The requester's identity is the (tenant, principal) pair in
+// the subject it published on; NATS permissions make sure a user can only publish on its own.
+
+export const SUBJECT_PREFIX = "credvend.v1";
+export const REQUEST_PREFIX = `${SUBJECT_PREFIX}.req`;
+export const REPLY_PREFIX = `${SUBJECT_PREFIX}.reply`;
+/** Every request subject: credvend.v1.req.<tenant>.<principal> */
+export const REQUEST_WILDCARD = `${REQUEST_PREFIX}.*.*`;
+/** Queue group that every vendor worker joins. */
+export const VENDOR_QUEUE_GROUP = "credvend-vendor";
+
+/**
+ * Tenant and principal names: lower-case letters, digits, '-' and '_', starting with a letter or
+ * digit, at most 64 characters. They become NATS subject tokens, KMS encryption-context values and
+ * STS tag values, so they exclude '.', '*', '>', whitespace and anything STS tags refuse.
+ */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** Request ids: 8-128 of [A-Za-z0-9_-] (a UUID, a ULID or base64url all fit). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+
+export function isValidName(value: string): boolean {
+  return NAME_PATTERN.test(value);
+}
+
+export function isValidRequestId(value: string): boolean {
+  return REQUEST_ID_PATTERN.test(value);
+}
+
+export function requestSubject(tenant: string, principal: string): string {
+  assertName("tenant", tenant);
+  assertName("principal", principal);
+  return `${REQUEST_PREFIX}.${tenant}.${principal}`;
+}
+
+/** Subject a requester subscribes to for all of its replies. */
+export function replyWildcard(tenant: string, principal: string): string {
+  assertName("tenant", tenant);
+  assertName("principal", principal);
+  return `${REPLY_PREFIX}.${tenant}.${principal}.>`;
+}
+
+export function replySubject(tenant: string, principal: string, requestId: string): string {
+  assertName("tenant", tenant);
+  assertName("principal", principal);
+  if (!isValidRequestId(requestId)) throw new RangeError(`request id ${JSON.stringify(requestId)} does not match ${REQUEST_ID_PATTERN}`);
+  return `${REPLY_PREFIX}.${tenant}.${principal}.${requestId}`;
+}
+
+export interface SubjectIdentity {
+  readonly tenant: string;
+  readonly principal: string;
+}
+
+/** Parses credvend.v1.req.<tenant>.<principal>; null when the subject is not a valid request subject. */
+export function parseRequestSubject(subject: string): SubjectIdentity | null {
+  if (!subject.startsWith(`${REQUEST_PREFIX}.`)) return null;
+  const rest = subject.slice(REQUEST_PREFIX.length + 1).split(".");
+  if (rest.length !== 2) return null;
+  const [tenant, principal] = rest as [string, string];
+  if (!isValidName(tenant) || !isValidName(principal)) return null;
+  return { tenant, principal };
+}
+
+function assertName(what: string, value: string): void {
+  if (!isValidName(value)) {
+    throw new RangeError(`${what} ${JSON.stringify(value)} is not a valid name: use 1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit`);
+  }
+}
