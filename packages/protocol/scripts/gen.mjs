@@ -22,6 +22,11 @@ if (!upToDate) {
   fs.mkdirSync(outDir, { recursive: true });
   execFileSync(process.execPath, [path.join(cliDir, "bin/pbjs"), "-t", "static-module", "-w", "es6", "--force-number",
     "--no-verify", "--no-delimited", "--no-beautify", "-o", outJs, ...protos], { stdio: "inherit" });
+  // With --force-number pbjs still gives absent int64 fields a Long default on the prototype
+  // (a truthy object, so `if (!request.deadlineMs)` would be wrong). Numbers everywhere instead.
+  const js = fs.readFileSync(outJs, "utf8");
+  const longDefault = /\$util\.Long \? \$util\.Long\.fromBits\(0,0,(?:false|true)\) : 0/g;
+  fs.writeFileSync(outJs, js.replace(longDefault, "0"));
   execFileSync(process.execPath, [path.join(cliDir, "bin/pbts"), "--no-comments", "-o", outDts, outJs], { stdio: "inherit" });
   fs.writeFileSync(path.join(outDir, "package.json"), JSON.stringify({ type: "module" }) + "\n");
 }

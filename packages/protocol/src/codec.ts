@@ -1,7 +1,14 @@
 // Encoding and guarded decoding of the v1 messages. Decoding untrusted bytes throws inside
 // protobufjs; here every such failure becomes a CredvendError with a reason.
+import protobuf from "protobufjs/minimal.js";
 import { credvend } from "../gen/credvend.js";
 import { CredvendError } from "./errors.js";
+
+// int64 fields here are epoch milliseconds, far below 2^53. pbjs --force-number only changes the
+// typings; protobufjs still reads int64 as Long objects while the `long` module is present. This
+// (protobufjs's documented switch) makes every read return a plain number, matching the types.
+protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
+protobuf.configure();
 import { codeFromWire, codeToWire, isReason, REASONS, type Reason } from "./codes.js";
 
 export type CredentialRequest = credvend.v1.CredentialRequest;
@@ -81,8 +88,8 @@ export function decodeReply(bytes: Uint8Array): CredentialReply {
 }
 
 /** Turns a wire error back into a CredvendError on the requester's side. */
-export function errorFromWire(error: WireError): CredvendError {
-  const reason: Reason = isReason(error.reason) ? error.reason : "CV_ERR_INTERNAL";
+export function errorFromWire(error: credvend.v1.Error.$Properties): CredvendError {
+  const reason: Reason = error.reason && isReason(error.reason) ? error.reason : "CV_ERR_INTERNAL";
   const result = new CredvendError(reason, error.message || REASONS[reason].summary, {
     field: error.field || undefined,
     retryAfterMs: error.retryAfterMs || undefined,
@@ -96,4 +103,47 @@ export function errorFromWire(error: WireError): CredvendError {
 function describeDecodeFailure(cause: unknown): string {
   const text = cause instanceof Error ? cause.message : String(cause);
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+/** A decoded reply with defaults filled in, as the requester consumes it. */
+export interface EnvelopeView {
+  readonly encryptedDataKey: Uint8Array;
+  readonly kmsKeyId: string;
+  readonly encryptionContext: Readonly<Record<string, string>>;
+  readonly nonce: Uint8Array;
+  readonly ciphertext: Uint8Array;
+  readonly expirationMs: number;
+  readonly assumedRoleArn: string;
+  readonly accessKeyId: string;
+  readonly sourceIdentity: string;
+  readonly packedPolicySize: number;
+}
+
+export type ReplyView =
+  | { readonly kind: "credentials"; readonly requestId: string; readonly replayed: boolean; readonly serverTimeMs: number; readonly envelope: EnvelopeView }
+  | { readonly kind: "error"; readonly requestId: string; readonly replayed: boolean; readonly serverTimeMs: number; readonly error: CredvendError };
+
+export function readReply(bytes: Uint8Array): ReplyView {
+  const r = decodeReply(bytes);
+  const base = { requestId: r.requestId, replayed: r.replayed, serverTimeMs: Number(r.serverTimeMs) };
+  if (r.error) return { kind: "error", ...base, error: errorFromWire(r.error) };
+  const c = r.credentials;
+  if (!c) throw new CredvendError("CV_ERR_CLIENT_BAD_REPLY", "reply has neither credentials nor an error");
+  const empty = new Uint8Array();
+  return {
+    kind: "credentials",
+    ...base,
+    envelope: {
+      encryptedDataKey: c.encryptedDataKey ?? empty,
+      kmsKeyId: c.kmsKeyId ?? "",
+      encryptionContext: c.encryptionContext ?? {},
+      nonce: c.nonce ?? empty,
+      ciphertext: c.ciphertext ?? empty,
+      expirationMs: Number(c.expirationMs ?? 0),
+      assumedRoleArn: c.assumedRoleArn ?? "",
+      accessKeyId: c.accessKeyId ?? "",
+      sourceIdentity: c.sourceIdentity ?? "",
+      packedPolicySize: c.packedPolicySize ?? 0,
+    },
+  };
 }
