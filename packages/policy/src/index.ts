@@ -1,1 +1,18 @@
-export {};
+// Public API of @credvend/policy: config loading and lint, request planning, deployment helpers.
+export { parseConfig, loadConfigFile, type ConfigResult } from "./config.js";
+export { lintConfig, type LintOptions } from "./lint.js";
+export type { Problem } from "./problems.js";
+export type {
+  CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec,
+} from "./schema.js";
+export { planRequest } from "./plan.js";
+export type { VendInput } from "./plan-inputs.js";
+export type {
+  StsPlan, AssumeRolePlan, WebIdentityPlan, SamlPlan, SessionTokenPlan, FederationTokenPlan, RateLimitRule, Reuse,
+} from "./plan-types.js";
+export { STS_OPERATION } from "./plan-types.js";
+export type { SessionTag } from "./session.js";
+export { describePlan, REDACTED } from "./describe.js";
+export { natsAuthorization, DEFAULT_VENDOR_USER, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
+export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
+export { TEMPLATE_KINDS, DURATION_RANGES, type TemplateKind } from "./limits.js";

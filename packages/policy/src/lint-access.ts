@@ -1,0 +1,73 @@
+// Lint of access rules, rate limits and NATS identities against the templates they name.
+import type { CredvendConfig } from "./schema.js";
+import { problem, preview, type PathSegment, type Problem } from "./problems.js";
+import { matchesAny } from "./glob.js";
+import { checkParamValue } from "./params.js";
+import { hasMalformedPlaceholder, variablesIn } from "./placeholders.js";
+import { BINDING_VARIABLES, constraintParts } from "./access.js";
+
+export function lintAccess(config: CredvendConfig): Problem[] {
+  const out: Problem[] = [];
+  const templateNames = Object.keys(config.templates);
+  const rules = config.access ?? [];
+  if (rules.length === 0) out.push(problem("warning", ["access"], "no access rules: every request will be denied"));
+  rules.forEach((rule, i) => {
+    const at: PathSegment[] = ["access", i];
+    const matched = templateNames.filter((t) => matchesAny(rule.templates, t));
+    if (matched.length === 0) out.push(problem("warning", [...at, "templates"], `${preview(rule.templates)} matches no template`));
+    if (rule.effect === "deny") {
+      if (rule.max_duration !== undefined) out.push(problem("error", [...at, "max_duration"], "a deny rule has no duration cap; move it to an allow rule"));
+      if (rule.rate_limit !== undefined) out.push(problem("error", [...at, "rate_limit"], "a deny rule has no rate limit; move it to an allow rule"));
+    }
+    if (rule.max_duration !== undefined && rule.max_duration < 900) out.push(problem("error", [...at, "max_duration"], `${rule.max_duration} is below 900 seconds, the STS minimum`));
+    for (const [pname, constraint] of Object.entries(rule.params ?? {})) {
+      const cat: PathSegment[] = [...at, "params", pname];
+      const declaring = matched.filter((t) => Object.hasOwn(config.templates[t]?.params ?? {}, pname));
+      if (matched.length > 0 && declaring.length === 0) {
+        out.push(problem("error", cat, `no template this rule names (${matched.join(", ")}) has a parameter "${pname}"; the constraint would never apply`));
+        continue;
+      }
+      const parts = constraintParts(constraint);
+      const bindings = parts.equals === undefined ? [] : [parts.equals];
+      for (const b of bindings) {
+        if (hasMalformedPlaceholder(b)) out.push(problem("error", cat, `${preview(b)} has a malformed placeholder; write {{tenant}}`));
+        for (const v of variablesIn(b)) {
+          if (!(BINDING_VARIABLES as readonly string[]).includes(v)) out.push(problem("error", cat, `unknown variable {{${v}}} in a binding; use ${BINDING_VARIABLES.map((x) => `{{${x}}}`).join(", ")}`));
+        }
+      }
+      const values = parts.values ?? [];
+      values.forEach((v, j) => {
+        const fitsNone = declaring.every((t) => {
+          const spec = config.templates[t]?.params?.[pname];
+          return spec !== undefined && checkParamValue(spec, v) !== undefined;
+        });
+        const path = Array.isArray(constraint) ? [...cat, j] : [...cat, "values", j];
+        if (fitsNone) out.push(problem("warning", path, `${preview(v)} is not a valid value of parameter "${pname}", so it can never be allowed`));
+      });
+    }
+  });
+  for (const t of Object.keys(config.rate_limits?.per_template ?? {})) {
+    if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"`));
+  }
+  out.push(...lintIdentities(config));
+  return out;
+}
+
+function lintIdentities(config: CredvendConfig): Problem[] {
+  const out: Problem[] = [];
+  const users = new Set<string>();
+  const ids = new Set<string>();
+  (config.identities ?? []).forEach((id, i) => {
+    const at: PathSegment[] = ["identities", i];
+    const user = id.user ?? `${id.tenant}.${id.principal}`;
+    if (id.password !== undefined && id.nkey !== undefined) out.push(problem("error", at, "give either password or nkey, not both"));
+    if (users.has(user)) out.push(problem("error", [...at, "user"], `user ${preview(user)} is listed twice`));
+    users.add(user);
+    const key = `${id.tenant}.${id.principal}`;
+    if (ids.has(key)) out.push(problem("warning", at, `${key} has more than one NATS user`));
+    ids.add(key);
+    const allowed = (config.access ?? []).some((r) => r.effect !== "deny" && matchesAny(r.tenants, id.tenant) && matchesAny(r.principals, id.principal));
+    if (!allowed) out.push(problem("warning", at, `no allow rule covers tenant "${id.tenant}" principal "${id.principal}"; its requests will all be denied`));
+  });
+  return out;
+}

@@ -1,0 +1,102 @@
+// Lint of one template's session policy: wildcards, NotAction/NotResource, statement shape,
+// characters STS refuses, and placeholders where rendering would not reach them (keys).
+import type { PolicyDocument, Template } from "./schema.js";
+import { problem, preview, type PathSegment, type Problem } from "./problems.js";
+import { parseTemplateString } from "./placeholders.js";
+import { POLICY_CHARSET } from "./limits.js";
+
+/** Stand in for variables when we look at a string's literal shape. */
+const VAR = "\u0001";
+/** An s3_prefix variable: a wildcard right after it is the point of the type. */
+const PREFIX_VAR = "\u0002";
+/** An arn variable: supplies a whole, validated ARN. */
+const ARN_VAR = "\u0003";
+
+type Params = Template["params"];
+
+function shapeOf(source: string, params: Params = {}): string {
+  return parseTemplateString(source).map((p) => {
+    if ("text" in p) return p.text;
+    const type = Object.hasOwn(params ?? {}, p.variable) ? params?.[p.variable]?.type : undefined;
+    return type === "s3_prefix" ? PREFIX_VAR : type === "arn" ? ARN_VAR : VAR;
+  }).join("");
+}
+
+function asList(v: string | readonly string[] | undefined): readonly string[] {
+  return v === undefined ? [] : typeof v === "string" ? [v] : v;
+}
+
+function listPath(base: PathSegment[], key: string, v: string | readonly string[] | undefined, i: number): PathSegment[] {
+  return typeof v === "string" ? [...base, key] : [...base, key, i];
+}
+
+export function lintPolicy(policy: PolicyDocument, base: PathSegment[], allowWildcards: boolean, params: Params = {}): Problem[] {
+  const out: Problem[] = [];
+  const err = (path: PathSegment[], msg: string) => out.push(problem("error", path, msg));
+  const warn = (path: PathSegment[], msg: string) => out.push(problem("warning", path, msg));
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  const single = !Array.isArray(policy.Statement);
+
+  statements.forEach((st, i) => {
+    const at: PathSegment[] = single ? [...base, "Statement"] : [...base, "Statement", i];
+    if (st.Action !== undefined && st.NotAction !== undefined) err(at, "has both Action and NotAction; keep one");
+    if (st.Action === undefined && st.NotAction === undefined) err(at, "has no Action; list the actions it allows or denies");
+    if (st.Resource !== undefined && st.NotResource !== undefined) err(at, "has both Resource and NotResource; keep one");
+    if (st.Resource === undefined && st.NotResource === undefined) err(at, "has no Resource; name the resources it applies to");
+    if (st.Effect === "Allow") {
+      if (st.NotAction !== undefined) err([...at, "NotAction"], "Allow with NotAction grants every other action; list the allowed actions in Action instead");
+      if (st.NotResource !== undefined) err([...at, "NotResource"], "Allow with NotResource grants every other resource; list the allowed resources in Resource instead");
+    }
+    // Wildcards only widen in Allow statements; a broad Deny narrows.
+    if (st.Effect !== "Allow" || allowWildcards) return;
+    asList(st.Action).forEach((action, j) => {
+      const path = listPath(at, "Action", st.Action, j);
+      const shape = shapeOf(action);
+      if (shape === "*" || /^[^:]*:\*$/.test(shape)) {
+        err(path, `wildcard action ${preview(action)}; list the exact actions, or set allow_wildcards: true on the template`);
+      } else if (/[*?]/.test(shape)) {
+        warn(path, `action ${preview(action)} uses a wildcard; it may grant more actions than intended`);
+      } else if (!shape.includes(VAR) && !/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(shape)) {
+        warn(path, `${preview(action)} does not look like an action (service:ActionName)`);
+      }
+    });
+    asList(st.Resource).forEach((resource, j) => lintResource(shapeOf(resource, params), resource, listPath(at, "Resource", st.Resource, j), err, warn));
+  });
+  return out;
+}
+
+function lintResource(shape: string, resource: string, path: PathSegment[], err: (p: PathSegment[], m: string) => void, warn: (p: PathSegment[], m: string) => void): void {
+  const fix = "name the resources (use {{tenant}} and parameters to scope them), or set allow_wildcards: true on the template";
+  if (shape === "*") return err(path, `wildcard resource "*"; ${fix}`);
+  if (new RegExp(`[${VAR}${ARN_VAR}][*?]`).test(shape)) {
+    err(path, `${preview(resource)} puts a wildcard right after a variable, so a value also matches longer names (e.g. another tenant's); add a separator such as '/' before the '*'`);
+  }
+  if (shape.startsWith(ARN_VAR)) return;
+  const parts = shape.split(":");
+  if (parts.length < 6 || parts[0] !== "arn") return warn(path, `${preview(resource)} is not an ARN (arn:partition:service:region:account:resource)`);
+  const [, partition, service, region, account] = parts as [string, string, string, string, string];
+  const rest = parts.slice(5).join(":");
+  if (/[*?]/.test(partition) || /[*?]/.test(service)) return err(path, `${preview(resource)} has a wildcard partition or service; ${fix}`);
+  if (rest === "" || /^[*?]/.test(rest)) return err(path, `${preview(resource)} matches every resource of the service; ${fix}`);
+  if (/[*?]/.test(region) || /[*?]/.test(account)) warn(path, `${preview(resource)} has a wildcard region or account`);
+}
+
+/** Keys are never rendered, so a placeholder in a key is a mistake; literal text must fit STS's charset. */
+export function lintPolicyText(policy: unknown, base: PathSegment[]): Problem[] {
+  const out: Problem[] = [];
+  const walk = (v: unknown, path: PathSegment[]): void => {
+    if (typeof v === "string") {
+      if (!POLICY_CHARSET.test(v)) out.push(problem("error", path, `${preview(v)} has characters STS refuses in a policy (allowed: tab, newline, U+0020-U+00FF)`));
+      return;
+    }
+    if (Array.isArray(v)) return v.forEach((x: unknown, i) => walk(x, [...path, i]));
+    if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes("{{") || k.includes("}}")) out.push(problem("error", [...path, k], "variables are only substituted in values, never in keys"));
+        walk(x, [...path, k]);
+      }
+    }
+  };
+  walk(policy, base);
+  return out;
+}

@@ -1,0 +1,127 @@
+// Checks on the request's own fields, before anything is rendered. Messages never repeat a
+// secret (token code, web identity token, SAML assertion).
+import { CredvendError, isValidName, isValidRequestId } from "@credvend/protocol";
+import type { Template } from "./schema.js";
+import { checkParamValue, isRequired } from "./params.js";
+import { preview } from "./problems.js";
+import {
+  MFA_SERIAL_PATTERN, MFA_TOKEN_PATTERN, PROVIDER_ID_LENGTH, SAML_ASSERTION_LENGTH, SAML_PROVIDER_ARN_PATTERN, WEB_IDENTITY_TOKEN_LENGTH,
+} from "./limits.js";
+
+export interface VendInput {
+  tenant: string;
+  principal: string;
+  requestId: string;
+  template: string;
+  params: Readonly<Record<string, string>>;
+  /** 0 or undefined: the template's default (capped by the access rule). */
+  durationSeconds?: number;
+  /** Act for this tenant (must be allowed by an access rule's on_behalf_of). */
+  onBehalfOf?: string;
+  mfa?: { serialNumber: string; tokenCode: string };
+  federation?: { webIdentityToken?: string; providerId?: string; samlAssertion?: string; samlProviderArn?: string };
+}
+
+export function checkIdentity(input: VendInput): void {
+  if (!isValidName(input.tenant) || !isValidName(input.principal)) {
+    throw new CredvendError("CV_ERR_REQUEST_SUBJECT", "tenant and principal must be 1-64 of a-z, 0-9, '-' and '_'");
+  }
+  if (!isValidRequestId(input.requestId)) {
+    throw new CredvendError("CV_ERR_REQUEST_FIELD", "request_id must be 8-128 of A-Z, a-z, 0-9, '_' and '-'", { field: "request_id" });
+  }
+}
+
+/** "" and the caller's own tenant both mean "no on-behalf". */
+export function effectiveTenantOf(input: VendInput): string {
+  const target = input.onBehalfOf;
+  if (target === undefined || target === "" || target === input.tenant) return input.tenant;
+  if (!isValidName(target)) {
+    throw new CredvendError("CV_ERR_REQUEST_FIELD", `on_behalf_of ${preview(target)} is not a tenant name (1-64 of a-z, 0-9, '-' and '_')`, { field: "on_behalf_of" });
+  }
+  return target;
+}
+
+export function checkDuration(value: number | undefined): number | undefined {
+  if (value === undefined || value === 0) return undefined;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new CredvendError("CV_ERR_DURATION_INVALID", `duration_seconds ${preview(value)} is not a whole number of seconds`, { field: "duration_seconds" });
+  }
+  return value;
+}
+
+/** Every parameter validated against its type; defaults filled in. */
+export function resolveParams(templateName: string, tpl: Template, given: Readonly<Record<string, string>>): Map<string, string> {
+  const specs = tpl.params ?? {};
+  const out = new Map<string, string>();
+  for (const name of Object.keys(given)) {
+    if (!Object.hasOwn(specs, name)) {
+      const known = Object.keys(specs);
+      throw new CredvendError("CV_ERR_PARAM_UNKNOWN", `template ${templateName} has no parameter ${preview(name)}${known.length > 0 ? `; it takes ${known.join(", ")}` : "; it takes none"}`, { field: `params.${name.slice(0, 64)}` });
+    }
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = Object.hasOwn(given, name) ? given[name] : spec.default;
+    if (value === undefined) {
+      if (isRequired(spec)) throw new CredvendError("CV_ERR_PARAM_MISSING", `template ${templateName} needs parameter ${name}${spec.description ? ` (${spec.description})` : ""}`, { field: `params.${name}` });
+      continue;
+    }
+    if (typeof value !== "string") throw new CredvendError("CV_ERR_PARAM_INVALID", `parameter ${name} must be a string`, { field: `params.${name}` });
+    const bad = checkParamValue(spec, value);
+    if (bad !== undefined) throw new CredvendError("CV_ERR_PARAM_INVALID", `parameter ${name}: ${bad}`, { field: `params.${name}` });
+    out.set(name, value);
+  }
+  return out;
+}
+
+export interface MfaValues {
+  serialNumber?: string;
+  tokenCode?: string;
+}
+
+export function checkMfa(templateName: string, tpl: Template, input: VendInput): MfaValues {
+  const mfa = input.mfa;
+  const given = mfa !== undefined && (mfa.serialNumber !== "" || mfa.tokenCode !== "");
+  if (!given) {
+    if (tpl.mfa?.required) throw new CredvendError("CV_ERR_MFA_REQUIRED", `template ${templateName} requires MFA; send mfa.serial_number and mfa.token_code`, { field: "mfa" });
+    return {};
+  }
+  if (!MFA_SERIAL_PATTERN.test(mfa.serialNumber)) {
+    throw new CredvendError("CV_ERR_REQUEST_FIELD", "mfa.serial_number must be 9-256 of [\\w+=/:,.@-] (a device serial or an MFA ARN)", { field: "mfa.serial_number" });
+  }
+  if (!MFA_TOKEN_PATTERN.test(mfa.tokenCode)) throw new CredvendError("CV_ERR_REQUEST_FIELD", "mfa.token_code must be exactly 6 digits", { field: "mfa.token_code" });
+  // Kinds whose STS call has no MFA input ignore it rather than pretend it was checked.
+  if (tpl.kind !== "assume_role" && tpl.kind !== "session_token") return {};
+  return { serialNumber: mfa.serialNumber, tokenCode: mfa.tokenCode };
+}
+
+function lengthOk(v: string | undefined, range: { min: number; max: number }): v is string {
+  return v !== undefined && v.length >= range.min && v.length <= range.max;
+}
+
+export function webIdentityInput(templateName: string, input: VendInput): { webIdentityToken: string; providerId?: string } {
+  const f = input.federation ?? {};
+  if (!lengthOk(f.webIdentityToken, WEB_IDENTITY_TOKEN_LENGTH)) {
+    throw new CredvendError("CV_ERR_FEDERATION_INPUT", `template ${templateName} needs federation.web_identity_token (${WEB_IDENTITY_TOKEN_LENGTH.min}-${WEB_IDENTITY_TOKEN_LENGTH.max} characters)`, { field: "federation.web_identity_token" });
+  }
+  if (f.providerId === undefined || f.providerId === "") return { webIdentityToken: f.webIdentityToken };
+  if (!lengthOk(f.providerId, PROVIDER_ID_LENGTH) || !/^[\x21-\x7e]+$/.test(f.providerId)) {
+    throw new CredvendError("CV_ERR_FEDERATION_INPUT", "federation.provider_id must be 4-2048 printable characters (OAuth 2.0 providers only; omit it for OIDC)", { field: "federation.provider_id" });
+  }
+  return { webIdentityToken: f.webIdentityToken, providerId: f.providerId };
+}
+
+export function samlInput(templateName: string, tpl: Template, input: VendInput): { samlAssertion: string; principalArn: string } {
+  const f = input.federation ?? {};
+  if (!lengthOk(f.samlAssertion, SAML_ASSERTION_LENGTH)) {
+    throw new CredvendError("CV_ERR_FEDERATION_INPUT", `template ${templateName} needs federation.saml_assertion (base64, ${SAML_ASSERTION_LENGTH.min}-${SAML_ASSERTION_LENGTH.max} characters)`, { field: "federation.saml_assertion" });
+  }
+  const requested = f.samlProviderArn === "" ? undefined : f.samlProviderArn;
+  if (tpl.saml_provider_arn !== undefined && requested !== undefined && requested !== tpl.saml_provider_arn) {
+    throw new CredvendError("CV_ERR_FEDERATION_INPUT", `template ${templateName} only accepts SAML provider ${tpl.saml_provider_arn}`, { field: "federation.saml_provider_arn" });
+  }
+  const principalArn = tpl.saml_provider_arn ?? requested;
+  if (principalArn === undefined || !SAML_PROVIDER_ARN_PATTERN.test(principalArn)) {
+    throw new CredvendError("CV_ERR_FEDERATION_INPUT", "federation.saml_provider_arn must be a SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)", { field: "federation.saml_provider_arn" });
+  }
+  return { samlAssertion: f.samlAssertion, principalArn };
+}

@@ -1,0 +1,98 @@
+// What planRequest returns: the exact STS call to make, one shape per call kind.
+import type { SessionTag } from "./session.js";
+
+export interface RateLimitRule {
+  /** "principal", "tenant", "template" or "rule:<rule name or #index>". */
+  scope: string;
+  /** Starts with the effective tenant, e.g. "acme:principal:demo-app"; the vendor wraps it in a Redis hash tag. */
+  key: string;
+  perSecond: number;
+  burst: number;
+}
+
+/** Present when the template allows reusing still-fresh credentials for an identical request. */
+export interface Reuse {
+  /** Same key ⇔ same STS call apart from per-request fields (session name, request-id tag). Starts with the effective tenant. */
+  key: string;
+  /** Reuse only while at least this many seconds remain before expiry. */
+  minRemainingSeconds: number;
+}
+
+interface PlanBase {
+  template: string;
+  /** The tenant the credentials are for: the caller's, or the one it acts for (on_behalf_of). */
+  effectiveTenant: string;
+  callerTenant: string;
+  principal: string;
+  requestId: string;
+  /** The access rule that allowed the request (name or #index). */
+  accessRule: string;
+  durationSeconds: number;
+  rateLimits: RateLimitRule[];
+  cacheable?: Reuse;
+}
+
+export interface AssumeRolePlan extends PlanBase {
+  kind: "assume_role";
+  roleArn: string;
+  roleSessionName: string;
+  /** Minified JSON. */
+  policy?: string;
+  policyArns: string[];
+  tags: SessionTag[];
+  transitiveTagKeys: string[];
+  sourceIdentity?: string;
+  externalId?: string;
+  serialNumber?: string;
+  /** Secret: never log it (describePlan masks it). */
+  tokenCode?: string;
+}
+
+export interface WebIdentityPlan extends PlanBase {
+  kind: "web_identity";
+  roleArn: string;
+  roleSessionName: string;
+  /** Secret. */
+  webIdentityToken: string;
+  providerId?: string;
+  policy?: string;
+  policyArns: string[];
+}
+
+export interface SamlPlan extends PlanBase {
+  kind: "saml";
+  roleArn: string;
+  /** The SAML provider ARN (STS PrincipalArn). */
+  principalArn: string;
+  /** Secret. */
+  samlAssertion: string;
+  policy?: string;
+  policyArns: string[];
+}
+
+export interface SessionTokenPlan extends PlanBase {
+  kind: "session_token";
+  serialNumber?: string;
+  /** Secret. */
+  tokenCode?: string;
+}
+
+export interface FederationTokenPlan extends PlanBase {
+  kind: "federation_token";
+  /** GetFederationToken Name (2-32 characters). */
+  name: string;
+  policy?: string;
+  policyArns: string[];
+  tags: SessionTag[];
+}
+
+export type StsPlan = AssumeRolePlan | WebIdentityPlan | SamlPlan | SessionTokenPlan | FederationTokenPlan;
+
+/** The STS operation each plan kind maps to. */
+export const STS_OPERATION = {
+  assume_role: "AssumeRole",
+  web_identity: "AssumeRoleWithWebIdentity",
+  saml: "AssumeRoleWithSAML",
+  session_token: "GetSessionToken",
+  federation_token: "GetFederationToken",
+} as const satisfies Record<StsPlan["kind"], string>;

@@ -1,0 +1,107 @@
+// planRequest: entitle, validate and render one request into the exact STS call to make.
+// Pure: the same config and input always give the same plan; errors are CredvendErrors.
+import { createHash } from "node:crypto";
+import { CredvendError } from "@credvend/protocol";
+import type { CredvendConfig, Template } from "./schema.js";
+import type { StsPlan } from "./plan-types.js";
+import { checkDenies, matchIdentity, selectAllowRule, type AccessRequest } from "./access.js";
+import { checkDuration, checkIdentity, checkMfa, effectiveTenantOf, resolveParams, samlInput, webIdentityInput, type VendInput } from "./plan-inputs.js";
+import { renderPolicy } from "./render.js";
+import { renderTemplateString } from "./placeholders.js";
+import { rateLimitsFor } from "./rate-limits.js";
+import { autoTags, federationName, roleSessionName, sourceIdentityFor, TAG_REQUEST_ID, type SessionTag } from "./session.js";
+import { defaultDurationFor, maxDurationFor, type LintOptions } from "./lint-template.js";
+import { DURATION_RANGES, EXTERNAL_ID_PATTERN, MAX_POLICY_CHARS } from "./limits.js";
+
+export function planRequest(config: CredvendConfig, input: VendInput, options: LintOptions = {}): StsPlan {
+  checkIdentity(input);
+  const tpl = Object.hasOwn(config.templates, input.template) ? config.templates[input.template] : undefined;
+  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${JSON.stringify(input.template.slice(0, 64))}`, { field: "template" });
+  const req: AccessRequest = { callerTenant: input.tenant, principal: input.principal, effectiveTenant: effectiveTenantOf(input), template: input.template };
+
+  const candidates = matchIdentity(config, req);
+  const params = resolveParams(input.template, tpl, input.params);
+  checkDenies(config, tpl, req, params);
+  const bounds = { min: DURATION_RANGES[tpl.kind].min, max: maxDurationFor(tpl, options), default: defaultDurationFor(tpl, options) };
+  const decision = selectAllowRule(candidates, tpl, req, params, checkDuration(input.durationSeconds), bounds);
+  const mfa = checkMfa(input.template, tpl, input);
+
+  const values = new Map(params);
+  values.set("tenant", req.effectiveTenant).set("principal", req.principal).set("request_id", input.requestId);
+  const policy = tpl.policy === undefined ? undefined : renderPolicy(tpl.policy, values);
+  const policyArns = [...(tpl.policy_arns ?? [])];
+  const plaintext = (policy?.length ?? 0) + policyArns.reduce((n, a) => n + a.length, 0);
+  if (plaintext > MAX_POLICY_CHARS) {
+    throw new CredvendError("CV_ERR_RENDERED_POLICY_TOO_LARGE", `template ${input.template} renders to ${plaintext} characters of session policy; STS allows ${MAX_POLICY_CHARS}`);
+  }
+  const base = {
+    template: input.template, effectiveTenant: req.effectiveTenant, callerTenant: req.callerTenant, principal: req.principal,
+    requestId: input.requestId, accessRule: decision.label, durationSeconds: decision.durationSeconds,
+    rateLimits: rateLimitsFor(config, req, decision),
+  };
+  const sessionName = roleSessionName(req.principal, input.requestId);
+
+  let plan: StsPlan;
+  switch (tpl.kind) {
+    case "assume_role": {
+      const tags = sessionTags(tpl, values, req, input.requestId);
+      const present = new Map(tags.map((t) => [t.key.toLowerCase(), t.key]));
+      const transitiveTagKeys = (tpl.transitive_tag_keys ?? []).flatMap((k) => present.get(k.toLowerCase()) ?? []);
+      plan = {
+        kind: "assume_role", ...base, roleArn: tpl.role_arn ?? "", roleSessionName: sessionName, policyArns, tags, transitiveTagKeys,
+        ...(policy !== undefined && { policy }),
+        ...(tpl.source_identity !== false && { sourceIdentity: sourceIdentityFor(req.principal, req.callerTenant) }),
+        ...(tpl.external_id !== undefined && { externalId: renderExternalId(input.template, tpl.external_id, values) }),
+        ...mfa,
+      };
+      break;
+    }
+    case "web_identity":
+      plan = { kind: "web_identity", ...base, roleArn: tpl.role_arn ?? "", roleSessionName: sessionName, policyArns, ...(policy !== undefined && { policy }), ...webIdentityInput(input.template, input) };
+      break;
+    case "saml":
+      plan = { kind: "saml", ...base, roleArn: tpl.role_arn ?? "", policyArns, ...(policy !== undefined && { policy }), ...samlInput(input.template, tpl, input) };
+      break;
+    case "session_token":
+      plan = { kind: "session_token", ...base, ...mfa };
+      break;
+    case "federation_token":
+      plan = {
+        kind: "federation_token", ...base, name: federationName(renderTemplateString(tpl.federation_name ?? "{{principal}}", values)),
+        policyArns, tags: sessionTags(tpl, values, req, input.requestId), ...(policy !== undefined && { policy }),
+      };
+      break;
+  }
+  if (tpl.reuse !== undefined && plan.kind !== "session_token" && mfa.tokenCode === undefined) {
+    plan.cacheable = { key: reuseKey(plan), minRemainingSeconds: tpl.reuse.min_remaining_seconds };
+  }
+  return deepFreezePlan(plan);
+}
+
+function sessionTags(tpl: Template, values: ReadonlyMap<string, string>, req: AccessRequest, requestId: string): SessionTag[] {
+  const own = Object.entries(tpl.tags ?? {}).map(([key, v]) => ({ key, value: renderTemplateString(v, values) }));
+  return [...own, ...autoTags(req.effectiveTenant, req.callerTenant, req.principal, requestId)];
+}
+
+function renderExternalId(templateName: string, source: string, values: ReadonlyMap<string, string>): string {
+  const id = renderTemplateString(source, values);
+  if (!EXTERNAL_ID_PATTERN.test(id)) {
+    throw new CredvendError("CV_ERR_STS_REJECTED_INPUT", `template ${templateName}: external_id renders to a value STS refuses (2-1224 of [\\w+=,.@:/-]); fix the template`, { field: "template" });
+  }
+  return id;
+}
+
+/** Hash of everything that shapes the credentials except per-request fields, namespaced by tenant. */
+function reuseKey(plan: StsPlan): string {
+  const { requestId: _r, rateLimits: _l, accessRule: _a, cacheable: _c, ...rest } = plan;
+  const stable = { ...rest } as Record<string, unknown>;
+  delete stable.roleSessionName;
+  if ("tags" in plan) stable.tags = plan.tags.filter((t) => t.key !== TAG_REQUEST_ID);
+  const digest = createHash("sha256").update(JSON.stringify(stable)).digest("base64url");
+  return `${plan.effectiveTenant}:reuse:${digest}`;
+}
+
+function deepFreezePlan<T extends object>(plan: T): T {
+  for (const v of Object.values(plan)) if (v !== null && typeof v === "object") deepFreezePlan(v as object);
+  return Object.freeze(plan);
+}
