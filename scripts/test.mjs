@@ -1,13 +1,22 @@
 // `npm test`: build, then run every compiled test file with node's test runner.
-// Usage: npm test [-- <substring filter of test file paths>]
-import { spawnSync } from "node:child_process";
+// Usage: npm test [-- [--no-build] <substring filter of test file paths>]
+//
+// Unless NATS_URL / REDIS_URL are already set, one nats-server and one redis-server are started
+// (via the compiled testkit) for the whole run and exported to the test processes, so test files
+// share them instead of each starting its own. They are stopped afterwards, also on failure or
+// Ctrl-C. The exit status is the test run's.
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const build = spawnSync(process.execPath, [path.join(root, "scripts/build.mjs")], { stdio: "inherit" });
-if (build.status !== 0) process.exit(build.status ?? 1);
+const args = process.argv.slice(2);
+if (!args.includes("--no-build")) {
+  const build = spawnSync(process.execPath, [path.join(root, "scripts/build.mjs")], { stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 function findTests(dir, out = []) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -19,7 +28,7 @@ function findTests(dir, out = []) {
   return out;
 }
 
-const filters = process.argv.slice(2);
+const filters = args.filter((a) => a !== "--no-build");
 const files = ["packages", "services", "test"].flatMap((d) => findTests(path.join(root, d)))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
@@ -27,5 +36,59 @@ if (files.length === 0) {
   console.error(`no test files matched ${filters.join(", ") || "(all)"}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
-process.exit(r.status ?? 1);
+
+const env = { ...process.env };
+const servers = [];
+await startSharedServers();
+
+const child = spawn(process.execPath, ["--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root, env });
+
+// Ctrl-C reaches the test runner directly (same process group); we only have to outlive it to
+// clean up. SIGTERM is sent to us alone, so pass it on.
+let interrupted = false;
+process.on("SIGINT", () => {
+  interrupted = true;
+});
+process.on("SIGTERM", () => {
+  interrupted = true;
+  child.kill("SIGTERM");
+});
+const status = await new Promise((resolve) => {
+  child.once("error", (err) => {
+    console.error(`test: could not run node --test: ${err.message}`);
+    resolve(1);
+  });
+  child.once("exit", (code, signal) => resolve(code ?? 128 + (os.constants.signals[signal] ?? 0)));
+});
+await stopSharedServers();
+if (interrupted && status === 0) process.exit(130);
+process.exit(status);
+
+async function startSharedServers() {
+  if (env.NATS_URL && env.REDIS_URL) return;
+  const testkit = await import(pathToFileURL(path.join(root, "packages/testkit/dist/index.js")).href);
+  try {
+    if (!env.NATS_URL) {
+      const nats = await testkit.startNatsServer();
+      servers.push(nats);
+      env.NATS_URL = nats.url;
+    }
+    if (!env.REDIS_URL) {
+      const redis = await testkit.startRedisServer();
+      servers.push(redis);
+      env.REDIS_URL = redis.url;
+    }
+    console.error(`test: shared servers NATS ${env.NATS_URL}, Redis ${env.REDIS_URL}`);
+  } catch (err) {
+    // Without the binaries each test process finds its own servers (containers, if an engine answers).
+    if (!(err instanceof testkit.MissingBinaryError)) {
+      await stopSharedServers();
+      throw err;
+    }
+    console.error(`test: ${err.message}\ntest: continuing; each test file will look for servers itself`);
+  }
+}
+
+async function stopSharedServers() {
+  await Promise.allSettled(servers.splice(0).map((server) => server.stop()));
+}

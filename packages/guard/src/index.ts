@@ -1,1 +1,15 @@
-export {};
+// @credvend/guard: Redis-backed guards. Idempotency records and GCRA rate limits, each one Lua round trip.
+export type { Redis } from "ioredis";
+export { createRedis, waitReady, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type CreateRedisOptions, type GuardLogger } from "./redis-client.js";
+export { redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
+export { RateLimiter, DEFAULT_RATE_LIMIT_PREFIX, type RateLimit, type RateDecision, type RateLimiterOptions } from "./rate-limiter.js";
+export {
+  IdempotencyStore,
+  DEFAULT_IDEMPOTENCY_PREFIX,
+  DEFAULT_LEASE_MS,
+  DEFAULT_DONE_TTL_MS,
+  type ClaimResult,
+  type IdempotencyScope,
+  type IdempotencyStoreOptions,
+  type AwaitResultOptions,
+} from "./idempotency-store.js";

@@ -1,0 +1,42 @@
+import type { Redis } from "ioredis";
+import { CredvendError } from "@credvend/protocol";
+
+/** Hint sent with CV_ERR_REDIS_UNAVAILABLE: about one reconnect attempt away. */
+export const REDIS_RETRY_AFTER_MS = 1000;
+
+/** host:port (or socket path) of a client; never the URL, which may carry a password. */
+export function redisAddress(redis: Redis): string {
+  const { host, port, path } = redis.options;
+  return path ? path : `${host ?? "localhost"}:${port ?? 6379}`;
+}
+
+/** Runs one Redis operation; every failure becomes CV_ERR_REDIS_UNAVAILABLE naming `what` failed. */
+export async function callRedis<T>(redis: Redis, what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    throw redisUnavailable(redis, what, err);
+  }
+}
+
+export function redisUnavailable(redis: Redis, what: string, cause: unknown): CredvendError {
+  // A ReplyError means Redis answered (e.g. OOM, WRONGTYPE, a script error), not that it is down.
+  const answered = cause instanceof Error && cause.name === "ReplyError";
+  const state = answered ? "answered with an error" : `is unreachable or too slow (client ${redis.status})`;
+  return new CredvendError("CV_ERR_REDIS_UNAVAILABLE", `${what} failed: Redis at ${redisAddress(redis)} ${state}; retry later`, {
+    retryAfterMs: REDIS_RETRY_AFTER_MS,
+    cause: withoutCommand(cause),
+  });
+}
+
+/**
+ * ioredis attaches the failed command (name and every argument) to reply errors. The arguments can
+ * be an AUTH/HELLO password, reply bytes or a whole Lua script, and causes get logged: keep only
+ * the error's name and message.
+ */
+export function withoutCommand(err: unknown): unknown {
+  if (!(err instanceof Error) || !("command" in err)) return err;
+  const copy = new Error(err.message);
+  copy.name = err.name;
+  return copy;
+}

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import { after, before, test } from "node:test";
+import type { Redis } from "ioredis";
+import { isCredvendError } from "@credvend/protocol";
+import { freePort, startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
+import { IdempotencyStore } from "./idempotency-store.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { createRedis, waitReady } from "./redis-client.js";
+
+// Its own redis-server: this file stops and restarts it.
+let server: RedisServerHandle;
+let redis: Redis;
+const events: string[] = [];
+
+before(async () => {
+  server = await startRedisServer();
+  redis = createRedis(server.url, { name: "guard-outage-test", logger: (event, detail) => events.push(`${event} ${JSON.stringify(detail)}`) });
+  await waitReady(redis, 5000);
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+function isRedisUnavailable(err: unknown): boolean {
+  assert.ok(isCredvendError(err), `expected a CredvendError, got ${String(err)}`);
+  assert.equal(err.reason, "CV_ERR_REDIS_UNAVAILABLE");
+  assert.equal(err.code, "UNAVAILABLE");
+  assert.equal(err.retryable, true);
+  assert.ok((err.retryAfterMs ?? 0) > 0);
+  assert.match(err.message, new RegExp(`Redis at 127\\.0\\.0\\.1:${server.port} is unreachable`));
+  return true;
+}
+
+test("Redis down: claim and check fail fast with CV_ERR_REDIS_UNAVAILABLE; the same client recovers after a restart", async () => {
+  const store = new IdempotencyStore(redis);
+  const limiter = new RateLimiter(redis);
+  const who = { tenant: uniqueName("outage"), principal: "p" };
+  assert.equal((await store.claim(who, uniqueRequestId(), "fp")).state, "claimed");
+
+  await server.stop();
+  for (const operation of [
+    () => store.claim(who, uniqueRequestId(), "fp"),
+    () => limiter.check(who.tenant, [{ key: "k", perSecond: 1, burst: 1 }]),
+    () => store.complete(who, uniqueRequestId(), "t", new Uint8Array([1])),
+  ]) {
+    const started = Date.now();
+    await assert.rejects(operation(), isRedisUnavailable);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  }
+
+  await server.restart();
+  await waitReady(redis, 5000);
+  assert.equal((await store.claim(who, uniqueRequestId(), "fp")).state, "claimed", "same client, no re-creation");
+  assert.equal((await limiter.check(who.tenant, [{ key: "k", perSecond: 1, burst: 1 }])).allowed, true, "scripts reloaded after NOSCRIPT");
+  const names = events.map((e) => e.split(" ")[0]);
+  assert.deepEqual(names.filter((n) => n !== "redis.error"), ["redis.ready", "redis.disconnected", "redis.ready"], "one line per state change");
+  assert.ok(names.filter((n) => n === "redis.error").length <= 1, "reconnect errors are not logged one by one");
+});
+
+test("a hung Redis (connected, silent) fails within the command timeout; the client recovers", async () => {
+  const store = new IdempotencyStore(redis);
+  const who = { tenant: uniqueName("hung"), principal: "p" };
+  await server.pause();
+  try {
+    const started = Date.now();
+    await assert.rejects(store.claim(who, uniqueRequestId(), "fp"), (err: unknown) => {
+      assert.ok(isCredvendError(err));
+      assert.equal(err.reason, "CV_ERR_REDIS_UNAVAILABLE");
+      return true;
+    });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  } finally {
+    await server.resume();
+  }
+  await waitReady(redis, 5000);
+  assert.equal((await store.claim(who, uniqueRequestId(), "fp")).state, "claimed");
+});
+
+test("waitReady gives up with CV_ERR_REDIS_UNAVAILABLE when nothing listens", async () => {
+  const port = await freePort();
+  const nowhere = createRedis(`redis://127.0.0.1:${port}`);
+  try {
+    const started = Date.now();
+    await assert.rejects(waitReady(nowhere, 300), (err: unknown) => {
+      assert.ok(isCredvendError(err));
+      assert.equal(err.reason, "CV_ERR_REDIS_UNAVAILABLE");
+      assert.match(err.message, /not ready within 300 ms/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 1000);
+  } finally {
+    nowhere.disconnect();
+  }
+});
+
+test("the password in the URL never reaches log events or errors", async () => {
+  const secret = "s3cret-pa55word";
+  const guarded = await startRedisServer({ args: ["--requirepass", "the-right-one"] });
+  const logged: string[] = [];
+  const client = createRedis(`redis://default:${secret}@127.0.0.1:${guarded.port}`, { logger: (event, detail) => logged.push(`${event} ${JSON.stringify(detail)}`) });
+  try {
+    const failure = await waitReady(client, 500).then(() => undefined, (err: unknown) => err);
+    assert.ok(isCredvendError(failure), "a wrong password never gets ready");
+    assert.ok(logged.some((line) => line.startsWith("redis.error")), "the auth failure was logged");
+    for (const text of [...logged, inspect(failure, { depth: 8 })]) assert.ok(!text.includes(secret), `leaked in: ${text}`);
+  } finally {
+    client.disconnect();
+    await guarded.stop();
+  }
+});

@@ -1,0 +1,33 @@
+import fs from "node:fs";
+import type { Redis } from "ioredis";
+
+// Lua sources live in packages/guard/lua (outside src, so tsc leaves them alone) and are read
+// once at module load, relative to this compiled file in dist/.
+function load(name: string): string {
+  return fs.readFileSync(new URL(`../lua/${name}`, import.meta.url), "utf8");
+}
+
+const SCRIPTS = {
+  cvGcra: { lua: load("gcra.lua") },
+  cvIdemClaim: { lua: load("idem-claim.lua"), numberOfKeys: 1 },
+  cvIdemComplete: { lua: load("idem-complete.lua"), numberOfKeys: 1 },
+  cvIdemRelease: { lua: load("idem-release.lua"), numberOfKeys: 1 },
+} as const;
+
+/** The commands defineCommand adds (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after a restart). */
+export interface GuardCommands {
+  /** numKeys, keys..., quantity, (intervalUs, burst)... → [allowed, retryAfterUs, limitedBy, remaining] */
+  cvGcra(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, number, number, number]>;
+  /** Buffer variant: the "done" reply is binary. */
+  cvIdemClaimBuffer(key: string, token: string, fingerprint: string, leaseMs: number): Promise<Buffer[]>;
+  cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number): Promise<number>;
+  cvIdemRelease(key: string, token: string): Promise<number>;
+}
+
+/** Defines the guard scripts on `redis` (once per client) and returns it typed with them. */
+export function guardCommands(redis: Redis): GuardCommands {
+  if (!("cvGcra" in redis)) {
+    for (const [name, definition] of Object.entries(SCRIPTS)) redis.defineCommand(name, definition);
+  }
+  return redis as unknown as GuardCommands;
+}

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import net from "node:net";
+import { test } from "node:test";
+import { connect } from "nats";
+import { MissingBinaryError, ServerStartError } from "./errors.js";
+import { startNatsServer } from "./nats-server.js";
+import { freePort } from "./ports.js";
+import { redisPing } from "./redis-ping.js";
+import { startRedisServer } from "./redis-server.js";
+
+test("nats-server starts with JetStream, serves clients, and stops cleanly", async () => {
+  const server = await startNatsServer();
+  try {
+    assert.match(server.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok(fs.existsSync(server.configPath));
+    const nc = await connect({ servers: server.url });
+    try {
+      assert.equal(nc.info?.jetstream, true);
+      const jsm = await nc.jetstreamManager();
+      const info = await jsm.getAccountInfo();
+      assert.equal(typeof info.streams, "number");
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await server.stop();
+  }
+  assert.equal(await portOpen(server.port), false, "port still open after stop");
+  assert.equal(fs.existsSync(server.configPath), false, "temp dir not removed");
+  await server.stop(); // idempotent
+});
+
+test("nats-server honours a requested port and jetstream: false", async () => {
+  const port = await freePort();
+  const server = await startNatsServer({ port, jetstream: false });
+  try {
+    assert.equal(server.port, port);
+    const nc = await connect({ servers: server.url });
+    assert.equal(nc.info?.jetstream ?? false, false);
+    await nc.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a bad nats-server config fails fast with the server's own message", async () => {
+  const started = Date.now();
+  await assert.rejects(startNatsServer({ config: "authorization {" }), (err: unknown) => {
+    assert.ok(err instanceof ServerStartError);
+    assert.match(err.message, /Parse error/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 5000);
+});
+
+test("a missing binary names itself and how to install it", async () => {
+  await assert.rejects(startRedisServer({ binary: "redis-server-not-installed" }), (err: unknown) => {
+    assert.ok(err instanceof MissingBinaryError);
+    assert.equal(err.binary, "redis-server-not-installed");
+    assert.match(err.message, /apt-get install nats-server redis-server/);
+    return true;
+  });
+});
+
+test("redis-server starts, restarts on the same port, and stops", async () => {
+  const server = await startRedisServer();
+  try {
+    assert.match(server.url, /^redis:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(await redisPing(server.port), true);
+    await server.restart();
+    assert.equal(server.url, `redis://127.0.0.1:${server.port}`);
+    assert.equal(await redisPing(server.port), true);
+  } finally {
+    await server.stop();
+  }
+  assert.equal(await redisPing(server.port), false);
+});
+
+test("redis-server restart() also works after stop() (outage tests)", async () => {
+  const server = await startRedisServer();
+  try {
+    await server.stop();
+    assert.equal(await redisPing(server.port), false);
+    await server.restart();
+    assert.equal(await redisPing(server.port), true);
+    await server.stopOnly();
+    assert.equal(await redisPing(server.port), false);
+    await assert.rejects(server.restart().then(() => server.startAgain()), /still running/);
+    assert.equal(await redisPing(server.port), true);
+  } finally {
+    await server.stop();
+  }
+});
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
