@@ -1,1 +1,3 @@
-export {};
+export { CredvendClient, type CredvendClientOptions, type VendRequest, type VendedCredentials } from "./client.js";
+export { credvendCredentialProvider, type ProviderCredentials, type ProviderOptions } from "./provider.js";
+export { CredvendError } from "@credvend/protocol";

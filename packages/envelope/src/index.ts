@@ -1,1 +1,5 @@
-export {};
+export * from "./aead.js";
+export * from "./context.js";
+export * from "./data-key-cache.js";
+export * from "./seal.js";
+export * from "./open.js";

@@ -1,0 +1,33 @@
+// AES-256-GCM with a random 96-bit nonce; the 16-byte tag is appended to the ciphertext.
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+export const KEY_BYTES = 32;
+
+export interface Sealed {
+  readonly nonce: Uint8Array;
+  readonly ciphertext: Uint8Array;
+}
+
+export function aeadSeal(key: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Sealed {
+  if (key.length !== KEY_BYTES) throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${key.length}`);
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(additionalData);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return { nonce, ciphertext: body };
+}
+
+/** Throws when the key, nonce, additional data or ciphertext do not match (tampering included). */
+export function aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, additionalData: Uint8Array): Uint8Array {
+  if (key.length !== KEY_BYTES) throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${key.length}`);
+  if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes, got ${nonce.length}`);
+  if (ciphertext.length < TAG_BYTES) throw new RangeError("ciphertext is shorter than its authentication tag");
+  const body = ciphertext.subarray(0, ciphertext.length - TAG_BYTES);
+  const tag = ciphertext.subarray(ciphertext.length - TAG_BYTES);
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce);
+  decipher.setAAD(additionalData);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(body), decipher.final()]);
+}

@@ -1,0 +1,65 @@
+// Requester side: open a sealed reply with the requester's own AWS identity.
+import { DecryptCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { createHash } from "node:crypto";
+import { aeadOpen } from "./aead.js";
+import { additionalDataFor, contextNames, type Recipient } from "./context.js";
+
+export interface EnvelopeInput {
+  readonly encryptedDataKey: Uint8Array;
+  readonly kmsKeyId: string;
+  readonly encryptionContext: Readonly<Record<string, string>>;
+  readonly nonce: Uint8Array;
+  readonly ciphertext: Uint8Array;
+}
+
+export class EnvelopeOpenError extends Error {
+  override readonly name = "EnvelopeOpenError";
+}
+
+/**
+ * Decrypts envelopes for one recipient. Data keys decrypted through KMS are remembered (by the
+ * hash of their encrypted form) for `maxAgeMs`, because the vendor reuses a data key for a while.
+ */
+export class EnvelopeOpener {
+  private readonly keys = new Map<string, { key: Uint8Array; expiresAt: number }>();
+
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly recipient: Recipient,
+    private readonly options: { maxAgeMs?: number; maxEntries?: number } = {},
+  ) {}
+
+  async open(envelope: EnvelopeInput, requestId: string, signal?: AbortSignal): Promise<Uint8Array> {
+    // Refuse an envelope made for someone else before asking KMS anything.
+    if (!contextNames(envelope.encryptionContext, this.recipient)) {
+      throw new EnvelopeOpenError(`reply is encrypted for ${JSON.stringify(envelope.encryptionContext)}, not for tenant '${this.recipient.tenant}' principal '${this.recipient.principal}'`);
+    }
+    const key = await this.dataKey(envelope, signal);
+    try {
+      return aeadOpen(key, envelope.nonce, envelope.ciphertext, additionalDataFor(requestId));
+    } catch (cause) {
+      throw new EnvelopeOpenError(`reply ciphertext failed authentication for request '${requestId}' (tampered, or for another request)`, { cause });
+    }
+  }
+
+  private async dataKey(envelope: EnvelopeInput, signal?: AbortSignal): Promise<Uint8Array> {
+    const id = createHash("sha256").update(envelope.encryptedDataKey).digest("base64");
+    const now = Date.now();
+    const hit = this.keys.get(id);
+    if (hit && hit.expiresAt > now) return hit.key;
+    const out = await this.kms.send(
+      new DecryptCommand({ CiphertextBlob: envelope.encryptedDataKey, KeyId: envelope.kmsKeyId, EncryptionContext: { ...envelope.encryptionContext } }),
+      signal ? { abortSignal: signal } : undefined,
+    );
+    if (!out.Plaintext) throw new EnvelopeOpenError("KMS Decrypt returned no plaintext for the reply's data key");
+    const maxAgeMs = this.options.maxAgeMs ?? 5 * 60_000;
+    if (maxAgeMs > 0) {
+      if (this.keys.size >= (this.options.maxEntries ?? 64)) {
+        const oldest = this.keys.keys().next();
+        if (!oldest.done) this.keys.delete(oldest.value);
+      }
+      this.keys.set(id, { key: out.Plaintext, expiresAt: now + maxAgeMs });
+    }
+    return out.Plaintext;
+  }
+}
