@@ -1,0 +1,51 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { classifyAwsError } from "./classify-aws-error.js";
+
+const aws = (name: string, status: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status }, ...extra });
+
+const cases: [string, unknown, "sts" | "kms", string, string][] = [
+  ["STS AccessDenied", aws("AccessDenied", 403), "sts", "PERMISSION_DENIED", "CV_ERR_STS_ACCESS_DENIED"],
+  ["STS throttling", aws("Throttling", 400), "sts", "UNAVAILABLE", "CV_ERR_AWS_THROTTLED"],
+  ["KMS throttling", aws("ThrottlingException", 400), "kms", "UNAVAILABLE", "CV_ERR_AWS_THROTTLED"],
+  ["HTTP 429", aws("Whatever", 429), "sts", "UNAVAILABLE", "CV_ERR_AWS_THROTTLED"],
+  ["malformed policy", aws("MalformedPolicyDocumentException", 400), "sts", "FAILED_PRECONDITION", "CV_ERR_STS_REJECTED_INPUT"],
+  ["packed policy", aws("PackedPolicyTooLargeException", 400), "sts", "FAILED_PRECONDITION", "CV_ERR_STS_REJECTED_INPUT"],
+  ["validation", aws("ValidationError", 400), "sts", "FAILED_PRECONDITION", "CV_ERR_STS_REJECTED_INPUT"],
+  ["bad web identity token", aws("InvalidIdentityTokenException", 400), "sts", "UNAUTHENTICATED", "CV_ERR_STS_TOKEN_REJECTED"],
+  ["IdP down", aws("IDPCommunicationErrorException", 400), "sts", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
+  ["region disabled", aws("RegionDisabledException", 403), "sts", "FAILED_PRECONDITION", "CV_ERR_STS_REGION_DISABLED"],
+  ["vendor key unknown", aws("InvalidClientTokenId", 403), "sts", "UNAVAILABLE", "CV_ERR_VENDOR_CREDENTIALS"],
+  ["vendor session expired", aws("ExpiredToken", 403), "sts", "UNAVAILABLE", "CV_ERR_VENDOR_CREDENTIALS"],
+  ["KMS bad signature", aws("InvalidSignatureException", 400), "kms", "UNAVAILABLE", "CV_ERR_VENDOR_CREDENTIALS"],
+  ["KMS key missing", aws("NotFoundException", 404), "kms", "FAILED_PRECONDITION", "CV_ERR_KMS_KEY_NOT_FOUND"],
+  ["KMS denied", aws("AccessDeniedException", 400), "kms", "FAILED_PRECONDITION", "CV_ERR_KMS_DENIED"],
+  ["KMS key disabled", aws("DisabledException", 409), "kms", "FAILED_PRECONDITION", "CV_ERR_KMS_DENIED"],
+  ["server fault", aws("InternalFailure", 500, { $fault: "server" }), "sts", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
+  ["connection refused", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "kms", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
+  ["network error in cause", Object.assign(new Error("fetch failed"), { cause: { code: "ETIMEDOUT" } }), "sts", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
+  ["missing vendor credentials", aws("CredentialsProviderError", 0), "sts", "UNAVAILABLE", "CV_ERR_VENDOR_CREDENTIALS"],
+  ["something else", aws("WeirdNewError", 400), "sts", "INTERNAL", "CV_ERR_INTERNAL"],
+  ["not an error at all", "boom", "sts", "INTERNAL", "CV_ERR_INTERNAL"],
+];
+
+for (const [label, error, service, code, reason] of cases) {
+  test(`classifies ${label}`, () => {
+    const out = classifyAwsError(error, service, "Op");
+    assert.equal(out.code, code);
+    assert.equal(out.reason, reason);
+    assert.equal(out.cause, error);
+  });
+}
+
+test("retryable classes carry a retry-after", () => {
+  assert.ok((classifyAwsError(aws("Throttling", 400), "sts", "AssumeRole").retryAfterMs ?? 0) > 0);
+});
+
+test("the AWS message is kept (trimmed) so the caller can act on it, and never matched on", () => {
+  const long = Object.assign(new Error(`User: arn:aws:iam::0:user/v is not authorized ${"x".repeat(1000)}`), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
+  const out = classifyAwsError(long, "sts", "AssumeRole");
+  assert.match(out.message, /not authorized/);
+  assert.ok(out.message.length < 600);
+});

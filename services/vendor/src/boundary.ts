@@ -1,0 +1,65 @@
+// The only place where failures become replies. Every request gets exactly one reply: the
+// pipeline's result, or an error with a stable code; unknown failures are logged in full here
+// and answered INTERNAL without detail.
+import { CredvendError, encodeErrorReply, REPLY_PREFIX, replySubject, isValidRequestId, type ErrorCodeName } from "@credvend/protocol";
+import type { IdempotencyStore } from "@credvend/guard";
+import type { Logger } from "pino";
+import type { RequestRecord } from "./pipeline/record.js";
+
+export class DeadlineReached extends Error {
+  override readonly name = "DeadlineReached";
+}
+export class WorkerStopping extends Error {
+  override readonly name = "WorkerStopping";
+}
+
+export function toCredvendError(error: unknown, record: RequestRecord): CredvendError {
+  if (error instanceof CredvendError) return error;
+  if (error instanceof DeadlineReached) {
+    return new CredvendError("CV_ERR_DEADLINE_PASSED", `the request's deadline passed while it was being served (after ${Date.now() - record.receivedAt} ms); retry with the same request_id and a later deadline`, { cause: error });
+  }
+  if (error instanceof WorkerStopping) {
+    return new CredvendError("CV_ERR_SHUTTING_DOWN", "this worker is shutting down; retry with the same request_id and another worker will serve it", { retryAfterMs: 100, cause: error });
+  }
+  return new CredvendError("CV_ERR_INTERNAL", `unexpected failure in the vendor (request_id '${record.requestId ?? "?"}'); the vendor's logs have the details`, { cause: error });
+}
+
+/**
+ * Errors that depend only on the request (and the config at the time) are stored under the
+ * idempotency key like successes, so a retry gets the same answer. Transient ones release the
+ * key so a retry can do the work.
+ */
+const DETERMINATE: ReadonlySet<ErrorCodeName> = new Set(["INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "FAILED_PRECONDITION"]);
+
+export async function settleClaim(store: IdempotencyStore, record: RequestRecord, reply: Uint8Array, error: CredvendError | undefined, log: Logger): Promise<void> {
+  const claim = record.claim;
+  if (!claim) return;
+  try {
+    if (!error || DETERMINATE.has(error.code)) {
+      const kept = await store.complete(claim.scope, claim.requestId, claim.token, reply);
+      if (!kept) log.warn("idempotency claim was lost before completion (lease expired); a duplicate may have been served twice");
+    } else {
+      await store.release(claim.scope, claim.requestId, claim.token);
+    }
+  } catch (cause) {
+    // The reply still goes out; the claim's lease expires on its own.
+    log.warn({ err: cause instanceof Error ? { type: cause.name, message: cause.message } : String(cause) }, "could not settle the idempotency record");
+  }
+}
+
+/**
+ * Where the reply goes: the requester's own reply subject when the request id is known; else the
+ * message's reply subject, but only inside the requester's own reply namespace (a payload or reply
+ * field can never direct a reply to somebody else).
+ */
+export function replyTarget(record: RequestRecord, msgReply: string | undefined): string | undefined {
+  const id = record.identity;
+  if (id && record.requestId && isValidRequestId(record.requestId)) return replySubject(id.tenant, id.principal, record.requestId);
+  if (id && msgReply?.startsWith(`${REPLY_PREFIX}.${id.tenant}.${id.principal}.`)) return msgReply;
+  if (!id && msgReply) return msgReply;
+  return undefined;
+}
+
+export function errorReply(record: RequestRecord, error: CredvendError, now: number): Uint8Array {
+  return encodeErrorReply(record.requestId && isValidRequestId(record.requestId) ? record.requestId : "", error, now);
+}

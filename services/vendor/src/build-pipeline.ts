@@ -1,0 +1,36 @@
+// The vendor's request lifecycle, in order. Print it with `pipeline.describe()`.
+import type { STSClient } from "@aws-sdk/client-sts";
+import type { EnvelopeSealer } from "@credvend/envelope";
+import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
+import type { CredvendConfig } from "@credvend/policy";
+import { Pipeline } from "./pipeline/pipeline.js";
+import type { Incoming, Replied } from "./pipeline/types.js";
+import { callStsStage } from "./stages/call-sts.js";
+import { decodeStage } from "./stages/decode.js";
+import { dedupeStage } from "./stages/dedupe.js";
+import { encryptStage } from "./stages/encrypt.js";
+import { identifyStage } from "./stages/identify.js";
+import { planStage } from "./stages/plan.js";
+import { rateLimitStage } from "./stages/rate-limit.js";
+import { validateStage, type ValidateOptions } from "./stages/validate.js";
+
+export interface PipelineDeps {
+  readonly sts: STSClient;
+  readonly sealer: EnvelopeSealer;
+  readonly idempotency: IdempotencyStore;
+  readonly limiter: RateLimiter;
+  readonly config: () => CredvendConfig;
+  readonly validate: ValidateOptions;
+  readonly vendorUsesRoleCredentials: boolean;
+}
+
+export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied> {
+  return Pipeline.start(decodeStage())
+    .then(identifyStage())
+    .then(validateStage(deps.validate))
+    .then(dedupeStage(deps.idempotency))
+    .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
+    .then(rateLimitStage(deps.limiter))
+    .then(callStsStage(deps.sts))
+    .then(encryptStage(deps.sealer));
+}

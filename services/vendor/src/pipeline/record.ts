@@ -1,0 +1,22 @@
+// What the boundary needs to know about a request, whatever stage it failed in: stages fill it
+// in as they learn things (identity, request id, the idempotency claim).
+import type { SubjectIdentity } from "@credvend/protocol";
+
+export interface Claim {
+  readonly scope: SubjectIdentity;
+  readonly requestId: string;
+  readonly token: string;
+}
+
+export interface RequestRecord {
+  readonly receivedAt: number;
+  identity?: SubjectIdentity;
+  requestId?: string;
+  template?: string;
+  effectiveTenant?: string;
+  claim?: Claim;
+  /** Absolute epoch ms after which the request is abandoned. */
+  deadlineMs: number;
+  /** Milliseconds spent in AWS calls, for the completion log line. */
+  awsMs: number;
+}

@@ -1,0 +1,111 @@
+// Wires a worker from settings: NATS, Redis, STS and KMS clients, config (file or NATS KV).
+import { KMSClient } from "@aws-sdk/client-kms";
+import { STSClient } from "@aws-sdk/client-sts";
+import { createRedis, waitReady } from "@credvend/guard";
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import { ConfigHolder } from "./config-holder.js";
+import { loadKvConfig } from "./kv-config.js";
+import { createLogger } from "./logger.js";
+import type { VendorSettings } from "./settings.js";
+import { startWorker, type Worker } from "./worker.js";
+
+/** Static AWS credentials (the same shape the AWS SDK clients accept). */
+export interface AwsStaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+export interface RunningVendor {
+  readonly worker: Worker;
+  readonly nc: NatsConnection;
+  readonly config: ConfigHolder;
+  readonly log: Logger;
+  /** Re-reads the config file (file mode; SIGHUP). */
+  reload(): void;
+  stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  readonly logger?: Logger;
+  /** Explicit AWS identity for the vendor (the dev stack); otherwise the SDK's default chain. */
+  readonly awsCredentials?: AwsStaticCredentials;
+  /** AWS endpoint (aws-local) instead of the SDK's standard endpoint settings. */
+  readonly awsEndpoint?: string;
+  readonly name?: string;
+}
+
+export class VendorStartError extends Error {
+  override readonly name = "VendorStartError";
+}
+
+export async function runVendor(settings: VendorSettings, options: RunOptions = {}): Promise<RunningVendor> {
+  const log = options.logger ?? createLogger({ level: settings.logLevel });
+  const lint = { vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials };
+  if (!settings.configFile && !settings.configKvBucket) {
+    throw new VendorStartError("no config: set CREDVEND_CONFIG to a templates file, or CREDVEND_CONFIG_KV_BUCKET to a NATS KV bucket");
+  }
+  // A bad file is reported before any connection is made.
+  const fileHolder = settings.configFile && !settings.configKvBucket ? ConfigHolder.fromFile(settings.configFile, lint) : undefined;
+
+  const natsOptions: ConnectionOptions = {
+    servers: settings.natsUrl.split(","),
+    name: options.name ?? "credvend-vendor",
+    maxReconnectAttempts: -1,
+    ...(settings.natsUser ? { user: settings.natsUser, pass: settings.natsPassword ?? "" } : {}),
+    ...(settings.natsCredsFile ? { authenticator: credsAuthenticator(readFileSync(settings.natsCredsFile)) } : {}),
+  };
+  let nc: NatsConnection;
+  try {
+    nc = await connect(natsOptions);
+  } catch (cause) {
+    throw new VendorStartError(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`, { cause });
+  }
+  const redis = createRedis(settings.redisUrl, { name: "credvend-vendor" });
+  try {
+    await waitReady(redis, 5000);
+  } catch (cause) {
+    await nc.close();
+    redis.disconnect();
+    throw new VendorStartError(`cannot reach Redis at ${redactUrl(settings.redisUrl)}: ${(cause as Error).message}`, { cause });
+  }
+  const kvWatch = settings.configKvBucket ? await loadKvConfig(nc, settings.configKvBucket, lint, log) : undefined;
+  const holder = kvWatch?.holder ?? fileHolder;
+  if (!holder) throw new VendorStartError("no config loaded");
+
+  const aws = {
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(options.awsCredentials ? { credentials: options.awsCredentials } : {}),
+    ...(options.awsEndpoint ? { endpoint: options.awsEndpoint } : {}),
+  };
+  const sts = new STSClient(aws);
+  const kms = new KMSClient(aws);
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log });
+
+  return {
+    worker,
+    nc,
+    config: holder,
+    log,
+    reload() {
+      if (!fileHolder) return;
+      const result = fileHolder.reloadFile();
+      if (result.accepted) log.info({ version: fileHolder.status().version }, "config reloaded");
+      else log.error({ problems: result.problems }, "config reload refused; keeping the last good config");
+    },
+    async stop() {
+      await worker.stop();
+      kvWatch?.stop();
+      await nc.drain().catch(() => undefined);
+      await redis.quit().catch(() => redis.disconnect());
+      sts.destroy();
+      kms.destroy();
+    },
+  };
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, "//***@");
+}

@@ -1,0 +1,116 @@
+import {
+  AssumeRoleCommand, AssumeRoleWithSAMLCommand, AssumeRoleWithWebIdentityCommand, GetFederationTokenCommand,
+  GetSessionTokenCommand, type Credentials as StsCredentials, type STSClient,
+} from "@aws-sdk/client-sts";
+import { STS_OPERATION, type StsPlan } from "@credvend/policy";
+import { classifyAwsError } from "../aws/classify-aws-error.js";
+import type { Stage } from "../pipeline/pipeline.js";
+import type { Issued, IssuedCredentials, Planned, VendorStageContext } from "../pipeline/types.js";
+
+interface StsResult {
+  readonly credentials: StsCredentials | undefined;
+  readonly arn: string;
+  readonly sourceIdentity?: string | undefined;
+  readonly packedPolicySize?: number | undefined;
+}
+
+const policyArns = (arns: readonly string[]) => (arns.length ? arns.map((arn) => ({ arn })) : undefined);
+const tags = (list: readonly { key: string; value: string }[]) => (list.length ? list.map((t) => ({ Key: t.key, Value: t.value })) : undefined);
+
+async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<StsResult> {
+  const opts = { abortSignal: signal };
+  switch (plan.kind) {
+    case "assume_role": {
+      const out = await sts.send(new AssumeRoleCommand({
+        RoleArn: plan.roleArn,
+        RoleSessionName: plan.roleSessionName,
+        DurationSeconds: plan.durationSeconds,
+        Policy: plan.policy,
+        PolicyArns: policyArns(plan.policyArns),
+        Tags: tags(plan.tags),
+        TransitiveTagKeys: plan.transitiveTagKeys.length ? [...plan.transitiveTagKeys] : undefined,
+        SourceIdentity: plan.sourceIdentity,
+        ExternalId: plan.externalId,
+        SerialNumber: plan.serialNumber,
+        TokenCode: plan.tokenCode,
+      }), opts);
+      return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
+    }
+    case "web_identity": {
+      const out = await sts.send(new AssumeRoleWithWebIdentityCommand({
+        RoleArn: plan.roleArn,
+        RoleSessionName: plan.roleSessionName,
+        WebIdentityToken: plan.webIdentityToken,
+        ProviderId: plan.providerId,
+        DurationSeconds: plan.durationSeconds,
+        Policy: plan.policy,
+        PolicyArns: policyArns(plan.policyArns),
+      }), opts);
+      return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
+    }
+    case "saml": {
+      const out = await sts.send(new AssumeRoleWithSAMLCommand({
+        RoleArn: plan.roleArn,
+        PrincipalArn: plan.principalArn,
+        SAMLAssertion: plan.samlAssertion,
+        DurationSeconds: plan.durationSeconds,
+        Policy: plan.policy,
+        PolicyArns: policyArns(plan.policyArns),
+      }), opts);
+      return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
+    }
+    case "session_token": {
+      const out = await sts.send(new GetSessionTokenCommand({
+        DurationSeconds: plan.durationSeconds,
+        SerialNumber: plan.serialNumber,
+        TokenCode: plan.tokenCode,
+      }), opts);
+      return { credentials: out.Credentials, arn: "" };
+    }
+    case "federation_token": {
+      const out = await sts.send(new GetFederationTokenCommand({
+        Name: plan.name,
+        DurationSeconds: plan.durationSeconds,
+        Policy: plan.policy,
+        PolicyArns: policyArns(plan.policyArns),
+        Tags: tags(plan.tags),
+      }), opts);
+      return { credentials: out.Credentials, arn: out.FederatedUser?.Arn ?? "", packedPolicySize: out.PackedPolicySize };
+    }
+  }
+}
+
+
+/** Calls STS exactly as the plan says, bounded by the request's deadline. */
+export function callStsStage(sts: STSClient): Stage<Planned, Issued> {
+  return {
+    name: "sts",
+    async run(input, ctx) {
+      const record = (ctx as VendorStageContext).record;
+      const started = ctx.now();
+      let result: StsResult;
+      try {
+        result = await send(sts, input.plan, ctx.signal);
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw classifyAwsError(error, "sts", STS_OPERATION[input.plan.kind]);
+      } finally {
+        record.awsMs += ctx.now() - started;
+      }
+      const c = result.credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+        throw classifyAwsError(new Error("STS response had no complete Credentials"), "sts", STS_OPERATION[input.plan.kind]);
+      }
+      const issued: IssuedCredentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expirationMs: c.Expiration.getTime(),
+        assumedRoleArn: result.arn,
+        sourceIdentity: result.sourceIdentity ?? "",
+        packedPolicySize: result.packedPolicySize ?? 0,
+      };
+      return { ...input, issued };
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { decodeRequest } from "@credvend/protocol";
+import type { Stage } from "../pipeline/pipeline.js";
+import type { Decoded, Incoming, VendorStageContext } from "../pipeline/types.js";
+
+/** Bytes → CredentialRequest. Malformed protobuf becomes INVALID_ARGUMENT (CV_ERR_REQUEST_DECODE). */
+export function decodeStage(): Stage<Incoming, Decoded> {
+  return {
+    name: "decode",
+    run(input, ctx) {
+      const request = decodeRequest(input.data);
+      const record = (ctx as VendorStageContext).record;
+      if (request.requestId) record.requestId = request.requestId;
+      if (request.template) record.template = request.template;
+      return { ...input, request };
+    },
+  };
+}

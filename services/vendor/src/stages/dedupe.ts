@@ -1,0 +1,38 @@
+import { CredvendError, markReplayed } from "@credvend/protocol";
+import type { IdempotencyStore } from "@credvend/guard";
+import { Finished, type Stage } from "../pipeline/pipeline.js";
+import type { Claimed, Validated, VendorStageContext } from "../pipeline/types.js";
+
+/**
+ * request_id is an idempotency key per (tenant, principal). The first request claims it; an
+ * identical retry gets the stored reply (no second STS call); concurrent duplicates wait for the
+ * first; the same id with other content is refused. A crashed worker's claim expires (lease).
+ */
+export function dedupeStage(store: IdempotencyStore): Stage<Validated, Claimed> {
+  return {
+    name: "dedupe",
+    async run(input, ctx) {
+      const vctx = ctx as VendorStageContext;
+      const scope = input.identity;
+      let result = await store.claim(scope, input.requestId, input.fingerprint);
+      if (result.state === "pending") {
+        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: vctx.record.deadlineMs });
+      }
+      switch (result.state) {
+        case "claimed":
+          vctx.record.claim = { scope, requestId: input.requestId, token: result.token };
+          return { ...input, claimToken: result.token };
+        case "done":
+          return new Finished(markReplayed(result.reply), "replayed");
+        case "mismatch":
+          throw new CredvendError("CV_ERR_IDEMPOTENCY_KEY_REUSED",
+            `request_id '${input.requestId}' was already used for a different request; use a new request_id for new content (reuse an id only to retry the identical request)`,
+            { field: "request_id" });
+        case "pending":
+          throw new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS",
+            `an identical request with request_id '${input.requestId}' is still being served; retry with the same request_id`,
+            { retryAfterMs: 250 });
+      }
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { encodeCredentials, encodeSuccessReply } from "@credvend/protocol";
+import type { EnvelopeSealer } from "@credvend/envelope";
+import { classifyAwsError } from "../aws/classify-aws-error.js";
+import type { Stage } from "../pipeline/pipeline.js";
+import type { Issued, Replied, VendorStageContext } from "../pipeline/types.js";
+
+/**
+ * Seals the credentials for the requester: a KMS data key under the requester's encryption
+ * context, AES-256-GCM with the request id as additional data. The reply carries no plaintext secret.
+ */
+export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
+  return {
+    name: "encrypt",
+    async run(input, ctx) {
+      const record = (ctx as VendorStageContext).record;
+      const { issued } = input;
+      const plaintext = encodeCredentials({
+        accessKeyId: issued.accessKeyId,
+        secretAccessKey: issued.secretAccessKey,
+        sessionToken: issued.sessionToken,
+        expirationMs: issued.expirationMs,
+      });
+      const started = ctx.now();
+      let sealed;
+      try {
+        sealed = await sealer.seal(input.identity, input.requestId, plaintext, ctx.signal);
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw classifyAwsError(error, "kms", "GenerateDataKey");
+      } finally {
+        plaintext.fill(0);
+        record.awsMs += ctx.now() - started;
+      }
+      const reply = encodeSuccessReply(input.requestId, {
+        ...sealed,
+        expirationMs: issued.expirationMs,
+        assumedRoleArn: issued.assumedRoleArn,
+        accessKeyId: issued.accessKeyId,
+        sourceIdentity: issued.sourceIdentity,
+        packedPolicySize: issued.packedPolicySize,
+      }, ctx.now());
+      return { reply };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { createHash } from "node:crypto";
+import type { CredentialRequest } from "@credvend/protocol";
+
+/**
+ * What makes two requests "the same" for idempotency: everything the requester asked for, but
+ * not its timing fields (a retry is re-stamped) and not the MFA code (a retry may carry a fresh
+ * one). Secret inputs enter only as hashes inside this one-way digest.
+ */
+export function requestFingerprint(request: CredentialRequest): string {
+  const hash = createHash("sha256");
+  const field = (name: string, value: string) => hash.update(`${name.length}:${name}${value.length}:${value}`);
+  field("template", request.template);
+  for (const key of Object.keys(request.params).sort()) field(`param.${key}`, request.params[key] ?? "");
+  field("duration", String(request.durationSeconds));
+  field("on_behalf_of", request.onBehalfOf);
+  field("mfa.serial", request.mfa?.serialNumber ?? "");
+  const digest = (v: string | null | undefined) => (v ? createHash("sha256").update(v).digest("hex") : "");
+  field("web_identity_token", digest(request.federation?.webIdentityToken));
+  field("provider_id", request.federation?.providerId ?? "");
+  field("saml_assertion", digest(request.federation?.samlAssertion));
+  field("saml_provider_arn", request.federation?.samlProviderArn ?? "");
+  field("reply_public_key", Buffer.from(request.replyPublicKey ?? new Uint8Array()).toString("base64"));
+  return hash.digest("base64url");
+}

@@ -1,0 +1,193 @@
+// The vendor worker: a queue-group subscriber on every request subject that runs each request
+// through the pipeline with bounded concurrency, honours deadlines, replies exactly once, and
+// drains on stop.
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { STSClient } from "@aws-sdk/client-sts";
+import { DataKeyCache, EnvelopeSealer } from "@credvend/envelope";
+import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
+import { CredvendError, parseRequestSubject, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import type { Msg, NatsConnection, Subscription } from "nats";
+import type { Logger } from "pino";
+import { DeadlineReached, errorReply, replyTarget, settleClaim, toCredvendError, WorkerStopping } from "./boundary.js";
+import { buildPipeline } from "./build-pipeline.js";
+import type { ConfigHolder } from "./config-holder.js";
+import { Finished } from "./pipeline/pipeline.js";
+import type { RequestRecord } from "./pipeline/record.js";
+import type { VendorStageContext } from "./pipeline/types.js";
+import type { VendorSettings } from "./settings.js";
+
+export interface WorkerDeps {
+  readonly nc: NatsConnection;
+  readonly redis: Redis;
+  readonly sts: STSClient;
+  readonly kms: KMSClient;
+  readonly config: ConfigHolder;
+  readonly settings: VendorSettings;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface WorkerStats {
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly served: number;
+  readonly failed: number;
+  readonly replayed: number;
+  readonly overloaded: number;
+  readonly config: ReturnType<ConfigHolder["status"]>;
+}
+
+export interface Worker {
+  /** The pipeline's stages, in order. */
+  readonly pipeline: string;
+  stats(): WorkerStats;
+  /** Stops taking requests, finishes those in flight (up to the drain timeout), then returns. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(deps: WorkerDeps): Promise<Worker> {
+  const { nc, settings, log } = deps;
+  const now = deps.now ?? Date.now;
+  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs });
+  const limiter = new RateLimiter(deps.redis);
+  const sealer = new EnvelopeSealer({
+    kms: deps.kms,
+    keyId: settings.replyKeyId,
+    cache: new DataKeyCache({ maxAgeMs: settings.dataKeyCacheSeconds * 1000, maxUses: 10_000, maxEntries: 10_000 }),
+  });
+  const pipeline = buildPipeline({
+    sts: deps.sts,
+    sealer,
+    idempotency,
+    limiter,
+    config: () => deps.config.current(),
+    validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
+    vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
+  });
+
+  let inFlight = 0;
+  let served = 0;
+  let failed = 0;
+  let replayed = 0;
+  let overloaded = 0;
+  let stopping = false;
+  const queue: Msg[] = [];
+  const running = new Set<AbortController>();
+  let idle: (() => void) | undefined;
+
+  async function handle(msg: Msg): Promise<void> {
+    const record: RequestRecord = { receivedAt: now(), deadlineMs: now() + settings.defaultDeadlineMs, awsMs: 0 };
+    const controller = new AbortController();
+    running.add(controller);
+    let timer = setTimeout(() => controller.abort(new DeadlineReached()), settings.defaultDeadlineMs);
+    const ctx: VendorStageContext = {
+      log,
+      signal: controller.signal,
+      now,
+      record,
+      setDeadline(epochMs) {
+        record.deadlineMs = epochMs;
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(new DeadlineReached()), Math.max(0, epochMs - now()));
+      },
+    };
+    let reply: Uint8Array;
+    let error: CredvendError | undefined;
+    let outcome: string;
+    try {
+      const out = await pipeline.run({ subject: msg.subject, data: msg.data }, ctx);
+      reply = out instanceof Finished ? out.reply : out.reply;
+      outcome = out instanceof Finished ? out.outcome : "issued";
+    } catch (thrown) {
+      error = toCredvendError(controller.signal.aborted && !(thrown instanceof CredvendError) ? controller.signal.reason : thrown, record);
+      reply = errorReply(record, error, now());
+      outcome = "refused";
+    } finally {
+      clearTimeout(timer);
+      running.delete(controller);
+    }
+    await settleClaim(idempotency, record, reply, error, log);
+    const target = replyTarget(record, msg.reply);
+    if (target) nc.publish(target, reply);
+
+    if (outcome === "replayed") replayed += 1;
+    if (error) failed += 1;
+    else served += 1;
+    const line = {
+      requestId: record.requestId,
+      tenant: record.identity?.tenant,
+      principal: record.identity?.principal,
+      template: record.template,
+      effectiveTenant: record.effectiveTenant !== record.identity?.tenant ? record.effectiveTenant : undefined,
+      outcome,
+      code: error?.code,
+      reason: error?.reason,
+      ms: now() - record.receivedAt,
+      awsMs: record.awsMs,
+      replyTo: target ? undefined : "none",
+    };
+    if (error?.code === "INTERNAL") log.error({ ...line, err: describeCause(error.cause) }, "request failed");
+    else log.info(line, error ? `request refused: ${error.message}` : "request done");
+  }
+
+  function start(msg: Msg): void {
+    inFlight += 1;
+    void handle(msg).catch((e: unknown) => log.error({ err: describeCause(e) }, "request handler crashed"))
+      .finally(() => {
+        inFlight -= 1;
+        const next = queue.shift();
+        if (next) start(next);
+        else if (inFlight === 0) idle?.();
+      });
+  }
+
+  function refuseOverloaded(msg: Msg): void {
+    overloaded += 1;
+    const record: RequestRecord = { receivedAt: now(), deadlineMs: now(), awsMs: 0 };
+    const error = new CredvendError("CV_ERR_OVERLOADED", `worker has ${inFlight} requests in flight and ${queue.length} queued; retry with the same request_id`, { retryAfterMs: 200 });
+    // Identity from the subject only; the payload is not decoded under overload.
+    const identity = parseRequestSubject(msg.subject);
+    if (identity) record.identity = identity;
+    const target = replyTarget(record, msg.reply);
+    if (target) nc.publish(target, errorReply(record, error, now()));
+  }
+
+  const sub: Subscription = nc.subscribe(REQUEST_WILDCARD, {
+    queue: VENDOR_QUEUE_GROUP,
+    callback: (err, msg) => {
+      if (err) {
+        log.error({ err: describeCause(err) }, "subscription error");
+        return;
+      }
+      if (inFlight < settings.maxInFlight) start(msg);
+      else if (queue.length < settings.maxQueued) queue.push(msg);
+      else refuseOverloaded(msg);
+    },
+  });
+  await nc.flush();
+  log.info({ subject: REQUEST_WILDCARD, queue: VENDOR_QUEUE_GROUP, pipeline: pipeline.describe(), maxInFlight: settings.maxInFlight }, "worker ready");
+
+  return {
+    pipeline: pipeline.describe(),
+    stats: () => ({ inFlight, queued: queue.length, served, failed, replayed, overloaded, config: deps.config.status() }),
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      // Stop receiving; in-flight and queued requests finish (or hit the drain timeout).
+      await sub.drain();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => { idle = resolve; }),
+          new Promise<void>((resolve) => setTimeout(resolve, settings.drainTimeoutMs).unref()),
+        ]);
+      }
+      for (const c of running) c.abort(new WorkerStopping());
+      log.info({ served, failed, replayed, overloaded }, "worker stopped");
+    },
+  };
+}
+
+function describeCause(cause: unknown): { type: string; message: string; stack?: string } | string {
+  if (cause instanceof Error) return { type: cause.name, message: cause.message, ...(cause.stack ? { stack: cause.stack } : {}) };
+  return String(cause);
+}
