@@ -1,1 +1,82 @@
-export {};
+// The `credvend` command.
+import { CredvendError } from "@credvend/protocol";
+import { SettingsError, VendorStartError, ConfigRefusedError } from "@credvend/vendor";
+import { UsageError } from "./args.js";
+import { awsLocalCommand, AWS_LOCAL_USAGE } from "./commands/aws-local.js";
+import { configCommand, CONFIG_USAGE } from "./commands/config.js";
+import { devCommand, DEV_USAGE } from "./commands/dev.js";
+import { iamCommand, IAM_USAGE } from "./commands/iam.js";
+import { natsConfigCommand, NATS_CONFIG_USAGE } from "./commands/nats-config.js";
+import { requestCommand, REQUEST_USAGE } from "./commands/request.js";
+import { templatesCommand, TEMPLATES_USAGE } from "./commands/templates.js";
+import { workerCommand, WORKER_USAGE } from "./commands/worker.js";
+
+const USAGE = `usage: credvend <command> [options]
+
+commands:
+  dev [--once]            the whole stack on this machine, with a demo request
+  worker                  run a vendor worker (settings from the environment)
+  request --template T    ask for credentials as a requester
+  aws-local               the local STS + KMS emulator (dev and tests only)
+  templates lint FILE     check a config file
+  templates render FILE   dry run: the exact STS request a request would produce
+  config push FILE        validate and publish a config to NATS KV
+  config show             print the live config from NATS KV
+  nats-config FILE        print the nats-server authorization block for a config
+  iam trust-policy        print the trust policy a template's role needs
+  help                    this text
+
+Run 'credvend <command> --help' for a command's options.`;
+
+type Command = (argv: readonly string[], out: (line: string) => void) => Promise<number>;
+
+const COMMANDS: Record<string, { readonly run: Command; readonly usage: string }> = {
+  dev: { run: devCommand, usage: DEV_USAGE },
+  worker: { run: () => workerCommand(), usage: WORKER_USAGE },
+  request: { run: requestCommand, usage: REQUEST_USAGE },
+  templates: { run: templatesCommand, usage: TEMPLATES_USAGE },
+  config: { run: configCommand, usage: CONFIG_USAGE },
+  "nats-config": { run: natsConfigCommand, usage: NATS_CONFIG_USAGE },
+  iam: { run: iamCommand, usage: IAM_USAGE },
+  "aws-local": { run: awsLocalCommand, usage: AWS_LOCAL_USAGE },
+};
+
+export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    out(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`credvend: unknown command '${name}'\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest, out);
+  } catch (error) {
+    return reportFailure(name, error);
+  }
+}
+
+function reportFailure(command: string, error: unknown): number {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  if (error instanceof UsageError) {
+    err(`credvend ${command}: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof CredvendError) {
+    err(`credvend ${command}: ${error.code} (${error.reason})${error.field ? ` [${error.field}]` : ""}: ${error.message}${error.retryAfterMs ? ` (retry after ${error.retryAfterMs} ms)` : ""}`);
+    return 1;
+  }
+  if (error instanceof SettingsError || error instanceof VendorStartError || error instanceof ConfigRefusedError) {
+    err(`credvend ${command}: ${error.message}`);
+    return 1;
+  }
+  err(`credvend ${command}: unexpected failure: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  return 1;
+}

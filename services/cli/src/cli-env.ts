@@ -1,0 +1,26 @@
+// The CLI's view of the environment, read in one place. Requester commands take identity and
+// endpoints from the standard variables: NATS_URL, NATS_USER/NATS_PASSWORD, CREDVEND_TENANT,
+// CREDVEND_PRINCIPAL, and the AWS SDK's own (AWS_REGION, AWS_ENDPOINT_URL, credentials).
+export interface RequesterEnv {
+  readonly natsUrl: string;
+  readonly natsUser: string | undefined;
+  readonly natsPassword: string | undefined;
+  readonly tenant: string | undefined;
+  readonly principal: string | undefined;
+  readonly region: string | undefined;
+}
+
+export function requesterEnv(env: NodeJS.ProcessEnv = process.env): RequesterEnv {
+  return {
+    natsUrl: env.NATS_URL || "nats://127.0.0.1:4222",
+    natsUser: env.NATS_USER || undefined,
+    natsPassword: env.NATS_PASSWORD || undefined,
+    tenant: env.CREDVEND_TENANT || undefined,
+    principal: env.CREDVEND_PRINCIPAL || undefined,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+  };
+}
+
+export function processEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}

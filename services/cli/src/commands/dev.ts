@@ -1,0 +1,120 @@
+import { KMSClient } from "@aws-sdk/client-kms";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { devCredentials } from "@credvend/aws-local";
+import { CredvendClient } from "@credvend/client";
+import { MissingBinaryError } from "@credvend/testkit";
+import { connect } from "nats";
+import { mask, parse } from "../args.js";
+import { DEMO_PARAMS, DEMO_TEMPLATE } from "../dev/demo-config.js";
+import { DEV_REGION, startDevStack, type DevStack } from "../dev/stack.js";
+
+export const DEV_USAGE = `usage: credvend dev [--once]
+
+Starts the whole stack on this machine (nats-server with per-principal permissions, Redis or
+REDIS_URL, aws-local with the dev seed, one worker), vends one demo credential end to end and
+prints what happened. Without --once it keeps serving until Ctrl-C; with --once it prints one
+JSON object and exits.`;
+
+interface DemoResult {
+  readonly requestId: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+  readonly arn: string;
+  readonly callerArn: string;
+  readonly ms: number;
+}
+
+async function vendDemo(stack: DevStack): Promise<DemoResult> {
+  const { requester } = stack;
+  const nc = await connect({ servers: stack.natsUrl, user: requester.user, pass: requester.password, name: "credvend-dev-demo" });
+  const demoKeys = devCredentials(requester.principal);
+  const kms = new KMSClient({ region: DEV_REGION, endpoint: stack.awsEndpoint, credentials: demoKeys });
+  try {
+    const started = Date.now();
+    const client = new CredvendClient({ nc, tenant: requester.tenant, principal: requester.principal, kms });
+    const creds = await client.request({ template: DEMO_TEMPLATE, params: DEMO_PARAMS });
+    const ms = Date.now() - started;
+    // Prove the vended credentials work: ask STS who they are.
+    const sts = new STSClient({ region: DEV_REGION, endpoint: stack.awsEndpoint, credentials: creds });
+    const who = await sts.send(new GetCallerIdentityCommand({}));
+    sts.destroy();
+    return { ...creds, callerArn: who.Arn ?? "", ms };
+  } finally {
+    kms.destroy();
+    await nc.close();
+  }
+}
+
+function requestCommands(stack: DevStack): string[] {
+  const keys = devCredentials(stack.requester.principal);
+  return [
+    `export NATS_URL=${stack.natsUrl} NATS_USER=${stack.requester.user} NATS_PASSWORD=${stack.requester.password}`,
+    `export CREDVEND_TENANT=${stack.requester.tenant} CREDVEND_PRINCIPAL=${stack.requester.principal}`,
+    `# dev-only seed identity of '${stack.requester.principal}' in aws-local (never a real AWS key):`,
+    `export AWS_REGION=${DEV_REGION} AWS_ENDPOINT_URL=${stack.awsEndpoint} AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
+    `npx credvend request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
+  ];
+}
+
+export async function devCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
+  const { values } = parse(argv, { once: { type: "boolean", default: false } }, DEV_USAGE);
+  let stack: DevStack;
+  try {
+    stack = await startDevStack(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {});
+  } catch (error) {
+    if (error instanceof MissingBinaryError) {
+      out(`credvend dev: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    const demo = await vendDemo(stack);
+    const summary = {
+      endpoints: { nats: stack.natsUrl, redis: stack.redisUrl, awsLocal: stack.awsEndpoint },
+      files: { config: stack.configFile, vendorLog: stack.vendorLog },
+      pipeline: stack.vendor.worker.pipeline,
+      demoRequest: { tenant: stack.requester.tenant, principal: stack.requester.principal, template: DEMO_TEMPLATE, params: DEMO_PARAMS, requestId: demo.requestId },
+      credentials: {
+        accessKeyId: demo.accessKeyId,
+        secretAccessKey: mask(demo.secretAccessKey),
+        sessionToken: mask(demo.sessionToken),
+        expiration: demo.expiration.toISOString(),
+      },
+      assumedRoleArn: demo.arn,
+      callerIdentityArn: demo.callerArn,
+      roundTripMs: demo.ms,
+    };
+    if (values.once) {
+      out(JSON.stringify(summary, null, 2));
+      return 0;
+    }
+    out("credvend dev stack is up (aws-local is a LOCAL EMULATOR with dev-only keys, not AWS)\n");
+    out(`  NATS       ${stack.natsUrl}  (per-principal permissions generated)`);
+    out(`  Redis      ${stack.redisUrl}`);
+    out(`  aws-local  ${stack.awsEndpoint}`);
+    out(`  worker     ${stack.vendor.worker.pipeline}`);
+    out(`  config     ${stack.configFile}`);
+    out(`  logs       ${stack.vendorLog}\n`);
+    out(`Vended one demo credential in ${demo.ms} ms:`);
+    out(`  request    ${DEMO_TEMPLATE} bucket=${DEMO_PARAMS.bucket} as ${stack.requester.tenant}/${stack.requester.principal} (request ${demo.requestId})`);
+    out(`  key id     ${demo.accessKeyId}`);
+    out(`  secret     ${summary.credentials.secretAccessKey}`);
+    out(`  expires    ${summary.credentials.expiration}`);
+    out(`  role       ${demo.arn}`);
+    out(`  STS says   ${demo.callerArn}\n`);
+    out("Request more from another shell:");
+    for (const line of requestCommands(stack)) out(`  ${line}`);
+    out("\nServing until Ctrl-C.");
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    out("stopping…");
+    return 0;
+  } finally {
+    await stack.stop();
+  }
+}

@@ -1,0 +1,58 @@
+import { KMSClient } from "@aws-sdk/client-kms";
+import { CredvendClient } from "@credvend/client";
+import { connect } from "nats";
+import { parse, parseIntFlag, parseParams, UsageError } from "../args.js";
+import { requesterEnv } from "../cli-env.js";
+
+export const REQUEST_USAGE = `usage: credvend request --template T [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID] [--timeout MS]
+
+Asks the vendor for credentials and prints them as JSON (credential_process format plus details).
+Identity and endpoints come from the environment: NATS_URL, NATS_USER, NATS_PASSWORD,
+CREDVEND_TENANT, CREDVEND_PRINCIPAL, and the AWS SDK's variables for decrypting the reply
+(AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...).`;
+
+export async function requestCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
+  const { values } = parse(argv, {
+    template: { type: "string" },
+    param: { type: "string", multiple: true },
+    duration: { type: "string" },
+    "on-behalf-of": { type: "string" },
+    "request-id": { type: "string" },
+    timeout: { type: "string" },
+  }, REQUEST_USAGE);
+  if (!values.template) throw new UsageError(`--template is required\n\n${REQUEST_USAGE}`);
+  const env = requesterEnv();
+  if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
+  const nc = await connect({
+    servers: env.natsUrl.split(","),
+    name: `credvend-cli:${env.tenant}.${env.principal}`,
+    ...(env.natsUser ? { user: env.natsUser, pass: env.natsPassword ?? "" } : {}),
+  });
+  const kms = new KMSClient(env.region ? { region: env.region } : {});
+  try {
+    const timeoutMs = parseIntFlag("timeout", values.timeout);
+    const client = new CredvendClient({ nc, tenant: env.tenant, principal: env.principal, kms, ...(timeoutMs ? { timeoutMs } : {}) });
+    const duration = parseIntFlag("duration", values.duration);
+    const creds = await client.request({
+      template: values.template,
+      params: parseParams(values.param),
+      ...(duration ? { durationSeconds: duration } : {}),
+      ...(values["on-behalf-of"] ? { onBehalfOf: values["on-behalf-of"] } : {}),
+      ...(values["request-id"] ? { requestId: values["request-id"] } : {}),
+    });
+    // This command's job is to hand credentials to the caller (like `aws configure export-credentials`).
+    out(JSON.stringify({
+      Version: 1,
+      AccessKeyId: creds.accessKeyId,
+      SecretAccessKey: creds.secretAccessKey,
+      SessionToken: creds.sessionToken,
+      Expiration: creds.expiration.toISOString(),
+      Arn: creds.arn,
+      RequestId: creds.requestId,
+    }, null, 2));
+    return 0;
+  } finally {
+    kms.destroy();
+    await nc.close();
+  }
+}

@@ -1,0 +1,68 @@
+import { describePlan, loadConfigFile, planRequest, type CredvendConfig } from "@credvend/policy";
+import { CredvendError } from "@credvend/protocol";
+import { formatProblems } from "@credvend/vendor";
+import { randomUUID } from "node:crypto";
+import { parse, parseIntFlag, parseParams, UsageError } from "../args.js";
+
+export const TEMPLATES_USAGE = `usage:
+  credvend templates lint FILE [--role-credentials]
+      Checks a config file; prints one line per problem (template and path) and exits 1 on errors.
+      --role-credentials: the vendor runs on role credentials (durations over 1 hour are errors).
+  credvend templates render FILE --template T --tenant A --principal P [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID]
+      Dry run: prints the exact STS request a real request would produce, or the error it would get.`;
+
+function loadOrFail(file: string, out: (line: string) => void, roleCredentials: boolean): CredvendConfig | undefined {
+  const result = loadConfigFile(file, { vendorUsesRoleCredentials: roleCredentials });
+  if (!result.ok) {
+    out(`${file}: ${result.problems.filter((p) => p.severity === "error").length} error(s)`);
+    out(formatProblems(result.problems));
+    return undefined;
+  }
+  if (result.warnings.length > 0) out(formatProblems(result.warnings));
+  return result.config;
+}
+
+export async function templatesCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "lint") {
+    const { values, positionals } = parse(rest, { "role-credentials": { type: "boolean", default: false } }, TEMPLATES_USAGE);
+    const file = positionals[0];
+    if (!file) throw new UsageError(`templates lint needs a FILE\n\n${TEMPLATES_USAGE}`);
+    const config = loadOrFail(file, out, values["role-credentials"] ?? false);
+    if (!config) return 1;
+    out(`${file}: ok (${Object.keys(config.templates).length} templates, ${config.access?.length ?? 0} access rules)`);
+    return 0;
+  }
+  if (sub === "render") {
+    const { values, positionals } = parse(rest, {
+      template: { type: "string" }, tenant: { type: "string" }, principal: { type: "string" },
+      param: { type: "string", multiple: true }, duration: { type: "string" }, "on-behalf-of": { type: "string" },
+      "request-id": { type: "string" }, "role-credentials": { type: "boolean", default: false },
+    }, TEMPLATES_USAGE);
+    const file = positionals[0];
+    if (!file || !values.template || !values.tenant || !values.principal) {
+      throw new UsageError(`templates render needs FILE, --template, --tenant and --principal\n\n${TEMPLATES_USAGE}`);
+    }
+    const config = loadOrFail(file, out, values["role-credentials"] ?? false);
+    if (!config) return 1;
+    const duration = parseIntFlag("duration", values.duration);
+    try {
+      const plan = planRequest(config, {
+        tenant: values.tenant,
+        principal: values.principal,
+        requestId: values["request-id"] ?? randomUUID(),
+        template: values.template,
+        params: parseParams(values.param),
+        ...(duration ? { durationSeconds: duration } : {}),
+        ...(values["on-behalf-of"] ? { onBehalfOf: values["on-behalf-of"] } : {}),
+      });
+      out(JSON.stringify(describePlan(plan), null, 2));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof CredvendError)) throw error;
+      out(JSON.stringify({ error: { code: error.code, reason: error.reason, field: error.field, message: error.message } }, null, 2));
+      return 1;
+    }
+  }
+  throw new UsageError(TEMPLATES_USAGE);
+}

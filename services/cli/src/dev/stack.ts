@@ -1,0 +1,94 @@
+// The whole stack on one machine: nats-server with generated per-principal permissions, Redis,
+// aws-local with the dev seed, one worker, and a demo requester identity.
+import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { loadConfigFile, natsAuthorization } from "@credvend/policy";
+import { startNatsServer, startRedisServer, type ServerHandle } from "@credvend/testkit";
+import { ConfigRefusedError, createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { DEMO_CONFIG_FILE, DEMO_PRINCIPAL, DEMO_TENANT } from "./demo-config.js";
+
+export const DEV_REGION = "us-east-1";
+
+export interface NatsUserSecret {
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface DevStack {
+  readonly dir: string;
+  readonly natsUrl: string;
+  readonly redisUrl: string;
+  readonly awsEndpoint: string;
+  readonly vendorLog: string;
+  readonly configFile: string;
+  readonly requester: NatsUserSecret & { readonly tenant: string; readonly principal: string };
+  readonly awsLocal: AwsLocal;
+  readonly vendor: RunningVendor;
+  stop(): Promise<void>;
+}
+
+export interface DevStackOptions {
+  /** Use this Redis instead of starting one. */
+  readonly redisUrl?: string;
+}
+
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const dir = mkdtempSync(path.join(tmpdir(), "credvend-dev-"));
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  };
+  try {
+    const vendorUser: NatsUserSecret = { user: "credvend-vendor", password: randomBytes(18).toString("base64url") };
+    const requester = { user: DEMO_PRINCIPAL, password: randomBytes(18).toString("base64url"), tenant: DEMO_TENANT, principal: DEMO_PRINCIPAL };
+    // The same generated authorization block an operator would deploy (credvend nats-config).
+    const loaded = loadConfigFile(DEMO_CONFIG_FILE);
+    if (!loaded.ok) throw new ConfigRefusedError(DEMO_CONFIG_FILE, loaded.problems);
+    const nats = await startNatsServer({
+      config: natsAuthorization(loaded.config, {
+        vendor: vendorUser,
+        identities: [{ tenant: requester.tenant, principal: requester.principal, user: requester.user, password: requester.password }],
+      }),
+    });
+    cleanups.push(() => nats.stop());
+    let redis: ServerHandle | undefined;
+    const redisUrl = options.redisUrl ?? (redis = await startRedisServer()).url;
+    if (redis) cleanups.push(() => redis.stop());
+    const awsLocal = await startAwsLocal({ port: 0, region: DEV_REGION, logger: () => undefined });
+    cleanups.push(() => awsLocal.stop());
+
+    const configFile = DEMO_CONFIG_FILE;
+    const vendorLog = path.join(dir, "vendor.log");
+    const settings = settingsFromEnv({
+      NATS_URL: nats.url,
+      NATS_USER: vendorUser.user,
+      NATS_PASSWORD: vendorUser.password,
+      REDIS_URL: redisUrl,
+      CREDVEND_CONFIG: configFile,
+      AWS_REGION: DEV_REGION,
+    });
+    const logger = createLogger({ level: "info", destination: pino.destination({ dest: vendorLog, sync: false, mkdir: true }) });
+    const vendor = await runVendor(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker" });
+    cleanups.push(() => vendor.stop());
+
+    return {
+      dir,
+      natsUrl: nats.url,
+      redisUrl,
+      awsEndpoint: awsLocal.endpoint,
+      vendorLog,
+      configFile,
+      requester,
+      awsLocal,
+      vendor,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

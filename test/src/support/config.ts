@@ -1,0 +1,48 @@
+// Test configs: the README's example template, parameterised by tenant so that every test has
+// its own subjects and Redis keys.
+export interface DemoConfigOptions {
+  readonly tenants: readonly string[];
+  readonly principals?: readonly string[];
+  readonly perPrincipal?: { readonly perSecond: number; readonly burst: number };
+  readonly extraTemplates?: string;
+  readonly extraAccess?: string;
+}
+
+export function demoConfig(o: DemoConfigOptions): string {
+  const rate = o.perPrincipal ?? { perSecond: 1000, burst: 1000 };
+  return `templates:
+  s3-tenant-read:
+    kind: assume_role
+    role_arn: arn:aws:iam::000000000000:role/credvend-demo
+    duration: { default: 900, max: 3600 }
+    params:
+      bucket: { pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", max_length: 63 }
+    policy:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: ["s3:GetObject", "s3:ListBucket"]
+          Resource: ["arn:aws:s3:::{{bucket}}", "arn:aws:s3:::{{bucket}}/{{tenant}}/*"]
+    tags: { tenant: "{{tenant}}" }
+  untrusted-role:
+    kind: assume_role
+    role_arn: arn:aws:iam::000000000000:role/credvend-demo-external
+    duration: { default: 900, max: 3600 }
+    policy:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: ["s3:GetObject"]
+          Resource: ["arn:aws:s3:::shared-bucket/{{tenant}}/*"]
+${o.extraTemplates ?? ""}
+access:
+  - tenants: ${JSON.stringify(o.tenants)}
+    principals: ${JSON.stringify(o.principals ?? ["demo-app", "other-app"])}
+    templates: ["s3-tenant-read", "untrusted-role"]
+    params: { bucket: ["acme-data", "shared-data"] }
+${o.extraAccess ?? ""}
+rate_limits:
+  per_principal: { per_second: ${rate.perSecond}, burst: ${rate.burst} }
+  per_tenant: { per_second: 10000, burst: 10000 }
+`;
+}

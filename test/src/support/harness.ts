@@ -1,0 +1,91 @@
+// One vendor stack per test file: its own nats-server (so no other file's worker joins the
+// queue group), its own aws-local, the shared Redis (keys are isolated by unique tenant names).
+import { KMSClient } from "@aws-sdk/client-kms";
+import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { CredvendClient } from "@credvend/client";
+import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
+import { createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { connect, type NatsConnection } from "nats";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export const REGION = "us-east-1";
+
+export interface Harness {
+  readonly natsUrl: string;
+  readonly redisUrl: string;
+  readonly awsLocal: AwsLocal;
+  readonly vendor: RunningVendor;
+  readonly configFile: string;
+  /** An unauthenticated connection (the test server has no auth unless natsConfig is given). */
+  readonly nc: NatsConnection;
+  /** A client for (tenant, principal); KMS runs as the aws-local IAM user of the same name as `kmsUser`. */
+  client(tenant: string, principal: string, options?: { kmsUser?: string; timeoutMs?: number; attempts?: number; nc?: NatsConnection }): CredvendClient;
+  kmsFor(user: string): KMSClient;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly config: string;
+  readonly redisUrl?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly natsConfig?: string;
+  readonly vendorNats?: { readonly user: string; readonly password: string };
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const dir = mkdtempSync(path.join(tmpdir(), "credvend-test-"));
+  const configFile = path.join(dir, "credvend.yaml");
+  writeFileSync(configFile, options.config);
+  const nats = await startNatsServer(options.natsConfig ? { config: options.natsConfig } : {});
+  const redisUrl = options.redisUrl ?? (await sharedRedisUrl());
+  const awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
+  const settings = settingsFromEnv({
+    NATS_URL: nats.url,
+    REDIS_URL: redisUrl,
+    CREDVEND_CONFIG: configFile,
+    AWS_REGION: REGION,
+    CREDVEND_LOG_LEVEL: process.env.CREDVEND_TEST_LOG_LEVEL ?? "silent",
+    ...(options.vendorNats ? { NATS_USER: options.vendorNats.user, NATS_PASSWORD: options.vendorNats.password } : {}),
+    ...options.env,
+  });
+  const vendor = await runVendor(settings, {
+    logger: createLogger({ level: settings.logLevel, destination: process.stderr }),
+    awsCredentials: devCredentials("credvend-vendor"),
+    awsEndpoint: awsLocal.endpoint,
+  });
+  const nc = options.natsConfig ? vendor.nc : await connect({ servers: nats.url, name: "test-requester" });
+  const kmsClients: KMSClient[] = [];
+  const kmsFor = (user: string) => {
+    const kms = new KMSClient({ region: REGION, endpoint: awsLocal.endpoint, credentials: devCredentials(user) });
+    kmsClients.push(kms);
+    return kms;
+  };
+  return {
+    natsUrl: nats.url,
+    redisUrl,
+    awsLocal,
+    vendor,
+    configFile,
+    nc,
+    kmsFor,
+    client(tenant, principal, o = {}) {
+      return new CredvendClient({
+        nc: o.nc ?? nc,
+        tenant,
+        principal,
+        kms: kmsFor(o.kmsUser ?? principal),
+        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+        ...(o.attempts ? { attempts: o.attempts } : {}),
+      });
+    },
+    async stop() {
+      for (const k of kmsClients) k.destroy();
+      await vendor.stop();
+      if (nc !== vendor.nc) await nc.close();
+      await awsLocal.stop();
+      await nats.stop();
+    },
+  };
+}
