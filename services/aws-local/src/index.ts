@@ -1,1 +1,29 @@
-export {};
+// @credvend/aws-local: a LOCAL EMULATOR of AWS STS and KMS that speaks the real wire protocols, for
+// development, tests and benchmarks. Not AWS; never point production credentials at it.
+export { startAwsLocal, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HOST, DEFAULT_REGION } from "./server.js";
+export type { AwsLocal, AwsLocalOptions } from "./server.js";
+export { createAdminClient, AdminRequestError } from "./admin/client.js";
+export type { AdminClient, ClockState } from "./admin/client.js";
+export { validateFaultConfig } from "./core/faults.js";
+export type { FaultConfig, FaultState, ErrorRule, ThrottleRule } from "./core/faults.js";
+export type { OperationCounts } from "./core/call-counts.js";
+export type { SessionView, SessionKind } from "./core/sessions.js";
+export {
+  DEV_SEED,
+  DEV_ACCOUNT_ID,
+  DEV_REPLY_KEY_ID,
+  DEV_REPLY_KEY_ALIAS,
+  DEV_EXTERNAL_ID,
+  DEV_MFA_SERIAL,
+  DEV_MFA_TOTP_SECRET,
+  DEV_USER_NAMES,
+  devCredentials,
+  devEnvExports,
+} from "./dev-seed.js";
+export type { DevUserName } from "./dev-seed.js";
+export { loadSeedFile, validateSeed, SeedError } from "./seed/load.js";
+export type { Seed, SeedInput } from "./seed/schema.js";
+export { totp } from "./totp.js";
+export { packedPolicySizePercent, PACKED_BUDGET_BYTES } from "./sts/packed-size.js";
+export { AwsError } from "./types.js";
+export type { CallerIdentity, Clock, PolicyDocument, PolicyStatement, SeedKmsKey } from "./types.js";

@@ -96,3 +96,13 @@ export interface JsonReply {
   readonly status: number;
   readonly body: unknown;
 }
+
+/**
+ * The signature of the IAM engine's `evaluatePolicies` (src/iam/evaluate.ts), so the core and STS can
+ * take the engine as an injected dependency without importing it.
+ */
+export type EvaluatePolicies = (
+  policies: readonly PolicyDocument[],
+  request: PolicyRequest,
+  options?: { readonly principalCheck?: boolean },
+) => PolicyDecision;

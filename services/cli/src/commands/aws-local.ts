@@ -1,17 +1,31 @@
-import { devEnvExports, startAwsLocal } from "@credvend/aws-local";
+import { devEnvExports, startAwsLocal, validateFaultConfig, type FaultConfig } from "@credvend/aws-local";
+import { readFileSync } from "node:fs";
 import { parse, parseIntFlag, UsageError } from "../args.js";
 
 export const AWS_LOCAL_USAGE = `usage: credvend aws-local [--port 4566] [--host 127.0.0.1] [--seed FILE] [--region us-east-1]
+                          [--clock-skew-seconds 300] [--faults JSON|@FILE]
        credvend aws-local --print-env USER [--port 4566] [--region us-east-1]
 
 A LOCAL EMULATOR of AWS STS and KMS (real wire protocols, SigV4, policies, cryptography) for
 development, tests and benchmarks. Without --seed it loads the built-in dev seed (dev-only keys).
---print-env prints the export lines that point the AWS CLI and SDKs at it as a dev-seed user.`;
+--print-env prints the export lines that point the AWS CLI and SDKs at it as a dev-seed user.
+--faults sets latency, throttling and injected errors (see services/aws-local/README.md).`;
+
+function readFaults(arg: string): FaultConfig {
+  const text = arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
+  try {
+    return validateFaultConfig(JSON.parse(text));
+  } catch (error) {
+    throw new UsageError(`--faults: ${(error as Error).message}`);
+  }
+}
 
 export async function awsLocalCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {
     port: { type: "string" }, host: { type: "string" }, seed: { type: "string" }, region: { type: "string" }, "print-env": { type: "string" },
+    "clock-skew-seconds": { type: "string" }, faults: { type: "string" },
   }, AWS_LOCAL_USAGE);
+  const skew = parseIntFlag("clock-skew-seconds", values["clock-skew-seconds"]);
   const port = parseIntFlag("port", values.port) ?? 4566;
   const region = values.region ?? "us-east-1";
   if (values["print-env"]) {
@@ -23,7 +37,15 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
     }
     return 0;
   }
-  const emulator = await startAwsLocal({ port, region, ...(values.host ? { host: values.host } : {}), ...(values.seed ? { seed: values.seed } : {}), logger: out });
+  const emulator = await startAwsLocal({
+    port,
+    region,
+    logger: out,
+    ...(values.host ? { host: values.host } : {}),
+    ...(values.seed ? { seed: values.seed } : {}),
+    ...(skew !== undefined ? { clockSkewSeconds: skew } : {}),
+    ...(values.faults ? { faults: readFaults(values.faults) } : {}),
+  });
   out(`aws-local listening on ${emulator.endpoint} (region ${region}); Ctrl-C stops it`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

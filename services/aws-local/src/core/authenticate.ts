@@ -1,0 +1,114 @@
+// Who signed this request? Parse the SigV4 parameters, look the access key up (seeded long-term
+// key or an issued session), verify the signature and, for temporary credentials, the security
+// token and its expiry. Failures become the service's own error spelling (fact sheet 4.3).
+import { AwsError, type CallerIdentity, type Clock } from "../types.js";
+import { parseSignature, SigV4Error, verifySignature, type SignedRequest, type SigV4FailureKind } from "../sigv4.js";
+import type { IssuedSession, SessionStore } from "./sessions.js";
+import type { IamUser, IamWorld } from "./world.js";
+
+export type SignedService = "sts" | "kms";
+
+/** The resolved caller of a signed request. */
+export interface Principal {
+  readonly identity: CallerIdentity;
+  /** Set when the request was signed with issued temporary credentials. */
+  readonly session?: IssuedSession;
+  /** The IAM user behind a long-term key or a GetSessionToken session. */
+  readonly user?: IamUser;
+}
+
+type Failure = SigV4FailureKind | "unknown-key" | "credentials-expired";
+
+const SPELLING: Readonly<Record<SignedService, Readonly<Record<Failure, readonly [code: string, status: number]>>>> = {
+  sts: {
+    missing: ["MissingAuthenticationToken", 403],
+    incomplete: ["IncompleteSignature", 400],
+    mismatch: ["SignatureDoesNotMatch", 403],
+    expired: ["SignatureDoesNotMatch", 403],
+    "not-yet-valid": ["SignatureDoesNotMatch", 403],
+    "unknown-key": ["InvalidClientTokenId", 403],
+    "credentials-expired": ["ExpiredToken", 403],
+  },
+  kms: {
+    missing: ["MissingAuthenticationTokenException", 400],
+    incomplete: ["IncompleteSignatureException", 400],
+    mismatch: ["InvalidSignatureException", 400],
+    expired: ["InvalidSignatureException", 400],
+    "not-yet-valid": ["InvalidSignatureException", 400],
+    "unknown-key": ["UnrecognizedClientException", 400],
+    "credentials-expired": ["ExpiredTokenException", 400],
+  },
+};
+
+const INVALID_TOKEN = "The security token included in the request is invalid.";
+const EXPIRED_TOKEN = "The security token included in the request is expired";
+
+export function authError(service: SignedService, failure: Failure, message: string): AwsError {
+  const [code, status] = SPELLING[service][failure];
+  return new AwsError(code, message, status);
+}
+
+export interface AuthenticatorDeps {
+  readonly world: IamWorld;
+  readonly sessions: SessionStore;
+  /** Emulated time: decides whether issued credentials have expired. */
+  readonly clock: Clock;
+  /** Wall time: SigV4 freshness (clients sign with their real clock). */
+  readonly wallNow: () => number;
+  readonly clockSkewSeconds: number;
+}
+
+export type Authenticate = (req: SignedRequest, query: URLSearchParams, service: SignedService) => Principal;
+
+export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
+  const userIdentities = new Map<string, CallerIdentity>();
+
+  function userIdentity(user: IamUser, accessKeyId: string): CallerIdentity {
+    let identity = userIdentities.get(accessKeyId);
+    if (identity === undefined) {
+      identity = {
+        accountId: deps.world.accountId,
+        kind: "user",
+        arn: user.arn,
+        userId: user.userId,
+        userName: user.name,
+        principalTags: user.tags,
+        mfaPresent: false,
+        accessKeyId,
+        identityPolicies: user.policies,
+      };
+      userIdentities.set(accessKeyId, identity);
+    }
+    return identity;
+  }
+
+  return (req, query, service) => {
+    try {
+      const parsed = parseSignature(req, query);
+      const longTerm = deps.world.longTermKey(parsed.accessKeyId);
+      const session = longTerm === undefined ? deps.sessions.get(parsed.accessKeyId) : undefined;
+      if (longTerm === undefined && session === undefined) throw authError(service, "unknown-key", INVALID_TOKEN);
+      const secretAccessKey = longTerm?.secretAccessKey ?? session?.secretAccessKey ?? "";
+      verifySignature(req, parsed, {
+        secretAccessKey,
+        expectedService: service,
+        nowMs: deps.wallNow(),
+        clockSkewSeconds: deps.clockSkewSeconds,
+      });
+      if (longTerm !== undefined) {
+        // A long-term key never carries a session token; one that does was not issued by us.
+        if (parsed.securityToken !== undefined) throw authError(service, "unknown-key", INVALID_TOKEN);
+        return { identity: userIdentity(longTerm.user, parsed.accessKeyId), user: longTerm.user };
+      }
+      if (session === undefined || !deps.sessions.tokenMatches(session, parsed.securityToken)) {
+        throw authError(service, "unknown-key", INVALID_TOKEN);
+      }
+      if (session.expiresAtMs <= deps.clock.now()) throw authError(service, "credentials-expired", EXPIRED_TOKEN);
+      const user = session.kind === "session-token" ? deps.world.userByName(session.identity.userName ?? "") : undefined;
+      return user === undefined ? { identity: session.identity, session } : { identity: session.identity, session, user };
+    } catch (err) {
+      if (err instanceof SigV4Error) throw authError(service, err.kind, err.message);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,33 @@
+// Identifier and secret generation. Issued keys look like AWS's: ASIA + 16 of [A-Z2-7].
+import { createHash, randomBytes } from "node:crypto";
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+function base32Chars(bytes: Buffer, count: number): string {
+  let out = "";
+  for (let i = 0; i < count; i++) out += BASE32[(bytes[i] ?? 0) & 31];
+  return out;
+}
+
+export function newTemporaryAccessKeyId(): string {
+  return `ASIA${base32Chars(randomBytes(16), 16)}`;
+}
+
+/** 40 characters, like AWS secret access keys (base64 alphabet, so it may contain + and /). */
+export function newSecretAccessKey(): string {
+  return randomBytes(30).toString("base64");
+}
+
+/** Opaque and a few hundred characters, as AWS's are; clients must not assume a format. */
+export function newSessionToken(): string {
+  return randomBytes(264).toString("base64");
+}
+
+/**
+ * Stable unique ids for seeded users (AIDA…) and roles (AROA…): derived from account and name so
+ * they stay the same across restarts, like a real account's ids do.
+ */
+export function stableUniqueId(prefix: "AIDA" | "AROA", accountId: string, name: string): string {
+  const digest = createHash("sha256").update(`${prefix}:${accountId}:${name}`).digest();
+  return `${prefix}${base32Chars(digest, 17)}`;
+}

@@ -1,0 +1,40 @@
+// CallerIdentity values for unit tests of the policy engine and KMS (not used at run time).
+
+import type { CallerIdentity, PolicyDocument } from "../types.js";
+
+export const ACCOUNT = "000000000000";
+
+export function userCaller(name: string, extra: Partial<CallerIdentity> = {}): CallerIdentity {
+  return {
+    accountId: ACCOUNT,
+    kind: "user",
+    arn: `arn:aws:iam::${ACCOUNT}:user/${name}`,
+    userId: `AIDA${name.toUpperCase().replace(/[^A-Z]/g, "").padEnd(17, "X").slice(0, 17)}`,
+    userName: name,
+    principalTags: {},
+    mfaPresent: false,
+    accessKeyId: "AKIAEXAMPLEEXAMPLE01",
+    identityPolicies: [],
+    ...extra,
+  };
+}
+
+export function roleCaller(role: string, session: string, extra: Partial<CallerIdentity> = {}): CallerIdentity {
+  return {
+    accountId: ACCOUNT,
+    kind: "assumed-role",
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`,
+    userId: `AROAEXAMPLEROLEID0001:${session}`,
+    roleName: role,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/${role}`,
+    principalTags: {},
+    mfaPresent: false,
+    accessKeyId: "ASIAEXAMPLEEXAMPLE01",
+    identityPolicies: [],
+    ...extra,
+  };
+}
+
+export function allow(action: string | readonly string[], resource: string | readonly string[] = "*", extra: object = {}): PolicyDocument {
+  return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource, ...extra }] };
+}

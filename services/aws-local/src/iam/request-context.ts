@@ -1,0 +1,37 @@
+// The condition-key view of one request: the caller's built-in aws:* keys plus request.context.
+// IAM condition key names are case-insensitive, so every key is stored lower-cased.
+
+import type { CallerIdentity, PolicyRequest } from "../types.js";
+
+export type ContextValue = string | readonly string[] | boolean;
+
+/** Lower-cased condition key -> value. Absent keys are simply not present. */
+export type RequestContext = ReadonlyMap<string, ContextValue>;
+
+const PRINCIPAL_TYPE: Readonly<Record<CallerIdentity["kind"], string>> = {
+  user: "User",
+  "assumed-role": "AssumedRole",
+  "federated-user": "FederatedUser",
+  root: "Account",
+};
+
+/** Built-in keys derived from the caller; request.context entries override them (undefined = absent). */
+export function buildRequestContext(request: PolicyRequest): RequestContext {
+  const { caller } = request;
+  const ctx = new Map<string, ContextValue>();
+  if (caller.kind === "user" && caller.userName !== undefined) ctx.set("aws:username", caller.userName);
+  ctx.set("aws:userid", caller.userId);
+  ctx.set("aws:principalarn", caller.kind === "assumed-role" && caller.roleArn !== undefined ? caller.roleArn : caller.arn);
+  ctx.set("aws:principalaccount", caller.accountId);
+  ctx.set("aws:principaltype", PRINCIPAL_TYPE[caller.kind]);
+  for (const [key, value] of Object.entries(caller.principalTags)) ctx.set(`aws:principaltag/${key.toLowerCase()}`, value);
+  // As in AWS, the MFA key exists only for temporary credentials (ASIA…) unless MFA was actually used.
+  if (caller.mfaPresent || caller.accessKeyId.startsWith("ASIA")) ctx.set("aws:multifactorauthpresent", caller.mfaPresent);
+  if (caller.sourceIdentity !== undefined) ctx.set("aws:sourceidentity", caller.sourceIdentity);
+  for (const [key, value] of Object.entries(request.context)) {
+    const lower = key.toLowerCase();
+    if (value === undefined) ctx.delete(lower);
+    else ctx.set(lower, value);
+  }
+  return ctx;
+}

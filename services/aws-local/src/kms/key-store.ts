@@ -1,0 +1,161 @@
+// The emulator's KMS keys and aliases, and how a KeyId in any of its four forms names a key.
+
+import { AwsError, type Clock, type PolicyDocument, type SeedKmsKey } from "../types.js";
+import { MAX_KEY_ID_BYTES } from "./ciphertext.js";
+import { decodeSeedMaterial, deriveKeyMaterial, keyMaterialId } from "./key-material.js";
+
+export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
+
+export interface KmsKey {
+  readonly id: string;
+  readonly arn: string;
+  readonly material: Buffer;
+  readonly materialId: string;
+  readonly description: string;
+  readonly policy: PolicyDocument;
+  /** Epoch ms. */
+  readonly creationDate: number;
+  readonly tags: readonly { readonly TagKey: string; readonly TagValue: string }[];
+  state: KeyState;
+  /** Epoch ms, while PendingDeletion. */
+  deletionDate?: number;
+  pendingWindowDays?: number;
+}
+
+export interface KmsAlias {
+  readonly name: string;
+  readonly arn: string;
+  keyId: string;
+  readonly creationDate: number;
+  lastUpdatedDate: number;
+}
+
+export interface ResolvedKey {
+  readonly key: KmsKey;
+  /** The alias name used in the request, if any (for kms:RequestAlias). */
+  readonly alias?: string;
+}
+
+const KEY_ID = /^[A-Za-z0-9-]+$/;
+export const ALIAS_NAME = /^alias\/[a-zA-Z0-9:/_-]+$/;
+
+/** What KMS attaches when CreateKey has no Policy: the account (and so IAM policies) may do anything. */
+export function defaultKeyPolicy(accountId: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Id: "key-default-1",
+    Statement: [
+      {
+        Sid: "Enable IAM User Permissions",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ],
+  };
+}
+
+export class KeyStore {
+  private readonly keys = new Map<string, KmsKey>();
+  private readonly aliases = new Map<string, KmsAlias>();
+
+  constructor(
+    readonly accountId: string,
+    readonly region: string,
+    private readonly clock: Clock,
+  ) {}
+
+  keyArn(id: string): string {
+    return `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`;
+  }
+
+  aliasArn(name: string): string {
+    return `arn:aws:kms:${this.region}:${this.accountId}:${name}`;
+  }
+
+  addKey(fields: Omit<KmsKey, "arn" | "materialId" | "creationDate" | "state"> & { enabled: boolean }): KmsKey {
+    if (!KEY_ID.test(fields.id) || fields.id.length > MAX_KEY_ID_BYTES) {
+      throw new Error(`KMS key id "${fields.id}" must be 1-${MAX_KEY_ID_BYTES} letters, digits or dashes`);
+    }
+    if (this.keys.has(fields.id)) throw new Error(`KMS key id "${fields.id}" is used twice`);
+    const key: KmsKey = {
+      id: fields.id,
+      arn: this.keyArn(fields.id),
+      material: fields.material,
+      materialId: keyMaterialId(fields.material),
+      description: fields.description,
+      policy: fields.policy,
+      creationDate: this.clock.now(),
+      tags: fields.tags,
+      state: fields.enabled ? "Enabled" : "Disabled",
+    };
+    this.keys.set(key.id, key);
+    return key;
+  }
+
+  addSeedKey(seed: SeedKmsKey): void {
+    const material = seed.material === undefined ? deriveKeyMaterial(seed.id) : decodeSeedMaterial(seed.id, seed.material);
+    this.addKey({
+      id: seed.id,
+      material,
+      description: seed.description ?? "",
+      policy: seed.policy ?? defaultKeyPolicy(this.accountId),
+      tags: [],
+      enabled: seed.enabled ?? true,
+    });
+    for (const alias of seed.aliases ?? []) {
+      if (!ALIAS_NAME.test(alias) || alias.startsWith("alias/aws/")) throw new Error(`seed KMS key ${seed.id}: invalid alias "${alias}"`);
+      if (this.aliases.has(alias)) throw new Error(`seed KMS alias "${alias}" is used twice`);
+      this.addAlias(alias, seed.id);
+    }
+  }
+
+  findKey(id: string): KmsKey | undefined {
+    return this.keys.get(id);
+  }
+
+  findAlias(name: string): KmsAlias | undefined {
+    return this.aliases.get(name);
+  }
+
+  addAlias(name: string, keyId: string): KmsAlias {
+    const now = this.clock.now();
+    const alias: KmsAlias = { name, arn: this.aliasArn(name), keyId, creationDate: now, lastUpdatedDate: now };
+    this.aliases.set(name, alias);
+    return alias;
+  }
+
+  allAliases(): readonly KmsAlias[] {
+    return [...this.aliases.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  clear(): void {
+    this.keys.clear();
+    this.aliases.clear();
+  }
+
+  /** Resolves a key id, key ARN, alias name or alias ARN; NotFoundException when nothing matches. */
+  resolve(keyId: string): ResolvedKey {
+    const prefix = `arn:aws:kms:${this.region}:${this.accountId}:`;
+    let rest = keyId;
+    if (keyId.startsWith("arn:")) {
+      if (!keyId.startsWith(prefix)) {
+        throw new AwsError("NotFoundException", `Invalid arn ${keyId}: aws-local serves only account ${this.accountId} in ${this.region}`, 404);
+      }
+      rest = keyId.slice(prefix.length);
+      if (rest.startsWith("key/")) rest = rest.slice(4);
+      else if (!rest.startsWith("alias/")) throw new AwsError("NotFoundException", `Invalid arn ${keyId}: expected …:key/<id> or …:alias/<name>`, 404);
+    }
+    if (rest.startsWith("alias/")) {
+      const alias = this.aliases.get(rest);
+      const key = alias === undefined ? undefined : this.keys.get(alias.keyId);
+      if (key === undefined) throw new AwsError("NotFoundException", `Alias ${this.aliasArn(rest)} is not found.`, 404);
+      return { key, alias: rest };
+    }
+    if (!KEY_ID.test(rest)) throw new AwsError("NotFoundException", `Invalid keyId '${keyId}'`, 404);
+    const key = this.keys.get(rest);
+    if (key === undefined) throw new AwsError("NotFoundException", `Key '${this.keyArn(rest)}' does not exist`, 404);
+    return { key };
+  }
+}

@@ -1,0 +1,118 @@
+// The seed file format (YAML or a JS object of the same shape). snake_case keys, as in the YAML.
+// Unknown keys are rejected so a typo does not silently seed nothing. Reserved for later:
+// `oidc_providers` and `saml_providers` (AssumeRoleWithWebIdentity / AssumeRoleWithSAML).
+import { z } from "zod";
+import { policyDocumentProblem, type PolicyKind } from "../core/policy-document.js";
+import type { PolicyDocument } from "../types.js";
+
+/** A policy as an object, or as a JSON string (handy when pasting from the AWS console). */
+const policyDocument = (kind: PolicyKind) =>
+  z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .transform((value, ctx): PolicyDocument => {
+    let parsed: unknown = value;
+    if (typeof value === "string") {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "policy text is not valid JSON" });
+        return z.NEVER;
+      }
+    }
+    const problem = policyDocumentProblem(parsed, kind);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+    return parsed as PolicyDocument;
+  });
+
+const name = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\w+=,.@-]+$/, "must match [\\w+=,.@-]+");
+
+const tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({});
+
+const namedPolicy = z.object({ name: name(128), document: policyDocument("identity") }).strict();
+
+const accessKey = z
+  .object({
+    access_key_id: z.string().regex(/^AKIA[A-Z0-9]{16}$/, "must be AKIA followed by 16 of [A-Z0-9] (20 characters)"),
+    secret_access_key: z.string().min(16).max(128),
+  })
+  .strict();
+
+const mfaDevice = z
+  .object({
+    serial: z.string().min(9).max(256).regex(/^[\w+=/:,.@-]+$/, "must match [\\w+=/:,.@-]+"),
+    totp_secret: z
+      .string()
+      .regex(/^[A-Z2-7]+=*$/, "must be base32 (A-Z, 2-7)")
+      .min(16, "must be at least 16 base32 characters (80 bits)"),
+  })
+  .strict();
+
+const user = z
+  .object({
+    name: name(64),
+    path: z.string().regex(/^\/([\w+=,.@-]+\/)*$/, "must start and end with /").default("/"),
+    access_keys: z.array(accessKey).default([]),
+    tags,
+    mfa_devices: z.array(mfaDevice).default([]),
+    policies: z.array(namedPolicy).default([]),
+  })
+  .strict();
+
+const role = z
+  .object({
+    name: name(64),
+    path: z.string().regex(/^\/([\w+=,.@-]+\/)*$/, "must start and end with /").default("/"),
+    trust_policy: policyDocument("resource"),
+    max_session_duration: z.number().int().min(3600).max(43200).default(3600),
+    tags,
+    policies: z.array(namedPolicy).default([]),
+  })
+  .strict();
+
+const managedPolicy = z
+  .object({
+    arn: z.string().regex(/^arn:aws:iam::(\d{12}|aws):policy\/.+$/, "must be arn:aws:iam::<account|aws>:policy/<name>"),
+    document: policyDocument("identity"),
+  })
+  .strict();
+
+const kmsKey = z
+  .object({
+    id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a lowercase UUID"),
+    description: z.string().max(8192).optional(),
+    aliases: z
+      .array(z.string().regex(/^alias\/(?!aws\/)[a-zA-Z0-9:/_-]+$/, "must be alias/<name> (not alias/aws/…)"))
+      .default([]),
+    policy: policyDocument("resource").optional(),
+    enabled: z.boolean().default(true),
+    material: z
+      .string()
+      .refine((s) => Buffer.from(s, "base64").length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(s), "must be base64 of 32 bytes")
+      .optional(),
+  })
+  .strict();
+
+export const seedSchema = z
+  .object({
+    account_id: z.string().regex(/^\d{12}$/, "must be 12 digits"),
+    users: z.array(user).default([]),
+    roles: z.array(role).default([]),
+    managed_policies: z.array(managedPolicy).default([]),
+    kms_keys: z.array(kmsKey).default([]),
+  })
+  .strict();
+
+/** A seed as written (YAML / JS input; defaults may be omitted). */
+export type SeedInput = z.input<typeof seedSchema>;
+/** A validated seed with defaults filled in. */
+export type Seed = z.output<typeof seedSchema>;
+export type SeedUser = Seed["users"][number];
+export type SeedRole = Seed["roles"][number];

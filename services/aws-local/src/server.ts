@@ -1,0 +1,169 @@
+// The aws-local HTTP server. Each request goes through one ordered path:
+//   admin path? -> read body (bounded) -> KMS (X-Amz-Target) or STS (form/query) endpoint -> reply
+// Every reply carries x-amzn-requestid and Date; no request can crash the process or hang.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdminClient, type AdminClient } from "./admin/client.js";
+import { ADMIN_PREFIX, handleAdmin } from "./admin/routes.js";
+import { createAuthenticator } from "./core/authenticate.js";
+import { createCallCounts } from "./core/call-counts.js";
+import { createMovableClock } from "./core/clock.js";
+import { createFaults, validateFaultConfig, type FaultConfig } from "./core/faults.js";
+import { DEFAULT_BODY_LIMIT_BYTES, flatHeaders, readBody, writeReply, type Reply } from "./core/http.js";
+import { handleKms, kmsError } from "./core/kms-endpoint.js";
+import type { IncomingCall, Runtime } from "./core/runtime.js";
+import { createSessionStore, DEFAULT_MAX_SESSIONS } from "./core/sessions.js";
+import { handleSts, stsError } from "./core/sts-endpoint.js";
+import { buildWorld } from "./core/world.js";
+import { DEV_SEED } from "./dev-seed.js";
+import { evaluatePolicies } from "./iam/evaluate.js";
+import { createKmsService } from "./kms/service.js";
+import { loadSeedFile, validateSeed } from "./seed/load.js";
+import type { Seed, SeedInput } from "./seed/schema.js";
+import { AwsError } from "./types.js";
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_REGION = "us-east-1";
+export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
+
+export interface AwsLocalOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** Bind address; 127.0.0.1 by default (the admin path is unauthenticated). */
+  readonly host?: string;
+  /** A seed object, a YAML file path, or undefined for the built-in dev seed. */
+  readonly seed?: SeedInput | Seed | string;
+  readonly region?: string;
+  /** Allowed distance between a request's signing time and now (default 300). */
+  readonly clockSkewSeconds?: number;
+  readonly faults?: FaultConfig;
+  /** One line per event (start-up, internal errors). Default: stderr. Never receives secrets. */
+  readonly logger?: (line: string) => void;
+  /** Largest accepted request body (default 1 MiB). */
+  readonly bodyLimitBytes?: number;
+  /** Issued sessions kept in memory before the oldest are dropped (default 50,000). */
+  readonly maxSessions?: number;
+}
+
+export interface AwsLocal {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  readonly accountId: string;
+  readonly admin: AdminClient;
+  stop(): Promise<void>;
+}
+
+export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsLocal> {
+  const region = options.region ?? DEFAULT_REGION;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new Error(`region "${region}" does not look like an AWS region (e.g. us-east-1)`);
+  const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  if (!(clockSkewSeconds > 0 && clockSkewSeconds <= 86400)) throw new Error(`clockSkewSeconds must be in 1..86400 (got ${clockSkewSeconds})`);
+  const seed = resolveSeed(options.seed);
+  const log = options.logger ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const world = buildWorld(seed);
+  const clock = createMovableClock();
+  const wallNow = Date.now;
+  const sessions = createSessionStore(clock, options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  const faults = createFaults(wallNow);
+  if (options.faults !== undefined) faults.set(validateFaultConfig(options.faults));
+  const rt: Runtime = {
+    world,
+    region,
+    clock,
+    wallNow,
+    sessions,
+    authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds }),
+    faults,
+    counts: createCallCounts(),
+    kms: createKmsService({ keys: seed.kms_keys, accountId: seed.account_id, region, clock, evaluate: evaluatePolicies }),
+    sts: { world, sessions, clock, evaluate: evaluatePolicies },
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    log,
+  };
+
+  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    handleRequest(rt, req, res).catch((err: unknown) => {
+      log(`aws-local: request failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) res.destroy();
+    });
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+  const port = await listen(server, options.port ?? 0, options.host ?? DEFAULT_HOST);
+  const host = options.host ?? DEFAULT_HOST;
+  const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  log(
+    `aws-local: LOCAL EMULATOR of AWS STS + KMS (not AWS) listening on ${endpoint}, region ${region}, account ${seed.account_id}` +
+      `${options.seed === undefined ? " (built-in DEV-ONLY seed)" : ""}`,
+  );
+  return {
+    endpoint,
+    port,
+    region,
+    accountId: seed.account_id,
+    admin: createAdminClient(endpoint),
+    stop: () => close(server),
+  };
+}
+
+function resolveSeed(seed: AwsLocalOptions["seed"]): Seed {
+  if (seed === undefined) return DEV_SEED;
+  if (typeof seed === "string") return loadSeedFile(seed);
+  return validateSeed(seed, "seed option");
+}
+
+async function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? "" : url.slice(q + 1);
+  const headers = flatHeaders(req);
+  const isKms = headers["x-amz-target"] !== undefined;
+  const fail = (error: AwsError): Reply => (isKms ? kmsError(error) : stsError(error, requestId));
+
+  const body = await readBody(req, rt.bodyLimitBytes);
+  if (!body.ok) {
+    const error = new AwsError(
+      isKms ? "RequestEntityTooLargeException" : "RequestEntityTooLarge",
+      `Request body of ${body.bytes} bytes exceeds the ${rt.bodyLimitBytes}-byte limit.`,
+      413,
+    );
+    writeReply(res, fail(error), requestId, true);
+    return;
+  }
+  const call: IncomingCall = { method: req.method ?? "GET", rawPath, rawQuery, headers, body: body.body };
+  let reply: Reply;
+  if (rawPath.startsWith(ADMIN_PREFIX)) {
+    reply = handleAdmin(rt, call);
+  } else if (rawPath !== "/") {
+    reply = fail(new AwsError(isKms ? "UnknownOperationException" : "InvalidAction", `aws-local serves STS and KMS at "/", not "${rawPath.slice(0, 100)}".`, 404));
+  } else if (call.method !== "POST" && !(call.method === "GET" && !isKms)) {
+    reply = fail(new AwsError(isKms ? "UnknownOperationException" : "InvalidAction", `Method ${call.method} is not supported; use POST.`, 405));
+  } else {
+    reply = isKms ? await handleKms(rt, call) : await handleSts(rt, call, requestId);
+  }
+  writeReply(res, reply, requestId);
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}

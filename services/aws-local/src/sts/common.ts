@@ -1,0 +1,92 @@
+// What the STS operations share: their dependencies, authorization against identity policies,
+// the MFA check, and minting + remembering a credential set.
+import { AwsError, type CallerIdentity, type Clock, type EvaluatePolicies, type PolicyRequest } from "../types.js";
+import type { Principal } from "../core/authenticate.js";
+import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId } from "../core/ids.js";
+import type { IssuedSession, SessionStore } from "../core/sessions.js";
+import type { IamWorld } from "../core/world.js";
+import { verifyTotp } from "../totp.js";
+import type { QueryParams } from "./query-params.js";
+
+export interface StsDeps {
+  readonly world: IamWorld;
+  readonly sessions: SessionStore;
+  readonly clock: Clock;
+  readonly evaluate: EvaluatePolicies;
+}
+
+export interface StsCall {
+  readonly params: QueryParams;
+  readonly principal: Principal;
+}
+
+/** An STS operation: returns the XML inside `<OpResult>`; throws AwsError. */
+export type StsOperation = (call: StsCall, deps: StsDeps) => string;
+
+export function accessDenied(callerArn: string, action: string, resource: string): AwsError {
+  return new AwsError("AccessDenied", `User: ${callerArn} is not authorized to perform: ${action} on resource: ${resource}`, 403);
+}
+
+/**
+ * Identity-side authorization: the caller's identity policies must allow, and a session policy
+ * (if the caller's session has one) must allow too; an explicit Deny in either refuses.
+ */
+export function identityAllows(
+  deps: StsDeps,
+  caller: CallerIdentity,
+  action: string,
+  resource: string,
+  context: PolicyRequest["context"] = {},
+): boolean {
+  const request: PolicyRequest = { action, resource, caller, context };
+  if (deps.evaluate(caller.identityPolicies, request) !== "Allow") return false;
+  return caller.sessionPolicy === undefined || deps.evaluate([caller.sessionPolicy], request) === "Allow";
+}
+
+const MFA_FAILED = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
+
+/**
+ * Checks SerialNumber + TokenCode against the caller's own MFA devices (TOTP on the emulated
+ * clock). Returns true when MFA was supplied and valid, false when not supplied; throws otherwise.
+ */
+export function checkMfa(deps: StsDeps, principal: Principal, serial: string | undefined, code: string | undefined): boolean {
+  if (serial === undefined && code === undefined) return false;
+  if (serial === undefined || code === undefined) {
+    throw new AwsError("AccessDenied", "MultiFactorAuthentication failed: pass SerialNumber and TokenCode together.", 403);
+  }
+  const device = principal.user?.mfaDevices.find((d) => d.serial === serial);
+  if (device === undefined || !verifyTotp(device.totpSecret, code, deps.clock.now())) {
+    throw new AwsError("AccessDenied", MFA_FAILED, 403);
+  }
+  return true;
+}
+
+export interface NewSession extends Omit<IssuedSession, "accessKeyId" | "secretAccessKey" | "sessionToken" | "identity" | "issuedAtMs" | "expiresAtMs"> {
+  readonly durationSeconds: number;
+  /** The identity, minus the access key id that is minted here. */
+  readonly identity: Omit<CallerIdentity, "accessKeyId">;
+}
+
+export function issueSession(deps: StsDeps, spec: NewSession): IssuedSession {
+  const { durationSeconds, identity, ...rest } = spec;
+  const accessKeyId = newTemporaryAccessKeyId();
+  const issuedAtMs = deps.clock.now();
+  const session: IssuedSession = {
+    ...rest,
+    accessKeyId,
+    secretAccessKey: newSecretAccessKey(),
+    sessionToken: newSessionToken(),
+    identity: { ...identity, accessKeyId },
+    issuedAtMs,
+    expiresAtMs: issuedAtMs + durationSeconds * 1000,
+  };
+  deps.sessions.add(session);
+  return session;
+}
+
+/** Case-insensitive tag merge: later sources override earlier ones, keeping the later key's case. */
+export function mergeTags(...sources: readonly Readonly<Record<string, string>>[]): Record<string, string> {
+  const byLower = new Map<string, [string, string]>();
+  for (const source of sources) for (const [k, v] of Object.entries(source)) byLower.set(k.toLowerCase(), [k, v]);
+  return Object.fromEntries(byLower.values());
+}
