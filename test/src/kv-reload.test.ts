@@ -10,6 +10,7 @@ import { CONFIG_KV_KEY, createLogger, openConfigBucket, runVendor, settingsFromE
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";
 import { REGION } from "./support/harness.js";
+import { credvend } from "./support/cli.js";
 
 const tenant = uniqueName("kv");
 const bucket = uniqueName("cfg");
@@ -101,6 +102,18 @@ test("hot reload through NATS KV across two workers, with a refused bad version,
     assert.equal(status.version, `kv:${rev2}`, "the last good version stays");
     assert.ok(status.lastRefusal?.problems.some((p) => p.severity === "error" && /wildcard|\*/.test(p.message)), JSON.stringify(status.lastRefusal));
   }
+  // The refusal is visible from outside the workers, through NATS service discovery.
+  const status = await credvend(["status", "--json"], { NATS_URL: nats.url });
+  assert.equal(status.code, 0, status.stderr);
+  const reports = JSON.parse(status.stdout) as { id: string; stats: { config: { version: string; lastRefusal?: { version: string } } } }[];
+  assert.deepEqual(reports.map((r) => r.id).sort(), workers.map((w) => w.worker.id).sort());
+  for (const r of reports) {
+    assert.equal(r.stats.config.version, `kv:${rev2}`);
+    assert.equal(r.stats.config.lastRefusal?.version, `kv:${rev3}`);
+  }
+  const human = await credvend(["status"], { NATS_URL: nats.url });
+  assert.match(human.stdout, new RegExp(`REFUSED    kv:${rev3}`));
+
   const stillServed = await client.request({ template: "s3-tenant-read", params: { bucket: "fresh-data" } });
   assert.match(stillServed.accessKeyId, /^ASIA/);
   await servedSince("after the refused v3");

@@ -8,6 +8,7 @@ import { devCommand, DEV_USAGE } from "./commands/dev.js";
 import { iamCommand, IAM_USAGE } from "./commands/iam.js";
 import { natsConfigCommand, NATS_CONFIG_USAGE } from "./commands/nats-config.js";
 import { requestCommand, REQUEST_USAGE } from "./commands/request.js";
+import { statusCommand, STATUS_USAGE } from "./commands/status.js";
 import { templatesCommand, TEMPLATES_USAGE } from "./commands/templates.js";
 import { workerCommand, WORKER_USAGE } from "./commands/worker.js";
 
@@ -17,6 +18,7 @@ commands:
   dev [--once]            the whole stack on this machine, with a demo request
   worker                  run a vendor worker (settings from the environment)
   request --template T    ask for credentials as a requester
+  status                  every running worker's counters and live config version
   aws-local               the local STS + KMS emulator (dev and tests only)
   templates lint FILE     check a config file
   templates render FILE   dry run: the exact STS request a request would produce
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, { readonly run: Command; readonly usage: string }
   dev: { run: devCommand, usage: DEV_USAGE },
   worker: { run: () => workerCommand(), usage: WORKER_USAGE },
   request: { run: requestCommand, usage: REQUEST_USAGE },
+  status: { run: statusCommand, usage: STATUS_USAGE },
   templates: { run: templatesCommand, usage: TEMPLATES_USAGE },
   config: { run: configCommand, usage: CONFIG_USAGE },
   "nats-config": { run: natsConfigCommand, usage: NATS_CONFIG_USAGE },

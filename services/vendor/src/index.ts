@@ -1,6 +1,6 @@
 export { settingsFromEnv, SettingsError, DEFAULT_SETTINGS, type VendorSettings } from "./settings.js";
 export { createLogger, REDACT_PATHS, type Logger } from "./logger.js";
-export { startWorker, type Worker, type WorkerDeps, type WorkerStats } from "./worker.js";
+export { startWorker, VENDOR_SERVICE_NAME, VENDOR_VERSION, type Worker, type WorkerDeps, type WorkerStats } from "./worker.js";
 export { runVendor, redactUrl, VendorStartError, type RunningVendor, type RunOptions } from "./run.js";
 export { ConfigHolder, ConfigRefusedError, formatProblems, type ConfigStatus } from "./config-holder.js";
 export { CONFIG_KV_BUCKET, CONFIG_KV_KEY, openConfigBucket, MissingKvConfigError } from "./kv-config.js";

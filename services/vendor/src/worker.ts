@@ -6,7 +6,7 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, EnvelopeSealer } from "@credvend/envelope";
 import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, parseRequestSubject, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
-import type { Msg, NatsConnection, Subscription } from "nats";
+import type { Msg, NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
 import { DeadlineReached, errorReply, replyTarget, settleClaim, toCredvendError, WorkerStopping } from "./boundary.js";
 import { buildPipeline } from "./build-pipeline.js";
@@ -37,9 +37,14 @@ export interface WorkerStats {
   readonly config: ReturnType<ConfigHolder["status"]>;
 }
 
+export const VENDOR_SERVICE_NAME = "credvend-vendor";
+export const VENDOR_VERSION = "0.1.0";
+
 export interface Worker {
   /** The pipeline's stages, in order. */
   readonly pipeline: string;
+  /** This worker's NATS service id (as $SRV.PING/INFO/STATS report it). */
+  readonly id: string;
   stats(): WorkerStats;
   /** Stops taking requests, finishes those in flight (up to the drain timeout), then returns. */
   stop(): Promise<void>;
@@ -152,9 +157,21 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     if (target) nc.publish(target, errorReply(record, error, now()));
   }
 
-  const sub: Subscription = nc.subscribe(REQUEST_WILDCARD, {
+  const stats = (): WorkerStats => ({ inFlight, queued: queue.length, served, failed, replayed, overloaded, config: deps.config.status() });
+  // A NATS service: the request subscription is its `vend` endpoint, so `$SRV.PING|INFO|STATS`
+  // (nats micro ls/stats, credvend status) find every worker, with these stats as endpoint data.
+  const service: Service = await nc.services.add({
+    name: VENDOR_SERVICE_NAME,
+    version: VENDOR_VERSION,
+    description: "credvend credential vending worker",
     queue: VENDOR_QUEUE_GROUP,
-    callback: (err, msg) => {
+    metadata: { pipeline: pipeline.describe() },
+    statsHandler: () => Promise.resolve(stats()),
+  });
+  service.addEndpoint("vend", {
+    subject: REQUEST_WILDCARD,
+    queue: VENDOR_QUEUE_GROUP,
+    handler: (err, msg) => {
       if (err) {
         log.error({ err: describeCause(err) }, "subscription error");
         return;
@@ -165,16 +182,18 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     },
   });
   await nc.flush();
-  log.info({ subject: REQUEST_WILDCARD, queue: VENDOR_QUEUE_GROUP, pipeline: pipeline.describe(), maxInFlight: settings.maxInFlight }, "worker ready");
+  log.info({ subject: REQUEST_WILDCARD, queue: VENDOR_QUEUE_GROUP, serviceId: service.info().id, pipeline: pipeline.describe(), maxInFlight: settings.maxInFlight }, "worker ready");
 
   return {
     pipeline: pipeline.describe(),
-    stats: () => ({ inFlight, queued: queue.length, served, failed, replayed, overloaded, config: deps.config.status() }),
+    id: service.info().id,
+    stats,
     async stop() {
       if (stopping) return;
       stopping = true;
-      // Stop receiving; in-flight and queued requests finish (or hit the drain timeout).
-      await sub.drain();
+      // Stop receiving (the service drains its subscriptions); in-flight and queued requests
+      // finish, or hit the drain timeout.
+      await service.stop();
       if (inFlight > 0) {
         await Promise.race([
           new Promise<void>((resolve) => { idle = resolve; }),
