@@ -9,6 +9,7 @@ import { connect, type NatsConnection } from "nats";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
 
 export const REGION = "us-east-1";
 
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly natsConfig?: string;
   readonly vendorNats?: { readonly user: string; readonly password: string };
+  /** Collect every vendor log line here (at the level of CREDVEND_LOG_LEVEL in env, e.g. trace). */
+  readonly logLines?: string[];
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -50,8 +53,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ...(options.vendorNats ? { NATS_USER: options.vendorNats.user, NATS_PASSWORD: options.vendorNats.password } : {}),
     ...options.env,
   });
+  const lines = options.logLines;
+  const destination = lines ? new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }) : process.stderr;
   const vendor = await runVendor(settings, {
-    logger: createLogger({ level: settings.logLevel, destination: process.stderr }),
+    logger: createLogger({ level: settings.logLevel, destination }),
     awsCredentials: devCredentials("credvend-vendor"),
     awsEndpoint: awsLocal.endpoint,
   });
