@@ -22,6 +22,8 @@ export class EnvelopeOpenError extends Error {
  */
 export class EnvelopeOpener {
   private readonly keys = new Map<string, { key: Uint8Array; expiresAt: number }>();
+  /** Single-flight: concurrent replies under one new data key cost one KMS Decrypt. */
+  private readonly inflight = new Map<string, Promise<Uint8Array>>();
 
   constructor(
     private readonly kms: KMSClient,
@@ -47,6 +49,16 @@ export class EnvelopeOpener {
     const now = Date.now();
     const hit = this.keys.get(id);
     if (hit && hit.expiresAt > now) return hit.key;
+    let pending = this.inflight.get(id);
+    if (!pending) {
+      pending = this.decryptDataKey(envelope, id, signal).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, pending);
+    }
+    return pending;
+  }
+
+  private async decryptDataKey(envelope: EnvelopeInput, id: string, signal?: AbortSignal): Promise<Uint8Array> {
+    const now = Date.now();
     const out = await this.kms.send(
       new DecryptCommand({ CiphertextBlob: envelope.encryptedDataKey, KeyId: envelope.kmsKeyId, EncryptionContext: { ...envelope.encryptionContext } }),
       signal ? { abortSignal: signal } : undefined,

@@ -3,6 +3,7 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import type { EnvelopeSealer } from "@credvend/envelope";
 import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig } from "@credvend/policy";
+import type { CredentialReuse } from "./aws/credential-reuse.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import type { Incoming, Replied } from "./pipeline/types.js";
 import { callStsStage } from "./stages/call-sts.js";
@@ -16,6 +17,7 @@ import { validateStage, type ValidateOptions } from "./stages/validate.js";
 
 export interface PipelineDeps {
   readonly sts: STSClient;
+  readonly reuse: CredentialReuse;
   readonly sealer: EnvelopeSealer;
   readonly idempotency: IdempotencyStore;
   readonly limiter: RateLimiter;
@@ -31,6 +33,6 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied> {
     .then(dedupeStage(deps.idempotency))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(rateLimitStage(deps.limiter))
-    .then(callStsStage(deps.sts))
+    .then(callStsStage(deps.sts, deps.reuse))
     .then(encryptStage(deps.sealer));
 }

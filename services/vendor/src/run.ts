@@ -63,7 +63,10 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
   } catch (cause) {
     throw new VendorStartError(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`, { cause });
   }
-  const redis = createRedis(settings.redisUrl, { name: "credvend-vendor" });
+  const redis = createRedis(settings.redisUrl, {
+    name: "credvend-vendor",
+    logger: (event, detail) => (event === "redis.ready" ? log.info(detail, event) : log.warn(detail, event)),
+  });
   try {
     await waitReady(redis, 5000);
   } catch (cause) {
@@ -98,12 +101,21 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
     async stop() {
       await worker.stop();
       kvWatch?.stop();
-      await nc.drain().catch(() => undefined);
-      await redis.quit().catch(() => redis.disconnect());
+      // drain() waits for the server; with NATS gone it would wait forever (reconnects never stop).
+      await bounded(nc.drain(), settings.drainTimeoutMs).catch(() => undefined);
+      if (!nc.isClosed()) await nc.close().catch(() => undefined);
+      await bounded(redis.quit(), 1000).catch(() => redis.disconnect());
       sts.destroy();
       kms.destroy();
     },
   };
+}
+
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }
 
 export function redactUrl(url: string): string {

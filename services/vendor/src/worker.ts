@@ -9,6 +9,7 @@ import { CredvendError, parseRequestSubject, REQUEST_WILDCARD, VENDOR_QUEUE_GROU
 import type { Msg, NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
 import { DeadlineReached, errorReply, replyTarget, settleClaim, toCredvendError, WorkerStopping } from "./boundary.js";
+import { CredentialReuse } from "./aws/credential-reuse.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { Finished } from "./pipeline/pipeline.js";
@@ -62,6 +63,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   });
   const pipeline = buildPipeline({
     sts: deps.sts,
+    reuse: new CredentialReuse({ maxEntries: 10_000, now }),
     sealer,
     idempotency,
     limiter,
@@ -129,6 +131,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       reason: error?.reason,
       ms: now() - record.receivedAt,
       awsMs: record.awsMs,
+      reused: record.reused,
       replyTo: target ? undefined : "none",
     };
     if (error?.code === "INTERNAL") log.error({ ...line, err: describeCause(error.cause) }, "request failed");

@@ -19,4 +19,6 @@ export interface RequestRecord {
   deadlineMs: number;
   /** Milliseconds spent in AWS calls, for the completion log line. */
   awsMs: number;
+  /** Served with still-fresh credentials of an identical earlier request (template `reuse`). */
+  reused?: boolean;
 }

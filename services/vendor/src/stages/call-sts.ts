@@ -4,6 +4,7 @@ import {
 } from "@aws-sdk/client-sts";
 import { STS_OPERATION, type StsPlan } from "@credvend/policy";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
+import type { CredentialReuse } from "../aws/credential-reuse.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Issued, IssuedCredentials, Planned, VendorStageContext } from "../pipeline/types.js";
 
@@ -81,36 +82,64 @@ async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise
 }
 
 
-/** Calls STS exactly as the plan says, bounded by the request's deadline. */
-export function callStsStage(sts: STSClient): Stage<Planned, Issued> {
+async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<IssuedCredentials> {
+  let result: StsResult;
+  try {
+    result = await send(sts, plan, signal);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind]);
+  }
+  const c = result.credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+    throw classifyAwsError(new Error("STS response had no complete Credentials"), "sts", STS_OPERATION[plan.kind]);
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expirationMs: c.Expiration.getTime(),
+    assumedRoleArn: result.arn,
+    sourceIdentity: result.sourceIdentity ?? "",
+    packedPolicySize: result.packedPolicySize ?? 0,
+  };
+}
+
+const SHARED_CALL_TIMEOUT_MS = 30_000;
+
+/** Settles with `promise`, or rejects with the signal's reason when it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * Calls STS exactly as the plan says, bounded by the request's deadline; for templates that allow
+ * reuse, still-fresh credentials (or an identical call in flight) serve instead.
+ */
+export function callStsStage(sts: STSClient, reuse: CredentialReuse): Stage<Planned, Issued> {
   return {
     name: "sts",
     async run(input, ctx) {
       const record = (ctx as VendorStageContext).record;
       const started = ctx.now();
-      let result: StsResult;
       try {
-        result = await send(sts, input.plan, ctx.signal);
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        throw classifyAwsError(error, "sts", STS_OPERATION[input.plan.kind]);
+        const { plan } = input;
+        if (!plan.cacheable) return { ...input, issued: await issue(sts, plan, ctx.signal) };
+        // A shared call is not tied to this request's deadline: its waiters each have their own.
+        const shared = await untilAborted(
+          reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => issue(sts, plan, AbortSignal.timeout(SHARED_CALL_TIMEOUT_MS))),
+          ctx.signal,
+        );
+        if (shared.reused) record.reused = true;
+        return { ...input, issued: shared.issued };
       } finally {
         record.awsMs += ctx.now() - started;
       }
-      const c = result.credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-        throw classifyAwsError(new Error("STS response had no complete Credentials"), "sts", STS_OPERATION[input.plan.kind]);
-      }
-      const issued: IssuedCredentials = {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expirationMs: c.Expiration.getTime(),
-        assumedRoleArn: result.arn,
-        sourceIdentity: result.sourceIdentity ?? "",
-        packedPolicySize: result.packedPolicySize ?? 0,
-      };
-      return { ...input, issued };
     },
   };
 }

@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CredentialReuse } from "./credential-reuse.js";
+import type { IssuedCredentials } from "../pipeline/types.js";
+
+const creds = (id: string, expirationMs: number): IssuedCredentials => ({
+  accessKeyId: id, secretAccessKey: "s", sessionToken: "t", expirationMs, assumedRoleArn: "arn", sourceIdentity: "", packedPolicySize: 1,
+});
+
+test("fresh credentials are reused until fewer than minRemaining are left", async () => {
+  let now = 0;
+  let calls = 0;
+  const reuse = new CredentialReuse({ maxEntries: 10, now: () => now });
+  const issue = async () => creds(`K${++calls}`, now + 900_000);
+  assert.deepEqual(await reuse.obtain("k", 300_000, issue), { issued: creds("K1", 900_000), reused: false });
+  assert.equal((await reuse.obtain("k", 300_000, issue)).reused, true);
+  now = 600_001;
+  const renewed = await reuse.obtain("k", 300_000, issue);
+  assert.equal(renewed.reused, false);
+  assert.equal(renewed.issued.accessKeyId, "K2");
+});
+
+test("identical calls in flight share one STS call; a failure is not cached", async () => {
+  let calls = 0;
+  const reuse = new CredentialReuse({ maxEntries: 10, now: () => 0 });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const issue = async () => { calls += 1; await gate; return creds("K", 900_000); };
+  const all = Promise.all(Array.from({ length: 20 }, () => reuse.obtain("k", 0, issue)));
+  release();
+  const results = await all;
+  assert.equal(calls, 1);
+  assert.equal(results.filter((r) => !r.reused).length, 1);
+  await assert.rejects(reuse.obtain("other", 0, async () => { throw new Error("denied"); }), /denied/);
+  assert.equal((await reuse.obtain("other", 0, async () => creds("K2", 900_000))).reused, false);
+});
+
+test("memory is bounded", async () => {
+  const reuse = new CredentialReuse({ maxEntries: 3, now: () => 0 });
+  for (let i = 0; i < 10; i += 1) await reuse.obtain(`k${i}`, 0, async () => creds(`K${i}`, 900_000));
+  assert.equal(reuse.size, 3);
+});
