@@ -1,0 +1,190 @@
+// The scenarios of `npm run bench` (see bench/README.md). Returns plain data; report.mjs formats it.
+import { KMSClient } from "@aws-sdk/client-kms";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { devCredentials } from "@credvend/aws-local";
+import { CredvendClient } from "@credvend/client";
+import { uniqueRequestId } from "@credvend/testkit";
+import { connect } from "nats";
+import { randomBytes } from "node:crypto";
+import { Agent, request } from "node:http";
+import { fileURLToPath } from "node:url";
+import { runLoad } from "./measure.mjs";
+import { cpuSecondsOf, machineBusySeconds, memoryOf, registerStop, spawnNode, waitUntil } from "./procs.mjs";
+import os from "node:os";
+import { signStsPost } from "./sigv4.mjs";
+import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, ROLE_ARN, TEMPLATE, TENANT, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
+
+/** Seconds per measured phase. The full run stays around a minute of load; --quick around 15 s. */
+const DURATIONS = {
+  full: { natsWarm: 0.5, nats: 3, stsWarm: 1, stsAssume: 5, stsGci: 4, stsRaw: 4, e2eWarm: 2, e2eSerial: 5, e2e: 10, replaySerial: 3, replay: 5 },
+  quick: { natsWarm: 0.3, nats: 1, stsWarm: 0.5, stsAssume: 1.5, stsGci: 1.5, stsRaw: 1.5, e2eWarm: 1, e2eSerial: 2, e2e: 3, replaySerial: 1, replay: 2 },
+};
+const ECHO_SUBJECT = "bench.echo";
+const ECHO_BYTES = 128;
+
+export async function runVendBench({ quick = false, log = (line) => process.stderr.write(`bench: ${line}\n`) } = {}) {
+  const d = quick ? DURATIONS.quick : DURATIONS.full;
+  const out = { quick, phases: [], memory: {}, checks: [], startup: { loadavg: os.loadavg() } };
+
+  // ---- topology ----
+  const t0 = performance.now();
+  const { nats, redis, natsPid, redisPid } = await startServers(log);
+  const aws = await startAwsLocalChild(log);
+  const worker = startWorkerChild({ natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint });
+  log(`worker       pid ${worker.pid}`);
+
+  const nc = await connect({ servers: nats.url, name: "credvend-bench-client" });
+  registerStop("bench NATS connection", () => nc.close());
+  const kms = new KMSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials(PRINCIPAL), maxAttempts: 1 });
+  registerStop("bench KMS client", async () => kms.destroy());
+  // One attempt and a generous timeout: every failure is counted instead of retried away.
+  const client = new CredvendClient({ nc, tenant: TENANT, principal: PRINCIPAL, kms, attempts: 1, timeoutMs: 10_000 });
+  const vend = (requestId) => client.request({ template: TEMPLATE, params: PARAMS, requestId });
+
+  // Ready = a first request is served end to end (polled: no fixed sleeps).
+  const first = await waitUntil("the first vend through the worker", () => vend(uniqueRequestId()), { proc: worker, timeoutMs: 30_000, intervalMs: 100 });
+  out.startup.readyMs = performance.now() - t0;
+  // The vended credentials must be real: aws-local must know them as the template's role session.
+  const probe = new STSClient({ region: REGION, endpoint: aws.endpoint, credentials: first, maxAttempts: 1 });
+  const who = await probe.send(new GetCallerIdentityCommand({}));
+  probe.destroy();
+  check(out, "vended credentials authenticate as the role session", (who.Arn ?? "").includes(":assumed-role/credvend-demo/"), who.Arn);
+  out.memory.workerReady = memoryOf(worker.pid);
+  out.memory.awsLocalReady = memoryOf(aws.proc.pid);
+  log(`stack ready in ${out.startup.readyMs.toFixed(0)} ms`);
+
+  const pids = { worker: worker.pid, "aws-local": aws.proc.pid, "nats-server": natsPid, "redis-server": redisPid };
+  const phase = async (group, opts) => {
+    log(`${group}: ${opts.name}, ${opts.concurrency} in flight, ${opts.seconds} s`);
+    const cpu0 = cpuSnapshot(pids);
+    const calls0 = await aws.admin.calls();
+    const r = await runLoad(opts);
+    const cpu1 = cpuSnapshot(pids);
+    const calls1 = await aws.admin.calls();
+    r.group = group;
+    r.cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k] - cpu0[k]]));
+    r.aws = callDelta(calls0, calls1);
+    out.phases.push(r);
+    if (r.errors > 0) log(`  ${r.errors} errors: ${JSON.stringify(r.errorKinds)}`);
+    return r;
+  };
+
+  // ---- 1. raw NATS request/reply ----
+  const responder = spawnNode("nats-responder", [fileURLToPath(new URL("./nats-responder.mjs", import.meta.url)), nats.url, ECHO_SUBJECT]);
+  pids["nats-responder"] = responder.pid;
+  await waitUntil("the NATS responder", () => responder.tail().includes("responder ready"), { proc: responder });
+  const payload = randomBytes(ECHO_BYTES);
+  const echo = async () => {
+    const msg = await nc.request(ECHO_SUBJECT, payload, { timeout: 5000 });
+    if (msg.data.length !== ECHO_BYTES) throw new Error(`echo returned ${msg.data.length} bytes`);
+  };
+  await runLoad({ name: "warm-up", concurrency: 64, seconds: d.natsWarm, call: echo });
+  await phase("nats", { name: "NATS request/reply, 128 B echo", concurrency: 1, seconds: d.nats, call: echo });
+  await phase("nats", { name: "NATS request/reply, 128 B echo", concurrency: 64, seconds: d.nats, call: echo });
+  await responder.stop();
+  delete pids["nats-responder"];
+
+  // ---- 2. direct STS with the unmodified SDK, as credvend-vendor ----
+  const sts = new STSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials("credvend-vendor"), maxAttempts: 1 });
+  registerStop("bench STS client", async () => sts.destroy());
+  const gci = () => sts.send(new GetCallerIdentityCommand({}));
+  await runLoad({ name: "warm-up", concurrency: 32, seconds: d.stsWarm, call: gci });
+  await phase("sts", {
+    name: "STS AssumeRole (AWS SDK, session policy + tag)",
+    concurrency: 32,
+    seconds: d.stsAssume,
+    call: (i) =>
+      sts.send(new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: `bench-${i}`, DurationSeconds: 900, Policy: RENDERED_POLICY, Tags: [{ Key: "tenant", Value: TENANT }] })),
+  });
+  await phase("sts", { name: "STS GetCallerIdentity (AWS SDK)", concurrency: 32, seconds: d.stsGci, call: gci });
+  const raw = rawSignedReplayer(aws.endpoint, "Action=GetCallerIdentity&Version=2011-06-15");
+  registerStop("raw HTTP agent", async () => raw.close());
+  await raw.call(); // fails loudly if the independent signer and aws-local disagree
+  await phase("sts", { name: "STS GetCallerIdentity (pre-signed, raw HTTP)", concurrency: 32, seconds: d.stsRaw, call: raw.call });
+  raw.close();
+  sts.destroy();
+
+  // ---- 3. credvend end to end, a new request id per vend ----
+  const fresh = async () => {
+    const creds = await vend(uniqueRequestId());
+    if (creds.replayed) throw new Error("a fresh request id was answered as a replay");
+  };
+  await runLoad({ name: "warm-up", concurrency: 64, seconds: d.e2eWarm, call: fresh });
+  await phase("vend", { name: "credvend vend (new request id)", concurrency: 1, seconds: d.e2eSerial, call: fresh });
+  await phase("vend", { name: "credvend vend (new request id)", concurrency: 64, seconds: d.e2e, call: fresh });
+  out.memory.workerAfterVend = memoryOf(worker.pid);
+  out.memory.awsLocalAfterVend = memoryOf(aws.proc.pid);
+
+  // ---- 4. idempotent replay: one request id, served once, then repeated ----
+  const callsBeforeReplay = await aws.admin.calls();
+  const replayId = uniqueRequestId();
+  const original = await vend(replayId);
+  check(out, "the replayed request id was first served fresh", original.replayed === false);
+  const again = async () => {
+    const creds = await vend(replayId);
+    if (!creds.replayed) throw new Error("a repeated request id was not answered as a replay");
+    if (creds.accessKeyId !== original.accessKeyId) throw new Error("a replay returned different credentials");
+  };
+  await phase("replay", { name: "credvend replay (same request id)", concurrency: 1, seconds: d.replaySerial, call: again });
+  await phase("replay", { name: "credvend replay (same request id)", concurrency: 64, seconds: d.replay, call: again });
+  const replayCalls = callDelta(callsBeforeReplay, await aws.admin.calls());
+  out.replayAssumeRole = replayCalls["sts:AssumeRole"]?.total ?? 0;
+  check(out, "AssumeRole calls for one request id (original + all replays) = 1", out.replayAssumeRole === 1, String(out.replayAssumeRole));
+  out.memory.workerAfterReplay = memoryOf(worker.pid);
+  out.memory.awsLocalAfterReplay = memoryOf(aws.proc.pid);
+
+  out.awsTotals = await aws.admin.calls();
+
+  // ---- stop the worker on its own: it must drain and exit 0 ----
+  const exit = await worker.stop(20_000);
+  check(out, "worker drains and exits 0 on SIGTERM", exit.code === 0, JSON.stringify(exit));
+  // Worker output at CREDVEND_LOG_LEVEL=warn: pino JSON lines (warnings/errors of the vendor) and
+  // anything else written to stderr (e.g. Node or SDK deprecation notices), kept apart.
+  const lines = worker.tail().split("\n").filter((l) => l.trim() !== "");
+  const json = lines.filter((l) => l.startsWith("{"));
+  out.workerLog = { jsonLines: json.length, jsonSample: json.slice(0, 3), otherFirstLines: [...new Set(lines.filter((l) => !l.startsWith("{")).map((l) => l.replace(/^\(node:\d+\) /, "")))].slice(0, 2) };
+  return out;
+}
+
+function check(out, name, ok, detail) {
+  out.checks.push({ name, ok: Boolean(ok), detail });
+  if (!ok) process.stderr.write(`bench: CHECK FAILED: ${name}${detail ? ` (${detail})` : ""}\n`);
+}
+
+function cpuSnapshot(pids) {
+  const usage = process.cpuUsage();
+  const snap = { bench: (usage.user + usage.system) / 1e6, machine: machineBusySeconds() };
+  for (const [name, pid] of Object.entries(pids)) snap[name] = pid === undefined ? NaN : cpuSecondsOf(pid);
+  return snap;
+}
+
+function callDelta(before, after) {
+  const out = {};
+  for (const [key, c] of Object.entries(after)) {
+    const b = before[key] ?? { total: 0, failed: 0 };
+    const total = c.total - b.total;
+    if (total > 0) out[key] = { total, failed: c.failed - b.failed };
+  }
+  return out;
+}
+
+/** One signed request, replayed on keep-alive connections (valid within aws-local's clock-skew window). */
+function rawSignedReplayer(endpoint, body) {
+  const url = new URL(endpoint);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const headers = signStsPost({ host: url.host, body, ...devCredentials("credvend-vendor"), region: REGION });
+  const call = () =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method: "POST", path: "/", headers, agent }, (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          if (res.statusCode === 200) resolve();
+          else reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`));
+        });
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  return { call, close: () => agent.destroy() };
+}
