@@ -31,6 +31,8 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // A command whose caller already got a timeout must not run later: GCRA would consume twice.
     autoResendUnfulfilledCommands: false,
+    // Commands issued in the same tick (many requests in flight) share one socket write.
+    enableAutoPipelining: true,
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times - 1, 10), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50),
   });
   watchConnection(redis, options.name ?? "credvend", options.logger);
