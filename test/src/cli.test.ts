@@ -85,6 +85,8 @@ describe("offline commands", () => {
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.stringify(JSON.parse(r.stdout));
     for (const action of ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]) assert.ok(doc.includes(action));
+    const fromEnv = await credvend(["iam", "trust-policy", "--template", "s3-tenant-read", "--vendor-arn", "arn:aws:iam::111122223333:role/credvend-vendor"], { CREDVEND_CONFIG: EXAMPLE });
+    assert.equal(fromEnv.stdout, r.stdout, "--config defaults to CREDVEND_CONFIG");
     const bad = await credvend(["iam", "trust-policy", "--config", EXAMPLE, "--template", "s3-tenant-read", "--vendor-arn", "not-an-arn"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /not an IAM role, user or account root ARN/);

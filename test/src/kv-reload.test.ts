@@ -3,9 +3,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { devCredentials, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
+import { redisUrl, startAwsLocal, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
 import { CONFIG_KV_KEY, createLogger, openConfigBucket, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";

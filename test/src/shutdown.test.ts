@@ -2,8 +2,8 @@
 // so an unbounded drain would hang the process forever).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials, startAwsLocal } from "@credvend/aws-local";
-import { redisUrl, startNatsServer, uniqueName } from "@credvend/testkit";
+import { devCredentials } from "@credvend/aws-local";
+import { redisUrl, startAwsLocal, startNatsServer, uniqueName } from "@credvend/testkit";
 import { createLogger, runVendor, settingsFromEnv } from "@credvend/vendor";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -9,3 +9,5 @@ export { uniqueName, uniqueRequestId } from "./names.js";
 export { freePort } from "./ports.js";
 export { redisPing } from "./redis-ping.js";
 export { MissingBinaryError, ServerStartError } from "./errors.js";
+// aws-local, the STS + KMS emulator, started with options; `endpoint`, `admin` and `stop()` on the handle.
+export { startAwsLocal, type AwsLocal, type AwsLocalOptions } from "@credvend/aws-local";

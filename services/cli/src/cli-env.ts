@@ -8,6 +8,8 @@ export interface RequesterEnv {
   readonly tenant: string | undefined;
   readonly principal: string | undefined;
   readonly region: string | undefined;
+  /** CREDVEND_CONFIG: the config file commands use when none is given. */
+  readonly configFile: string | undefined;
 }
 
 export function requesterEnv(env: NodeJS.ProcessEnv = process.env): RequesterEnv {
@@ -18,6 +20,7 @@ export function requesterEnv(env: NodeJS.ProcessEnv = process.env): RequesterEnv
     tenant: env.CREDVEND_TENANT || undefined,
     principal: env.CREDVEND_PRINCIPAL || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    configFile: env.CREDVEND_CONFIG || undefined,
   };
 }
 

@@ -1,9 +1,9 @@
 // One vendor stack per test file: its own nats-server (so no other file's worker joins the
 // queue group), its own aws-local, the shared Redis (keys are isolated by unique tenant names).
 import { KMSClient } from "@aws-sdk/client-kms";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { devCredentials, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
+import { redisUrl as sharedRedisUrl, startAwsLocal, startNatsServer } from "@credvend/testkit";
 import { createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
 import { connect, type NatsConnection } from "nats";
 import { mkdtempSync, writeFileSync } from "node:fs";

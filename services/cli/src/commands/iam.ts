@@ -1,19 +1,21 @@
 import { loadConfigFile, trustPolicyFor } from "@credvend/policy";
 import { formatProblems } from "@credvend/vendor";
 import { parse, UsageError } from "../args.js";
+import { requesterEnv } from "../cli-env.js";
 
-export const IAM_USAGE = `usage: credvend iam trust-policy --config FILE --template T --vendor-arn ARN
+export const IAM_USAGE = `usage: credvend iam trust-policy --template T --vendor-arn ARN [--config FILE]
 
 Prints the trust policy the template's role needs so the vendor (ARN) can assume it with exactly
 what credvend sends: sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity, and the template's
-external id and MFA conditions.`;
+external id and MFA conditions. --config defaults to $CREDVEND_CONFIG.`;
 
 export async function iamCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "trust-policy") throw new UsageError(IAM_USAGE);
   const { values } = parse(rest, { config: { type: "string" }, template: { type: "string" }, "vendor-arn": { type: "string" } }, IAM_USAGE);
-  if (!values.config || !values.template || !values["vendor-arn"]) throw new UsageError(IAM_USAGE);
-  const result = loadConfigFile(values.config);
+  const config = values.config ?? requesterEnv().configFile;
+  if (!config || !values.template || !values["vendor-arn"]) throw new UsageError(`--template, --vendor-arn and --config (or CREDVEND_CONFIG) are required\n\n${IAM_USAGE}`);
+  const result = loadConfigFile(config);
   if (!result.ok) {
     out(formatProblems(result.problems));
     return 1;
