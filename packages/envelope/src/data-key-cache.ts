@@ -39,7 +39,10 @@ export class DataKeyCache {
     return this.options.maxAgeMs > 0 && this.options.maxUses > 0;
   }
 
-  /** Returns a cached key for this cache key and counts one use, or undefined. */
+  /**
+   * Returns a cached key for this cache key and counts one use, or undefined. The key is the
+   * cache's own buffer, zeroed on eviction: copy it before any await.
+   */
   take(cacheKey: string): CachedDataKey | undefined {
     const entry = this.entries.get(cacheKey);
     if (!entry) return undefined;

@@ -27,18 +27,23 @@ export class EnvelopeSealer {
 
   async seal(recipient: Recipient, requestId: string, plaintext: Uint8Array, signal?: AbortSignal): Promise<SealedEnvelope> {
     const encryptionContext = encryptionContextFor(recipient);
+    // dataKeyFor always hands out a private copy of the key: the cache zeroes keys it evicts,
+    // and another seal may evict this one while this call is suspended at an await.
     const dataKey = await this.dataKeyFor(recipient, encryptionContext, signal);
-    // Sealing is synchronous right after the key is taken, so cache eviction (which zeroes keys)
-    // can never run in between.
-    const { nonce, ciphertext } = aeadSeal(dataKey.plaintext, plaintext, additionalDataFor(requestId));
-    return { encryptedDataKey: dataKey.encrypted, kmsKeyId: dataKey.keyId, encryptionContext, nonce, ciphertext };
+    try {
+      const { nonce, ciphertext } = aeadSeal(dataKey.plaintext, plaintext, additionalDataFor(requestId));
+      return { encryptedDataKey: dataKey.encrypted, kmsKeyId: dataKey.keyId, encryptionContext, nonce, ciphertext };
+    } finally {
+      dataKey.plaintext.fill(0);
+    }
   }
 
   private async dataKeyFor(recipient: Recipient, context: Record<string, string>, signal?: AbortSignal) {
     const cache = this.options.cache;
     const cacheKey = `${this.options.keyId}\u0000${recipient.tenant}\u0000${recipient.principal}`;
     const cached = cache?.take(cacheKey);
-    if (cached) return cached;
+    // Copied in the same synchronous step as the lookup, before any eviction can zero it.
+    if (cached) return { ...cached, plaintext: Uint8Array.from(cached.plaintext) };
     // Single-flight: concurrent replies to one recipient share one GenerateDataKey call.
     let pending = cache?.enabled ? this.inflight.get(cacheKey) : undefined;
     if (!pending) {
