@@ -30,7 +30,8 @@ const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : "–");
 const f3 = (n) => (Number.isFinite(n) ? n.toFixed(3) : "–");
 const ms = (n) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : "–");
 const mib = (kib) => (kib === undefined || !Number.isFinite(kib) ? "–" : (kib / 1024).toFixed(1));
-const unit = { nats: "req/s", sts: "calls/s", vend: "vends/s", replay: "replays/s" };
+const unit = { nats: "req/s", sts: "calls/s", vend: "vends/s", reuse: "vends/s", replay: "replays/s" };
+const CREDVEND_GROUPS = new Set(["vend", "reuse", "replay"]);
 
 function table(header, rows) {
   return [`| ${header.join(" | ")} |`, `| ${header.map((h, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -49,7 +50,7 @@ export function mainTable(out) {
 
 function awsTable(out) {
   const rows = out.phases
-    .filter((p) => p.group === "vend" || p.group === "replay")
+    .filter((p) => CREDVEND_GROUPS.has(p.group))
     .map((p) => {
       const n = p.calls + p.errors;
       const c = (k) => p.aws[k]?.total ?? 0;
@@ -73,7 +74,7 @@ function cpuTable(out) {
     out.phases.map((p) => [
       `${p.name}, ${p.concurrency} in flight`,
       ...used.map((k) => (Number.isFinite(p.cpu[k]) ? f0((100 * p.cpu[k]) / p.seconds) : "")),
-      p.group === "vend" || p.group === "replay" ? f2((1000 * p.cpu.worker) / Math.max(1, p.calls)) : "",
+      CREDVEND_GROUPS.has(p.group) ? f2((1000 * p.cpu.worker) / Math.max(1, p.calls)) : "",
     ]),
   );
 }

@@ -12,7 +12,7 @@ import { runLoad } from "./measure.mjs";
 import { cpuSecondsOf, machineBusySeconds, memoryOf, registerStop, spawnNode, waitUntil } from "./procs.mjs";
 import os from "node:os";
 import { signStsPost } from "./sigv4.mjs";
-import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, ROLE_ARN, TEMPLATE, TENANT, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
+import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE, TENANT, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
 
 /** Seconds per measured phase. The full run stays around a minute of load; --quick around 15 s. */
 const DURATIONS = {
@@ -112,6 +112,12 @@ export async function runVendBench({ quick = false, log = (line) => process.stde
   await runLoad({ name: "warm-up", concurrency: 64, seconds: d.e2eWarm, call: fresh });
   await phase("vend", { name: "credvend vend (new request id)", concurrency: 1, seconds: d.e2eSerial, call: fresh });
   await phase("vend", { name: "credvend vend (new request id)", concurrency: 64, seconds: d.e2e, call: fresh });
+  // ---- 3b. the same vends from a template with `reuse:` (fresh credentials shared) ----
+  const reused = async () => {
+    const creds = await client.request({ template: REUSE_TEMPLATE, params: PARAMS, requestId: uniqueRequestId() });
+    if (creds.replayed) throw new Error("a fresh request id was answered as a replay");
+  };
+  await phase("reuse", { name: "credvend vend, template with reuse (new request id)", concurrency: 64, seconds: d.e2eSerial, call: reused });
   out.memory.workerAfterVend = memoryOf(worker.pid);
   out.memory.awsLocalAfterVend = memoryOf(aws.proc.pid);
 
