@@ -73,7 +73,9 @@ export class CredvendClient {
       params: { ...(req.params ?? {}) },
       durationSeconds: req.durationSeconds ?? 0,
       clientTimeMs: Date.now(),
-      deadlineMs: Date.now() + this.timeoutMs * this.attempts,
+      // Room for every attempt and the sleeps between them (timeouts alone left the
+      // last attempt past its deadline, so the vendor refused it as late without serving it).
+      deadlineMs: Date.now() + this.timeoutMs * this.attempts + (this.attempts - 1) * MAX_RETRY_SLEEP_MS,
       onBehalfOf: req.onBehalfOf ?? "",
       clientVersion: this.options.clientVersion ?? "credvend-client/0.1",
       ...(req.mfa ? { mfa: { serialNumber: req.mfa.serialNumber, tokenCode: req.mfa.tokenCode } } : {}),
@@ -103,7 +105,7 @@ export class CredvendClient {
         const err = decoded.error;
         if (AUTO_RETRY.has(err.reason) && attempt < this.attempts) {
           lastError = err;
-          await sleep(err.retryAfterMs ?? backoff(attempt), req.signal);
+          await sleep(Math.min(err.retryAfterMs ?? backoff(attempt), MAX_RETRY_SLEEP_MS), req.signal);
           continue;
         }
         throw err;
@@ -150,13 +152,19 @@ function transportError(error: unknown, subject: string, timeoutMs: number): Cre
   return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `NATS request on ${subject} failed: ${(error as Error).message}`, { cause: error });
 }
 
+/** Longest sleep between attempts (backoff or the vendor's retry-after); the deadline budgets it. */
+const MAX_RETRY_SLEEP_MS = 1050;
+
 function backoff(attempt: number): number {
   return Math.min(1000, 50 * 2 ** attempt) + Math.floor(Math.random() * 50);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    // The abort listener is removed when the timer fires (a long-lived signal shared
+    // by many requests collected one listener per retry sleep).
+    const onAbort = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

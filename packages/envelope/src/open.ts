@@ -3,6 +3,7 @@ import { DecryptCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { createHash } from "node:crypto";
 import { aeadOpen } from "./aead.js";
 import { additionalDataFor, contextNames, type Recipient } from "./context.js";
+import { SHARED_KMS_CALL_TIMEOUT_MS, untilAborted } from "./shared-call.js";
 
 export interface EnvelopeInput {
   readonly encryptedDataKey: Uint8Array;
@@ -51,10 +52,12 @@ export class EnvelopeOpener {
     if (hit && hit.expiresAt > now) return hit.key;
     let pending = this.inflight.get(id);
     if (!pending) {
-      pending = this.decryptDataKey(envelope, id, signal).finally(() => this.inflight.delete(id));
+      // Shared by concurrent opens of replies under this data key: its own timeout, not this
+      // caller's signal, so one caller's abort cannot fail the others.
+      pending = this.decryptDataKey(envelope, id, AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS)).finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
-    return pending;
+    return untilAborted(pending, signal);
   }
 
   private async decryptDataKey(envelope: EnvelopeInput, id: string, signal?: AbortSignal): Promise<Uint8Array> {

@@ -3,6 +3,7 @@ import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { aeadSeal } from "./aead.js";
 import { additionalDataFor, encryptionContextFor, type Recipient } from "./context.js";
 import { DataKeyCache } from "./data-key-cache.js";
+import { SHARED_KMS_CALL_TIMEOUT_MS, untilAborted } from "./shared-call.js";
 
 export interface SealedEnvelope {
   readonly encryptedDataKey: Uint8Array;
@@ -47,14 +48,16 @@ export class EnvelopeSealer {
     // Single-flight: concurrent replies to one recipient share one GenerateDataKey call.
     let pending = cache?.enabled ? this.inflight.get(cacheKey) : undefined;
     if (!pending) {
-      pending = this.generate(context, signal);
+      // A shared call gets its own timeout, not this caller's signal: otherwise this caller's
+      // deadline would fail every concurrent reply to the same recipient.
+      pending = this.generate(context, cache?.enabled ? AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS) : signal);
       if (cache?.enabled) {
         this.inflight.set(cacheKey, pending);
         pending.then((key) => cache.put(cacheKey, { ...key, plaintext: Uint8Array.from(key.plaintext) }), () => undefined)
           .finally(() => this.inflight.delete(cacheKey));
       }
     }
-    const key = await pending;
+    const key = await untilAborted(pending, signal);
     // Each caller gets its own copy, so eviction zeroing the cached copy never touches it.
     return { ...key, plaintext: Uint8Array.from(key.plaintext) };
   }

@@ -23,23 +23,31 @@ local limited_by = 0
 local remaining = -1
 local new_tats = {}
 
+-- Arithmetic is relative to `now`: absolute times near 1.7e15 µs leave doubles a
+-- resolution of only 0.25 µs, and with fractional intervals (1.5/s = 666,666.67 µs) that made
+-- `remaining` one short and could refuse the last request of a full burst. Stored TATs are rounded
+-- down to whole µs (at most 1 µs in the caller's favour, never against it), and counts get an
+-- epsilon of 1e-6 of a request against floating-point error.
+local EPSILON = 1e-6
+
 for i = 1, #KEYS do
   local interval = tonumber(ARGV[2 * i])
   local tolerance = interval * tonumber(ARGV[2 * i + 1])
-  local tat = tonumber(redis.call("GET", KEYS[i]) or "0") or 0
-  if tat < now then tat = now end
+  local stored = tonumber(redis.call("GET", KEYS[i]) or "0") or 0
+  local tat = stored - now            -- relative; an exact integer
+  if tat < 0 then tat = 0 end
   local new_tat = tat + interval * quantity
-  local wait = new_tat - tolerance - now
+  local wait = new_tat - tolerance
   local fits
-  if wait > 0 then
+  if wait > EPSILON * interval then
     allowed = 0
     if wait > retry_after then
       retry_after = wait
       limited_by = i
     end
-    fits = math.floor((tolerance - (tat - now)) / interval)
+    fits = math.floor((tolerance - tat) / interval + EPSILON)
   else
-    fits = math.floor((tolerance - (new_tat - now)) / interval)
+    fits = math.floor((tolerance - new_tat) / interval + EPSILON)
   end
   if fits < 0 then fits = 0 end
   if remaining < 0 or fits < remaining then remaining = fits end
@@ -49,9 +57,9 @@ end
 if allowed == 1 then
   for i = 1, #KEYS do
     -- %.0f: tostring() would print 1.7e15 in exponent form and lose precision.
-    -- At least 1 ms: with very fast limits the TAT can round to `now` (doubles near 1.7e15 µs).
-    local ttl = math.max(1, math.ceil((new_tats[i] - now) / 1000))
-    redis.call("SET", KEYS[i], string.format("%.0f", new_tats[i]), "PX", ttl)
+    -- At least 1 ms: with very fast limits the TAT can round to `now`.
+    local ttl = math.max(1, math.ceil(new_tats[i] / 1000))
+    redis.call("SET", KEYS[i], string.format("%.0f", now + math.floor(new_tats[i])), "PX", ttl)
   end
 end
 

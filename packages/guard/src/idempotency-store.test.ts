@@ -134,3 +134,41 @@ test("invalid scope or request id is a programmer error", async () => {
   await assert.rejects(store.claim(scope(), uniqueRequestId(), ""), RangeError);
   assert.throws(() => new IdempotencyStore(redis, { leaseMs: 0 }), RangeError);
 });
+
+test("a renewed claim outlives its lease while the owner works, and expires once renewal stops", async () => {
+  const short = new IdempotencyStore(redis, { leaseMs: 100 });
+  assert.equal(short.leaseMs, 100);
+  const who = scope();
+  const id = uniqueRequestId();
+  const token = claimed(await short.claim(who, id, "fp"));
+  let lost = false;
+  const stop = short.keepClaim(who, id, token, () => { lost = true; });
+  await delay(350);
+  assert.equal((await short.claim(who, id, "fp")).state, "pending", "still the live owner's claim after 3.5 leases");
+  assert.equal(lost, false);
+  stop();
+  await delay(150);
+  assert.equal((await short.claim(who, id, "fp")).state, "claimed", "a stopped (crashed) owner's claim expires");
+  assert.equal(await short.renew(who, id, token), false, "the old owner cannot renew a claim it lost");
+});
+
+test("renew refuses other tokens and done records; keepClaim reports a lost claim once", async () => {
+  const short = new IdempotencyStore(redis, { leaseMs: 60 });
+  const who = scope();
+  const id = uniqueRequestId();
+  const token = claimed(await short.claim(who, id, "fp"));
+  assert.equal(await short.renew(who, id, "not-the-owner"), false);
+  assert.equal(await short.renew(who, id, token), true);
+  await short.complete(who, id, token, new Uint8Array([1]));
+  assert.equal(await short.renew(who, id, token), false, "a done record is not a claim");
+  assert.ok((await redis.pttl(`credvend:idem:{${who.tenant}}:${who.principal}:${id}`)) > 60_000, "renew never shortens a done record's TTL");
+
+  const other = uniqueRequestId();
+  const stale = claimed(await short.claim(who, other, "fp"));
+  await short.release(who, other, stale);
+  let lost = 0;
+  const stop = short.keepClaim(who, other, stale, () => { lost += 1; });
+  await delay(150);
+  stop();
+  assert.equal(lost, 1);
+});

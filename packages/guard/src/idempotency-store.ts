@@ -100,6 +100,40 @@ export class IdempotencyStore {
     await callRedis(this.#redis, `idempotency release of ${requestId}`, () => this.#commands.cvIdemRelease(key, token));
   }
 
+  /** How long a claim lives without renewal. */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /**
+   * Extends a pending claim owned by `token` by another lease; false if the claim was lost.
+   * An owner that may work longer than one lease renews (see keepClaim), so a duplicate never takes
+   * over from a live owner; a crashed owner stops renewing and its claim expires.
+   */
+  async renew(scope: IdempotencyScope, requestId: string, token: string): Promise<boolean> {
+    const key = this.#key(scope, requestId);
+    const renewed = await callRedis(this.#redis, `idempotency lease renewal of ${requestId}`, () => this.#commands.cvIdemRenew(key, token, this.#leaseMs));
+    return renewed === 1;
+  }
+
+  /**
+   * Renews the claim every third of a lease until the returned function is called (do that before
+   * complete() or release()). `onLost` is called once if the claim turns out to be lost. A failed
+   * renewal (Redis down) is retried at the next tick; the lease covers two missed ticks.
+   */
+  keepClaim(scope: IdempotencyScope, requestId: string, token: string, onLost?: () => void): () => void {
+    const timer = setInterval(() => {
+      this.renew(scope, requestId, token).then((held) => {
+        if (!held) {
+          clearInterval(timer);
+          onLost?.();
+        }
+      }, () => undefined);
+    }, Math.max(1, Math.floor(this.#leaseMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /**
    * For a duplicate that arrived while the first is in flight: polls until done, mismatch, or the
    * lease expired (then this caller gets "claimed" and must do the work), or returns "pending" at the

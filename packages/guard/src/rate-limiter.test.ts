@@ -103,3 +103,30 @@ test("no limits means allowed; bad limits are programmer errors", async () => {
   await assert.rejects(limiter.check("t", [ok], 3), RangeError, "quantity above burst can never pass");
   await assert.rejects(limiter.check("t", [ok], 0), RangeError);
 });
+
+test("fractional emission intervals: a full burst fits and remaining counts it exactly", async () => {
+  // 1.5/s is an interval of 666,666.67 µs: stored TATs rounded up to whole µs made the burst one
+  // request short (remaining 0 after the first of two) and could refuse the burst's last request.
+  for (const perSecond of [1.5, 3, 0.3, 7]) {
+    const tenant = uniqueName("rl");
+    const limit = { key: "frac", perSecond, burst: 4 };
+    const remaining: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const decision = await limiter.check(tenant, [limit]);
+      assert.equal(decision.allowed, true, `${perSecond}/s: request ${i + 1} of the burst`);
+      remaining.push(decision.remaining);
+    }
+    assert.deepEqual(remaining, [3, 2, 1, 0], `${perSecond}/s`);
+  }
+});
+
+test("0.5/s: one request every two seconds, with a matching retry hint", async () => {
+  const tenant = uniqueName("rl");
+  const limit = { key: "half", perSecond: 0.5, burst: 1 };
+  assert.equal((await limiter.check(tenant, [limit])).allowed, true);
+  const refused = await limiter.check(tenant, [limit]);
+  assert.equal(refused.allowed, false);
+  assert.ok(refused.retryAfterMs > 1900 && refused.retryAfterMs <= 2000, `retryAfterMs ${refused.retryAfterMs}`);
+  const ttl = await redis.pttl(`credvend:rl:{${tenant}}:half`);
+  assert.ok(ttl > 1900 && ttl <= 2000, `pttl ${ttl}`);
+});

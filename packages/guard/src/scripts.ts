@@ -12,6 +12,7 @@ const SCRIPTS = {
   cvIdemClaim: { lua: load("idem-claim.lua"), numberOfKeys: 1 },
   cvIdemComplete: { lua: load("idem-complete.lua"), numberOfKeys: 1 },
   cvIdemRelease: { lua: load("idem-release.lua"), numberOfKeys: 1 },
+  cvIdemRenew: { lua: load("idem-renew.lua"), numberOfKeys: 1 },
 } as const;
 
 /** The commands defineCommand adds (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after a restart). */
@@ -22,12 +23,11 @@ export interface GuardCommands {
   cvIdemClaimBuffer(key: string, token: string, fingerprint: string, leaseMs: number): Promise<Buffer[]>;
   cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number): Promise<number>;
   cvIdemRelease(key: string, token: string): Promise<number>;
+  cvIdemRenew(key: string, token: string, leaseMs: number): Promise<number>;
 }
 
 /** Defines the guard scripts on `redis` (once per client) and returns it typed with them. */
 export function guardCommands(redis: Redis): GuardCommands {
-  if (!("cvGcra" in redis)) {
-    for (const [name, definition] of Object.entries(SCRIPTS)) redis.defineCommand(name, definition);
-  }
+  for (const [name, definition] of Object.entries(SCRIPTS)) if (!(name in redis)) redis.defineCommand(name, definition);
   return redis as unknown as GuardCommands;
 }

@@ -1,7 +1,7 @@
 // The only place where failures become replies. Every request gets exactly one reply: the
 // pipeline's result, or an error with a stable code; unknown failures are logged in full here
 // and answered INTERNAL without detail.
-import { CredvendError, encodeErrorReply, REPLY_PREFIX, replySubject, isValidRequestId, type ErrorCodeName } from "@credvend/protocol";
+import { CredvendError, encodeErrorReply, REPLY_PREFIX, replySubject, SUBJECT_PREFIX, isValidRequestId, type ErrorCodeName, type Reason } from "@credvend/protocol";
 import type { IdempotencyStore } from "@credvend/guard";
 import type { Logger } from "pino";
 import type { RequestRecord } from "./pipeline/record.js";
@@ -30,12 +30,19 @@ export function toCredvendError(error: unknown, record: RequestRecord): Credvend
  * key so a retry can do the work.
  */
 const DETERMINATE: ReadonlySet<ErrorCodeName> = new Set(["INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "FAILED_PRECONDITION"]);
+/**
+ * Refusals with a determinate code that do not depend on the request alone, so they are not stored
+ *: STS AccessDenied covers a wrong or expired MFA code, which the fingerprint leaves
+ * out on purpose so a retry can carry a fresh one; KMS key-policy, missing-key and disabled-region
+ * refusals are the operator's to fix. Stored, they were replayed to every retry for a day.
+ */
+const NOT_STORED: ReadonlySet<Reason> = new Set(["CV_ERR_STS_ACCESS_DENIED", "CV_ERR_KMS_DENIED", "CV_ERR_KMS_KEY_NOT_FOUND", "CV_ERR_STS_REGION_DISABLED"]);
 
 export async function settleClaim(store: IdempotencyStore, record: RequestRecord, reply: Uint8Array, error: CredvendError | undefined, log: Logger): Promise<void> {
   const claim = record.claim;
   if (!claim) return;
   try {
-    if (!error || DETERMINATE.has(error.code)) {
+    if (!error || (DETERMINATE.has(error.code) && !NOT_STORED.has(error.reason))) {
       const kept = await store.complete(claim.scope, claim.requestId, claim.token, reply);
       if (!kept) log.warn("idempotency claim was lost before completion (lease expired); a duplicate may have been served twice");
     } else {
@@ -56,7 +63,10 @@ export function replyTarget(record: RequestRecord, msgReply: string | undefined)
   const id = record.identity;
   if (id && record.requestId && isValidRequestId(record.requestId)) return replySubject(id.tenant, id.principal, record.requestId);
   if (id && msgReply?.startsWith(`${REPLY_PREFIX}.${id.tenant}.${id.principal}.`)) return msgReply;
-  if (!id && msgReply) return msgReply;
+  // No identity (a subject that names no valid tenant/principal): answer on the message's own
+  // reply subject, but never into credvend's namespace (another requester's replies, or a request
+  // subject) nor a system subject ($JS, $SRV, $SYS) with the vendor's permissions.
+  if (!id && msgReply && !msgReply.startsWith(`${SUBJECT_PREFIX.split(".")[0]}.`) && !msgReply.startsWith("$")) return msgReply;
   return undefined;
 }
 

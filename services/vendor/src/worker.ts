@@ -40,6 +40,8 @@ export interface WorkerStats {
 
 export const VENDOR_SERVICE_NAME = "credvend-vendor";
 export const VENDOR_VERSION = "0.1.0";
+/** After the drain timeout, how long aborted requests get to settle their claims and reply. */
+const ABORTED_SETTLE_MS = 2000;
 
 export interface Worker {
   /** The pipeline's stages, in order. */
@@ -84,6 +86,12 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
 
   async function handle(msg: Msg): Promise<void> {
     const record: RequestRecord = { receivedAt: now(), deadlineMs: now() + settings.defaultDeadlineMs, awsMs: 0 };
+    // Identity comes from the subject alone, so it is known before the payload is decoded: a
+    // request whose payload fails to decode must still be answered only inside its own reply
+    // namespace, never on a reply subject of its choosing (it could aim error replies
+    // at other principals' and tenants' reply subjects, or at request subjects).
+    const identity = parseRequestSubject(msg.subject);
+    if (identity) record.identity = identity;
     const controller = new AbortController();
     running.add(controller);
     let timer = setTimeout(() => controller.abort(new DeadlineReached()), settings.defaultDeadlineMs);
@@ -111,6 +119,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       outcome = "refused";
     } finally {
       clearTimeout(timer);
+      record.stopClaimRenewal?.();
       running.delete(controller);
     }
     await settleClaim(idempotency, record, reply, error, log);
@@ -151,13 +160,31 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
 
   function refuseOverloaded(msg: Msg): void {
     overloaded += 1;
+    refuse(msg, new CredvendError("CV_ERR_OVERLOADED", `worker has ${inFlight} requests in flight and ${queue.length} queued; retry with the same request_id`, { retryAfterMs: 200 }));
+  }
+
+  /** Answers a request that is not run (overload, shutdown). */
+  function refuse(msg: Msg, error: CredvendError): void {
     const record: RequestRecord = { receivedAt: now(), deadlineMs: now(), awsMs: 0 };
-    const error = new CredvendError("CV_ERR_OVERLOADED", `worker has ${inFlight} requests in flight and ${queue.length} queued; retry with the same request_id`, { retryAfterMs: 200 });
-    // Identity from the subject only; the payload is not decoded under overload.
+    // Identity from the subject only; the payload is not decoded.
     const identity = parseRequestSubject(msg.subject);
     if (identity) record.identity = identity;
     const target = replyTarget(record, msg.reply);
-    if (target) nc.publish(target, errorReply(record, error, now()));
+    try {
+      if (target) nc.publish(target, errorReply(record, error, now()));
+    } catch (e) {
+      log.warn({ err: describeCause(e), reason: error.reason }, "could not publish a refusal");
+    }
+  }
+
+  /** Resolves when nothing is in flight, or after `ms`. */
+  function untilIdle(ms: number): Promise<void> {
+    if (inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      idle = () => { clearTimeout(timer); resolve(); };
+    });
   }
 
   const stats = (): WorkerStats => ({ inFlight, queued: queue.length, served, failed, replayed, overloaded, config: deps.config.status() });
@@ -197,13 +224,15 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // Stop receiving (the service drains its subscriptions); in-flight and queued requests
       // finish, or hit the drain timeout.
       await service.stop();
-      if (inFlight > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => { idle = resolve; }),
-          new Promise<void>((resolve) => setTimeout(resolve, settings.drainTimeoutMs).unref()),
-        ]);
-      }
+      await untilIdle(settings.drainTimeoutMs);
+      // Past the drain timeout: requests still queued are refused now instead of
+      // starting after stop() returned (on a drained connection, so they got no reply at all), and
+      // the aborted ones get a moment to release their claims and publish SHUTTING_DOWN before the
+      // caller drains the NATS connection (their replies were lost).
+      const shuttingDown = toCredvendError(new WorkerStopping(), { receivedAt: now(), deadlineMs: now(), awsMs: 0 });
+      for (const msg of queue.splice(0)) refuse(msg, shuttingDown);
       for (const c of running) c.abort(new WorkerStopping());
+      await untilIdle(ABORTED_SETTLE_MS);
       log.info({ served, failed, replayed, overloaded }, "worker stopped");
     },
   };

@@ -15,6 +15,8 @@ export interface RequestRecord {
   template?: string;
   effectiveTenant?: string;
   claim?: Claim;
+  /** Stops renewing the claim's lease; called before the claim is settled. */
+  stopClaimRenewal?: () => void;
   /** Absolute epoch ms after which the request is abandoned. */
   deadlineMs: number;
   /** Milliseconds spent in AWS calls, for the completion log line. */

@@ -5,6 +5,7 @@ import {
 import { STS_OPERATION, type StsPlan } from "@credvend/policy";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { CredentialReuse } from "../aws/credential-reuse.js";
+import { untilAborted } from "@credvend/envelope";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Issued, IssuedCredentials, Planned, VendorStageContext } from "../pipeline/types.js";
 
@@ -87,6 +88,9 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
   try {
     result = await send(sts, plan, signal);
   } catch (error) {
+    // A shared call's own timeout is an AWS outage for its waiters; a request's own abort
+    // (deadline, shutdown) is mapped by the boundary.
+    if (signal.aborted && isTimeout(signal.reason)) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind]);
     if (signal.aborted) throw signal.reason;
     throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind]);
   }
@@ -107,14 +111,8 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
 
 const SHARED_CALL_TIMEOUT_MS = 30_000;
 
-/** Settles with `promise`, or rejects with the signal's reason when it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
+function isTimeout(reason: unknown): boolean {
+  return reason instanceof Error && reason.name === "TimeoutError";
 }
 
 /**

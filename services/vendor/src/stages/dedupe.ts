@@ -21,6 +21,11 @@ export function dedupeStage(store: IdempotencyStore): Stage<Validated, Claimed> 
       switch (result.state) {
         case "claimed":
           vctx.record.claim = { scope, requestId: input.requestId, token: result.token };
+          // Keep the claim while this request works (up to its deadline, which may be far longer
+          // than one lease): otherwise a waiting duplicate takes over a live claim and calls STS
+          // again. The worker stops the renewal before settling the claim.
+          vctx.record.stopClaimRenewal = store.keepClaim(scope, input.requestId, result.token, () =>
+            ctx.log.warn({ requestId: input.requestId }, "idempotency claim lost while the request was being served (lease expired); a duplicate may be served twice"));
           return { ...input, claimToken: result.token };
         case "done":
           return new Finished(markReplayed(result.reply), "replayed");
