@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { createRedis, waitReady } from "@credvend/guard";
 import { CredvendError, encodeRequest } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { demoConfig } from "./support/config.js";
@@ -66,6 +67,15 @@ describe("vending end to end (NATS, Redis, aws-local, unmodified AWS SDK)", () =
     assert.equal(second.replayed, true);
     assert.equal(second.accessKeyId, first.accessKeyId);
     assert.equal(second.secretAccessKey, first.secretAccessKey);
+    // The stored reply lives no longer than its credentials (900 s here), not the 24 h default.
+    const redis = createRedis(h.redisUrl);
+    try {
+      await waitReady(redis, 2000);
+      const ttl = await redis.pttl(`credvend:idem:{${tenant}}:demo-app:${requestId}`);
+      assert.ok(ttl > 0 && ttl <= first.expiration.getTime() - Date.now() + 1000, `record ttl ${ttl} ms`);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   test("50 concurrent duplicates of one request id cause exactly one AssumeRole", async () => {

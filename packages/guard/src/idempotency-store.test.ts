@@ -114,6 +114,20 @@ test("done records expire after ttlMs", async () => {
   assert.ok(ttl > 4000 && ttl <= 5000, `pttl ${ttl}`);
 });
 
+test("a completion may keep its record for less than ttlMs, never more", async () => {
+  const store5s = new IdempotencyStore(redis, { ttlMs: 5000 });
+  const who = scope();
+  const key = (id: string) => `credvend:idem:{${who.tenant}}:${who.principal}:${id}`;
+  const shorter = uniqueRequestId();
+  await store5s.complete(who, shorter, claimed(await store5s.claim(who, shorter, "fp")), new Uint8Array([1]), 1500);
+  const ttlShort = await redis.pttl(key(shorter));
+  assert.ok(ttlShort > 1000 && ttlShort <= 1500, `pttl ${ttlShort}`);
+  const longer = uniqueRequestId();
+  await store5s.complete(who, longer, claimed(await store5s.claim(who, longer, "fp")), new Uint8Array([1]), 60_000);
+  const ttlCapped = await redis.pttl(key(longer));
+  assert.ok(ttlCapped > 4000 && ttlCapped <= 5000, `pttl ${ttlCapped}`);
+});
+
 test("awaitResult returns pending at the deadline and honours an abort signal", async () => {
   const who = scope();
   const id = uniqueRequestId();

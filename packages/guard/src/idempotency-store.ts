@@ -85,11 +85,14 @@ export class IdempotencyStore {
   }
 
   /** Stores the final reply if `token` still owns the claim; false if the claim was lost (lease expired). */
-  async complete(scope: IdempotencyScope, requestId: string, token: string, reply: Uint8Array): Promise<boolean> {
+  async complete(scope: IdempotencyScope, requestId: string, token: string, reply: Uint8Array, ttlMs?: number): Promise<boolean> {
     const key = this.#key(scope, requestId);
     const bytes = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
+    // A caller may keep a record for less than the store's TTL (a reply whose credentials expire
+    // sooner), never for more.
+    const keepMs = Math.max(1, Math.min(ttlMs ?? this.#ttlMs, this.#ttlMs));
     const stored = await callRedis(this.#redis, `idempotency completion of ${requestId}`, () =>
-      this.#commands.cvIdemComplete(key, token, bytes, this.#ttlMs),
+      this.#commands.cvIdemComplete(key, token, bytes, keepMs),
     );
     return stored === 1;
   }

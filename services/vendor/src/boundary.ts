@@ -43,7 +43,9 @@ export async function settleClaim(store: IdempotencyStore, record: RequestRecord
   if (!claim) return;
   try {
     if (!error || (DETERMINATE.has(error.code) && !NOT_STORED.has(error.reason))) {
-      const kept = await store.complete(claim.scope, claim.requestId, claim.token, reply);
+      // Credentials past their expiry are worth nothing: a retry after that gets fresh ones.
+      const kept = await store.complete(claim.scope, claim.requestId, claim.token, reply,
+        record.credentialsExpireAt === undefined ? undefined : record.credentialsExpireAt - Date.now());
       if (!kept) log.warn("idempotency claim was lost before completion (lease expired); a duplicate may have been served twice");
     } else {
       await store.release(claim.scope, claim.requestId, claim.token);

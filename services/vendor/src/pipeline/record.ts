@@ -21,6 +21,8 @@ export interface RequestRecord {
   deadlineMs: number;
   /** Milliseconds spent in AWS calls, for the completion log line. */
   awsMs: number;
+  /** Expiry of the credentials in the reply (epoch ms): the idempotency record lives no longer. */
+  credentialsExpireAt?: number;
   /** Served with still-fresh credentials of an identical earlier request (template `reuse`). */
   reused?: boolean;
 }

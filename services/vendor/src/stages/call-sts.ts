@@ -127,13 +127,18 @@ export function callStsStage(sts: STSClient, reuse: CredentialReuse): Stage<Plan
       const started = ctx.now();
       try {
         const { plan } = input;
-        if (!plan.cacheable) return { ...input, issued: await issue(sts, plan, ctx.signal) };
+        if (!plan.cacheable) {
+          const issued = await issue(sts, plan, ctx.signal);
+          record.credentialsExpireAt = issued.expirationMs;
+          return { ...input, issued };
+        }
         // A shared call is not tied to this request's deadline: its waiters each have their own.
         const shared = await untilAborted(
           reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => issue(sts, plan, AbortSignal.timeout(SHARED_CALL_TIMEOUT_MS))),
           ctx.signal,
         );
         if (shared.reused) record.reused = true;
+        record.credentialsExpireAt = shared.issued.expirationMs;
         return { ...input, issued: shared.issued };
       } finally {
         record.awsMs += ctx.now() - started;
