@@ -15,6 +15,7 @@ import { handleKms, kmsError } from "./core/kms-endpoint.js";
 import type { IncomingCall, Runtime } from "./core/runtime.js";
 import { createSessionStore, DEFAULT_MAX_SESSIONS } from "./core/sessions.js";
 import { handleSts, stsError } from "./core/sts-endpoint.js";
+import { createMfaReplayGuard } from "./sts/common.js";
 import { buildWorld } from "./core/world.js";
 import { DEV_SEED } from "./dev-seed.js";
 import { evaluatePolicies } from "./iam/evaluate.js";
@@ -79,7 +80,7 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     faults,
     counts: createCallCounts(),
     kms: createKmsService({ keys: seed.kms_keys, accountId: seed.account_id, region, clock, evaluate: evaluatePolicies }),
-    sts: { world, sessions, clock, evaluate: evaluatePolicies },
+    sts: { world, sessions, clock, evaluate: evaluatePolicies, mfaReplay: createMfaReplayGuard() },
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
   };

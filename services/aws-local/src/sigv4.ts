@@ -54,6 +54,10 @@ export class SigV4Error extends Error {
 }
 
 const AMZ_DATE = /^(\d{8})T\d{6}Z$/;
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+// Region names as AWS spells them (us-east-1, us-gov-west-1, eu-isoe-west-1). Checked before any
+// key derivation so an unauthenticated caller can not fill the signing-key cache with huge keys.
+const REGION = /^[a-z]{2}(-[a-z0-9]+){1,4}$/;
 
 /** Reads the signature parameters from the Authorization header or a presigned query string. */
 export function parseSignature(req: SignedRequest, query: URLSearchParams): ParsedSignature {
@@ -109,7 +113,8 @@ function parsePresigned(query: URLSearchParams): ParsedSignature {
     amzDate: query.get("X-Amz-Date") ?? "",
     securityToken: query.get("X-Amz-Security-Token") ?? undefined,
     presigned: true,
-    expiresSeconds: expires === null ? undefined : Number(expires),
+    // Digits only: Number() would also take "1e5", "0x10" or " 60 ", which AWS refuses.
+    expiresSeconds: expires === null ? undefined : /^\d{1,7}$/.test(expires) ? Number(expires) : Number.NaN,
   };
 }
 
@@ -136,7 +141,9 @@ export interface VerifyOptions {
 /** Throws SigV4Error unless the request is correctly signed with `secretAccessKey` and fresh. */
 export function verifySignature(req: SignedRequest, parsed: ParsedSignature, opts: VerifyOptions): void {
   const dateMatch = AMZ_DATE.exec(parsed.amzDate);
-  if (!dateMatch) {
+  // The round trip also refuses non-calendar times (hour 24, second 99) that Date.UTC would
+  // otherwise silently normalise into a different instant than the one that was signed.
+  if (!dateMatch || msToAmzDate(amzDateToMs(parsed.amzDate)) !== parsed.amzDate) {
     throw new SigV4Error("incomplete", "X-Amz-Date must have the form yyyyMMddTHHmmssZ (UTC).");
   }
   if (dateMatch[1] !== parsed.scopeDate) {
@@ -148,19 +155,33 @@ export function verifySignature(req: SignedRequest, parsed: ParsedSignature, opt
   if (parsed.service !== opts.expectedService) {
     throw new SigV4Error("mismatch", `Credential should be scoped to correct service: '${opts.expectedService}'.`);
   }
+  if (parsed.region.length > 32 || !REGION.test(parsed.region)) {
+    throw new SigV4Error("mismatch", `Credential should be scoped to a valid region, not '${truncate(parsed.region, 32)}'.`);
+  }
   checkFreshness(parsed, opts);
   if (!parsed.signedHeaders.includes("host")) {
     throw new SigV4Error("incomplete", "'Host' must be a signed header.");
   }
+  // X-Amz-Target picks the awsJson operation and is not in the body: left unsigned, a captured
+  // GenerateDataKeyWithoutPlaintext could be replayed as GenerateDataKey (same body) and hand the
+  // plaintext data key to whoever replays it. The SDKs and the CLI always sign it.
+  if (req.headers["x-amz-target"] !== undefined && !parsed.signedHeaders.includes("x-amz-target")) {
+    throw new SigV4Error("incomplete", "'X-Amz-Target' must be a signed header.");
+  }
 
-  const payloadHash = payloadHashFor(req);
-  const canonical = canonicalRequest(req, parsed, payloadHash);
   const scope = `${parsed.scopeDate}/${parsed.region}/${parsed.service}/aws4_request`;
-  const stringToSign = `${SIGV4_ALGORITHM}\n${parsed.amzDate}\n${scope}\n${sha256Hex(canonical)}`;
   const key = signingKey(opts.secretAccessKey, parsed.scopeDate, parsed.region, parsed.service);
-  const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest();
   const given = Buffer.from(parsed.signature, "hex");
-  if (given.length !== expected.length || parsed.signature.length !== 64 || !timingSafeEqual(given, expected)) {
+  let matched = false;
+  // Every candidate is public (a hash of the body, or the UNSIGNED-PAYLOAD literal for an empty
+  // presigned request), so trying each in turn leaks nothing about the key.
+  for (const payloadHash of payloadHashCandidates(req, parsed.presigned)) {
+    const canonical = canonicalRequest(req, parsed, payloadHash);
+    const stringToSign = `${SIGV4_ALGORITHM}\n${parsed.amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+    const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest();
+    if (given.length === expected.length && parsed.signature.length === 64 && timingSafeEqual(given, expected)) matched = true;
+  }
+  if (!matched) {
     throw new SigV4Error(
       "mismatch",
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
@@ -195,23 +216,37 @@ function checkFreshness(parsed: ParsedSignature, opts: VerifyOptions): void {
   }
 }
 
-function payloadHashFor(req: SignedRequest): string {
+/**
+ * The payload hashes the signature may have been computed over. The signature must always cover
+ * the body: UNSIGNED-PAYLOAD is only accepted when there is no body at all. (Accepting it with a
+ * body let a presigned GetCallerIdentity URL be replayed with `x-amz-content-sha256:
+ * UNSIGNED-PAYLOAD` and a form body `Action=AssumeRole&…`, whose parameters override the query.)
+ * A presigned URL without the header may have been signed either way: the JS signer hashes the
+ * empty body, botocore (`aws eks get-token`) uses UNSIGNED-PAYLOAD.
+ */
+function payloadHashCandidates(req: SignedRequest, presigned: boolean): readonly string[] {
   const declared = req.headers["x-amz-content-sha256"];
   const actual = req.body.length === 0 ? EMPTY_SHA256 : sha256Hex(req.body);
-  if (declared === undefined) return actual;
-  if (declared === "UNSIGNED-PAYLOAD") return declared;
+  if (declared === undefined) return presigned && req.body.length === 0 ? [actual, UNSIGNED_PAYLOAD] : [actual];
+  if (declared === UNSIGNED_PAYLOAD) {
+    if (req.body.length > 0) {
+      throw new SigV4Error("mismatch", "UNSIGNED-PAYLOAD is not accepted for a request with a body: sign the SHA-256 of the body.");
+    }
+    return [UNSIGNED_PAYLOAD];
+  }
   if (declared.toLowerCase() !== actual) {
     throw new SigV4Error("mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  return declared;
+  return [declared];
 }
 
 function canonicalRequest(req: SignedRequest, parsed: ParsedSignature, payloadHash: string): string {
   const headerLines: string[] = [];
   const sortedNames = [...parsed.signedHeaders].sort();
   for (const name of sortedNames) {
-    const value = req.headers[name];
-    if (value === undefined) {
+    // Own properties only: a signed-header name such as "constructor" must not reach Object.prototype.
+    const value = Object.hasOwn(req.headers, name) ? req.headers[name] : undefined;
+    if (typeof value !== "string") {
       throw new SigV4Error("mismatch", `The signed header '${truncate(name, 64)}' is not present in the request.`);
     }
     headerLines.push(`${name}:${value.trim().replace(/\s+/g, " ")}\n`);

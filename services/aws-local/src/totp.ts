@@ -27,18 +27,31 @@ export function totp(secretBase32: string, timeMs: number): string {
   return codeForCounter(base32Decode(secretBase32), Math.floor(timeMs / 1000 / STEP_SECONDS));
 }
 
-/** Accepts the current step and one step either side (AWS tolerates small device drift). */
-export function verifyTotp(secretBase32: string, code: string, timeMs: number): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
+/** The 30-second step number of `timeMs` (RFC 6238 T). */
+export function totpStep(timeMs: number): number {
+  return Math.floor(timeMs / 1000 / STEP_SECONDS);
+}
+
+/**
+ * The step whose code `code` is, among the current step and one either side (AWS tolerates small
+ * device drift), or undefined. Callers that accept codes must also refuse a step used before.
+ */
+export function matchTotpStep(secretBase32: string, code: string, timeMs: number): number | undefined {
+  if (!/^\d{6}$/.test(code)) return undefined;
   const key = base32Decode(secretBase32);
-  const counter = Math.floor(timeMs / 1000 / STEP_SECONDS);
+  const counter = totpStep(timeMs);
   const given = Buffer.from(code);
-  let ok = false;
+  let matched: number | undefined;
   for (const delta of [-1, 0, 1]) {
     // No early exit: every candidate is compared, in constant time.
-    if (timingSafeEqual(Buffer.from(codeForCounter(key, counter + delta)), given)) ok = true;
+    if (timingSafeEqual(Buffer.from(codeForCounter(key, counter + delta)), given)) matched ??= counter + delta;
   }
-  return ok;
+  return matched;
+}
+
+/** Accepts the current step and one step either side (no replay memory; see matchTotpStep). */
+export function verifyTotp(secretBase32: string, code: string, timeMs: number): boolean {
+  return matchTotpStep(secretBase32, code, timeMs) !== undefined;
 }
 
 function codeForCounter(key: Buffer, counter: number): string {

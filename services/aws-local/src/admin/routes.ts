@@ -23,6 +23,7 @@ export function resetRuntime(rt: Runtime): void {
   rt.faults.clear();
   rt.clock.reset();
   rt.kms.reset();
+  rt.sts.mfaReplay.clear();
 }
 
 export function clockState(rt: Runtime): { nowMs: number; now: string; offsetMs: number } {
@@ -31,13 +32,26 @@ export function clockState(rt: Runtime): { nowMs: number; now: string; offsetMs:
 }
 
 export function handleAdmin(rt: Runtime, call: IncomingCall): Reply {
+  // The admin path is unauthenticated and trusted because only local tools reach it. A web page the
+  // developer happens to visit can reach 127.0.0.1 too (a "simple" text/plain POST needs no CORS
+  // preflight), and could reset the emulator or move its clock back to revive expired credentials.
+  // Browsers always send Origin on such requests; the admin client and curl never do.
+  if (call.headers["origin"] !== undefined) {
+    return problem(403, "the aws-local admin path does not accept browser (cross-origin) requests");
+  }
   const route = call.rawPath.slice(ADMIN_PREFIX.length).replace(/\/+$/, "");
   const method = call.method;
   if (route === "health" && method === "GET") {
     return json(200, { status: "ok", emulator: "aws-local", accountId: rt.world.accountId, region: rt.region });
   }
   if (route.startsWith("sessions/") && method === "GET") {
-    const id = decodeURIComponent(route.slice("sessions/".length));
+    let id: string;
+    try {
+      id = decodeURIComponent(route.slice("sessions/".length));
+    } catch {
+      // A malformed escape threw out of the handler, and the connection was dropped with no reply.
+      return problem(400, "the access key id in the path has malformed percent-encoding");
+    }
     const view = rt.sessions.view(id);
     return view === undefined ? problem(404, `no session was issued with access key id ${id}`) : json(200, view);
   }

@@ -74,6 +74,9 @@ export function validateFaultConfig(value: unknown): FaultConfig {
   (errors as unknown[]).forEach((e, i) => {
     const r = e as Record<string, unknown>;
     if (typeof r?.["operation"] !== "string" || typeof r["code"] !== "string") fail(`errors[${i}] needs operation and code strings`);
+    // The code is also sent as the x-amzn-errortype header: a CR/LF or non-ASCII character made
+    // writeHead throw and the connection drop with no reply.
+    if (!/^[A-Za-z][\w.:#-]{0,127}$/.test(r["code"] as string)) fail(`errors[${i}].code must look like an AWS error code (e.g. ThrottlingException)`);
     if (r["status"] !== undefined && (typeof r["status"] !== "number" || r["status"] < 400 || r["status"] > 599)) {
       fail(`errors[${i}].status must be 400..599`);
     }

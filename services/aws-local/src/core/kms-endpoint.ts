@@ -1,16 +1,19 @@
 // KMS over awsJson1_1: X-Amz-Target: TrentService.<Op> -> authenticate -> faults -> KmsService,
 // answered as JSON, errors as {"__type", "message"}.
+import { KMS_OPERATION_NAMES } from "../kms/service.js";
 import { AwsError } from "../types.js";
 import type { Reply } from "./http.js";
 import type { IncomingCall, Runtime } from "./runtime.js";
 
 const JSON_11 = "application/x-amz-json-1.1";
 const TARGET_PREFIX = "TrentService.";
+const KNOWN_OPERATIONS: ReadonlySet<string> = new Set(KMS_OPERATION_NAMES);
 
 export async function handleKms(rt: Runtime, call: IncomingCall): Promise<Reply> {
   const target = call.headers["x-amz-target"] ?? "";
   const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-  const countKey = `kms:${operation !== undefined && /^\w{1,64}$/.test(operation) ? operation : "(unknown)"}`;
+  // Known operations only: a caller-chosen target name must not create a counts entry (unbounded memory).
+  const countKey = `kms:${operation !== undefined && KNOWN_OPERATIONS.has(operation) ? operation : "(unknown)"}`;
   try {
     if (operation === undefined || operation === "") {
       throw new AwsError("UnknownOperationException", `Unknown X-Amz-Target; KMS targets look like ${TARGET_PREFIX}Encrypt.`, 400);

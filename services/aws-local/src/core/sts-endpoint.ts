@@ -19,15 +19,19 @@ export async function handleSts(rt: Runtime, call: IncomingCall, requestId: stri
   const query = new URLSearchParams(call.rawQuery);
   const params = formParams(call, query);
   const action = params.get("Action") ?? undefined;
-  // Count under the operation name when there is one, so failures of an operation show up with it.
-  const countKey = `sts:${action !== undefined && /^\w{1,64}$/.test(action) ? action : "(none)"}`;
+  // Count under the operation name when it is a known one, so failures of an operation show up
+  // with it. Anything else shares one bucket: keying by the caller's string let unauthenticated
+  // requests (Action=Junk1, Junk2, …) grow the counts map without bound.
+  const known = action !== undefined && (Object.hasOwn(STS_SIGNED_OPERATIONS, action) || STS_UNSIGNED_OPERATIONS.has(action));
+  const countKey = `sts:${known ? action : "(unknown)"}`;
   try {
     if (action === undefined || action === "") throw new AwsError("MissingAction", "Missing Action: pass Action=<operation> in the form body.", 400);
     if (STS_UNSIGNED_OPERATIONS.has(action)) throw unsignedOperationNotImplemented(action);
     const principal = rt.authenticate(call, query, "sts");
     const version = params.get("Version");
     if (version === null) throw new AwsError("MissingParameter", "The request must contain the parameter Version (2011-06-15).", 400);
-    const operation = STS_SIGNED_OPERATIONS[action];
+    // Own properties only: Action=toString must not find Object.prototype.toString (it answered 200).
+    const operation = Object.hasOwn(STS_SIGNED_OPERATIONS, action) ? STS_SIGNED_OPERATIONS[action] : undefined;
     if (operation === undefined || version !== STS_VERSION) throw unknownStsAction(action, version);
     await rt.faults.apply("sts", action);
     const resultXml = operation({ params: new QueryParams(params), principal }, rt.sts);

@@ -30,8 +30,15 @@ const date = (test: (a: number, b: number) => boolean): Compare => (value, polic
   return a !== undefined && b !== undefined && test(a, b);
 };
 
+// Number() and Date.parse() accept far more than IAM's numbers and dates: "0x10" was 16,
+// "1e2" 100, " 10 " 10; "March 7" or "1 2 3" parsed as dates (V8 guesses), and a zone-less ISO time
+// was read in the host's local time zone. Only plain decimals, and ISO-8601 (UTC unless it names an
+// offset) or epoch seconds, are accepted now; anything else never compares.
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const ISO_8601 = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 function parseNumber(text: string): number | undefined {
-  if (text.trim() === "") return undefined;
+  if (!DECIMAL.test(text)) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
 }
@@ -39,7 +46,11 @@ function parseNumber(text: string): number | undefined {
 /** ISO-8601, or epoch seconds as IAM also accepts; milliseconds since the epoch. */
 function parseDate(text: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const ms = Date.parse(text);
+  const iso = ISO_8601.exec(text);
+  if (iso === null) return undefined;
+  const [, day, time, zone] = iso;
+  const offset = zone === undefined ? "Z" : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  const ms = Date.parse(time === undefined ? `${day}T00:00:00Z` : `${day}T${time}${offset}`);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

@@ -42,7 +42,14 @@ function anyResourceMatches(patterns: readonly string[], resource: string, ctx: 
 
 function resourceMatches(statement: PolicyStatement, resource: string, ctx: RequestContext, vars: boolean, resourcePolicy: boolean): boolean {
   if (statement.Resource !== undefined) return anyResourceMatches(list(statement.Resource), resource, ctx, vars);
-  if (statement.NotResource !== undefined) return !anyResourceMatches(list(statement.NotResource), resource, ctx, vars);
+  if (statement.NotResource !== undefined) {
+    const patterns = list(statement.NotResource);
+    // An unresolvable variable (e.g. ${aws:username} for a role session) must not count as "no
+    // match": NotResource would turn into "every resource" and an Allow would grant everything. IAM
+    // may treat such a statement as invalid; here it simply doesn't apply, as with negated conditions.
+    if (patterns.some((p) => expandToParts(p, ctx, vars) === null)) return false;
+    return !anyResourceMatches(patterns, resource, ctx, vars);
+  }
   // Trust policies have no Resource: the policy is attached to the resource it governs.
   return resourcePolicy;
 }
@@ -78,7 +85,9 @@ export function evaluatePolicies(
       ctx ??= buildRequestContext(request);
       if (!statementApplies(statement, request, ctx, variables, principalCheck)) continue;
       if (statement.Effect === "Deny") return "ExplicitDeny";
-      allowed = true;
+      // Only "Allow" grants: "allow", "Permit" or a typo must never count as Allow
+      // (checkPolicyDocument refuses other values at the boundaries anyway).
+      if (statement.Effect === "Allow") allowed = true;
     }
   }
   return allowed ? "Allow" : "ImplicitDeny";

@@ -40,9 +40,25 @@ export function principalElementMatches(element: PrincipalElement, caller: Calle
   return false;
 }
 
+/**
+ * Is the caller exempted by a NotPrincipal element? Not the same as Principal matching, where an
+ * account id / root ARN stands for every principal of the account: then a Deny with
+ * `"NotPrincipal": {"AWS": "<account>"}` would exempt every user and role of that account. In AWS,
+ * naming the account in NotPrincipal exempts the account (root) only; its users and roles must be named too
+ * (AWS docs, "NotPrincipal": "you must also specify the account ARN of the not-denied principal").
+ */
+function notPrincipalExempts(element: PrincipalElement, caller: CallerIdentity, ctx: RequestContext): boolean {
+  if (element === "*") return true;
+  const named = list(element.AWS).some((v) => {
+    if (ACCOUNT_ID.test(v) || ROOT_ARN.test(v)) return caller.kind === "root" && awsPrincipalMatches(v, caller);
+    return awsPrincipalMatches(v, caller);
+  });
+  return named || principalElementMatches({ ...element, AWS: [] }, caller, ctx);
+}
+
 export function statementPrincipalMatches(statement: PolicyStatement, caller: CallerIdentity, ctx: RequestContext): boolean {
   if (statement.Principal !== undefined) return principalElementMatches(statement.Principal, caller, ctx);
-  if (statement.NotPrincipal !== undefined) return !principalElementMatches(statement.NotPrincipal, caller, ctx);
+  if (statement.NotPrincipal !== undefined) return !notPrincipalExempts(statement.NotPrincipal, caller, ctx);
   // A resource-based policy statement without a principal applies to no one.
   return false;
 }

@@ -8,8 +8,8 @@
 // (conditions included) already grants. An extra "identity Allow" path would only let an IAM policy
 // skip that statement's conditions, e.g. decrypt a reply sealed for another principal.
 
-import type { evaluatePolicies } from "../iam/evaluate.js";
-import { AwsError, type CallerIdentity, type PolicyRequest } from "../types.js";
+import { statementsOf, type evaluatePolicies } from "../iam/evaluate.js";
+import { AwsError, type CallerIdentity, type PolicyDocument, type PolicyRequest } from "../types.js";
 import type { EncryptionContext } from "./ciphertext.js";
 import type { KmsKey } from "./key-store.js";
 
@@ -40,6 +40,36 @@ export function kmsConditionContext(request: AuthorizeRequest): PolicyRequest["c
   return context;
 }
 
+/**
+ * condition keys are case-insensitive, so {"credvend:principal": "demo-app",
+ * "credvend:Principal": "other-app"} gave kms:EncryptionContext:credvend:principal whichever pair came
+ * last in the JSON. A caller could then pass a condition with a value of its choosing while the other
+ * spelling (bound in the ciphertext) claimed someone else, e.g. Encrypt a message "for demo-app" under
+ * a grant meant for its own principal. Which value AWS would use is not documented, so such a request
+ * is refused whenever a policy that applies here reads that condition key. Returns the key read.
+ */
+function ambiguousContextKeyRead(context: EncryptionContext | undefined, policies: readonly PolicyDocument[]): string | undefined {
+  if (context === undefined) return undefined;
+  const seen = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  for (const [key, value] of Object.entries(context)) {
+    const lower = `kms:encryptioncontext:${key.toLowerCase()}`;
+    const previous = seen.get(lower);
+    if (previous !== undefined && previous !== value) ambiguous.add(lower);
+    seen.set(lower, value);
+  }
+  if (ambiguous.size === 0) return undefined;
+  for (const policy of policies) {
+    for (const statement of statementsOf(policy)) {
+      for (const block of Object.values(statement.Condition ?? {})) {
+        const read = Object.keys(block).find((k) => ambiguous.has(k.toLowerCase()));
+        if (read !== undefined) return read;
+      }
+    }
+  }
+  return undefined;
+}
+
 export function createKmsAuthorizer(evaluate: typeof evaluatePolicies): Authorize {
   return (request) => {
     const { caller, key, action } = request;
@@ -49,6 +79,11 @@ export function createKmsAuthorizer(evaluate: typeof evaluatePolicies): Authoriz
       throw new AwsError("AccessDeniedException", `User: ${caller.arn} is not authorized to perform: ${action} on ${on} ${why}`, 400);
     };
 
+    const policies = [key.policy, ...caller.identityPolicies, ...(caller.sessionPolicy === undefined ? [] : [caller.sessionPolicy])];
+    const ambiguous = ambiguousContextKeyRead(request.encryptionContext, policies);
+    if (ambiguous !== undefined) {
+      deny(`because the encryption context has keys that differ only in case, so the policy condition key ${ambiguous} is ambiguous`);
+    }
     const keyDecision = evaluate([key.policy], policyRequest, { principalCheck: true });
     if (keyDecision === "ExplicitDeny") deny("with an explicit deny in a resource-based policy");
     if (caller.identityPolicies.length > 0 && evaluate(caller.identityPolicies, policyRequest) === "ExplicitDeny") {

@@ -5,7 +5,7 @@ import type { Principal } from "../core/authenticate.js";
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId } from "../core/ids.js";
 import type { IssuedSession, SessionStore } from "../core/sessions.js";
 import type { IamWorld } from "../core/world.js";
-import { verifyTotp } from "../totp.js";
+import { matchTotpStep, totpStep } from "../totp.js";
 import type { QueryParams } from "./query-params.js";
 
 export interface StsDeps {
@@ -13,6 +13,37 @@ export interface StsDeps {
   readonly sessions: SessionStore;
   readonly clock: Clock;
   readonly evaluate: EvaluatePolicies;
+  /** MFA steps already used, per device: AWS refuses a TokenCode the second time. */
+  readonly mfaReplay: MfaReplayGuard;
+}
+
+export interface MfaReplayGuard {
+  /** Records `step` as used for `serial`; false when it was used already (a replay). */
+  claim(serial: string, step: number, currentStep: number): boolean;
+  /** Forgets every used code (admin reset). */
+  clear(): void;
+}
+
+/**
+ * RFC 6238 section 5.2: a verifier must not accept the same one-time password twice, and AWS does
+ * not ("MultiFactorAuthentication failed with invalid MFA one time pass code" on reuse within the
+ * 30-second step). Keyed by seeded device serial (only reached after the device was found and the
+ * code verified, so bounded by the seed); only steps still inside the ±1 drift window are kept,
+ * which also stays correct when tests move the emulated clock backwards.
+ */
+export function createMfaReplayGuard(): MfaReplayGuard {
+  const used = new Map<string, Set<number>>();
+  return {
+    claim(serial, step, currentStep) {
+      const steps = used.get(serial) ?? new Set<number>();
+      for (const s of steps) if (Math.abs(s - currentStep) > 1) steps.delete(s);
+      if (steps.has(step)) return false;
+      steps.add(step);
+      used.set(serial, steps);
+      return true;
+    },
+    clear: () => used.clear(),
+  };
 }
 
 export interface StsCall {
@@ -55,7 +86,10 @@ export function checkMfa(deps: StsDeps, principal: Principal, serial: string | u
     throw new AwsError("AccessDenied", "MultiFactorAuthentication failed: pass SerialNumber and TokenCode together.", 403);
   }
   const device = principal.user?.mfaDevices.find((d) => d.serial === serial);
-  if (device === undefined || !verifyTotp(device.totpSecret, code, deps.clock.now())) {
+  const now = deps.clock.now();
+  const step = device === undefined ? undefined : matchTotpStep(device.totpSecret, code, now);
+  // A replayed code gets the same answer as a wrong one, as in AWS.
+  if (device === undefined || step === undefined || !deps.mfaReplay.claim(device.serial, step, totpStep(now))) {
     throw new AwsError("AccessDenied", MFA_FAILED, 403);
   }
   return true;
