@@ -16,6 +16,9 @@ interface ParsedOperator {
   readonly isNull: boolean;
 }
 
+// Operator names come from policies callers may write (CreateKey), so the cache is bounded: real
+// policies use a handful of spellings; past the bound, names are parsed each time.
+const PARSED_CACHE_MAX = 1024;
 const parsedCache = new Map<string, ParsedOperator | null>();
 
 /** Parses `ForAnyValue:StringLikeIfExists` etc.; null when IAM would not know the operator. */
@@ -34,7 +37,7 @@ export function parseOperator(name: string): ParsedOperator | null {
     const base = BASE_OPERATORS.get(rest);
     parsed = base === undefined ? null : { set, ifExists, base, isNull: false };
   }
-  parsedCache.set(name, parsed);
+  if (parsedCache.size < PARSED_CACHE_MAX) parsedCache.set(name, parsed);
   return parsed;
 }
 
