@@ -1,35 +1,50 @@
-import { test } from "node:test";
+// The client's retry, deadline and abort behaviour against a real nats-server, with a scripted
+// responder standing in for the vendor (what it answers is under test here, not the vendor).
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { CredvendError, decodeRequest, encodeErrorReply } from "@credvend/protocol";
-import { ErrorCode, type NatsConnection } from "nats";
+import { CredvendError, decodeRequest, encodeErrorReply, requestSubject } from "@credvend/protocol";
+import { natsUrl, uniqueName } from "@credvend/testkit";
+import { connect, type Msg, type NatsConnection } from "nats";
 import { CredvendClient } from "./client.js";
 
 interface Sent { readonly at: number; readonly payload: Uint8Array }
 
-/** A fake NATS connection: each request answers with the next scripted outcome. */
-function fakeNc(script: (attempt: number, payload: Uint8Array) => Promise<Uint8Array>): { nc: NatsConnection; sent: Sent[] } {
+let nc: NatsConnection;
+before(async () => {
+  nc = await connect({ servers: await natsUrl() });
+});
+after(async () => {
+  await nc?.close();
+});
+
+/** Answers each request on a fresh tenant's subject as `script` says: bytes to reply, or undefined to stay silent. */
+async function scriptedVendor(tenant: string, script: (attempt: number, msg: Msg) => Uint8Array | undefined) {
   const sent: Sent[] = [];
-  const nc = {
-    async request(_subject: string, payload: Uint8Array) {
-      sent.push({ at: Date.now(), payload });
-      return { data: await script(sent.length, payload) };
+  const sub = nc.subscribe(requestSubject(tenant, "demo-app"), {
+    callback: (_err, msg) => {
+      sent.push({ at: Date.now(), payload: msg.data });
+      const reply = script(sent.length, msg);
+      if (reply && msg.reply) nc.publish(msg.reply, reply);
     },
-  };
-  return { nc: nc as unknown as NatsConnection, sent };
+  });
+  await nc.flush();
+  return { sent, stop: () => sub.unsubscribe() };
 }
-const timeout = (ms: number) => new Promise<never>((_r, reject) => setTimeout(() => reject(Object.assign(new Error("TIMEOUT"), { code: ErrorCode.Timeout })), ms));
 const refusal = (payload: Uint8Array) => encodeErrorReply(decodeRequest(payload).requestId, new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", "no such template"), Date.now());
+// Never reached: no scripted reply carries credentials.
 const kms = {} as KMSClient;
 
-test("every attempt is sent before the request's own deadline (retries are not refused as late)", async () => {
-  const { nc, sent } = fakeNc((attempt, payload) => (attempt < 3 ? timeout(100) : Promise.resolve(refusal(payload))));
-  const client = new CredvendClient({ nc, tenant: "acme", principal: "demo-app", kms, timeoutMs: 100, attempts: 3 });
+test("retries reuse the request id and bytes, and every attempt leaves before the request's deadline", async () => {
+  const tenant = uniqueName("cl");
+  const vendor = await scriptedVendor(tenant, (attempt, msg) => (attempt < 3 ? undefined : refusal(msg.data)));
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, timeoutMs: 100, attempts: 3 });
   await assert.rejects(client.request({ template: "t" }), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_TEMPLATE_NOT_FOUND");
+  vendor.stop();
+  const { sent } = vendor;
   assert.equal(sent.length, 3);
-  const ids = new Set(sent.map((s) => decodeRequest(s.payload).requestId));
-  assert.equal(ids.size, 1, "one request id across attempts");
+  assert.equal(new Set(sent.map((s) => decodeRequest(s.payload).requestId)).size, 1, "one request id across attempts");
   assert.ok(sent.every((s) => Buffer.compare(Buffer.from(s.payload), Buffer.from(sent[0]?.payload ?? [])) === 0), "the same bytes on every attempt");
   for (const s of sent) {
     const deadline = Number(decodeRequest(s.payload).deadlineMs);
@@ -37,10 +52,29 @@ test("every attempt is sent before the request's own deadline (retries are not r
   }
 });
 
-test("retry sleeps do not leave listeners on a long-lived AbortSignal", async () => {
-  const { nc } = fakeNc((attempt, payload) => (attempt % 2 === 1 ? timeout(1) : Promise.resolve(refusal(payload))));
-  const client = new CredvendClient({ nc, tenant: "acme", principal: "demo-app", kms, timeoutMs: 50, attempts: 2 });
+test("no vendor listening is UNAVAILABLE with a message naming the subject", async () => {
+  const client = new CredvendClient({ nc, tenant: uniqueName("cl"), principal: "demo-app", kms, timeoutMs: 200, attempts: 1 });
+  await assert.rejects(client.request({ template: "t" }), (e: unknown) => e instanceof CredvendError && e.code === "UNAVAILABLE" && /no credvend worker is listening on credvend\.v1\.req\./.test(e.message));
+});
+
+test("the caller's abort ends a request at once, mid-attempt", async () => {
+  const tenant = uniqueName("cl");
+  const vendor = await scriptedVendor(tenant, () => undefined);
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, timeoutMs: 5000, attempts: 3 });
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(client.request({ template: "t", signal: controller.signal }), (e: unknown) => e instanceof CredvendError && /aborted by the caller/.test(e.message));
+  assert.ok(Date.now() - started < 1000, "did not wait for the attempt's timeout");
+  vendor.stop();
+});
+
+test("retry sleeps and attempts do not leave listeners on a long-lived AbortSignal", async () => {
+  const tenant = uniqueName("cl");
+  const vendor = await scriptedVendor(tenant, (attempt, msg) => (attempt % 2 === 1 ? undefined : refusal(msg.data)));
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, timeoutMs: 50, attempts: 2 });
   const shutdown = new AbortController();
   for (let i = 0; i < 5; i += 1) await assert.rejects(client.request({ template: "t", signal: shutdown.signal }));
   assert.equal(getEventListeners(shutdown.signal, "abort").length, 0);
+  vendor.stop();
 });

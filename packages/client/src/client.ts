@@ -1,7 +1,7 @@
 // The requester SDK: ask for credentials over NATS, decrypt the reply with the requester's own
 // AWS identity, retry safely (same request id, so a retry never costs a second STS call).
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { EnvelopeOpener, EnvelopeOpenError } from "@credvend/envelope";
+import { EnvelopeOpener, EnvelopeOpenError, untilAborted } from "@credvend/envelope";
 import {
   CredvendError, decodeCredentials, encodeRequest, isValidName, readReply, replySubject, requestSubject,
   type CredentialRequestInit, type EnvelopeView, type Reason,
@@ -87,12 +87,14 @@ export class CredvendClient {
 
     let lastError: CredvendError | undefined;
     for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
-      if (req.signal?.aborted) throw new CredvendError("CV_ERR_CLIENT_TIMEOUT", "request aborted by the caller");
+      if (req.signal?.aborted) throw aborted(req.signal);
       let bytes: Uint8Array;
       try {
-        const msg = await this.options.nc.request(subject, payload, { timeout: this.timeoutMs, noMux: true, reply });
+        // The caller's signal ends the wait at once; the NATS request itself ends at its timeout.
+        const msg = await untilAborted(this.options.nc.request(subject, payload, { timeout: this.timeoutMs, noMux: true, reply }), req.signal);
         bytes = msg.data;
       } catch (error) {
+        if (req.signal?.aborted) throw aborted(req.signal);
         lastError = transportError(error, subject, this.timeoutMs);
         if (attempt < this.attempts) await sleep(backoff(attempt), req.signal);
         continue;
@@ -136,6 +138,10 @@ export class CredvendClient {
       throw new CredvendError("CV_ERR_CLIENT_DECRYPT", `cannot decrypt the reply with this requester's AWS identity: ${what}`, { cause: error });
     }
   }
+}
+
+function aborted(signal: AbortSignal): CredvendError {
+  return new CredvendError("CV_ERR_CLIENT_TIMEOUT", "request aborted by the caller", { cause: signal.reason });
 }
 
 function transportError(error: unknown, subject: string, timeoutMs: number): CredvendError {

@@ -47,3 +47,38 @@ test("an envelope opens only with its own request id and only for its recipient"
   const otherOpener = new EnvelopeOpener(demoKms, { tenant: "acme", principal: "other-app" });
   await assert.rejects(otherOpener.open(envelope, "request-a"), /not for tenant 'acme' principal 'other-app'/);
 });
+
+test("one caller's abort does not fail other callers sharing its GenerateDataKey call", async () => {
+  await local.admin.setFaults({ latencyMs: { "kms:GenerateDataKey": 150 } });
+  try {
+    const sealer = new EnvelopeSealer({ kms: vendorKms, keyId: "alias/credvend-replies", cache: new DataKeyCache({ maxAgeMs: 60_000, maxUses: 100, maxEntries: 10 }) });
+    const impatient = new AbortController();
+    const first = sealer.seal(recipient, "request-1", new TextEncoder().encode("a"), impatient.signal);
+    const second = sealer.seal(recipient, "request-2", new TextEncoder().encode("b"), new AbortController().signal);
+    setTimeout(() => impatient.abort(new Error("first request's deadline")), 20);
+    await assert.rejects(first, /first request's deadline/);
+    const opened = await new EnvelopeOpener(demoKms, recipient).open(await second, "request-2");
+    assert.equal(new TextDecoder().decode(opened), "b");
+  } finally {
+    await local.admin.setFaults({});
+  }
+});
+
+test("one caller's abort does not fail other callers sharing the opener's Decrypt call", async () => {
+  const sealer = new EnvelopeSealer({ kms: vendorKms, keyId: "alias/credvend-replies", cache: new DataKeyCache({ maxAgeMs: 60_000, maxUses: 100, maxEntries: 10 }) });
+  const a = await sealer.seal(recipient, "request-a", new TextEncoder().encode("a"));
+  const b = await sealer.seal(recipient, "request-b", new TextEncoder().encode("b"));
+  assert.deepEqual(a.encryptedDataKey, b.encryptedDataKey, "one cached data key");
+  await local.admin.setFaults({ latencyMs: { "kms:Decrypt": 150 } });
+  try {
+    const opener = new EnvelopeOpener(demoKms, recipient);
+    const impatient = new AbortController();
+    const first = opener.open(a, "request-a", impatient.signal);
+    const second = opener.open(b, "request-b");
+    setTimeout(() => impatient.abort(new Error("caller gave up")), 20);
+    await assert.rejects(first, /caller gave up/);
+    assert.equal(new TextDecoder().decode(await second), "b");
+  } finally {
+    await local.admin.setFaults({});
+  }
+});
