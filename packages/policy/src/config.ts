@@ -17,8 +17,18 @@ export function parseConfig(text: string, options: LintOptions & { source?: stri
   if (doc.errors.length > 0) {
     return { ok: false, problems: doc.errors.map((e) => ({ severity: "error", path: "", message: `${where}${e.message.split("\n")[0] ?? "invalid YAML"}` })) };
   }
-  // maxAliasCount bounds YAML alias expansion ("billion laughs").
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  // maxAliasCount bounds YAML alias expansion ("billion laughs"). The yaml library reports an
+  // exceeded bound by throwing, and callers (the KV watcher) rely on parseConfig never throwing.
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { ok: false, problems: [{ severity: "error", path: "", message: `${where}${e instanceof Error ? e.message : "invalid YAML"}; write the values out instead of using aliases` }] };
+  }
+  // The schema's records drop a "__proto__" key silently (it becomes the object's prototype), so a
+  // tag or condition written under that key would vanish from what is sent; refuse it instead.
+  const protoKeys = protoKeyPaths(raw);
+  if (protoKeys.length > 0) return { ok: false, problems: protoKeys.map((p) => problem("error", p, `${where}"__proto__" can not be used as a key`)) };
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap((i) => issueToProblems(i, where)) };
   const config = deepFreeze(parsed.data) as CredvendConfig;
@@ -59,7 +69,15 @@ function issueToProblems(issue: Issue, where: string, prefix: PathSegment[] = []
     const keys = issue.keys;
     return [problem("error", [...path, keys[0] ?? ""], `${where}unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => JSON.stringify(k)).join(", ")} in ${formatPath(path) || "the top level"}; check the spelling against the config reference`)];
   }
-  return [problem("error", path, `${where}${issue.message}${got(issue.input)}`)];
+  // Passwords and nkeys are secrets (a pasted nkey seed too): never repeat the refused value.
+  const secret = path.some((s) => s === "password" || s === "nkey");
+  return [problem("error", path, `${where}${issue.message}${secret ? "" : got(issue.input)}`)];
+}
+
+function protoKeyPaths(value: unknown, path: PathSegment[] = []): PathSegment[][] {
+  if (Array.isArray(value)) return value.flatMap((v: unknown, i) => protoKeyPaths(v, [...path, i]));
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => (k === "__proto__" ? [[...path, k]] : protoKeyPaths(v, [...path, k])));
 }
 
 function got(input: unknown): string {

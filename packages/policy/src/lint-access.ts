@@ -35,6 +35,12 @@ export function lintAccess(config: CredvendConfig): Problem[] {
           if (!(BINDING_VARIABLES as readonly string[]).includes(v)) out.push(problem("error", cat, `unknown variable {{${v}}} in a binding; use ${BINDING_VARIABLES.map((x) => `{{${x}}}`).join(", ")}`));
         }
       }
+      // Only `equals` (and the plain-string form) renders {{tenant}}; in `values` or `pattern` it is
+      // literal text no value can match, so a deny written that way would never deny.
+      const literal = [...(parts.values ?? []).map((v) => ["values", v] as const), ...(parts.pattern === undefined ? [] : [["pattern", parts.pattern] as const])];
+      for (const [where, text] of literal) {
+        if (text.includes("{{") || text.includes("}}")) out.push(problem("error", cat, `${preview(text)} in ${where} is not a binding (bindings work only as a string constraint or in equals), so it never matches${rule.effect === "deny" ? " and the deny never applies" : ""}`));
+      }
       const values = parts.values ?? [];
       values.forEach((v, j) => {
         const fitsNone = declaring.every((t) => {
@@ -61,6 +67,8 @@ function lintIdentities(config: CredvendConfig): Problem[] {
     const at: PathSegment[] = ["identities", i];
     const user = id.user ?? `${id.tenant}.${id.principal}`;
     if (id.password !== undefined && id.nkey !== undefined) out.push(problem("error", at, "give either password or nkey, not both"));
+    // nats-server lets anyone log in as a user that has neither, and so speak as this principal.
+    if (id.password === undefined && id.nkey === undefined) out.push(problem("error", at, "give a password ($ENV_VAR reference) or an nkey; a NATS user without either accepts anyone"));
     if (users.has(user)) out.push(problem("error", [...at, "user"], `user ${preview(user)} is listed twice`));
     users.add(user);
     const key = `${id.tenant}.${id.principal}`;

@@ -2,7 +2,7 @@
 // characters STS refuses, and placeholders where rendering would not reach them (keys).
 import type { PolicyDocument, Template } from "./schema.js";
 import { problem, preview, type PathSegment, type Problem } from "./problems.js";
-import { parseTemplateString } from "./placeholders.js";
+import { parseTemplateString, variablesIn } from "./placeholders.js";
 import { POLICY_CHARSET } from "./limits.js";
 
 /** Stand in for variables when we look at a string's literal shape. */
@@ -60,17 +60,82 @@ export function lintPolicy(policy: PolicyDocument, base: PathSegment[], allowWil
         warn(path, `${preview(action)} does not look like an action (service:ActionName)`);
       }
     });
-    asList(st.Resource).forEach((resource, j) => lintResource(shapeOf(resource, params), resource, listPath(at, "Resource", st.Resource, j), err, warn));
+    asList(st.Action).forEach((action, j) => {
+      // A variable in an Allow action lets the request pick the action (s3:{{op}} → s3:DeleteBucket);
+      // only an enum, whose values the author wrote, keeps the action set fixed.
+      for (const v of variablesIn(action)) {
+        const spec = Object.hasOwn(params ?? {}, v) ? params?.[v] : undefined;
+        if (spec?.type !== "enum") err(listPath(at, "Action", st.Action, j), `${preview(action)} lets the request choose the action through {{${v}}}; list the actions, or make ${v} an enum parameter`);
+      }
+    });
+    asList(st.Resource).forEach((resource, j) => {
+      const path = listPath(at, "Resource", st.Resource, j);
+      lintResource(shapeOf(resource, params), resource, path, err, warn);
+      lintWildcardReach(resource, path, params, err);
+    });
+    // Wildcard-matching condition operators widen like a resource does (StringLike s3:prefix "{{tenant}}-*").
+    for (const [op, entries] of Object.entries(st.Condition ?? {}) as [string, Readonly<Record<string, unknown>>][]) {
+      if (!WILDCARD_OPERATOR.test(op)) continue;
+      for (const [key, value] of Object.entries(entries)) {
+        const list = Array.isArray(value) ? value : [value];
+        list.forEach((v, j) => {
+          if (typeof v === "string") lintWildcardReach(v, Array.isArray(value) ? [...at, "Condition", op, key, j] : [...at, "Condition", op, key], params, err);
+        });
+      }
+    }
   });
   return out;
+}
+
+/** Operators whose values are matched with `*` and `?` (ArnEquals matches like ArnLike). */
+const WILDCARD_OPERATOR = /^(?:ForAnyValue:|ForAllValues:)?(?:StringLike|ArnLike|ArnEquals)(?:IfExists)?$/;
+
+/** Characters each variable's values can contain, apart from ARN separators ('/' and ':'). */
+function alphabetOf(variable: string, params: Params): RegExp {
+  if (variable === "tenant" || variable === "principal") return /[a-z0-9_-]/;
+  if (variable === "request_id") return /[A-Za-z0-9_-]/;
+  const spec = Object.hasOwn(params ?? {}, variable) ? params?.[variable] : undefined;
+  if (spec?.type === "integer") return /[0-9]/;
+  return /[A-Za-z0-9_.@+=-]/;
+}
+
+/**
+ * A wildcard reachable from a variable through characters the variable's own values may contain
+ * widens it to longer values: with tenant "acme", "{{tenant}}-*" also matches tenant "acme-corp"'s
+ * "acme-corp-data", and "*-{{tenant}}" matches "x-acme" of tenant "x-acme". Only a separator the
+ * value can not contain (e.g. '/' for a tenant) between them keeps the match inside the value.
+ * An s3_prefix may be followed by a wildcard: that is what the type is for.
+ */
+function lintWildcardReach(source: string, path: PathSegment[], params: Params, err: (p: PathSegment[], m: string) => void): void {
+  const parts = parseTemplateString(source);
+  const reaches = (text: string, alphabet: RegExp): boolean => {
+    for (const c of text) {
+      if (c === "*" || c === "?") return true;
+      if (!alphabet.test(c)) return false;
+    }
+    return false;
+  };
+  const textAt = (i: number): string | undefined => {
+    const p = parts[i];
+    return p !== undefined && "text" in p ? p.text : undefined;
+  };
+  parts.forEach((p, i) => {
+    if (!("variable" in p)) return;
+    const alphabet = alphabetOf(p.variable, params);
+    const type = Object.hasOwn(params ?? {}, p.variable) ? params?.[p.variable]?.type : undefined;
+    const after = textAt(i + 1);
+    const before = textAt(i - 1);
+    if (type !== "s3_prefix" && (after !== undefined ? reaches(after, alphabet) : false)) {
+      err(path, `${preview(source)} puts a wildcard right after a variable ({{${p.variable}}} and the '*' or '?' are joined by characters its values can contain), so a value also matches longer names (e.g. another tenant's); add a separator such as '/' before the '*'`);
+    } else if (before !== undefined && reaches([...before].reverse().join(""), alphabet)) {
+      err(path, `${preview(source)} puts a wildcard before {{${p.variable}}} joined by characters its values can contain, so it also matches names that merely end in the value (e.g. another tenant's); add a separator such as '/' after the '*'`);
+    }
+  });
 }
 
 function lintResource(shape: string, resource: string, path: PathSegment[], err: (p: PathSegment[], m: string) => void, warn: (p: PathSegment[], m: string) => void): void {
   const fix = "name the resources (use {{tenant}} and parameters to scope them), or set allow_wildcards: true on the template";
   if (shape === "*") return err(path, `wildcard resource "*"; ${fix}`);
-  if (new RegExp(`[${VAR}${ARN_VAR}][*?]`).test(shape)) {
-    err(path, `${preview(resource)} puts a wildcard right after a variable, so a value also matches longer names (e.g. another tenant's); add a separator such as '/' before the '*'`);
-  }
   if (shape.startsWith(ARN_VAR)) return;
   const parts = shape.split(":");
   if (parts.length < 6 || parts[0] !== "arn") return warn(path, `${preview(resource)} is not an ARN (arn:partition:service:region:account:resource)`);

@@ -74,6 +74,18 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
     const literal = parseTemplateString(tpl.external_id).map((p) => ("text" in p ? p.text : "")).join("");
     if (!/^[\w+=,.@:/-]*$/.test(literal)) err(["external_id"], `${preview(tpl.external_id)} has characters STS refuses in an external id (allowed: [\\w+=,.@:/-])`);
   }
+  if (tpl.federation_name !== undefined) {
+    // STS's Name is [\w+=,.@-]: literal text, and values of types that may hold ':' or '/', break it.
+    const parts = parseTemplateString(tpl.federation_name);
+    const literal = parts.map((p) => ("text" in p ? p.text : "")).join("");
+    if (!/^[\w+=,.@-]*$/.test(literal)) err(["federation_name"], `${preview(tpl.federation_name)} has characters STS refuses in a federation name (allowed: [\\w+=,.@-])`);
+    for (const p of parts) {
+      if (!("variable" in p)) continue;
+      const spec = Object.hasOwn(tpl.params ?? {}, p.variable) ? tpl.params?.[p.variable] : undefined;
+      const risky = spec?.type === "arn" || spec?.type === "s3_prefix" || (spec?.type === "enum" && spec.values.some((v) => /[:/]/.test(v)));
+      if (risky) err(["federation_name"], `{{${p.variable}}} can hold ':' or '/', which STS refuses in a federation name`);
+    }
+  }
   if (tpl.reuse !== undefined && tpl.mfa?.required) err(["reuse"], "credentials obtained with MFA are never reused; remove reuse or mfa");
 
   lintDuration(tpl, options, err);

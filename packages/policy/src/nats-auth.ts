@@ -57,8 +57,11 @@ function credentials(u: Partial<NatsUser>, fallbackUser: string, what: string): 
     if (!NKEY_USER.test(u.nkey)) throw new RangeError(`${what}: nkey must be an nkey user public key (U + 55 base32 characters)`);
     return `nkey: ${quote(u.nkey, `${what} nkey`)}`;
   }
+  // nats-server accepts any client for a user with no password (empty matches empty), which would
+  // let anyone publish as this identity.
+  if (u.password === undefined || u.password === "") throw new RangeError(`${what}: give a password or an nkey; a user without either accepts anyone`);
   const user = `user: ${quote(u.user ?? fallbackUser, `${what} user`)}`;
-  return u.password === undefined ? user : `${user}, password: ${secret(u.password, `${what} password`)}`;
+  return `${user}, password: ${secret(u.password, `${what} password`)}`;
 }
 
 function permissions(publish: readonly string[], subscribe: readonly string[]): string {

@@ -11,7 +11,7 @@ import { renderTemplateString } from "./placeholders.js";
 import { rateLimitsFor } from "./rate-limits.js";
 import { autoTags, federationName, roleSessionName, sourceIdentityFor, TAG_REQUEST_ID, type SessionTag } from "./session.js";
 import { defaultDurationFor, maxDurationFor, type LintOptions } from "./lint-template.js";
-import { DURATION_RANGES, EXTERNAL_ID_PATTERN, MAX_POLICY_CHARS } from "./limits.js";
+import { DURATION_RANGES, EXTERNAL_ID_PATTERN, FEDERATION_NAME_PATTERN, MAX_POLICY_CHARS } from "./limits.js";
 
 export function planRequest(config: CredvendConfig, input: VendInput, options: LintOptions = {}): StsPlan {
   checkIdentity(input);
@@ -67,7 +67,7 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
       break;
     case "federation_token":
       plan = {
-        kind: "federation_token", ...base, name: federationName(renderTemplateString(tpl.federation_name ?? "{{principal}}", values)),
+        kind: "federation_token", ...base, name: renderFederationName(input.template, tpl.federation_name ?? "{{principal}}", values),
         policyArns, tags: sessionTags(tpl, values, req, input.requestId), ...(policy !== undefined && { policy }),
       };
       break;
@@ -89,6 +89,15 @@ function renderExternalId(templateName: string, source: string, values: Readonly
     throw new CredvendError("CV_ERR_STS_REJECTED_INPUT", `template ${templateName}: external_id renders to a value STS refuses (2-1224 of [\\w+=,.@:/-]); fix the template`, { field: "template" });
   }
   return id;
+}
+
+function renderFederationName(templateName: string, source: string, values: ReadonlyMap<string, string>): string {
+  const name = federationName(renderTemplateString(source, values));
+  // Lint checks the literal text and the variable types; this catches what it can not see.
+  if (!FEDERATION_NAME_PATTERN.test(name)) {
+    throw new CredvendError("CV_ERR_STS_REJECTED_INPUT", `template ${templateName}: federation_name renders to a value STS refuses (2-32 of [\\w+=,.@-]); fix the template`, { field: "template" });
+  }
+  return name;
 }
 
 /** Hash of everything that shapes the credentials except per-request fields, namespaced by tenant. */

@@ -44,8 +44,12 @@ export function sourceIdentityFor(principal: string, callerTenant: string): stri
   return principal.length >= 2 ? principal : `${principal}@${callerTenant}`.slice(0, 64);
 }
 
-/** GetFederationToken Name: 2-32 characters; credvend truncates rather than fail a request. */
+/**
+ * GetFederationToken Name: 2-32 characters; credvend shortens rather than fail a request. The name
+ * is the federated user's identity (its ARN and aws:userid), so a shortened name keeps a hash of
+ * the whole: two principals sharing their first 32 characters must not become the same user.
+ */
 export function federationName(rendered: string): string {
-  const name = rendered.slice(0, 32);
-  return name.length >= 2 ? name : `${name}-cv`;
+  if (rendered.length > 32) return `${rendered.slice(0, 19)}-${createHash("sha256").update(rendered).digest("hex").slice(0, 12)}`;
+  return rendered.length >= 2 ? rendered : `${rendered}-cv`;
 }
