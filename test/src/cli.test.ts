@@ -2,11 +2,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { devCredentials } from "@credvend/aws-local";
-import { uniqueName } from "@credvend/testkit";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { credvend, ROOT } from "./support/cli.js";
+import { credvend, ROOT, spawnCredvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
 
@@ -27,14 +27,86 @@ writeFileSync(BAD, `templates:
 access: []
 `);
 
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// No region anywhere: not in the environment, not in an AWS profile.
+const NO_REGION = { AWS_REGION: "", AWS_DEFAULT_REGION: "", AWS_PROFILE: "", AWS_CONFIG_FILE: path.join(dir, "no-aws-config"), HOME: dir };
+
+function oneLine(r: { stderr: string }): string {
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${r.stderr}`);
+  return lines[0] ?? "";
+}
+
 describe("offline commands", () => {
   test("no command prints usage and exits 2; an unknown one says so", async () => {
     const none = await credvend([]);
     assert.equal(none.code, 2);
-    assert.match(none.stdout, /usage: credvend <command>/);
+    assert.match(none.stderr, /usage: credvend <command>/);
+    assert.equal(none.stdout, "");
     const unknown = await credvend(["frobnicate"]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+    assert.equal(unknown.stderr, "credvend: unknown command 'frobnicate'; 'credvend --help' lists the commands\n");
+    const version = await credvend(["--version"]);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^credvend \d+\.\d+\.\d+\n$/);
+  });
+
+  test("a wrong command line is one line on stderr, exit 2, pointing at --help", async () => {
+    const cases: [string[], RegExp][] = [
+      [["request"], /^credvend request: --template is required \(see 'credvend request --help'\)$/],
+      [["request", "--templat", "x"], /^credvend request: Unknown option '--templat' \(see/],
+      [["request", "--template", "x", "--duration", "abc"], /--duration must be a whole number, got "abc"/],
+      [["dev", "extra"], /^credvend dev: unexpected argument "extra"/],
+      [["status", "--wait", "soon"], /--wait must be a whole number/],
+      [["worker", "now"], /^credvend worker: unexpected argument "now"/],
+      [["templates"], /templates needs a subcommand: lint or render/],
+      [["config", "pull"], /unknown subcommand 'pull'; use push or show/],
+      [["aws-local", "--port", "70000"], /--port must be a whole number from 0 to 65535/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await credvend(args, { CREDVEND_TENANT: "", CREDVEND_PRINCIPAL: "" });
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stdout, "", args.join(" "));
+      assert.equal(r.stderr.trimEnd().split("\n").length, 1, `${args.join(" ")}: one line, got:\n${r.stderr}`);
+      assert.match(r.stderr.trimEnd(), expected);
+    }
+  });
+
+  test("a config file that is missing, a directory or not YAML is one line naming the file, exit 1", async () => {
+    const syntax = path.join(dir, "syntax.yaml");
+    writeFileSync(syntax, "templates:\n  a: [\n");
+    const missing = path.join(dir, "missing.yaml");
+    for (const run of [
+      (f: string) => ["templates", "lint", f],
+      (f: string) => ["templates", "render", f, "--template", "t", "--tenant", "a", "--principal", "p"],
+      (f: string) => ["config", "push", f],
+      (f: string) => ["nats-config", f],
+      (f: string) => ["iam", "trust-policy", "--config", f, "--template", "t", "--vendor-arn", "arn:aws:iam::111122223333:role/v"],
+    ]) {
+      for (const [file, expected] of [[missing, /missing\.yaml: no such file$/], [dir, /: is a directory, not a file$/]] as const) {
+        const r = await credvend(run(file), { NATS_URL: "nats://127.0.0.1:1" });
+        assert.equal(r.code, 1, `${run(file).join(" ")}: ${r.stderr}`);
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr.trimEnd(), expected);
+        assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      }
+      const bad = await credvend(run(syntax), { NATS_URL: "nats://127.0.0.1:1" });
+      assert.equal(bad.code, 1, bad.stderr);
+      const text = bad.stdout + bad.stderr;
+      assert.match(text, /syntax\.yaml: Flow sequence .* at line 3, column 1\n/);
+      assert.doesNotMatch(text, /error: : |at line 3, column 1:|\n\s+at /);
+    }
+    const worker = await credvend(["worker"], { CREDVEND_CONFIG: missing, AWS_REGION: REGION });
+    assert.equal(worker.code, 1);
+    assert.equal(worker.stderr, `credvend worker: CREDVEND_CONFIG ${missing}: no such file\n`);
+  });
+
+  test("nats-config writes errors and warnings to stderr, never into the block", async () => {
+    const r = await credvend(["nats-config", EXAMPLE]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^# Generated by credvend/);
+    assert.match(r.stderr, /has no 'identities:'.*no requester can connect/);
   });
 
   test("--help prints a command's usage", async () => {
@@ -158,15 +230,40 @@ describe("commands against a running stack", () => {
     assert.match(badParam.stderr, /must be name=value/);
   });
 
+  test("worker as an operator runs it: SIGHUP reloads (a bad file is refused), SIGTERM drains and exits 0", async () => {
+    const file = path.join(dir, "worker.yaml");
+    writeFileSync(file, demoConfig({ tenants: [tenant] }));
+    const worker = spawnCredvend(["worker"], {
+      NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: file, CREDVEND_LOG_LEVEL: "info",
+      AWS_REGION: REGION, AWS_ENDPOINT_URL: h.awsLocal.endpoint,
+      AWS_ACCESS_KEY_ID: devCredentials("credvend-vendor").accessKeyId, AWS_SECRET_ACCESS_KEY: devCredentials("credvend-vendor").secretAccessKey,
+    });
+    try {
+      await worker.waitFor(/"worker ready"/);
+      writeFileSync(file, demoConfig({ tenants: [tenant, uniqueName("cli2")] }));
+      worker.child.kill("SIGHUP");
+      await worker.waitFor(/"version":"file:2".*"config reloaded"/);
+      writeFileSync(file, "templates: [\n");
+      worker.child.kill("SIGHUP");
+      await worker.waitFor(/config reload refused; keeping the last good config/);
+      worker.child.kill("SIGTERM");
+      assert.equal(await worker.exited, 0, worker.output());
+      assert.match(worker.output(), /"draining"[\s\S]*"worker stopped"/);
+      assert.doesNotMatch(worker.output(), new RegExp(devCredentials("credvend-vendor").secretAccessKey.replace(/[/]/g, "\\/")));
+    } finally {
+      worker.kill();
+    }
+  });
+
   test("config push refuses an invalid file and writes nothing; a valid one becomes what config show prints", async () => {
     const bucket = uniqueName("cfg");
     const env = { NATS_URL: h.natsUrl };
     const refused = await credvend(["config", "push", BAD, "--bucket", bucket], env);
     assert.equal(refused.code, 1);
-    assert.match(refused.stdout, /refused, nothing was written/);
+    assert.match(refused.stderr, /refused, nothing was written/);
     const empty = await credvend(["config", "show", "--bucket", bucket], env);
     assert.equal(empty.code, 1);
-    assert.match(empty.stdout, /is empty; push a config/);
+    assert.match(empty.stderr, /is empty; push a config/);
     const pushed = await credvend(["config", "push", EXAMPLE, "--bucket", bucket], env);
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.match(pushed.stdout, /revision 1/);
@@ -174,5 +271,58 @@ describe("commands against a running stack", () => {
     assert.equal(shown.code, 0);
     assert.match(shown.stdout, /revision 1/);
     assert.match(shown.stdout, /s3-tenant-read:/);
+  });
+});
+
+describe("a wrong environment is one line that names the setting", () => {
+  let nats: NatsServerHandle;
+  const password = "s3cret-Pw-9f1";
+  before(async () => {
+    nats = await startNatsServer({
+      jetstream: false,
+      config: `authorization { users = [ { user: "app", password: "${password}", permissions: { publish: ["credvend.v1.req.acme.app"], subscribe: ["credvend.v1.reply.acme.app.>"] } } ] }`,
+    });
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", AWS_REGION: REGION };
+
+  test("NATS down, unknown host, wrong password, missing permission", async () => {
+    const down = await credvend(["request", "--template", "t"], { ...requester, NATS_URL: "nats://127.0.0.1:1" });
+    assert.equal(down.code, 1);
+    assert.match(oneLine(down), /^credvend request: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1 \(connection refused\): start nats-server or set NATS_URL$/);
+    for (const args of [["status"], ["config", "show"]]) {
+      const r = await credvend(args, { NATS_URL: "nats://127.0.0.1:1" });
+      assert.equal(r.code, 1);
+      assert.match(oneLine(r), /cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/);
+    }
+    const host = await credvend(["status"], { NATS_URL: "nats://no-such-host.invalid:4222" });
+    assert.equal(host.code, 1);
+    assert.match(oneLine(host), /unknown host\): check NATS_URL$/);
+    const wrong = await credvend(["request", "--template", "t"], { ...requester, NATS_URL: nats.url, NATS_USER: "app", NATS_PASSWORD: "not-it" });
+    assert.equal(wrong.code, 1);
+    assert.match(oneLine(wrong), /refused user "app": check NATS_USER and NATS_PASSWORD$/);
+    const denied = await credvend(["status"], { NATS_URL: nats.url, NATS_USER: "app", NATS_PASSWORD: password });
+    assert.equal(denied.code, 1);
+    assert.match(oneLine(denied), /NATS denied user "app": Permissions Violation .*; use a NATS user whose permissions allow it$/);
+    for (const r of [wrong, denied]) assert.doesNotMatch(r.stdout + r.stderr, new RegExp(password));
+  });
+
+  test("status with no worker says so; no AWS region is named before anything is spent", async () => {
+    const plain = await startNatsServer({ jetstream: false });
+    try {
+      const none = await credvend(["status", "--wait", "200"], { NATS_URL: plain.url });
+      assert.equal(none.code, 1);
+      assert.match(oneLine(none), /no credvend worker answered on .* within 200 ms/);
+      const request = await credvend(["request", "--template", "t"], { ...requester, ...NO_REGION, NATS_URL: plain.url });
+      assert.equal(request.code, 1);
+      assert.match(oneLine(request), /^credvend request: no AWS region: set AWS_REGION/);
+      const worker = await credvend(["worker"], { ...NO_REGION, CREDVEND_CONFIG: EXAMPLE, NATS_URL: plain.url });
+      assert.equal(worker.code, 1);
+      assert.match(oneLine(worker), /^credvend worker: no AWS region: set AWS_REGION/);
+    } finally {
+      await plain.stop();
+    }
   });
 });

@@ -1,10 +1,13 @@
 // `credvend dev --once`: the whole stack on one machine, one demo vend, one JSON object, exit 0.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { redisUrl } from "@credvend/testkit";
+import { spawnCredvend } from "./support/cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -14,11 +17,14 @@ test("credvend dev --once vends a demo credential end to end and exits 0", async
   assert.equal(run.status, 0, `exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   const summary = JSON.parse(run.stdout) as {
     endpoints: { nats: string; awsLocal: string };
+    files: { vendorLog: string };
     demoRequest: { tenant: string; principal: string; template: string };
     credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
     assumedRoleArn: string;
     callerIdentityArn: string;
   };
+  // The log outlives the run on purpose (the summary points at it); a test run does not keep it.
+  rmSync(path.dirname(summary.files.vendorLog), { recursive: true, force: true });
   assert.match(summary.endpoints.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.match(summary.credentials.accessKeyId, /^ASIA/);
   assert.match(summary.assumedRoleArn, /^arn:aws:sts::000000000000:assumed-role\/credvend-demo\//);
@@ -26,4 +32,32 @@ test("credvend dev --once vends a demo credential end to end and exits 0", async
   // Secrets are never printed whole.
   assert.match(summary.credentials.secretAccessKey, /masked/);
   assert.match(summary.credentials.sessionToken, /masked/);
+});
+
+test("credvend dev (npm start) prints commands that work pasted verbatim into another shell, and stops on Ctrl-C", async () => {
+  const dev = spawnCredvend(["dev"], { REDIS_URL: await redisUrl() });
+  try {
+    await dev.waitFor(/Serving until Ctrl-C\./, 60_000);
+    const printed = /Request more from another shell:\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
+    assert.ok(printed, dev.output());
+    const script = printed.split("\n").map((line) => line.replace(/^ {2}/, "")).join("\n");
+    // Another shell: its own directory and a clean environment, as a person's new terminal has.
+    const stdout = execFileSync("bash", ["-euc", script], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir() },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const creds = JSON.parse(stdout) as { AccessKeyId: string; Arn: string };
+    assert.match(creds.AccessKeyId, /^ASIA/);
+    assert.match(creds.Arn, /assumed-role\/credvend-demo\//);
+    dev.child.kill("SIGINT");
+    const started = Date.now();
+    assert.equal(await dev.exited, 0, dev.output());
+    assert.ok(Date.now() - started < 3000, `stopping took ${Date.now() - started} ms`);
+  } finally {
+    dev.kill();
+    const log = /logs {7}(\S+)/.exec(dev.output())?.[1];
+    if (log) rmSync(path.dirname(log), { recursive: true, force: true });
+  }
 });

@@ -6,7 +6,10 @@ type Cleanup = () => void;
 const cleanups = new Set<Cleanup>();
 let installed = false;
 
-/** Runs `cleanup` at exit or on SIGINT/SIGTERM/SIGHUP unless the returned function unregisters it first. */
+/**
+ * Runs `cleanup` at exit, or on SIGINT/SIGTERM/SIGHUP when nothing else handles that signal, unless
+ * the returned function unregisters it first.
+ */
 export function onProcessExit(cleanup: Cleanup): () => void {
   install();
   cleanups.add(cleanup);
@@ -32,13 +35,14 @@ function install(): void {
   process.on("exit", runAll);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     const handler = (): void => {
+      // Another listener (e.g. `credvend dev` on Ctrl-C) owns a graceful shutdown that still needs
+      // the servers: killing them here would make its drain wait on dead connections. Its own
+      // stop() ends them, and the "exit" hook (or the stdin watchdog) catches anything left over.
+      if (process.listenerCount(signal) > 1) return;
       runAll();
-      // A listener disables Node's default "die on this signal". If nobody else handles it
-      // (e.g. a CLI with its own graceful shutdown), restore the default and re-raise.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        process.kill(process.pid, signal);
-      }
+      // A listener disables Node's default "die on this signal": restore the default and re-raise.
+      process.removeListener(signal, handler);
+      process.kill(process.pid, signal);
     };
     process.on(signal, handler);
   }

@@ -1,5 +1,16 @@
 #!/usr/bin/env node
 // Entry point of the `credvend` command; the implementation is compiled to dist/ by `npm run build`.
-import { main } from "../dist/index.js";
 
-process.exitCode = await main(process.argv.slice(2));
+// The project targets Node 20 (DESIGN.md); the AWS SDK's multi-line notice about its future Node
+// support would otherwise precede every command's output and error line. An explicit setting wins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+// Imported after the line above: static imports would load the SDK first.
+const { main } = await import("../dist/index.js");
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A failure can leave a client reconnecting in the background (e.g. a worker that connected to
+// NATS and Redis, then found no config): the error is already printed, so do not hang on it.
+if (code !== 0) process.exit(code);
+// After a success the process ends by itself; if something still holds the loop, end it anyway.
+setTimeout(() => process.exit(code), 2000).unref();

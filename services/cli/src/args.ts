@@ -1,7 +1,14 @@
+import { statSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
+/** The command line is wrong: exit 2 with one line (the caller adds where to read the usage). */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/** The command could not do its job for a reason the user can fix (a file, a server, a setting): exit 1. */
+export class CliFailure extends Error {
+  override readonly name = "CliFailure";
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -11,13 +18,21 @@ export interface Parsed<T extends Options> {
   readonly positionals: string[];
 }
 
-/** parseArgs with errors that say which flag is wrong and what the command accepts. */
-export function parse<T extends Options>(argv: readonly string[], options: T, usage: string): Parsed<T> {
+/**
+ * parseArgs with one-line errors that name the wrong flag; at most `maxPositionals` operands, so a
+ * stray word (a typo, a forgotten `--`) is refused instead of silently ignored.
+ */
+export function parse<T extends Options>(argv: readonly string[], options: T, maxPositionals = 0): Parsed<T> {
+  let parsed: Parsed<T>;
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+    // Node's text ends in a hint about '--' that does not apply to these commands.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
   }
+  const extra = parsed.positionals.slice(maxPositionals);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  return parsed;
 }
 
 /** `--param k=v` (repeatable) → record; a value may contain '='. */
@@ -31,10 +46,28 @@ export function parseParams(values: readonly string[] | undefined): Record<strin
   return params;
 }
 
-export function parseIntFlag(name: string, value: string | undefined): number | undefined {
+export function parseIntFlag(name: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) > max) {
+    throw new UsageError(`--${name} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from 0 to ${max}` : ""}, got ${JSON.stringify(value)}`);
+  }
   return Number(value);
+}
+
+/**
+ * A file the user named (flag, operand or variable) must be a readable regular file. Checked up
+ * front so the error is one line naming what to fix, not a parser's or a library's message.
+ */
+export function requireFile(file: string, what: string): string {
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliFailure(`${what} ${file}: ${code === "ENOENT" || code === "ENOTDIR" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message}`);
+  }
+  if (!isFile) throw new CliFailure(`${what} ${file}: is a directory, not a file`);
+  return file;
 }
 
 /** Shows only the first 4 characters of a secret and its length. */

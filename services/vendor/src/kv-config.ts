@@ -25,7 +25,8 @@ export async function loadKvConfig(nc: NatsConnection, bucket: string, lint: Lin
   const kv = await openConfigBucket(nc, bucket);
   const entry = await kv.get(CONFIG_KV_KEY);
   if (!entry || entry.operation !== "PUT" || entry.value.length === 0) {
-    throw new MissingKvConfigError(`NATS KV bucket '${bucket}' has no '${CONFIG_KV_KEY}' entry; push one with: credvend config push <file>`);
+    const flag = bucket === CONFIG_KV_BUCKET ? "" : ` --bucket ${bucket}`;
+    throw new MissingKvConfigError(`NATS KV bucket '${bucket}' has no '${CONFIG_KV_KEY}' entry; push one with: credvend config push <file>${flag}`);
   }
   const holder = ConfigHolder.fromText(entry.string(), `kv:${bucket}`, `kv:${entry.revision}`, lint);
   let last = entry.revision;

@@ -65,7 +65,8 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
   }
   const redis = createRedis(settings.redisUrl, {
     name: "credvend-vendor",
-    logger: (event, detail) => (event === "redis.ready" ? log.info(detail, event) : log.warn(detail, event)),
+    // Under its own key: the detail's `name` (the connection's) must not overwrite the logger's.
+    logger: (event, detail) => (event === "redis.ready" ? log.info({ redis: detail }, event) : log.warn({ redis: detail }, event)),
   });
   try {
     await waitReady(redis, 5000);
@@ -74,7 +75,15 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
     redis.disconnect();
     throw new VendorStartError(`cannot reach Redis at ${redactUrl(settings.redisUrl)}: ${(cause as Error).message}`, { cause });
   }
-  const kvWatch = settings.configKvBucket ? await loadKvConfig(nc, settings.configKvBucket, lint, log) : undefined;
+  let kvWatch: Awaited<ReturnType<typeof loadKvConfig>> | undefined;
+  try {
+    kvWatch = settings.configKvBucket ? await loadKvConfig(nc, settings.configKvBucket, lint, log) : undefined;
+  } catch (error) {
+    // Nothing may stay connected (and keep the process alive) when start-up fails.
+    await nc.close().catch(() => undefined);
+    redis.disconnect();
+    throw error;
+  }
   const holder = kvWatch?.holder ?? fileHolder;
   if (!holder) throw new VendorStartError("no config loaded");
 

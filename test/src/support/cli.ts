@@ -1,6 +1,7 @@
 // Runs the real `credvend` command in a child process (asynchronously, so an in-process vendor
 // can serve it meanwhile).
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,4 +25,61 @@ export function credvend(args: readonly string[], env: Readonly<Record<string, s
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A long-running `credvend` (worker, dev): its output so far, a wait for a line, its exit. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves when stdout+stderr match `pattern`; rejects with the output so far on exit or timeout. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code (128 + n for a signal) once the process has ended. */
+  readonly exited: Promise<number>;
+  /** SIGKILL if still running; for test cleanup (after hooks), so a failed test leaves nothing behind. */
+  kill(): void;
+}
+
+export function spawnCredvend(args: readonly string[], env: Readonly<Record<string, string>> = {}, cwd = ROOT): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  const waiters = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      text += chunk;
+      for (const check of waiters) check();
+    });
+  }
+  const exited = new Promise<number>((resolve) => {
+    child.once("exit", (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
+  });
+  // This test process may die without running after-hooks; the child must not outlive it.
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  void exited.then(() => process.removeListener("exit", killOnExit));
+  return {
+    child,
+    output: () => text,
+    exited,
+    kill: killOnExit,
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise<void>((resolve, reject) => {
+        const done = (error?: Error): void => {
+          waiters.delete(check);
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        };
+        const check = (): void => {
+          if (pattern.test(text)) done();
+        };
+        const timer = setTimeout(() => done(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${text}`)), timeoutMs);
+        void exited.then((code) => done(new Error(`exited ${code} before ${pattern}; output:\n${text}`)));
+        waiters.add(check);
+        check();
+      });
+    },
+  };
 }

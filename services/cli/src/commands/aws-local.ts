@@ -1,6 +1,6 @@
 import { devEnvExports, startAwsLocal, validateFaultConfig, type FaultConfig } from "@credvend/aws-local";
 import { readFileSync } from "node:fs";
-import { parse, parseIntFlag, UsageError } from "../args.js";
+import { parse, parseIntFlag, requireFile, UsageError } from "../args.js";
 
 export const AWS_LOCAL_USAGE = `usage: credvend aws-local [--port 4566] [--host 127.0.0.1] [--seed FILE] [--region us-east-1]
                           [--clock-skew-seconds 300] [--faults JSON|@FILE]
@@ -12,7 +12,7 @@ development, tests and benchmarks. Without --seed it loads the built-in dev seed
 --faults sets latency, throttling and injected errors (see services/aws-local/README.md).`;
 
 function readFaults(arg: string): FaultConfig {
-  const text = arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg;
+  const text = arg.startsWith("@") ? readFileSync(requireFile(arg.slice(1), "--faults"), "utf8") : arg;
   try {
     return validateFaultConfig(JSON.parse(text));
   } catch (error) {
@@ -24,9 +24,9 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
   const { values } = parse(argv, {
     port: { type: "string" }, host: { type: "string" }, seed: { type: "string" }, region: { type: "string" }, "print-env": { type: "string" },
     "clock-skew-seconds": { type: "string" }, faults: { type: "string" },
-  }, AWS_LOCAL_USAGE);
+  });
   const skew = parseIntFlag("clock-skew-seconds", values["clock-skew-seconds"]);
-  const port = parseIntFlag("port", values.port) ?? 4566;
+  const port = parseIntFlag("port", values.port, 65535) ?? 4566;
   const region = values.region ?? "us-east-1";
   if (values["print-env"]) {
     if (values.seed) throw new UsageError("--print-env knows the built-in dev seed's users only; for a custom seed, export its keys yourself");
@@ -37,6 +37,8 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
     }
     return 0;
   }
+  if (values.seed) requireFile(values.seed, "--seed");
+  const faults = values.faults ? readFaults(values.faults) : undefined;
   const emulator = await startAwsLocal({
     port,
     region,
@@ -44,7 +46,7 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
     ...(values.host ? { host: values.host } : {}),
     ...(values.seed ? { seed: values.seed } : {}),
     ...(skew !== undefined ? { clockSkewSeconds: skew } : {}),
-    ...(values.faults ? { faults: readFaults(values.faults) } : {}),
+    ...(faults ? { faults } : {}),
   });
   out(`aws-local listening on ${emulator.endpoint} (region ${region}); Ctrl-C stops it`);
   await new Promise<void>((resolve) => {

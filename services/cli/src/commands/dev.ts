@@ -2,9 +2,9 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { devCredentials } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { MissingBinaryError } from "@credvend/testkit";
 import { connect } from "nats";
-import { mask, parse } from "../args.js";
+import { fileURLToPath } from "node:url";
+import { CliFailure, mask, parse } from "../args.js";
 import { DEMO_PARAMS, DEMO_TEMPLATE } from "../dev/demo-config.js";
 import { DEV_REGION, startDevStack, type DevStack } from "../dev/stack.js";
 
@@ -47,29 +47,31 @@ async function vendDemo(stack: DevStack): Promise<DemoResult> {
   }
 }
 
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
+
+// Single-quoted so the lines paste into any POSIX shell whatever the generated values contain.
+const q = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+
 function requestCommands(stack: DevStack): string[] {
   const keys = devCredentials(stack.requester.principal);
   return [
-    `export NATS_URL=${stack.natsUrl} NATS_USER=${stack.requester.user} NATS_PASSWORD=${stack.requester.password}`,
-    `export CREDVEND_TENANT=${stack.requester.tenant} CREDVEND_PRINCIPAL=${stack.requester.principal}`,
+    // `npx credvend` resolves the workspace's command only inside the checkout; elsewhere npx would
+    // look for a package of that name on the registry.
+    `cd ${q(REPO_ROOT)}`,
+    `export NATS_URL=${q(stack.natsUrl)} NATS_USER=${q(stack.requester.user)} NATS_PASSWORD=${q(stack.requester.password)}`,
+    `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)}`,
     `# dev-only seed identity of '${stack.requester.principal}' in aws-local (never a real AWS key):`,
-    `export AWS_REGION=${DEV_REGION} AWS_ENDPOINT_URL=${stack.awsEndpoint} AWS_ACCESS_KEY_ID=${keys.accessKeyId} AWS_SECRET_ACCESS_KEY=${keys.secretAccessKey}`,
+    `export AWS_REGION=${q(DEV_REGION)} AWS_ENDPOINT_URL=${q(stack.awsEndpoint)} AWS_ACCESS_KEY_ID=${q(keys.accessKeyId)} AWS_SECRET_ACCESS_KEY=${q(keys.secretAccessKey)}`,
     `npx credvend request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
   ];
 }
 
 export async function devCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, { once: { type: "boolean", default: false } }, DEV_USAGE);
-  let stack: DevStack;
-  try {
-    stack = await startDevStack(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {});
-  } catch (error) {
-    if (error instanceof MissingBinaryError) {
-      out(`credvend dev: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const { values } = parse(argv, { once: { type: "boolean", default: false } });
+  const redisUrl = process.env.REDIS_URL;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new CliFailure(`REDIS_URL=${JSON.stringify(redisUrl)}: must start with redis:// or rediss://`);
+  // A missing nats-server/redis-server surfaces as MissingBinaryError, which says how to install it.
+  const stack = await startDevStack(redisUrl ? { redisUrl } : {});
   try {
     const demo = await vendDemo(stack);
     const summary = {

@@ -1,7 +1,7 @@
-import { loadConfigFile, trustPolicyFor } from "@credvend/policy";
-import { formatProblems } from "@credvend/vendor";
+import { trustPolicyFor } from "@credvend/policy";
 import { parse, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
+import { loadConfig } from "../problems.js";
 
 export const IAM_USAGE = `usage: credvend iam trust-policy --template T --vendor-arn ARN [--config FILE]
 
@@ -11,17 +11,13 @@ external id and MFA conditions. --config defaults to $CREDVEND_CONFIG.`;
 
 export async function iamCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== "trust-policy") throw new UsageError(IAM_USAGE);
-  const { values } = parse(rest, { config: { type: "string" }, template: { type: "string" }, "vendor-arn": { type: "string" } }, IAM_USAGE);
-  const config = values.config ?? requesterEnv().configFile;
-  if (!config || !values.template || !values["vendor-arn"]) throw new UsageError(`--template, --vendor-arn and --config (or CREDVEND_CONFIG) are required\n\n${IAM_USAGE}`);
-  const result = loadConfigFile(config);
-  if (!result.ok) {
-    out(formatProblems(result.problems));
-    return 1;
-  }
+  if (sub !== "trust-policy") throw new UsageError(sub ? `unknown subcommand '${sub}'; use trust-policy` : "iam needs a subcommand: trust-policy");
+  const { values } = parse(rest, { config: { type: "string" }, template: { type: "string" }, "vendor-arn": { type: "string" } });
+  const file = values.config ?? requesterEnv().configFile;
+  if (!file || !values.template || !values["vendor-arn"]) throw new UsageError("--template, --vendor-arn and --config (or CREDVEND_CONFIG) are required");
+  const { config } = loadConfig(file, values.config ? "--config" : "CREDVEND_CONFIG");
   try {
-    out(JSON.stringify(trustPolicyFor(result.config, values.template, { vendorPrincipalArn: values["vendor-arn"] }), null, 2));
+    out(JSON.stringify(trustPolicyFor(config, values.template, { vendorPrincipalArn: values["vendor-arn"] }), null, 2));
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
     throw error;

@@ -1,31 +1,41 @@
-import { loadConfigFile, natsAuthorization } from "@credvend/policy";
-import { formatProblems } from "@credvend/vendor";
-import { parse, UsageError } from "../args.js";
+import { natsAuthorization } from "@credvend/policy";
+import { CliFailure, parse, UsageError } from "../args.js";
+import { loadConfig } from "../problems.js";
 
 export const NATS_CONFIG_USAGE = `usage: credvend nats-config FILE [--vendor-user U] [--vendor-password-env VAR]
 
-Prints the nats-server authorization block for the identities in FILE: each requester may publish
-only on credvend.v1.req.<tenant>.<principal> and subscribe only to its own replies; the worker
-user gets what it needs (queue group subscription, replies, JetStream/KV, discovery).
-Passwords are written as $ENV_VAR references that nats-server resolves at start-up.`;
+Prints the nats-server authorization block for the identities in FILE (its 'identities:' list:
+tenant, principal, and a user with a $ENV password or an nkey; see packages/policy/README.md).
+Each requester may publish only on credvend.v1.req.<tenant>.<principal> and subscribe only to its
+own replies; the worker user (default credvend-vendor, password $CREDVEND_VENDOR_NATS_PASSWORD)
+gets what it needs (queue group subscription, replies, JetStream/KV, discovery).
+Passwords are written as $ENV_VAR references that nats-server resolves at start-up: include the
+block in nats-server.conf (include ./credvend-auth.conf), set those variables for nats-server,
+and reload it (nats-server --signal reload).`;
 
 export async function natsConfigCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, { "vendor-user": { type: "string" }, "vendor-password-env": { type: "string" } }, NATS_CONFIG_USAGE);
+  const { values, positionals } = parse(argv, { "vendor-user": { type: "string" }, "vendor-password-env": { type: "string" } }, 1);
   const file = positionals[0];
-  if (!file) throw new UsageError(NATS_CONFIG_USAGE);
-  const result = loadConfigFile(file);
-  if (!result.ok) {
-    out(formatProblems(result.problems));
-    return 1;
+  if (!file) throw new UsageError("nats-config needs a FILE");
+  const { config } = loadConfig(file, "config file");
+  const passwordEnv = values["vendor-password-env"]?.replace(/^\$/, "");
+  if (passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) {
+    throw new UsageError(`--vendor-password-env must be an environment variable name, got ${JSON.stringify(values["vendor-password-env"])}`);
   }
-  const vendor = values["vendor-user"] || values["vendor-password-env"]
-    ? { user: values["vendor-user"] ?? "credvend-vendor", password: `$${values["vendor-password-env"] ?? "CREDVEND_VENDOR_NATS_PASSWORD"}` }
+  const vendor = values["vendor-user"] || passwordEnv
+    ? { user: values["vendor-user"] ?? "credvend-vendor", password: `$${passwordEnv ?? "CREDVEND_VENDOR_NATS_PASSWORD"}` }
     : undefined;
+  let block: string;
   try {
-    out(natsAuthorization(result.config, vendor ? { vendor } : {}));
+    block = natsAuthorization(config, vendor ? { vendor } : {});
   } catch (error) {
-    if (error instanceof RangeError) throw new UsageError(`${file}: ${error.message}`);
+    if (error instanceof RangeError) throw new CliFailure(`${file}: ${error.message}`);
     throw error;
   }
+  // Stdout is usually redirected into the server's config: say on stderr that no requester can connect.
+  if (!config.identities?.length) {
+    process.stderr.write(`credvend nats-config: warning: ${file} has no 'identities:', so the block has only the worker's user and no requester can connect\n`);
+  }
+  out(block);
   return 0;
 }

@@ -1,8 +1,8 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { CredvendClient } from "@credvend/client";
-import { connect } from "nats";
 import { parse, parseIntFlag, parseParams, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
+import { connectNats, requireAwsRegion } from "../connect.js";
 
 export const REQUEST_USAGE = `usage: credvend request --template T [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID] [--timeout MS]
 
@@ -19,23 +19,22 @@ export async function requestCommand(argv: readonly string[], out: (line: string
     "on-behalf-of": { type: "string" },
     "request-id": { type: "string" },
     timeout: { type: "string" },
-  }, REQUEST_USAGE);
-  if (!values.template) throw new UsageError(`--template is required\n\n${REQUEST_USAGE}`);
+  });
+  if (!values.template) throw new UsageError("--template is required");
+  // Everything that can be checked locally is, before a connection is made or an STS call spent.
+  const timeoutMs = parseIntFlag("timeout", values.timeout);
+  const duration = parseIntFlag("duration", values.duration);
+  const params = parseParams(values.param);
   const env = requesterEnv();
   if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
-  const nc = await connect({
-    servers: env.natsUrl.split(","),
-    name: `credvend-cli:${env.tenant}.${env.principal}`,
-    ...(env.natsUser ? { user: env.natsUser, pass: env.natsPassword ?? "" } : {}),
-  });
-  const kms = new KMSClient(env.region ? { region: env.region } : {});
+  const region = await requireAwsRegion(env.region, "the reply is decrypted with KMS there");
+  const nc = await connectNats(env, `credvend-cli:${env.tenant}.${env.principal}`);
+  const kms = new KMSClient({ region });
   try {
-    const timeoutMs = parseIntFlag("timeout", values.timeout);
     const client = new CredvendClient({ nc, tenant: env.tenant, principal: env.principal, kms, ...(timeoutMs ? { timeoutMs } : {}) });
-    const duration = parseIntFlag("duration", values.duration);
     const creds = await client.request({
       template: values.template,
-      params: parseParams(values.param),
+      params,
       ...(duration ? { durationSeconds: duration } : {}),
       ...(values["on-behalf-of"] ? { onBehalfOf: values["on-behalf-of"] } : {}),
       ...(values["request-id"] ? { requestId: values["request-id"] } : {}),

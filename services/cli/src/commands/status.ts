@@ -1,13 +1,15 @@
 import { VENDOR_SERVICE_NAME, type WorkerStats } from "@credvend/vendor";
-import { connect, RequestStrategy } from "nats";
+import { RequestStrategy, type ServiceStats } from "nats";
 import { parse, parseIntFlag } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
+import { connectNats } from "../connect.js";
 
 export const STATUS_USAGE = `usage: credvend status [--json] [--wait MS]
 
 Asks every running worker for its status over NATS ($SRV.STATS.${VENDOR_SERVICE_NAME}): requests
 served, failed and in flight, the live config version, and the last refused config (with its
-problems). NATS_URL, NATS_USER and NATS_PASSWORD select the server. Exits 1 when no worker answers.`;
+problems). NATS_URL, NATS_USER and NATS_PASSWORD select the server; the user needs $SRV.> and
+_INBOX.> (the worker's user from nats-config has both). Exits 1 when no worker answers.`;
 
 interface WorkerReport {
   readonly id: string;
@@ -16,24 +18,31 @@ interface WorkerReport {
   readonly stats: WorkerStats | undefined;
 }
 
+function report(s: ServiceStats): WorkerReport {
+  const vend = s.endpoints?.find((e) => e.name === "vend");
+  return { id: s.id, version: s.version, started: s.started, stats: vend?.data as WorkerStats | undefined };
+}
+
 export async function statusCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, { json: { type: "boolean", default: false }, wait: { type: "string" } }, STATUS_USAGE);
+  const { values } = parse(argv, { json: { type: "boolean", default: false }, wait: { type: "string" } });
+  const maxWait = parseIntFlag("wait", values.wait) ?? 1000;
   const env = requesterEnv();
-  const nc = await connect({ servers: env.natsUrl.split(","), name: "credvend-status", ...(env.natsUser ? { user: env.natsUser, pass: env.natsPassword ?? "" } : {}) });
+  const nc = await connectNats(env, "credvend-status");
   try {
     const reports: WorkerReport[] = [];
-    const maxWait = parseIntFlag("wait", values.wait) ?? 1000;
-    const replies = await nc.services.client({ maxWait, strategy: RequestStrategy.Timer }).stats(VENDOR_SERVICE_NAME);
-    for await (const s of replies) {
-      const vend = s.endpoints?.find((e) => e.name === "vend");
-      reports.push({ id: s.id, version: s.version, started: s.started, stats: vend?.data as WorkerStats | undefined });
+    try {
+      const replies = await nc.services.client({ maxWait, strategy: RequestStrategy.Timer }).stats(VENDOR_SERVICE_NAME);
+      for await (const s of replies) reports.push(report(s));
+    } catch (error) {
+      // "No responders" is the normal answer when no worker runs: reported as such below.
+      if ((error as { code?: unknown }).code !== "503") throw error;
     }
     if (values.json) {
       out(JSON.stringify(reports, null, 2));
       return reports.length ? 0 : 1;
     }
     if (reports.length === 0) {
-      out(`no credvend worker answered on ${env.natsUrl} (is one running, and may this NATS user reach $SRV.>?)`);
+      process.stderr.write(`credvend status: no credvend worker answered on ${env.natsUrl} within ${maxWait} ms (start one with credvend worker, or check NATS_URL)\n`);
       return 1;
     }
     for (const r of reports.sort((a, b) => a.id.localeCompare(b.id))) {
@@ -45,7 +54,7 @@ export async function statusCommand(argv: readonly string[], out: (line: string)
       if (s.config.lastRefusal) {
         const refusal = s.config.lastRefusal;
         out(`  REFUSED    ${refusal.version} at ${new Date(refusal.at).toISOString()}, keeping ${s.config.version}:`);
-        for (const p of refusal.problems.filter((x) => x.severity === "error")) out(`             ${p.path}: ${p.message}`);
+        for (const p of refusal.problems.filter((x) => x.severity === "error")) out(`             ${p.path ? `${p.path}: ` : ""}${p.message}`);
       }
     }
     return 0;

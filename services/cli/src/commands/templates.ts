@@ -1,8 +1,8 @@
 import { describePlan, loadConfigFile, planRequest, type CredvendConfig } from "@credvend/policy";
 import { CredvendError } from "@credvend/protocol";
-import { formatProblems } from "@credvend/vendor";
 import { randomUUID } from "node:crypto";
-import { parse, parseIntFlag, parseParams, UsageError } from "../args.js";
+import { parse, parseIntFlag, parseParams, requireFile, UsageError } from "../args.js";
+import { errorCount, formatProblems } from "../problems.js";
 
 export const TEMPLATES_USAGE = `usage:
   credvend templates lint FILE [--role-credentials]
@@ -11,10 +11,12 @@ export const TEMPLATES_USAGE = `usage:
   credvend templates render FILE --template T --tenant A --principal P [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID]
       Dry run: prints the exact STS request a real request would produce, or the error it would get.`;
 
+// Lint's findings are its output (stdout); a file that can not be read at all is a failure (stderr).
 function loadOrFail(file: string, out: (line: string) => void, roleCredentials: boolean): CredvendConfig | undefined {
+  requireFile(file, "config file");
   const result = loadConfigFile(file, { vendorUsesRoleCredentials: roleCredentials });
   if (!result.ok) {
-    out(`${file}: ${result.problems.filter((p) => p.severity === "error").length} error(s)`);
+    out(`${file}: ${errorCount(result.problems)} error(s)`);
     out(formatProblems(result.problems));
     return undefined;
   }
@@ -25,9 +27,9 @@ function loadOrFail(file: string, out: (line: string) => void, roleCredentials: 
 export async function templatesCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "lint") {
-    const { values, positionals } = parse(rest, { "role-credentials": { type: "boolean", default: false } }, TEMPLATES_USAGE);
+    const { values, positionals } = parse(rest, { "role-credentials": { type: "boolean", default: false } }, 1);
     const file = positionals[0];
-    if (!file) throw new UsageError(`templates lint needs a FILE\n\n${TEMPLATES_USAGE}`);
+    if (!file) throw new UsageError("templates lint needs a FILE");
     const config = loadOrFail(file, out, values["role-credentials"] ?? false);
     if (!config) return 1;
     out(`${file}: ok (${Object.keys(config.templates).length} templates, ${config.access?.length ?? 0} access rules)`);
@@ -38,21 +40,22 @@ export async function templatesCommand(argv: readonly string[], out: (line: stri
       template: { type: "string" }, tenant: { type: "string" }, principal: { type: "string" },
       param: { type: "string", multiple: true }, duration: { type: "string" }, "on-behalf-of": { type: "string" },
       "request-id": { type: "string" }, "role-credentials": { type: "boolean", default: false },
-    }, TEMPLATES_USAGE);
+    }, 1);
     const file = positionals[0];
     if (!file || !values.template || !values.tenant || !values.principal) {
-      throw new UsageError(`templates render needs FILE, --template, --tenant and --principal\n\n${TEMPLATES_USAGE}`);
+      throw new UsageError("templates render needs FILE, --template, --tenant and --principal");
     }
+    const duration = parseIntFlag("duration", values.duration);
+    const params = parseParams(values.param);
     const config = loadOrFail(file, out, values["role-credentials"] ?? false);
     if (!config) return 1;
-    const duration = parseIntFlag("duration", values.duration);
     try {
       const plan = planRequest(config, {
         tenant: values.tenant,
         principal: values.principal,
         requestId: values["request-id"] ?? randomUUID(),
         template: values.template,
-        params: parseParams(values.param),
+        params,
         ...(duration ? { durationSeconds: duration } : {}),
         ...(values["on-behalf-of"] ? { onBehalfOf: values["on-behalf-of"] } : {}),
       });
@@ -64,5 +67,5 @@ export async function templatesCommand(argv: readonly string[], out: (line: stri
       return 1;
     }
   }
-  throw new UsageError(TEMPLATES_USAGE);
+  throw new UsageError(sub ? `unknown subcommand '${sub}'; use lint or render` : "templates needs a subcommand: lint or render");
 }

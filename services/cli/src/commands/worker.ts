@@ -1,22 +1,36 @@
-import { runVendor, settingsFromEnv } from "@credvend/vendor";
+import { ConfigHolder, runVendor, settingsFromEnv } from "@credvend/vendor";
+import { parse, requireFile } from "../args.js";
 import { processEnv } from "../cli-env.js";
+import { requireAwsRegion } from "../connect.js";
 
 export const WORKER_USAGE = `usage: credvend worker
 
-Runs one vendor worker until SIGINT/SIGTERM (then drains). Settings come from the environment:
-NATS_URL, NATS_USER, NATS_PASSWORD, NATS_CREDS_FILE, REDIS_URL, CREDVEND_CONFIG (templates file;
-SIGHUP reloads it) or CREDVEND_CONFIG_KV_BUCKET, CREDVEND_REPLY_KEY_ID, AWS_REGION, and the AWS
-SDK's standard credential and endpoint variables. See the README for every variable.`;
+Runs one vendor worker until SIGINT/SIGTERM (then drains in-flight requests and exits 0);
+SIGHUP reloads CREDVEND_CONFIG (an invalid new version is refused, the last good one stays).
+Settings come from the environment: NATS_URL, NATS_USER, NATS_PASSWORD, NATS_CREDS_FILE,
+REDIS_URL, CREDVEND_CONFIG (templates file) or CREDVEND_CONFIG_KV_BUCKET, CREDVEND_REPLY_KEY_ID,
+AWS_REGION, and the AWS SDK's standard credential and endpoint variables. See the README for
+every variable.`;
 
-export async function workerCommand(): Promise<number> {
+export async function workerCommand(argv: readonly string[]): Promise<number> {
+  parse(argv, {});
   const settings = settingsFromEnv(processEnv());
+  // Files, the config and the region are checked before any connection, each failure naming what to fix.
+  if (settings.configFile && !settings.configKvBucket) {
+    requireFile(settings.configFile, "CREDVEND_CONFIG");
+    ConfigHolder.fromFile(settings.configFile, { vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials });
+  }
+  if (settings.natsCredsFile) requireFile(settings.natsCredsFile, "NATS_CREDS_FILE");
+  await requireAwsRegion(settings.region, "STS and KMS calls are signed for a region");
+  // Listening from the start: a SIGTERM that arrives while the worker connects (an orchestrator
+  // scaling down) still ends in a clean stop and exit 0, not death by signal.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
   const vendor = await runVendor(settings);
   process.on("SIGHUP", () => vendor.reload());
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  await stopRequested;
   vendor.log.info("draining");
   await vendor.stop();
   return 0;
