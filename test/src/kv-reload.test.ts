@@ -38,7 +38,7 @@ before(async () => {
   nats = await startNatsServer();
   awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
   nc = await connect({ servers: nats.url });
-  const kv = await openConfigBucket(nc, bucket);
+  const kv = await openConfigBucket(nc, bucket, { create: true });
   await kv.put(CONFIG_KV_KEY, v1);
   const settings = settingsFromEnv({
     NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG_KV_BUCKET: bucket, AWS_REGION: REGION,
@@ -77,7 +77,7 @@ test("hot reload through NATS KV across two workers, with a refused bad version,
     }
   })();
 
-  const kv = await openConfigBucket(nc, bucket);
+  const kv = await openConfigBucket(nc, bucket, { create: true });
   assert.equal(workers.every((w) => w.config.status().version === "kv:1"), true);
   await assert.rejects(client.request({ template: "s3-tenant-read", params: { bucket: "fresh-data" } }), { code: "PERMISSION_DENIED" });
 

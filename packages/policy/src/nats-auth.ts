@@ -29,9 +29,31 @@ export const DEFAULT_VENDOR_USER: NatsUser = { user: "credvend-vendor", password
 const ENV_REF = /^\$[A-Za-z_][A-Za-z0-9_]*$/;
 const NKEY_USER = /^U[A-Z2-7]{55}$/;
 
-/** The vendor's permissions: serve requests (queue group only), answer, audit, config KV, discovery. */
+/** The stream behind the config KV bucket that workers read (and only `credvend config push` writes). */
+const CONFIG_STREAM = "KV_credvend-config";
+
+/**
+ * The vendor's permissions: serve requests (queue group only), answer, audit, discovery, and READ
+ * the config KV bucket. The JetStream API grants are exactly what reading and watching one bucket
+ * takes (account info, stream info, direct and message get, an ordered consumer and its flow
+ * control), so a worker can neither write the config nor touch any other stream.
+ */
 export const VENDOR_PERMISSIONS = {
-  publish: [`${REPLY_PREFIX}.>`, "$JS.API.>", "$JS.FC.>", "$KV.credvend-config.>", "$SRV.>", "_INBOX.>", "credvend.v1.audit.>"],
+  publish: [
+    `${REPLY_PREFIX}.>`,
+    "$JS.API.INFO",
+    `$JS.API.STREAM.INFO.${CONFIG_STREAM}`,
+    `$JS.API.STREAM.MSG.GET.${CONFIG_STREAM}`,
+    `$JS.API.DIRECT.GET.${CONFIG_STREAM}.>`,
+    `$JS.API.CONSUMER.CREATE.${CONFIG_STREAM}`,
+    `$JS.API.CONSUMER.CREATE.${CONFIG_STREAM}.>`,
+    `$JS.API.CONSUMER.INFO.${CONFIG_STREAM}.>`,
+    `$JS.API.CONSUMER.DELETE.${CONFIG_STREAM}.>`,
+    "$JS.FC.>",
+    "$SRV.>",
+    "_INBOX.>",
+    "credvend.v1.audit.>",
+  ],
   subscribe: [`${REQUEST_WILDCARD} ${VENDOR_QUEUE_GROUP}`, "$SRV.>", "_INBOX.>"],
 } as const;
 

@@ -8,8 +8,18 @@ import type { LintOptions } from "@credvend/policy";
 export const CONFIG_KV_BUCKET = "credvend-config";
 export const CONFIG_KV_KEY = "config";
 
-export async function openConfigBucket(nc: NatsConnection, bucket = CONFIG_KV_BUCKET): Promise<KV> {
-  return nc.jetstream().views.kv(bucket, { history: 10 });
+/**
+ * Opens the config bucket. Only a writer (`credvend config push`) creates it; readers (workers,
+ * `config show`) bind to it, which needs no stream-management permission at all.
+ */
+export async function openConfigBucket(nc: NatsConnection, bucket = CONFIG_KV_BUCKET, options: { create?: boolean } = {}): Promise<KV> {
+  return nc.jetstream().views.kv(bucket, options.create ? { history: 10 } : { bindOnly: true });
+}
+
+/** JetStream's answer when the bucket's stream does not exist (bind does not check up front). */
+export function isMissingBucket(error: unknown): boolean {
+  const e = error as { api_error?: { err_code?: number }; message?: string } | undefined;
+  return e?.api_error?.err_code === 10059 || e?.message === "stream not found";
 }
 
 export class MissingKvConfigError extends Error {
@@ -23,9 +33,12 @@ export interface KvConfigWatch {
 
 export async function loadKvConfig(nc: NatsConnection, bucket: string, lint: LintOptions, log: Logger): Promise<KvConfigWatch> {
   const kv = await openConfigBucket(nc, bucket);
-  const entry = await kv.get(CONFIG_KV_KEY);
+  const flag = bucket === CONFIG_KV_BUCKET ? "" : ` --bucket ${bucket}`;
+  const entry = await kv.get(CONFIG_KV_KEY).catch((error: unknown) => {
+    if (isMissingBucket(error)) throw new MissingKvConfigError(`NATS KV bucket '${bucket}' does not exist; create it by pushing a config: credvend config push <file>${flag}`);
+    throw error;
+  });
   if (!entry || entry.operation !== "PUT" || entry.value.length === 0) {
-    const flag = bucket === CONFIG_KV_BUCKET ? "" : ` --bucket ${bucket}`;
     throw new MissingKvConfigError(`NATS KV bucket '${bucket}' has no '${CONFIG_KV_KEY}' entry; push one with: credvend config push <file>${flag}`);
   }
   const holder = ConfigHolder.fromText(entry.string(), `kv:${bucket}`, `kv:${entry.revision}`, lint);

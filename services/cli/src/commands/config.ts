@@ -1,4 +1,4 @@
-import { CONFIG_KV_BUCKET, CONFIG_KV_KEY, openConfigBucket } from "@credvend/vendor";
+import { CONFIG_KV_BUCKET, CONFIG_KV_KEY, isMissingBucket, openConfigBucket } from "@credvend/vendor";
 import { parseConfig } from "@credvend/policy";
 import { readFileSync } from "node:fs";
 import { CliFailure, parse, requireFile, UsageError } from "../args.js";
@@ -33,7 +33,7 @@ export async function configCommand(argv: readonly string[], out: (line: string)
   const env = requesterEnv();
   const nc = await connectNats(env, "credvend-config");
   try {
-    const kv = await openConfigBucket(nc, bucket).catch((error: unknown) => {
+    const kv = await openConfigBucket(nc, bucket, { create: text !== undefined }).catch((error: unknown) => {
       // A server without JetStream answers the KV API with "no responders".
       if ((error as { code?: unknown }).code === "503") throw new CliFailure(`NATS at ${env.natsUrl} has no JetStream: start nats-server with -js`);
       throw error;
@@ -43,7 +43,10 @@ export async function configCommand(argv: readonly string[], out: (line: string)
       out(`pushed to ${bucket}/${CONFIG_KV_KEY} as revision ${revision}`);
       return 0;
     }
-    const entry = await kv.get(CONFIG_KV_KEY);
+    const entry = await kv.get(CONFIG_KV_KEY).catch((error: unknown) => {
+      if (isMissingBucket(error)) return null;
+      throw error;
+    });
     if (!entry || entry.operation !== "PUT") {
       process.stderr.write(`credvend config: ${bucket}/${CONFIG_KV_KEY} is empty; push a config with: credvend config push FILE\n`);
       return 1;
