@@ -100,6 +100,7 @@ export function reading(out, machine) {
   const vendS = find(out, "vend", 1);
   const vend64 = find(out, "vend", 64);
   const replay64 = find(out, "replay", 64);
+  const reuse64 = find(out, "reuse", 64);
   if (!natsS || !nats64 || !assume || !gciRaw || !vendS || !vend64 || !replay64 || !gciSdk) return "(incomplete run: no reading)";
   const cores = Number(machine.nproc) || 1;
   const n64 = vend64.calls + vend64.errors;
@@ -127,11 +128,12 @@ export function reading(out, machine) {
     `Load generator, worker, aws-local, nats-server and redis-server all share ${cores} core${cores === 1 ? "" : "s"} here, so the numbers are floors for one worker, not a capacity plan.`,
     `One worker vended ${f0(vend64.rate)} credentials/s with 64 in flight (p50 ${ms(vend64.p50)} ms, p99 ${ms(vend64.p99)} ms) and ${f0(vendS.rate)}/s serially (p50 ${ms(vendS.p50)} ms), where the SDK calling aws-local directly reaches ${f0(assume.rate)} AssumeRole/s at 32 in flight and a raw NATS round trip takes ${ms(natsS.p50)} ms (${f0(nats64.rate)} req/s with 64 in flight), so NATS adds little and a vend costs about ${f2(vendS.p50 / Math.max(0.001, natsS.p50))}× a bare round trip.`,
     `With 64 in flight ${bound}; per vend the worker spent ${perVend("worker")} ms of CPU, aws-local ${perVend("aws-local")} ms, redis-server ${perVend("redis-server")} ms and the requester (client, NATS, KMS SDK) ${perVend("bench")} ms.`,
-    `Every fresh request id cost ${f3(ar / Math.max(1, n64))} AssumeRole calls, while KMS saw only ${allGdk} GenerateDataKey and ${allDecrypt} Decrypt call${allDecrypt === 1 ? "" : "s"} in the whole run (${vends} measured vends plus warm-up): the vendor's data-key cache and the client's key cache work${dec64 > gdk64 * 2 && gdk64 > 0 ? ` (though a data-key rotation under load costs the requester up to one Decrypt per request in flight: ${dec64} Decrypt calls for ${gdk64} new data key${gdk64 === 1 ? "" : "s"} in the 64-in-flight phase, because the client's EnvelopeOpener has no single-flight)` : ""}, so KMS quotas are no concern, and STS (about 600/s per account) is the quota that still grows one to one with distinct requests.`,
+    `Every fresh request id cost ${f3(ar / Math.max(1, n64))} AssumeRole calls, while KMS saw only ${allGdk} GenerateDataKey and ${allDecrypt} Decrypt call${allDecrypt === 1 ? "" : "s"} in the whole run (${vends} measured vends plus warm-up): the vendor's data-key cache and the client's key cache work${dec64 > gdk64 * 2 && gdk64 > 0 ? ` (though ${dec64} Decrypt calls for ${gdk64} new data key${gdk64 === 1 ? "" : "s"} in the 64-in-flight phase means the requester's single-flight did not hold)` : ""}, so KMS quotas are no concern, and STS (about 600/s per account) is the quota that grows one to one with distinct requests unless a template allows reuse.`,
+    reuse64 ? `With \`reuse:\` on the template, identical requests under new ids ran at ${f0(reuse64.rate)} vends/s (p50 ${ms(reuse64.p50)} ms) for ${reuse64.aws["sts:AssumeRole"]?.total ?? 0} AssumeRole call${(reuse64.aws["sts:AssumeRole"]?.total ?? 0) === 1 ? "" : "s"} in all: still-fresh credentials and shared in-flight calls keep STS flat however many requesters ask.` : "",
     `Replays of one request id ran at ${f0(replay64.rate)}/s (p50 ${ms(replay64.p50)} ms) with ${out.replayAssumeRole} AssumeRole call in total for that id.`,
     `aws-local verified ${f0(gciRaw.rate)} pre-signed GetCallerIdentity calls/s on its one core (${f0(gciSdk.rate)}/s through the SDK client, whose own cost dominates).`,
     `Worker RSS went from ${mib(out.memory.workerReady?.rssKiB)} MiB when ready to ${mib(out.memory.workerAfterReplay?.rssKiB)} MiB at the end (${Number.isFinite(wGrowth) ? `${wGrowth >= 0 ? "+" : ""}${mib(wGrowth)} MiB` : "–"}, peak ${mib(out.memory.workerAfterReplay?.hwmKiB)} MiB).`,
-  ].join(" ");
+  ].filter(Boolean).join(" ");
 }
 
 export function renderReport(out, machine, { date, seconds }) {
