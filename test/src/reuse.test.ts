@@ -3,24 +3,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { uniqueName } from "@credvend/testkit";
-import { demoConfig } from "./support/config.js";
+import { demoConfig, s3ReadTemplate } from "./support/config.js";
 import { startHarness, type Harness } from "./support/harness.js";
 
 const tenant = uniqueName("reuse");
-const reusable = `  s3-reusable:
-    kind: assume_role
-    role_arn: arn:aws:iam::000000000000:role/credvend-demo
-    duration: { default: 900, max: 3600 }
-    reuse: { min_remaining_seconds: 300 }
-    params:
-      bucket: { pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", max_length: 63 }
-    policy:
-      Version: "2012-10-17"
-      Statement:
-        - Effect: Allow
-          Action: ["s3:GetObject"]
-          Resource: ["arn:aws:s3:::{{bucket}}/{{tenant}}/*"]
-`;
+const reusable = s3ReadTemplate("s3-reusable", "    reuse: { min_remaining_seconds: 300 }\n");
 const config = demoConfig({ tenants: [tenant], extraTemplates: reusable })
   .replace('templates: ["s3-tenant-read", "untrusted-role"]', 'templates: ["s3-tenant-read", "untrusted-role", "s3-reusable"]');
 let h: Harness;

@@ -8,10 +8,9 @@ export interface DemoConfigOptions {
   readonly extraAccess?: string;
 }
 
-export function demoConfig(o: DemoConfigOptions): string {
-  const rate = o.perPrincipal ?? { perSecond: 1000, burst: 1000 };
-  return `templates:
-  s3-tenant-read:
+/** The README's s3 read template under `name`, with extra template keys (indented 4) appended. */
+export function s3ReadTemplate(name: string, extraKeys = ""): string {
+  return `  ${name}:
     kind: assume_role
     role_arn: arn:aws:iam::000000000000:role/credvend-demo
     duration: { default: 900, max: 3600 }
@@ -23,8 +22,13 @@ export function demoConfig(o: DemoConfigOptions): string {
         - Effect: Allow
           Action: ["s3:GetObject", "s3:ListBucket"]
           Resource: ["arn:aws:s3:::{{bucket}}", "arn:aws:s3:::{{bucket}}/{{tenant}}/*"]
-    tags: { tenant: "{{tenant}}" }
-  untrusted-role:
+${extraKeys}`;
+}
+
+export function demoConfig(o: DemoConfigOptions): string {
+  const rate = o.perPrincipal ?? { perSecond: 1000, burst: 1000 };
+  return `templates:
+${s3ReadTemplate("s3-tenant-read", `    tags: { tenant: "{{tenant}}" }\n`)}  untrusted-role:
     kind: assume_role
     role_arn: arn:aws:iam::000000000000:role/credvend-demo-external
     duration: { default: 900, max: 3600 }

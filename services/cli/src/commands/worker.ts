@@ -28,8 +28,12 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
+  // SIGHUP's default action kills the process, and the worker announces "ready" inside runVendor:
+  // the handler must exist before start-up, or an early reload request would end the worker.
+  let reload: () => void = () => undefined;
+  process.on("SIGHUP", () => reload());
   const vendor = await runVendor(settings);
-  process.on("SIGHUP", () => vendor.reload());
+  reload = () => vendor.reload();
   await stopRequested;
   vendor.log.info("draining");
   await vendor.stop();
