@@ -95,8 +95,14 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     const controller = new AbortController();
     running.add(controller);
     let timer = setTimeout(() => controller.abort(new DeadlineReached()), settings.defaultDeadlineMs);
+    let requestLog: Logger | undefined;
     const ctx: VendorStageContext = {
-      log,
+      // The request's own child logger, made on first use (most requests log only their completion
+      // line), bound to what is known about the request by then.
+      get log() {
+        requestLog ??= log.child({ requestId: record.requestId, tenant: record.identity?.tenant, principal: record.identity?.principal, template: record.template });
+        return requestLog;
+      },
       signal: controller.signal,
       now,
       record,
