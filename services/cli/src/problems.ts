@@ -1,13 +1,8 @@
 import { loadConfigFile, type CredvendConfig, type LintOptions, type Problem } from "@credvend/policy";
+import { formatProblems } from "@credvend/vendor";
 import { CliFailure, requireFile } from "./args.js";
 
-/**
- * One line per problem; a problem of the whole file (no path) is shown without an empty ": ", and a
- * YAML error without the trailing ":" that introduced its (dropped) code frame.
- */
-export function formatProblems(problems: readonly Problem[]): string {
-  return problems.map((p) => `  ${p.severity}: ${p.path ? `${p.path}: ` : ""}${p.message.replace(/:$/, "")}`).join("\n");
-}
+export { formatProblems };
 
 export function errorCount(problems: readonly Problem[]): number {
   return problems.filter((p) => p.severity === "error").length;

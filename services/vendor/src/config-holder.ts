@@ -18,8 +18,12 @@ export class ConfigRefusedError extends Error {
   }
 }
 
+/**
+ * One line per problem; a problem of the whole file (no path) is shown without an empty ": ", and a
+ * YAML error without the trailing ":" that introduced its (dropped) code frame.
+ */
 export function formatProblems(problems: readonly Problem[]): string {
-  return problems.map((p) => `  ${p.severity}: ${p.path}: ${p.message}`).join("\n");
+  return problems.map((p) => `  ${p.severity}: ${p.path ? `${p.path}: ` : ""}${p.message.replace(/:$/, "")}`).join("\n");
 }
 
 export class ConfigHolder {
