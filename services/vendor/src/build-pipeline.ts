@@ -27,8 +27,8 @@ export interface PipelineDeps {
 }
 
 export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied> {
-  return Pipeline.start(decodeStage())
-    .then(identifyStage())
+  return Pipeline.start(identifyStage())
+    .then(decodeStage())
     .then(validateStage(deps.validate))
     .then(dedupeStage(deps.idempotency))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))

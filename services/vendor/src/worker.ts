@@ -86,12 +86,6 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
 
   async function handle(msg: Msg): Promise<void> {
     const record: RequestRecord = { receivedAt: now(), deadlineMs: now() + settings.defaultDeadlineMs, awsMs: 0 };
-    // Identity comes from the subject alone, so it is known before the payload is decoded: a
-    // request whose payload fails to decode must still be answered only inside its own reply
-    // namespace, never on a reply subject of its choosing (it could aim error replies
-    // at other principals' and tenants' reply subjects, or at request subjects).
-    const identity = parseRequestSubject(msg.subject);
-    if (identity) record.identity = identity;
     const controller = new AbortController();
     running.add(controller);
     let timer = setTimeout(() => controller.abort(new DeadlineReached()), settings.defaultDeadlineMs);
@@ -117,7 +111,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     let outcome: string;
     try {
       const out = await pipeline.run({ subject: msg.subject, data: msg.data }, ctx);
-      reply = out instanceof Finished ? out.reply : out.reply;
+      reply = out.reply;
       outcome = out instanceof Finished ? out.outcome : "issued";
     } catch (thrown) {
       error = toCredvendError(controller.signal.aborted && !(thrown instanceof CredvendError) ? controller.signal.reason : thrown, record);

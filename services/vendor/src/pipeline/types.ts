@@ -15,12 +15,14 @@ export interface Incoming {
   readonly data: Uint8Array;
 }
 
-export interface Decoded extends Incoming {
-  readonly request: CredentialRequest;
+/** Identity comes first, from the subject alone: even a payload that fails to decode is then
+ * answered only inside its sender's own reply namespace. */
+export interface Identified extends Incoming {
+  readonly identity: SubjectIdentity;
 }
 
-export interface Identified extends Decoded {
-  readonly identity: SubjectIdentity;
+export interface Decoded extends Identified {
+  readonly request: CredentialRequest;
 }
 
 export interface Validated extends Identified {

@@ -1,9 +1,9 @@
 import { decodeRequest } from "@credvend/protocol";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Decoded, Incoming, VendorStageContext } from "../pipeline/types.js";
+import type { Decoded, Identified, VendorStageContext } from "../pipeline/types.js";
 
 /** Bytes → CredentialRequest. Malformed protobuf becomes INVALID_ARGUMENT (CV_ERR_REQUEST_DECODE). */
-export function decodeStage(): Stage<Incoming, Decoded> {
+export function decodeStage(): Stage<Identified, Decoded> {
   return {
     name: "decode",
     run(input, ctx) {

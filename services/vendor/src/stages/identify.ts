@@ -1,12 +1,12 @@
 import { CredvendError, parseRequestSubject } from "@credvend/protocol";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Decoded, Identified, VendorStageContext } from "../pipeline/types.js";
+import type { Identified, Incoming, VendorStageContext } from "../pipeline/types.js";
 
 /**
  * The requester is who the subject says: NATS permissions let each user publish only on its own
  * credvend.v1.req.<tenant>.<principal>. Nothing in the payload can claim an identity.
  */
-export function identifyStage(): Stage<Decoded, Identified> {
+export function identifyStage(): Stage<Incoming, Identified> {
   return {
     name: "identify",
     run(input, ctx) {

@@ -1,7 +1,7 @@
 import { CredvendError, isValidName, isValidRequestId, REQUEST_ID_PATTERN } from "@credvend/protocol";
 import type { VendInput } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Identified, Validated, VendorStageContext } from "../pipeline/types.js";
+import type { Decoded, Validated, VendorStageContext } from "../pipeline/types.js";
 import { requestFingerprint } from "./fingerprint.js";
 
 export interface ValidateOptions {
@@ -23,7 +23,7 @@ function invalid(field: string, message: string): CredvendError {
 }
 
 /** Request-shape checks that need no config: ids, clocks, deadlines, sizes. */
-export function validateStage(options: ValidateOptions): Stage<Identified, Validated> {
+export function validateStage(options: ValidateOptions): Stage<Decoded, Validated> {
   return {
     name: "validate",
     run(input, ctx) {
