@@ -95,7 +95,8 @@ export function reading(out, machine) {
   const natsS = find(out, "nats", 1);
   const nats64 = find(out, "nats", 64);
   const assume = out.phases.find((p) => p.group === "sts" && /AssumeRole/.test(p.name));
-  const gciRaw = out.phases.find((p) => p.group === "sts" && /raw/.test(p.name));
+  const gciRaw = out.phases.find((p) => p.group === "sts" && /GetCallerIdentity \(pre-signed/.test(p.name));
+  const assumeRaw = out.phases.find((p) => p.group === "sts" && /AssumeRole \(pre-signed/.test(p.name));
   const gciSdk = out.phases.find((p) => p.group === "sts" && /GetCallerIdentity \(AWS SDK/.test(p.name));
   const vendS = find(out, "vend", 1);
   const vend64 = find(out, "vend", 64);
@@ -131,7 +132,7 @@ export function reading(out, machine) {
     `Every fresh request id cost ${f3(ar / Math.max(1, n64))} AssumeRole calls, while KMS saw only ${allGdk} GenerateDataKey and ${allDecrypt} Decrypt call${allDecrypt === 1 ? "" : "s"} in the whole run (${vends} measured vends plus warm-up): the vendor's data-key cache and the client's key cache work${dec64 > gdk64 * 2 && gdk64 > 0 ? ` (though ${dec64} Decrypt calls for ${gdk64} new data key${gdk64 === 1 ? "" : "s"} in the 64-in-flight phase means the requester's single-flight did not hold)` : ""}, so KMS quotas are no concern, and STS (about 600/s per account) is the quota that grows one to one with distinct requests unless a template allows reuse.`,
     reuse64 ? `With \`reuse:\` on the template, identical requests under new ids ran at ${f0(reuse64.rate)} vends/s (p50 ${ms(reuse64.p50)} ms) for ${reuse64.aws["sts:AssumeRole"]?.total ?? 0} AssumeRole call${(reuse64.aws["sts:AssumeRole"]?.total ?? 0) === 1 ? "" : "s"} in all: still-fresh credentials and shared in-flight calls keep STS flat however many requesters ask.` : "",
     `Replays of one request id ran at ${f0(replay64.rate)}/s (p50 ${ms(replay64.p50)} ms) with ${out.replayAssumeRole} AssumeRole call in total for that id.`,
-    `aws-local verified ${f0(gciRaw.rate)} pre-signed GetCallerIdentity calls/s on its one core (${f0(gciSdk.rate)}/s through the SDK client, whose own cost dominates).`,
+    `aws-local verified ${f0(gciRaw.rate)} pre-signed GetCallerIdentity calls/s on its one core${assumeRaw ? ` and issued ${f0(assumeRaw.rate)} AssumeRole/s` : ""} (${f0(gciSdk.rate)}/s through the SDK client, whose own cost dominates).`,
     `Worker RSS went from ${mib(out.memory.workerReady?.rssKiB)} MiB when ready to ${mib(out.memory.workerAfterReplay?.rssKiB)} MiB at the end (${Number.isFinite(wGrowth) ? `${wGrowth >= 0 ? "+" : ""}${mib(wGrowth)} MiB` : "–"}, peak ${mib(out.memory.workerAfterReplay?.hwmKiB)} MiB).`,
   ].filter(Boolean).join(" ");
 }

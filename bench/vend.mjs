@@ -1,7 +1,7 @@
 // The scenarios of `npm run bench` (see bench/README.md). Returns plain data; report.mjs formats it.
 import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { devCredentials } from "@credvend/aws-local";
+import { devCredentials, signHeaders } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
 import { uniqueRequestId } from "@credvend/testkit";
 import { connect } from "nats";
@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 import { runLoad } from "./measure.mjs";
 import { cpuSecondsOf, machineBusySeconds, memoryOf, registerStop, spawnNode, waitUntil } from "./procs.mjs";
 import os from "node:os";
-import { signStsPost } from "./sigv4.mjs";
 import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE, TENANT, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
 
 /** Seconds per measured phase. The full run stays around a minute of load; --quick around 15 s. */
@@ -99,9 +98,14 @@ export async function runVendBench({ quick = false, log = (line) => process.stde
   await phase("sts", { name: "STS GetCallerIdentity (AWS SDK)", concurrency: 32, seconds: d.stsGci, call: gci });
   const raw = rawSignedReplayer(aws.endpoint, "Action=GetCallerIdentity&Version=2011-06-15");
   registerStop("raw HTTP agent", async () => raw.close());
-  await raw.call(); // fails loudly if the independent signer and aws-local disagree
+  await raw.call(); // fails loudly if the signature is refused
   await phase("sts", { name: "STS GetCallerIdentity (pre-signed, raw HTTP)", concurrency: 32, seconds: d.stsRaw, call: raw.call });
   raw.close();
+  const rawAssume = rawSignedReplayer(aws.endpoint, `Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(ROLE_ARN)}&RoleSessionName=bench-raw&DurationSeconds=900`);
+  registerStop("raw HTTP agent (AssumeRole)", async () => rawAssume.close());
+  await rawAssume.call();
+  await phase("sts", { name: "STS AssumeRole (pre-signed, raw HTTP)", concurrency: 32, seconds: d.stsRaw, call: rawAssume.call });
+  rawAssume.close();
   sts.destroy();
 
   // ---- 3. credvend end to end, a new request id per vend ----
@@ -178,7 +182,8 @@ function callDelta(before, after) {
 function rawSignedReplayer(endpoint, body) {
   const url = new URL(endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const headers = signStsPost({ host: url.host, body, ...devCredentials("credvend-vendor"), region: REGION });
+  const base = { "content-type": "application/x-www-form-urlencoded; charset=utf-8" };
+  const headers = { ...base, ...signHeaders({ method: "POST", host: url.host, headers: base, body, ...devCredentials("credvend-vendor"), region: REGION, service: "sts", nowMs: Date.now() }) };
   const call = () =>
     new Promise((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, method: "POST", path: "/", headers, agent }, (res) => {

@@ -24,6 +24,8 @@ export type { DevUserName } from "./dev-seed.js";
 export { loadSeedFile, validateSeed, SeedError } from "./seed/load.js";
 export type { Seed, SeedInput } from "./seed/schema.js";
 export { totp } from "./totp.js";
+// For tools that talk to aws-local without an SDK (the benchmark's pre-signed replays).
+export { signHeaders } from "./sigv4.js";
 export { packedPolicySizePercent, PACKED_BUDGET_BYTES } from "./sts/packed-size.js";
 export { AwsError } from "./types.js";
 export type { CallerIdentity, Clock, PolicyDocument, PolicyStatement, SeedKmsKey } from "./types.js";

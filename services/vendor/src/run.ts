@@ -35,6 +35,8 @@ export interface RunOptions {
   /** AWS endpoint (aws-local) instead of the SDK's standard endpoint settings. */
   readonly awsEndpoint?: string;
   readonly name?: string;
+  /** A file config the caller has already loaded and checked (file mode); otherwise it is loaded here. */
+  readonly config?: ConfigHolder;
 }
 
 export class VendorStartError extends Error {
@@ -48,7 +50,7 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
     throw new VendorStartError("no config: set CREDVEND_CONFIG to a templates file, or CREDVEND_CONFIG_KV_BUCKET to a NATS KV bucket");
   }
   // A bad file is reported before any connection is made.
-  const fileHolder = settings.configFile && !settings.configKvBucket ? ConfigHolder.fromFile(settings.configFile, lint) : undefined;
+  const fileHolder = settings.configFile && !settings.configKvBucket ? (options.config ?? ConfigHolder.fromFile(settings.configFile, lint)) : undefined;
 
   const natsOptions: ConnectionOptions = {
     servers: settings.natsUrl.split(","),

@@ -16,9 +16,10 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   parse(argv, {});
   const settings = settingsFromEnv(processEnv());
   // Files, the config and the region are checked before any connection, each failure naming what to fix.
+  let config: ConfigHolder | undefined;
   if (settings.configFile && !settings.configKvBucket) {
     requireFile(settings.configFile, "CREDVEND_CONFIG");
-    ConfigHolder.fromFile(settings.configFile, { vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials });
+    config = ConfigHolder.fromFile(settings.configFile, { vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials });
   }
   if (settings.natsCredsFile) requireFile(settings.natsCredsFile, "NATS_CREDS_FILE");
   await requireAwsRegion(settings.region, "STS and KMS calls are signed for a region");
@@ -32,7 +33,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   // the handler must exist before start-up, or an early reload request would end the worker.
   let reload: () => void = () => undefined;
   process.on("SIGHUP", () => reload());
-  const vendor = await runVendor(settings);
+  const vendor = await runVendor(settings, config ? { config } : {});
   reload = () => vendor.reload();
   await stopRequested;
   vendor.log.info("draining");

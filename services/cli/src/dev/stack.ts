@@ -1,9 +1,9 @@
 // The whole stack on one machine: nats-server with generated per-principal permissions, Redis,
 // aws-local with the dev seed, one worker, and a demo requester identity.
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
-import { loadConfigFile, natsAuthorization } from "@credvend/policy";
+import { natsAuthorization } from "@credvend/policy";
 import { startNatsServer, startRedisServer, type ServerHandle } from "@credvend/testkit";
-import { ConfigRefusedError, createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { ConfigHolder, createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,10 +46,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const vendorUser: NatsUserSecret = { user: "credvend-vendor", password: randomBytes(18).toString("base64url") };
     const requester = { user: DEMO_PRINCIPAL, password: randomBytes(18).toString("base64url"), tenant: DEMO_TENANT, principal: DEMO_PRINCIPAL };
     // The same generated authorization block an operator would deploy (credvend nats-config).
-    const loaded = loadConfigFile(DEMO_CONFIG_FILE);
-    if (!loaded.ok) throw new ConfigRefusedError(DEMO_CONFIG_FILE, loaded.problems);
+    const config = ConfigHolder.fromFile(DEMO_CONFIG_FILE);
     const nats = await startNatsServer({
-      config: natsAuthorization(loaded.config, {
+      config: natsAuthorization(config.current(), {
         vendor: vendorUser,
         identities: [{ tenant: requester.tenant, principal: requester.principal, user: requester.user, password: requester.password }],
       }),
@@ -72,7 +71,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       AWS_REGION: DEV_REGION,
     });
     const logger = createLogger({ level: "info", destination: pino.destination({ dest: vendorLog, sync: false, mkdir: true }) });
-    const vendor = await runVendor(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker" });
+    const vendor = await runVendor(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config });
     cleanups.push(() => vendor.stop());
 
     return {
