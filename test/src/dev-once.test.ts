@@ -17,14 +17,14 @@ test("credvend dev --once vends a demo credential end to end and exits 0", async
   assert.equal(run.status, 0, `exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   const summary = JSON.parse(run.stdout) as {
     endpoints: { nats: string; awsLocal: string };
-    files: { vendorLog: string };
+    files: { workerLog: string };
     demoRequest: { tenant: string; principal: string; template: string };
     credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
     assumedRoleArn: string;
     callerIdentityArn: string;
   };
   // The log outlives the run on purpose (the summary points at it); a test run does not keep it.
-  rmSync(path.dirname(summary.files.vendorLog), { recursive: true, force: true });
+  rmSync(path.dirname(summary.files.workerLog), { recursive: true, force: true });
   assert.match(summary.endpoints.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.match(summary.credentials.accessKeyId, /^ASIA/);
   assert.match(summary.assumedRoleArn, /^arn:aws:sts::000000000000:assumed-role\/credvend-demo\//);

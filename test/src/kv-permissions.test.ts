@@ -4,8 +4,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { devCredentials } from "@credvend/aws-local";
 import { natsAuthorization, parseConfig } from "@credvend/policy";
-import { redisUrl, startAwsLocal, startNatsServer, uniqueName, type AwsLocal, type NatsServerHandle } from "@credvend/testkit";
-import { CONFIG_KV_BUCKET, CONFIG_KV_KEY, createLogger, openConfigBucket, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
+import { CONFIG_KV_BUCKET, CONFIG_KV_KEY, createLogger, openConfigBucket, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { CredvendClient } from "@credvend/client";
 import { connect, type NatsConnection } from "nats";
@@ -24,7 +25,7 @@ let nats: NatsServerHandle;
 let awsLocal: AwsLocal;
 let operatorNc: NatsConnection;
 let demoNc: NatsConnection;
-let vendor: RunningVendor;
+let vendor: RunningWorker;
 let kms: KMSClient;
 
 before(async () => {
@@ -41,7 +42,7 @@ before(async () => {
     NATS_URL: nats.url, NATS_USER: vendorUser.user, NATS_PASSWORD: vendorUser.password, REDIS_URL: await redisUrl(),
     CREDVEND_CONFIG_KV_BUCKET: CONFIG_KV_BUCKET, AWS_REGION: REGION, CREDVEND_LOG_LEVEL: process.env.CREDVEND_TEST_LOG_LEVEL ?? "silent",
   });
-  vendor = await runVendor(settings, { logger: createLogger({ level: settings.logLevel, destination: process.stderr }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint });
+  vendor = await runWorker(settings, { logger: createLogger({ level: settings.logLevel, destination: process.stderr }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint });
   demoNc = await connect({ servers: nats.url, user: demo.user, pass: demo.password });
   kms = new KMSClient({ region: REGION, endpoint: awsLocal.endpoint, credentials: devCredentials("demo-app") });
 });

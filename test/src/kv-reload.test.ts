@@ -3,10 +3,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { devCredentials, type AwsLocal } from "@credvend/aws-local";
+import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { redisUrl, startAwsLocal, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
-import { CONFIG_KV_KEY, createLogger, openConfigBucket, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
+import { CONFIG_KV_KEY, createLogger, openConfigBucket, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";
 import { REGION } from "./support/harness.js";
@@ -18,7 +18,7 @@ let nats: NatsServerHandle;
 let awsLocal: AwsLocal;
 let nc: NatsConnection;
 let kms: KMSClient;
-const workers: RunningVendor[] = [];
+const workers: RunningWorker[] = [];
 
 const v1 = demoConfig({ tenants: [tenant] });
 const v2 = v1.replace('params: { bucket: ["acme-data", "shared-data"] }', 'params: { bucket: ["acme-data", "shared-data", "fresh-data"] }');
@@ -45,7 +45,7 @@ before(async () => {
     CREDVEND_LOG_LEVEL: process.env.CREDVEND_TEST_LOG_LEVEL ?? "silent",
   });
   for (const name of ["kv-worker-1", "kv-worker-2"]) {
-    workers.push(await runVendor(settings, {
+    workers.push(await runWorker(settings, {
       name, logger: createLogger({ level: settings.logLevel, destination: process.stderr }),
       awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint,
     }));

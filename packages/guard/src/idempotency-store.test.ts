@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import type { Redis } from "ioredis";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { IdempotencyStore, type ClaimResult } from "./idempotency-store.js";
-import { delay, testRedis } from "./fixtures.js";
+import { delay, testRedis } from "./testing/fixtures.js";
 
 let redis: Redis;
 let store: IdempotencyStore;

@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import type { Redis } from "ioredis";
 import { uniqueName } from "@credvend/testkit";
 import { RateLimiter } from "./rate-limiter.js";
-import { delay, testRedis } from "./fixtures.js";
+import { delay, testRedis } from "./testing/fixtures.js";
 
 let redis: Redis;
 let limiter: RateLimiter;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect } from "nats";
 import { containerRuntimeAvailable } from "./container-runtime.js";
-import { redisPing } from "./redis-ping.js";
+import { redisPing } from "@credvend/launcher";
 import { natsUrl, redisUrl } from "./shared-servers.js";
 
 test("natsUrl and redisUrl are cached per process and reachable", async () => {

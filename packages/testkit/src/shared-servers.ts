@@ -1,6 +1,6 @@
 import { containerRuntimeAvailable } from "./container-runtime.js";
-import { startNatsServer } from "./nats-server.js";
-import { startRedisServer } from "./redis-server.js";
+import { startNatsServer, startRedisServer } from "@credvend/launcher";
+
 
 // One NATS and one Redis per test process, found in this order: NATS_URL / REDIS_URL (set by
 // scripts/test.mjs or CI), containers when an engine answers, then the local binaries.

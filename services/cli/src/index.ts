@@ -1,8 +1,8 @@
 // The `credvend` command.
 import { SeedError } from "@credvend/aws-local";
 import { CredvendError } from "@credvend/protocol";
-import { MissingBinaryError, ServerStartError } from "@credvend/testkit";
-import { SettingsError, VendorStartError, ConfigRefusedError, MissingKvConfigError } from "@credvend/vendor";
+import { MissingBinaryError, ServerStartError } from "@credvend/launcher";
+import { SettingsError, WorkerStartError, ConfigRefusedError, MissingKvConfigError } from "@credvend/worker";
 import { readFileSync } from "node:fs";
 import { CliFailure, UsageError } from "./args.js";
 import { requesterEnv } from "./cli-env.js";
@@ -107,7 +107,7 @@ function reportFailure(command: string, error: unknown): number {
     return 1;
   }
   if (
-    error instanceof CliFailure || error instanceof SettingsError || error instanceof VendorStartError ||
+    error instanceof CliFailure || error instanceof SettingsError || error instanceof WorkerStartError ||
     error instanceof MissingKvConfigError || error instanceof MissingBinaryError ||
     error instanceof SeedError
   ) {

@@ -1,5 +1,5 @@
 import { loadConfigFile, type CredvendConfig, type LintOptions, type Problem } from "@credvend/policy";
-import { formatProblems } from "@credvend/vendor";
+import { formatProblems } from "@credvend/worker";
 import { CliFailure, requireFile } from "./args.js";
 
 export { formatProblems };

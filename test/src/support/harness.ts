@@ -1,10 +1,10 @@
 // One vendor stack per test file: its own nats-server (so no other file's worker joins the
 // queue group), its own aws-local, the shared Redis (keys are isolated by unique tenant names).
 import { KMSClient } from "@aws-sdk/client-kms";
-import { devCredentials, type AwsLocal } from "@credvend/aws-local";
+import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { redisUrl as sharedRedisUrl, startAwsLocal, startNatsServer } from "@credvend/testkit";
-import { createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
+import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +17,7 @@ export interface Harness {
   readonly natsUrl: string;
   readonly redisUrl: string;
   readonly awsLocal: AwsLocal;
-  readonly vendor: RunningVendor;
+  readonly vendor: RunningWorker;
   readonly configFile: string;
   /** An unauthenticated connection (the test server has no auth unless natsConfig is given). */
   readonly nc: NatsConnection;
@@ -55,7 +55,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const lines = options.logLines;
   const destination = lines ? new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }) : process.stderr;
-  const vendor = await runVendor(settings, {
+  const vendor = await runWorker(settings, {
     logger: createLogger({ level: settings.logLevel, destination }),
     awsCredentials: devCredentials("credvend-vendor"),
     awsEndpoint: awsLocal.endpoint,

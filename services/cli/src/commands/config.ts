@@ -1,4 +1,4 @@
-import { CONFIG_KV_BUCKET, CONFIG_KV_KEY, isMissingBucket, openConfigBucket } from "@credvend/vendor";
+import { CONFIG_KV_BUCKET, CONFIG_KV_KEY, isMissingBucket, openConfigBucket } from "@credvend/worker";
 import { parseConfig } from "@credvend/policy";
 import { readFileSync } from "node:fs";
 import { CliFailure, parse, requireFile, UsageError } from "../args.js";

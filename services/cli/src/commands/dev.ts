@@ -76,7 +76,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     const demo = await vendDemo(stack);
     const summary = {
       endpoints: { nats: stack.natsUrl, redis: stack.redisUrl, awsLocal: stack.awsEndpoint },
-      files: { config: stack.configFile, vendorLog: stack.vendorLog },
+      files: { config: stack.configFile, workerLog: stack.workerLog },
       pipeline: stack.vendor.worker.pipeline,
       demoRequest: { tenant: stack.requester.tenant, principal: stack.requester.principal, template: DEMO_TEMPLATE, params: DEMO_PARAMS, requestId: demo.requestId },
       credentials: {
@@ -99,7 +99,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out(`  aws-local  ${stack.awsEndpoint}`);
     out(`  worker     ${stack.vendor.worker.pipeline}`);
     out(`  config     ${stack.configFile}`);
-    out(`  logs       ${stack.vendorLog}\n`);
+    out(`  logs       ${stack.workerLog}\n`);
     out(`Vended one demo credential in ${demo.ms} ms:`);
     out(`  request    ${DEMO_TEMPLATE} bucket=${DEMO_PARAMS.bucket} as ${stack.requester.tenant}/${stack.requester.principal} (request ${demo.requestId})`);
     out(`  key id     ${demo.accessKeyId}`);

@@ -1,4 +1,4 @@
-import { VENDOR_SERVICE_NAME, type WorkerStats } from "@credvend/vendor";
+import { WORKER_SERVICE_NAME, type WorkerStats } from "@credvend/worker";
 import { RequestStrategy, type ServiceStats } from "nats";
 import { parse, parseIntFlag } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
@@ -6,7 +6,7 @@ import { connectNats } from "../connect.js";
 
 export const STATUS_USAGE = `usage: credvend status [--json] [--wait MS]
 
-Asks every running worker for its status over NATS ($SRV.STATS.${VENDOR_SERVICE_NAME}): requests
+Asks every running worker for its status over NATS ($SRV.STATS.${WORKER_SERVICE_NAME}): requests
 served, failed and in flight, the live config version, and the last refused config (with its
 problems). NATS_URL, NATS_USER and NATS_PASSWORD select the server; the user needs $SRV.> and
 _INBOX.> (the worker's user from nats-config has both). Exits 1 when no worker answers.`;
@@ -31,7 +31,7 @@ export async function statusCommand(argv: readonly string[], out: (line: string)
   try {
     const reports: WorkerReport[] = [];
     try {
-      const replies = await nc.services.client({ maxWait, strategy: RequestStrategy.Timer }).stats(VENDOR_SERVICE_NAME);
+      const replies = await nc.services.client({ maxWait, strategy: RequestStrategy.Timer }).stats(WORKER_SERVICE_NAME);
       for await (const s of replies) reports.push(report(s));
     } catch (error) {
       // "No responders" is the normal answer when no worker runs: reported as such below.

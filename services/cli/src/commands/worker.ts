@@ -1,4 +1,4 @@
-import { ConfigHolder, runVendor, settingsFromEnv } from "@credvend/vendor";
+import { ConfigHolder, runWorker, settingsFromEnv } from "@credvend/worker";
 import { parse, requireFile } from "../args.js";
 import { processEnv } from "../cli-env.js";
 import { requireAwsRegion } from "../connect.js";
@@ -29,11 +29,11 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
-  // SIGHUP's default action kills the process, and the worker announces "ready" inside runVendor:
+  // SIGHUP's default action kills the process, and the worker announces "ready" inside runWorker:
   // the handler must exist before start-up, or an early reload request would end the worker.
   let reload: () => void = () => undefined;
   process.on("SIGHUP", () => reload());
-  const vendor = await runVendor(settings, config ? { config } : {});
+  const vendor = await runWorker(settings, config ? { config } : {});
   reload = () => vendor.reload();
   await stopRequested;
   vendor.log.info("draining");

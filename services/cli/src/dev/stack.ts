@@ -2,8 +2,8 @@
 // aws-local with the dev seed, one worker, and a demo requester identity.
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { natsAuthorization } from "@credvend/policy";
-import { startNatsServer, startRedisServer, type ServerHandle } from "@credvend/testkit";
-import { ConfigHolder, createLogger, runVendor, settingsFromEnv, type RunningVendor } from "@credvend/vendor";
+import { startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
+import { ConfigHolder, createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,11 +23,11 @@ export interface DevStack {
   readonly natsUrl: string;
   readonly redisUrl: string;
   readonly awsEndpoint: string;
-  readonly vendorLog: string;
+  readonly workerLog: string;
   readonly configFile: string;
   readonly requester: NatsUserSecret & { readonly tenant: string; readonly principal: string };
   readonly awsLocal: AwsLocal;
-  readonly vendor: RunningVendor;
+  readonly vendor: RunningWorker;
   stop(): Promise<void>;
 }
 
@@ -61,7 +61,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     cleanups.push(() => awsLocal.stop());
 
     const configFile = DEMO_CONFIG_FILE;
-    const vendorLog = path.join(dir, "vendor.log");
+    const workerLog = path.join(dir, "vendor.log");
     const settings = settingsFromEnv({
       NATS_URL: nats.url,
       NATS_USER: vendorUser.user,
@@ -70,8 +70,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       CREDVEND_CONFIG: configFile,
       AWS_REGION: DEV_REGION,
     });
-    const logger = createLogger({ level: "info", destination: pino.destination({ dest: vendorLog, sync: false, mkdir: true }) });
-    const vendor = await runVendor(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config });
+    const logger = createLogger({ level: "info", destination: pino.destination({ dest: workerLog, sync: false, mkdir: true }) });
+    const vendor = await runWorker(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config });
     cleanups.push(() => vendor.stop());
 
     return {
@@ -79,7 +79,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       natsUrl: nats.url,
       redisUrl,
       awsEndpoint: awsLocal.endpoint,
-      vendorLog,
+      workerLog,
       configFile,
       requester,
       awsLocal,

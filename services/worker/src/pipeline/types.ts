@@ -4,7 +4,7 @@ import type { StsPlan, VendInput } from "@credvend/policy";
 import type { StageContext } from "./pipeline.js";
 import type { RequestRecord } from "./record.js";
 
-export interface VendorStageContext extends StageContext {
+export interface WorkerStageContext extends StageContext {
   readonly record: RequestRecord;
   /** Moves the request's deadline (the validate stage sets the caller's own). */
   setDeadline(epochMs: number): void;

@@ -1,6 +1,6 @@
 import { decodeRequest } from "@credvend/protocol";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Decoded, Identified, VendorStageContext } from "../pipeline/types.js";
+import type { Decoded, Identified, WorkerStageContext } from "../pipeline/types.js";
 
 /** Bytes → CredentialRequest. Malformed protobuf becomes INVALID_ARGUMENT (CV_ERR_REQUEST_DECODE). */
 export function decodeStage(): Stage<Identified, Decoded> {
@@ -8,7 +8,7 @@ export function decodeStage(): Stage<Identified, Decoded> {
     name: "decode",
     run(input, ctx) {
       const request = decodeRequest(input.data);
-      const record = (ctx as VendorStageContext).record;
+      const record = (ctx as WorkerStageContext).record;
       if (request.requestId) record.requestId = request.requestId;
       if (request.template) record.template = request.template;
       return { ...input, request };

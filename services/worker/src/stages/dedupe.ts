@@ -1,7 +1,7 @@
 import { CredvendError, markReplayed } from "@credvend/protocol";
 import type { IdempotencyStore } from "@credvend/guard";
 import { Finished, type Stage } from "../pipeline/pipeline.js";
-import type { Claimed, Validated, VendorStageContext } from "../pipeline/types.js";
+import type { Claimed, Validated, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * request_id is an idempotency key per (tenant, principal). The first request claims it; an
@@ -12,7 +12,7 @@ export function dedupeStage(store: IdempotencyStore): Stage<Validated, Claimed> 
   return {
     name: "dedupe",
     async run(input, ctx) {
-      const vctx = ctx as VendorStageContext;
+      const vctx = ctx as WorkerStageContext;
       const scope = input.identity;
       let result = await store.claim(scope, input.requestId, input.fingerprint);
       if (result.state === "pending") {

@@ -1,7 +1,7 @@
 // Shared setup for the guard's integration tests (compiled beside them; not exported by the package).
 import type { Redis } from "ioredis";
 import { redisUrl } from "@credvend/testkit";
-import { createRedis, waitReady } from "./redis-client.js";
+import { createRedis, waitReady } from "../redis-client.js";
 
 /** A fail-fast client on the shared test Redis, ready to use. */
 export async function testRedis(name: string): Promise<Redis> {

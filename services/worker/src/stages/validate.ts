@@ -1,7 +1,7 @@
 import { CredvendError, isValidName, isValidRequestId, REQUEST_ID_PATTERN } from "@credvend/protocol";
 import type { VendInput } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Decoded, Validated, VendorStageContext } from "../pipeline/types.js";
+import type { Decoded, Validated, WorkerStageContext } from "../pipeline/types.js";
 import { requestFingerprint } from "./fingerprint.js";
 
 export interface ValidateOptions {
@@ -27,7 +27,7 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
   return {
     name: "validate",
     run(input, ctx) {
-      const vctx = ctx as VendorStageContext;
+      const vctx = ctx as WorkerStageContext;
       const now = ctx.now();
       const r = input.request;
       if (!r.requestId) throw invalid("request_id", "is required: set a unique id per request (e.g. a UUID) and reuse it only for retries");

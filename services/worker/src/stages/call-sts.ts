@@ -7,7 +7,7 @@ import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { CredentialReuse } from "../aws/credential-reuse.js";
 import { untilAborted } from "@credvend/envelope";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Issued, IssuedCredentials, Planned, VendorStageContext } from "../pipeline/types.js";
+import type { Issued, IssuedCredentials, Planned, WorkerStageContext } from "../pipeline/types.js";
 
 interface StsResult {
   readonly credentials: StsCredentials | undefined;
@@ -123,7 +123,7 @@ export function callStsStage(sts: STSClient, reuse: CredentialReuse): Stage<Plan
   return {
     name: "sts",
     async run(input, ctx) {
-      const record = (ctx as VendorStageContext).record;
+      const record = (ctx as WorkerStageContext).record;
       const started = ctx.now();
       try {
         const { plan } = input;

@@ -27,7 +27,7 @@ const schema = z.object({
   AWS_REGION: z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(),
 });
 
-export interface VendorSettings {
+export interface WorkerSettings {
   readonly natsUrl: string;
   readonly natsUser: string | undefined;
   readonly natsPassword: string | undefined;
@@ -51,14 +51,14 @@ export interface VendorSettings {
   readonly region: string | undefined;
 }
 
-export const DEFAULT_SETTINGS: VendorSettings = settingsFromEnv({});
+export const DEFAULT_SETTINGS: WorkerSettings = settingsFromEnv({});
 
 export class SettingsError extends Error {
   override readonly name = "SettingsError";
 }
 
 /** Validates the environment; the error names every bad variable and its value (passwords masked). */
-export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): VendorSettings {
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): WorkerSettings {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(present);
   if (!parsed.success) {

@@ -14,8 +14,8 @@ import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { Finished } from "./pipeline/pipeline.js";
 import type { RequestRecord } from "./pipeline/record.js";
-import type { VendorStageContext } from "./pipeline/types.js";
-import type { VendorSettings } from "./settings.js";
+import type { WorkerStageContext } from "./pipeline/types.js";
+import type { WorkerSettings } from "./settings.js";
 
 export interface WorkerDeps {
   readonly nc: NatsConnection;
@@ -23,7 +23,7 @@ export interface WorkerDeps {
   readonly sts: STSClient;
   readonly kms: KMSClient;
   readonly config: ConfigHolder;
-  readonly settings: VendorSettings;
+  readonly settings: WorkerSettings;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -38,7 +38,7 @@ export interface WorkerStats {
   readonly config: ReturnType<ConfigHolder["status"]>;
 }
 
-export const VENDOR_SERVICE_NAME = "credvend-vendor";
+export const WORKER_SERVICE_NAME = "credvend-vendor";
 export const VENDOR_VERSION = "0.1.0";
 /** After the drain timeout, how long aborted requests get to settle their claims and reply. */
 const ABORTED_SETTLE_MS = 2000;
@@ -90,7 +90,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     running.add(controller);
     let timer = setTimeout(() => controller.abort(new DeadlineReached()), settings.defaultDeadlineMs);
     let requestLog: Logger | undefined;
-    const ctx: VendorStageContext = {
+    const ctx: WorkerStageContext = {
       // The request's own child logger, made on first use (most requests log only their completion
       // line), bound to what is known about the request by then.
       get log() {
@@ -191,7 +191,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   // A NATS service: the request subscription is its `vend` endpoint, so `$SRV.PING|INFO|STATS`
   // (nats micro ls/stats, credvend status) find every worker, with these stats as endpoint data.
   const service: Service = await nc.services.add({
-    name: VENDOR_SERVICE_NAME,
+    name: WORKER_SERVICE_NAME,
     version: VENDOR_VERSION,
     description: "credvend credential vending worker",
     queue: VENDOR_QUEUE_GROUP,

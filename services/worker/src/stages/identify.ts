@@ -1,6 +1,6 @@
 import { CredvendError, parseRequestSubject } from "@credvend/protocol";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Identified, Incoming, VendorStageContext } from "../pipeline/types.js";
+import type { Identified, Incoming, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * The requester is who the subject says: NATS permissions let each user publish only on its own
@@ -15,7 +15,7 @@ export function identifyStage(): Stage<Incoming, Identified> {
         throw new CredvendError("CV_ERR_REQUEST_SUBJECT",
           `subject '${input.subject}' is not credvend.v1.req.<tenant>.<principal> with valid names (1-64 of a-z, 0-9, '-', '_')`);
       }
-      (ctx as VendorStageContext).record.identity = identity;
+      (ctx as WorkerStageContext).record.identity = identity;
       return { ...input, identity };
     },
   };

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { ConfigHolder } from "./config-holder.js";
 import { loadKvConfig } from "./kv-config.js";
 import { createLogger } from "./logger.js";
-import type { VendorSettings } from "./settings.js";
+import type { WorkerSettings } from "./settings.js";
 import { startWorker, type Worker } from "./worker.js";
 
 /** Static AWS credentials (the same shape the AWS SDK clients accept). */
@@ -18,7 +18,7 @@ export interface AwsStaticCredentials {
   readonly sessionToken?: string;
 }
 
-export interface RunningVendor {
+export interface RunningWorker {
   readonly worker: Worker;
   readonly nc: NatsConnection;
   readonly config: ConfigHolder;
@@ -39,15 +39,15 @@ export interface RunOptions {
   readonly config?: ConfigHolder;
 }
 
-export class VendorStartError extends Error {
-  override readonly name = "VendorStartError";
+export class WorkerStartError extends Error {
+  override readonly name = "WorkerStartError";
 }
 
-export async function runVendor(settings: VendorSettings, options: RunOptions = {}): Promise<RunningVendor> {
+export async function runWorker(settings: WorkerSettings, options: RunOptions = {}): Promise<RunningWorker> {
   const log = options.logger ?? createLogger({ level: settings.logLevel });
   const lint = { vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials };
   if (!settings.configFile && !settings.configKvBucket) {
-    throw new VendorStartError("no config: set CREDVEND_CONFIG to a templates file, or CREDVEND_CONFIG_KV_BUCKET to a NATS KV bucket");
+    throw new WorkerStartError("no config: set CREDVEND_CONFIG to a templates file, or CREDVEND_CONFIG_KV_BUCKET to a NATS KV bucket");
   }
   // A bad file is reported before any connection is made.
   const fileHolder = settings.configFile && !settings.configKvBucket ? (options.config ?? ConfigHolder.fromFile(settings.configFile, lint)) : undefined;
@@ -63,7 +63,7 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
   try {
     nc = await connect(natsOptions);
   } catch (cause) {
-    throw new VendorStartError(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`, { cause });
+    throw new WorkerStartError(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`, { cause });
   }
   const redis = createRedis(settings.redisUrl, {
     name: "credvend-vendor",
@@ -75,7 +75,7 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
   } catch (cause) {
     await nc.close();
     redis.disconnect();
-    throw new VendorStartError(`cannot reach Redis at ${redactUrl(settings.redisUrl)}: ${(cause as Error).message}`, { cause });
+    throw new WorkerStartError(`cannot reach Redis at ${redactUrl(settings.redisUrl)}: ${(cause as Error).message}`, { cause });
   }
   let kvWatch: Awaited<ReturnType<typeof loadKvConfig>> | undefined;
   try {
@@ -87,7 +87,7 @@ export async function runVendor(settings: VendorSettings, options: RunOptions = 
     throw error;
   }
   const holder = kvWatch?.holder ?? fileHolder;
-  if (!holder) throw new VendorStartError("no config loaded");
+  if (!holder) throw new WorkerStartError("no config loaded");
 
   const aws = {
     ...(settings.region ? { region: settings.region } : {}),

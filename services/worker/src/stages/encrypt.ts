@@ -2,7 +2,7 @@ import { encodeCredentials, encodeSuccessReply } from "@credvend/protocol";
 import type { EnvelopeSealer } from "@credvend/envelope";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Issued, Replied, VendorStageContext } from "../pipeline/types.js";
+import type { Issued, Replied, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * Seals the credentials for the requester: a KMS data key under the requester's encryption
@@ -12,7 +12,7 @@ export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
   return {
     name: "encrypt",
     async run(input, ctx) {
-      const record = (ctx as VendorStageContext).record;
+      const record = (ctx as WorkerStageContext).record;
       const { issued } = input;
       const plaintext = encodeCredentials({
         accessKeyId: issued.accessKeyId,

@@ -4,9 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
-import { DataKeyCache } from "./data-key-cache.js";
-import { EnvelopeOpener } from "./open.js";
-import { EnvelopeSealer } from "./seal.js";
+import { DataKeyCache, EnvelopeOpener, EnvelopeSealer } from "@credvend/envelope";
 
 const recipient = { tenant: "acme", principal: "demo-app" };
 let local: AwsLocal;

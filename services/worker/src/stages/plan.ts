@@ -1,6 +1,6 @@
 import { planRequest, type CredvendConfig, type LintOptions } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Claimed, Planned, VendorStageContext } from "../pipeline/types.js";
+import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * Entitle and render: the access rules decide whether this principal may use the template with
@@ -12,7 +12,7 @@ export function planStage(currentConfig: () => CredvendConfig, options: LintOpti
     name: "entitle+render",
     run(input, ctx) {
       const plan = planRequest(currentConfig(), input.input, options);
-      (ctx as VendorStageContext).record.effectiveTenant = plan.effectiveTenant;
+      (ctx as WorkerStageContext).record.effectiveTenant = plan.effectiveTenant;
       return { ...input, plan };
     },
   };
