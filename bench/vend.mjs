@@ -1,7 +1,7 @@
 // The scenarios of `npm run bench` (see bench/README.md). Returns plain data; report.mjs formats it.
 import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { devCredentials, signHeaders } from "@credvend/aws-local";
+import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, signHeaders } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
 import { uniqueRequestId } from "@credvend/testkit";
 import { connect } from "nats";
@@ -37,7 +37,7 @@ export async function runVendBench({ quick = false, log = (line) => process.stde
   const kms = new KMSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials(PRINCIPAL), maxAttempts: 1 });
   registerStop("bench KMS client", async () => kms.destroy());
   // One attempt and a generous timeout: every failure is counted instead of retried away.
-  const client = new CredvendClient({ nc, tenant: TENANT, principal: PRINCIPAL, kms, attempts: 1, timeoutMs: 10_000 });
+  const client = new CredvendClient({ nc, tenant: TENANT, principal: PRINCIPAL, kms, replyKeyArn: `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`, attempts: 1, timeoutMs: 10_000 });
   const vend = (requestId) => client.request({ template: TEMPLATE, params: PARAMS, requestId });
 
   // Ready = a first request is served end to end (polled: no fixed sleeps).

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { credvend, ROOT, spawnCredvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
-import { REGION, startHarness, type Harness } from "./support/harness.js";
+import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
 
 const EXAMPLE = path.join(ROOT, "services/cli/examples/credvend.yaml");
 const dir = mkdtempSync(path.join(tmpdir(), "credvend-cli-"));
@@ -201,6 +201,7 @@ describe("commands against a running stack", () => {
     NATS_URL: h.natsUrl,
     CREDVEND_TENANT: tenant,
     CREDVEND_PRINCIPAL: "demo-app",
+    CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN,
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL: h.awsLocal.endpoint,
     AWS_ACCESS_KEY_ID: devCredentials("demo-app").accessKeyId,
@@ -286,7 +287,7 @@ describe("a wrong environment is one line that names the setting", () => {
   after(async () => {
     await nats?.stop();
   });
-  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", AWS_REGION: REGION };
+  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION };
 
   test("NATS down, unknown host, wrong password, missing permission", async () => {
     const down = await credvend(["request", "--template", "t"], { ...requester, NATS_URL: "nats://127.0.0.1:1" });

@@ -11,7 +11,7 @@ import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { connect, type NatsConnection } from "nats";
 import { randomBytes } from "node:crypto";
 import { demoConfig } from "./support/config.js";
-import { startHarness, type Harness } from "./support/harness.js";
+import { REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
 
 const password = () => randomBytes(12).toString("base64url");
 
@@ -47,7 +47,7 @@ describe("identity from the subject, enforced by nats-server with the generated 
 
   test("a requester cannot publish on another principal's request subject", async () => {
     const servedBefore = h.vendor.worker.stats();
-    const client = new CredvendClient({ nc: demoNc, tenant, principal: "other-app", kms: h.kmsFor("demo-app"), timeoutMs: 500, attempts: 1 });
+    const client = new CredvendClient({ nc: demoNc, tenant, principal: "other-app", kms: h.kmsFor("demo-app"), replyKeyArn: REPLY_KEY_ARN, timeoutMs: 500, attempts: 1 });
     await assert.rejects(client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" } }), (error: unknown) => {
       assert.ok(error instanceof CredvendError);
       assert.ok(["DEADLINE_EXCEEDED", "UNAVAILABLE"].includes(error.code), `${error.code}: ${error.message}`);

@@ -12,7 +12,7 @@ import { CredvendClient } from "@credvend/client";
 import { connect, type NatsConnection } from "nats";
 import { randomBytes } from "node:crypto";
 import { demoConfig } from "./support/config.js";
-import { REGION } from "./support/harness.js";
+import { REGION, REPLY_KEY_ARN } from "./support/harness.js";
 
 const tenant = uniqueName("perm");
 const v1 = demoConfig({ tenants: [tenant] });
@@ -57,7 +57,7 @@ after(async () => {
 });
 
 test("on its generated grant a worker serves, reads and watches the config, and cannot change it", async () => {
-  const client = new CredvendClient({ nc: demoNc, tenant, principal: "demo-app", kms });
+  const client = new CredvendClient({ nc: demoNc, tenant, principal: "demo-app", kms, replyKeyArn: REPLY_KEY_ARN });
   assert.match((await client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" } })).accessKeyId, /^ASIA/);
 
   const kv = await openConfigBucket(operatorNc, CONFIG_KV_BUCKET, { create: true });

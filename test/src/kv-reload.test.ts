@@ -9,7 +9,7 @@ import { redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@c
 import { CONFIG_KV_KEY, createLogger, openConfigBucket, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";
-import { REGION } from "./support/harness.js";
+import { REGION, REPLY_KEY_ARN } from "./support/harness.js";
 import { credvend } from "./support/cli.js";
 
 const tenant = uniqueName("kv");
@@ -62,7 +62,7 @@ after(async () => {
 });
 
 test("hot reload through NATS KV across two workers, with a refused bad version, while requests flow", async () => {
-  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, attempts: 1 });
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn: REPLY_KEY_ARN, attempts: 1 });
   const failures: string[] = [];
   let served = 0;
   let flowing = true;

@@ -35,11 +35,12 @@ async function scriptedVendor(tenant: string, script: (attempt: number, msg: Msg
 const refusal = (payload: Uint8Array) => encodeErrorReply(decodeRequest(payload).requestId, new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", "no such template"), Date.now());
 // Never reached: no scripted reply carries credentials.
 const kms = {} as KMSClient;
+const replyKeyArn = "arn:aws:kms:us-east-1:000000000000:key/c0ffee00-0000-4000-8000-000000000001";
 
 test("retries reuse the request id and bytes, and every attempt leaves before the request's deadline", async () => {
   const tenant = uniqueName("cl");
   const vendor = await scriptedVendor(tenant, (attempt, msg) => (attempt < 3 ? undefined : refusal(msg.data)));
-  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, timeoutMs: 100, attempts: 3 });
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn, timeoutMs: 100, attempts: 3 });
   await assert.rejects(client.request({ template: "t" }), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_TEMPLATE_NOT_FOUND");
   vendor.stop();
   const { sent } = vendor;
@@ -53,14 +54,14 @@ test("retries reuse the request id and bytes, and every attempt leaves before th
 });
 
 test("no vendor listening is UNAVAILABLE with a message naming the subject", async () => {
-  const client = new CredvendClient({ nc, tenant: uniqueName("cl"), principal: "demo-app", kms, timeoutMs: 200, attempts: 1 });
+  const client = new CredvendClient({ nc, tenant: uniqueName("cl"), principal: "demo-app", kms, replyKeyArn, timeoutMs: 200, attempts: 1 });
   await assert.rejects(client.request({ template: "t" }), (e: unknown) => e instanceof CredvendError && e.code === "UNAVAILABLE" && /no credvend worker is listening on credvend\.v1\.req\./.test(e.message));
 });
 
 test("the caller's abort ends a request at once, mid-attempt", async () => {
   const tenant = uniqueName("cl");
   const vendor = await scriptedVendor(tenant, () => undefined);
-  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, timeoutMs: 5000, attempts: 3 });
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn, timeoutMs: 5000, attempts: 3 });
   const controller = new AbortController();
   const started = Date.now();
   setTimeout(() => controller.abort(), 100);
@@ -72,7 +73,7 @@ test("the caller's abort ends a request at once, mid-attempt", async () => {
 test("retry sleeps and attempts do not leave listeners on a long-lived AbortSignal", async () => {
   const tenant = uniqueName("cl");
   const vendor = await scriptedVendor(tenant, (attempt, msg) => (attempt % 2 === 1 ? undefined : refusal(msg.data)));
-  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, timeoutMs: 50, attempts: 2 });
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn, timeoutMs: 50, attempts: 2 });
   const shutdown = new AbortController();
   for (let i = 0; i < 5; i += 1) await assert.rejects(client.request({ template: "t", signal: shutdown.signal }));
   assert.equal(getEventListeners(shutdown.signal, "abort").length, 0);

@@ -1,13 +1,17 @@
 // The requester SDK: ask for credentials over NATS, decrypt the reply with the requester's own
-// AWS identity, retry safely (same request id, so a retry never costs a second STS call).
+// AWS identity, retry safely (same request id, so a retry never costs a second STS call). Only a
+// reply bound to this request is taken (see verify-reply.ts); anything else on the reply subject
+// is ignored while the client waits for the real one.
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { EnvelopeOpener, EnvelopeOpenError, untilAborted } from "@credvend/envelope";
-import {
-  CredvendError, decodeCredentials, encodeRequest, isValidName, readReply, replySubject, requestSubject,
-  type CredentialRequestInit, type EnvelopeView, type Reason,
-} from "@credvend/protocol";
+import { EnvelopeOpener, untilAborted } from "@credvend/envelope";
+import { CredvendError, encodeRequest, isValidName, replySubject, requestSubject, type CredentialRequestInit } from "@credvend/protocol";
 import { ErrorCode as NatsErrorCode, type NatsConnection, type NatsError } from "nats";
 import { randomUUID } from "node:crypto";
+import { ReplyInbox } from "./reply-inbox.js";
+import { defaultRetryStrategy, retryErrorInfo, type RetryStrategy } from "./retry.js";
+import { verifyReply, type VendedCredentials } from "./verify-reply.js";
+
+export type { VendedCredentials } from "./verify-reply.js";
 
 export interface CredvendClientOptions {
   readonly nc: NatsConnection;
@@ -15,10 +19,17 @@ export interface CredvendClientOptions {
   readonly principal: string;
   /** KMS client with the requester's own AWS identity: only it can decrypt replies meant for it. */
   readonly kms: KMSClient;
+  /**
+   * ARN of the workers' reply key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID). Replies sealed under any
+   * other key are refused, even when this requester could decrypt them.
+   */
+  readonly replyKeyArn: string;
   /** Wait for one reply, per attempt. Default 5000 ms. */
   readonly timeoutMs?: number;
-  /** Attempts on timeouts and transient vendor refusals, with the same request id. Default 3. */
+  /** Attempts on timeouts and retryable refusals, with the same request id. Default 3. */
   readonly attempts?: number;
+  /** Default: the AWS SDK's standard strategy (full jitter, retry quota) for `attempts`. */
+  readonly retryStrategy?: RetryStrategy;
   readonly clientVersion?: string;
 }
 
@@ -35,47 +46,41 @@ export interface VendRequest {
   readonly signal?: AbortSignal;
 }
 
-export interface VendedCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string;
-  readonly expiration: Date;
-  /** assumed-role or federated-user ARN (empty for GetSessionToken). */
-  readonly arn: string;
-  readonly sourceIdentity: string;
-  readonly requestId: string;
-  /** The vendor served this from its idempotency record. */
-  readonly replayed: boolean;
-}
+/**
+ * Time the request's deadline allows between two attempts. The strategy's own waits are shorter
+ * for `attempts` up to 3 (full jitter under 50·2^n ms, or 1000·2^n ms when throttled, plus at most
+ * 5 s for a retry-after); an attempt that could no longer be served before the deadline is not sent.
+ */
+const RETRY_GAP_BUDGET_MS = 3000;
 
-/** Vendor refusals that a retry with the same request id may get past on its own. */
-const AUTO_RETRY: ReadonlySet<Reason> = new Set(["CV_ERR_IDEMPOTENCY_IN_PROGRESS", "CV_ERR_OVERLOADED", "CV_ERR_SHUTTING_DOWN"]);
+type AttemptOutcome = { readonly kind: "credentials"; readonly credentials: VendedCredentials } | { readonly kind: "failed"; readonly error: CredvendError };
 
 export class CredvendClient {
   private readonly opener: EnvelopeOpener;
   private readonly timeoutMs: number;
   private readonly attempts: number;
+  private readonly retry: RetryStrategy;
 
   constructor(private readonly options: CredvendClientOptions) {
     if (!isValidName(options.tenant)) throw new RangeError(`tenant '${options.tenant}' is not a valid name (1-64 of a-z, 0-9, '-', '_')`);
     if (!isValidName(options.principal)) throw new RangeError(`principal '${options.principal}' is not a valid name (1-64 of a-z, 0-9, '-', '_')`);
-    this.opener = new EnvelopeOpener(options.kms, { tenant: options.tenant, principal: options.principal });
+    this.opener = new EnvelopeOpener({ kms: options.kms, recipient: { tenant: options.tenant, principal: options.principal }, keyArn: options.replyKeyArn });
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.attempts = Math.max(1, options.attempts ?? 3);
+    this.retry = options.retryStrategy ?? defaultRetryStrategy(this.attempts);
   }
 
   async request(req: VendRequest): Promise<VendedCredentials> {
     const requestId = req.requestId ?? randomUUID();
     const { tenant, principal } = this.options;
+    const deadlineMs = Date.now() + this.timeoutMs * this.attempts + (this.attempts - 1) * RETRY_GAP_BUDGET_MS;
     const init: CredentialRequestInit = {
       requestId,
       template: req.template,
       params: { ...(req.params ?? {}) },
       durationSeconds: req.durationSeconds ?? 0,
       clientTimeMs: Date.now(),
-      // Room for every attempt and the sleeps between them (timeouts alone left the
-      // last attempt past its deadline, so the vendor refused it as late without serving it).
-      deadlineMs: Date.now() + this.timeoutMs * this.attempts + (this.attempts - 1) * MAX_RETRY_SLEEP_MS,
+      deadlineMs,
       onBehalfOf: req.onBehalfOf ?? "",
       clientVersion: this.options.clientVersion ?? "credvend-client/0.1",
       ...(req.mfa ? { mfa: { serialNumber: req.mfa.serialNumber, tokenCode: req.mfa.tokenCode } } : {}),
@@ -83,94 +88,84 @@ export class CredvendClient {
     };
     const payload = encodeRequest(init);
     const subject = requestSubject(tenant, principal);
-    const reply = replySubject(tenant, principal, requestId);
-
+    // One subscription for every attempt: a late reply to an earlier attempt is just as good.
+    const inbox = new ReplyInbox(this.options.nc, replySubject(tenant, principal, requestId));
+    const refusals: CredvendError[] = [];
     let lastError: CredvendError | undefined;
-    for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
-      if (req.signal?.aborted) throw aborted(req.signal);
-      let bytes: Uint8Array;
-      try {
-        // The caller's signal ends the wait at once; the NATS request itself ends at its timeout.
-        const msg = await untilAborted(this.options.nc.request(subject, payload, { timeout: this.timeoutMs, noMux: true, reply }), req.signal);
-        bytes = msg.data;
-      } catch (error) {
+    try {
+      let token = await this.retry.acquireInitialRetryToken(subject);
+      for (let attempt = 1; ; attempt += 1) {
         if (req.signal?.aborted) throw aborted(req.signal);
-        lastError = transportError(error, subject, this.timeoutMs);
-        if (attempt < this.attempts) await sleep(backoff(attempt), req.signal);
+        this.options.nc.publish(subject, payload, { reply: replySubject(tenant, principal, requestId) });
+        const outcome = await this.awaitReply(inbox, subject, requestId, refusals, req.signal);
+        if (outcome.kind === "credentials") {
+          this.retry.recordSuccess(token);
+          return outcome.credentials;
+        }
+        lastError = outcome.error;
+        if (!lastError.retryable || attempt >= this.attempts || Date.now() + this.timeoutMs > deadlineMs) break;
+        try {
+          token = await untilAborted(this.retry.refreshRetryTokenForRetry(token, retryErrorInfo(lastError, Date.now())), req.signal);
+        } catch (error) {
+          if (req.signal?.aborted) throw aborted(req.signal);
+          break; // the strategy's retry quota is spent: fail now rather than add to an outage
+        }
+      }
+    } finally {
+      inbox.close();
+    }
+    throw finalError(lastError, refusals);
+  }
+
+  /** Reads the reply subject until a reply bound to this request arrives or the attempt times out. */
+  private async awaitReply(inbox: ReplyInbox, subject: string, requestId: string, refusals: CredvendError[], signal?: AbortSignal): Promise<AttemptOutcome> {
+    const until = Date.now() + this.timeoutMs;
+    for (;;) {
+      let event;
+      try {
+        event = await inbox.next(until - Date.now(), signal);
+      } catch {
+        throw aborted(signal);
+      }
+      if (event.kind === "timeout") return { kind: "failed", error: new CredvendError("CV_ERR_CLIENT_TIMEOUT", `no reply on ${subject} within ${this.timeoutMs} ms`) };
+      if (event.kind === "no-responders") {
+        return { kind: "failed", error: new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `no credvend worker is listening on ${subject}; start one (credvend worker) or check NATS_URL`) };
+      }
+      if (event.kind === "failed") return { kind: "failed", error: transportError(event.error, subject) };
+      const verdict = await verifyReply(event.data, requestId, this.opener, Date.now, signal).catch((error: unknown) => {
+        if (signal?.aborted) throw aborted(signal);
+        throw error;
+      });
+      if (verdict.kind === "credentials") return verdict;
+      if (verdict.kind === "refused") {
+        refusals.push(verdict.error);
         continue;
       }
-      const decoded = readReply(bytes);
-      if (decoded.requestId && decoded.requestId !== requestId) {
-        throw new CredvendError("CV_ERR_CLIENT_BAD_REPLY", `reply names request '${decoded.requestId}', expected '${requestId}'`);
-      }
-      if (decoded.kind === "error") {
-        const err = decoded.error;
-        if (AUTO_RETRY.has(err.reason) && attempt < this.attempts) {
-          lastError = err;
-          await sleep(Math.min(err.retryAfterMs ?? backoff(attempt), MAX_RETRY_SLEEP_MS), req.signal);
-          continue;
-        }
-        throw err;
-      }
-      const envelope = decoded.envelope;
-      const plaintext = await this.decrypt(envelope, requestId, req.signal);
-      const creds = decodeCredentials(plaintext);
-      plaintext.fill(0);
-      return {
-        accessKeyId: creds.accessKeyId,
-        secretAccessKey: creds.secretAccessKey,
-        sessionToken: creds.sessionToken,
-        expiration: new Date(Number(creds.expirationMs)),
-        arn: envelope.assumedRoleArn,
-        sourceIdentity: envelope.sourceIdentity,
-        requestId,
-        replayed: decoded.replayed,
-      };
-    }
-    throw lastError ?? new CredvendError("CV_ERR_CLIENT_TIMEOUT", "no reply");
-  }
-
-  private async decrypt(envelope: EnvelopeView, requestId: string, signal?: AbortSignal): Promise<Uint8Array> {
-    try {
-      return await this.opener.open(envelope, requestId, signal);
-    } catch (error) {
-      const what = error instanceof EnvelopeOpenError ? error.message : `KMS Decrypt failed (${(error as Error).name}: ${(error as Error).message})`;
-      throw new CredvendError("CV_ERR_CLIENT_DECRYPT", `cannot decrypt the reply with this requester's AWS identity: ${what}`, { cause: error });
+      return { kind: "failed", error: verdict.error };
     }
   }
 }
 
-function aborted(signal: AbortSignal): CredvendError {
-  return new CredvendError("CV_ERR_CLIENT_TIMEOUT", "request aborted by the caller", { cause: signal.reason });
+/**
+ * The error a request ends with. When it ran out of time but refused replies meanwhile, the
+ * last refusal says more than the timeout (a reply key that differs from the pin, a KMS denial).
+ */
+function finalError(lastError: CredvendError | undefined, refusals: readonly CredvendError[]): CredvendError {
+  const refusal = refusals.at(-1);
+  if (refusal && (!lastError || lastError.reason === "CV_ERR_CLIENT_TIMEOUT")) {
+    const note = refusals.length > 1 ? ` (${refusals.length} replies refused in all)` : "";
+    return new CredvendError(refusal.reason, `${refusal.message}; no other reply arrived${note}`, { cause: refusal.cause });
+  }
+  return lastError ?? new CredvendError("CV_ERR_CLIENT_TIMEOUT", "no reply");
 }
 
-function transportError(error: unknown, subject: string, timeoutMs: number): CredvendError {
-  const code = (error as NatsError | undefined)?.code;
-  if (code === NatsErrorCode.NoResponders) {
-    return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `no credvend worker is listening on ${subject}; start one (credvend worker) or check NATS_URL`, { cause: error });
-  }
-  if (code === NatsErrorCode.Timeout) {
-    return new CredvendError("CV_ERR_CLIENT_TIMEOUT", `no reply on ${subject} within ${timeoutMs} ms`, { cause: error });
-  }
-  if (code === NatsErrorCode.PermissionsViolation) {
+function aborted(signal: AbortSignal | undefined): CredvendError {
+  return new CredvendError("CV_ERR_CLIENT_TIMEOUT", "request aborted by the caller", { cause: signal?.reason });
+}
+
+function transportError(error: NatsError, subject: string): CredvendError {
+  if (error.code === NatsErrorCode.PermissionsViolation) {
     return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `NATS refused this user access to ${subject} or its reply subject; its permissions must allow publish on ${subject} and subscribe on its reply subjects`, { cause: error });
   }
-  return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `NATS request on ${subject} failed: ${(error as Error).message}`, { cause: error });
-}
-
-/** Longest sleep between attempts (backoff or the vendor's retry-after); the deadline budgets it. */
-const MAX_RETRY_SLEEP_MS = 1050;
-
-function backoff(attempt: number): number {
-  return Math.min(1000, 50 * 2 ** attempt) + Math.floor(Math.random() * 50);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    // The abort listener is removed when the timer fires (a long-lived signal shared
-    // by many requests collected one listener per retry sleep).
-    const onAbort = () => { clearTimeout(t); resolve(); };
-    const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `NATS request on ${subject} failed: ${error.message}`, { cause: error });
 }

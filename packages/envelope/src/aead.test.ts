@@ -32,27 +32,38 @@ test("nonces are fresh per seal", () => {
   assert.notDeepEqual(a.nonce, b.nonce);
 });
 
-test("data key cache expires by age and by uses, and zeroes evicted keys", () => {
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test("data key cache expires by age and by uses, and zeroes keys that leave it", async () => {
   let now = 1_000;
+  let calls = 0;
+  const made: Uint8Array[] = [];
+  const generate = async () => {
+    calls += 1;
+    const plaintext = Uint8Array.from([calls, 2, 3]);
+    made.push(plaintext);
+    return { plaintext, encrypted: Uint8Array.from([9]), keyId: `k${calls}` };
+  };
   const cache = new DataKeyCache({ maxAgeMs: 100, maxUses: 2, maxEntries: 2, now: () => now });
-  const key = { plaintext: Uint8Array.from([1, 2, 3]), encrypted: Uint8Array.from([9]), keyId: "k" };
-  cache.put("a", key);
-  assert.equal(cache.take("a")?.keyId, "k"); // second use
-  assert.equal(cache.take("a"), undefined); // max uses reached
-  assert.deepEqual(key.plaintext, Uint8Array.from([0, 0, 0]));
-  const other = { plaintext: Uint8Array.from([4]), encrypted: Uint8Array.from([9]), keyId: "k" };
-  cache.put("b", other);
+  const first = await cache.take("a", generate);
+  assert.equal((await cache.take("a", generate)).keyId, "k1", "second use of the same key");
+  assert.deepEqual(first.plaintext, Uint8Array.from([1, 2, 3]), "callers get copies");
+  assert.equal((await cache.take("a", generate)).keyId, "k2", "max uses reached: a new key");
+  await turn();
+  assert.deepEqual(made[0], Uint8Array.from([0, 0, 0]), "the used-up key was zeroed");
   now += 101;
-  assert.equal(cache.take("b"), undefined);
-  assert.deepEqual(other.plaintext, Uint8Array.from([0]));
+  assert.equal((await cache.take("a", generate)).keyId, "k3", "max age reached: a new key");
+  await turn();
+  assert.deepEqual(made[1], Uint8Array.from([0, 0, 0]), "the expired key was zeroed");
 });
 
-test("data key cache holds at most maxEntries recipients", () => {
+test("data key cache holds at most maxEntries recipients", async () => {
   const cache = new DataKeyCache({ maxAgeMs: 1000, maxUses: 10, maxEntries: 2 });
-  for (const name of ["a", "b", "c"]) cache.put(name, { plaintext: Uint8Array.from([1]), encrypted: Uint8Array.from([1]), keyId: name });
+  const generate = (name: string) => async () => ({ plaintext: Uint8Array.from([1]), encrypted: Uint8Array.from([1]), keyId: name });
+  for (const name of ["a", "b", "c"]) await cache.take(name, generate(name));
   assert.equal(cache.size, 2);
-  assert.equal(cache.take("a"), undefined);
-  assert.equal(cache.take("c")?.keyId, "c");
+  assert.equal((await cache.take("a", generate("a-again"))).keyId, "a-again", "the oldest recipient was evicted");
+  assert.equal((await cache.take("c", generate("c-again"))).keyId, "c");
 });
 
 test("encryption context names exactly one recipient", () => {

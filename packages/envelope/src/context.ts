@@ -1,5 +1,6 @@
 // The KMS encryption context that binds a reply's data key to one requester. A key policy
-// conditioned on `kms:EncryptionContext:credvend:principal` lets only that requester decrypt.
+// conditioned on both `kms:EncryptionContext:credvend:tenant` and `credvend:principal` lets only
+// that requester decrypt (principal names are unique only within a tenant).
 
 export const CONTEXT_TENANT = "credvend:tenant";
 export const CONTEXT_PRINCIPAL = "credvend:principal";
@@ -17,9 +18,4 @@ export function encryptionContextFor(recipient: Recipient): Record<string, strin
 export function contextNames(context: Readonly<Record<string, string>>, recipient: Recipient): boolean {
   const keys = Object.keys(context);
   return keys.length === 2 && context[CONTEXT_TENANT] === recipient.tenant && context[CONTEXT_PRINCIPAL] === recipient.principal;
-}
-
-/** Additional authenticated data for the credentials ciphertext: the request id. */
-export function additionalDataFor(requestId: string): Uint8Array {
-  return new TextEncoder().encode(requestId);
 }

@@ -1,7 +1,8 @@
 // Caches plaintext data keys so that a busy requester costs one KMS call per key lifetime instead
 // of one per request. A cached key is bound to its encryption context (the recipient), so reuse
 // across requests of the same recipient keeps the same guarantees; random 96-bit nonces keep
-// AES-GCM safe far beyond `maxUses`. Keys are zeroed when evicted.
+// AES-GCM safe far beyond `maxUses`. Keys are zeroed when they leave the cache.
+import { SingleFlightCache } from "./single-flight-cache.js";
 
 export interface CachedDataKey {
   readonly plaintext: Uint8Array;
@@ -11,7 +12,6 @@ export interface CachedDataKey {
 
 interface Entry {
   readonly key: CachedDataKey;
-  readonly expiresAt: number;
   uses: number;
 }
 
@@ -27,12 +27,24 @@ export interface DataKeyCacheOptions {
 
 export const DEFAULT_DATA_KEY_CACHE: DataKeyCacheOptions = { maxAgeMs: 5 * 60_000, maxUses: 10_000, maxEntries: 10_000 };
 
+/**
+ * Zeroes a key that left a cache, one turn of the event loop later: a caller that was handed the
+ * key copies it synchronously when its await resumes, and every such resumption runs (as a
+ * microtask) before the next turn, so no caller ever copies a zeroed key.
+ */
+export function zeroLater(key: Uint8Array): void {
+  setImmediate(() => key.fill(0));
+}
+
 export class DataKeyCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly now: () => number;
+  private readonly entries: SingleFlightCache<Entry>;
 
   constructor(private readonly options: DataKeyCacheOptions = DEFAULT_DATA_KEY_CACHE) {
-    this.now = options.now ?? Date.now;
+    this.entries = new SingleFlightCache<Entry>({
+      maxEntries: options.maxEntries,
+      ...(options.now ? { now: options.now } : {}),
+      onEvict: (entry) => zeroLater(entry.key.plaintext),
+    });
   }
 
   get enabled(): boolean {
@@ -40,42 +52,26 @@ export class DataKeyCache {
   }
 
   /**
-   * Returns a cached key for this cache key and counts one use, or undefined. The key is the
-   * cache's own buffer, zeroed on eviction: copy it before any await.
+   * A private copy of the data key for `cacheKey`, counting one use: the cached key while it is
+   * younger than maxAgeMs and has served fewer than maxUses, else one `generate` call shared by
+   * every caller that arrives while it runs.
    */
-  take(cacheKey: string): CachedDataKey | undefined {
-    const entry = this.entries.get(cacheKey);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now() || entry.uses >= this.options.maxUses) {
-      this.evict(cacheKey, entry);
-      return undefined;
-    }
-    entry.uses += 1;
-    return entry.key;
-  }
-
-  put(cacheKey: string, key: CachedDataKey): void {
-    if (!this.enabled) return;
-    const old = this.entries.get(cacheKey);
-    if (old) this.evict(cacheKey, old);
-    while (this.entries.size >= this.options.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.evict(oldest.value, this.entries.get(oldest.value));
-    }
-    this.entries.set(cacheKey, { key, expiresAt: this.now() + this.options.maxAgeMs, uses: 1 });
+  async take(cacheKey: string, generate: () => Promise<CachedDataKey>, signal?: AbortSignal): Promise<CachedDataKey> {
+    const { value } = await this.entries.obtain(cacheKey, async () => ({ key: await generate(), uses: 0 }), {
+      usable: (entry) => entry.uses < this.options.maxUses,
+      ttlMs: () => this.options.maxAgeMs,
+      ...(signal ? { signal } : {}),
+    });
+    // Counted and copied in the same synchronous step as the lookup (see zeroLater).
+    value.uses += 1;
+    return { ...value.key, plaintext: Uint8Array.from(value.key.plaintext) };
   }
 
   clear(): void {
-    for (const [k, e] of this.entries) this.evict(k, e);
+    this.entries.clear();
   }
 
   get size(): number {
     return this.entries.size;
-  }
-
-  private evict(cacheKey: string, entry: Entry | undefined): void {
-    this.entries.delete(cacheKey);
-    entry?.key.plaintext.fill(0);
   }
 }

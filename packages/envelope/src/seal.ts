@@ -1,16 +1,18 @@
 // Vendor side: seal a reply's plaintext for one recipient under a KMS data key.
 import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { aeadSeal } from "./aead.js";
-import { additionalDataFor, encryptionContextFor, type Recipient } from "./context.js";
-import { DataKeyCache } from "./data-key-cache.js";
-import { SHARED_KMS_CALL_TIMEOUT_MS, untilAborted } from "./shared-call.js";
+import { bindingData, REPLY_BINDING_VERSION, type ClearFields, type IssuedClearFields } from "./binding.js";
+import { encryptionContextFor, type Recipient } from "./context.js";
+import type { CachedDataKey, DataKeyCache } from "./data-key-cache.js";
+import { SHARED_KMS_CALL_TIMEOUT_MS } from "./shared-call.js";
 
-export interface SealedEnvelope {
+export interface SealedEnvelope extends ClearFields {
   readonly encryptedDataKey: Uint8Array;
-  readonly kmsKeyId: string;
   readonly encryptionContext: Record<string, string>;
   readonly nonce: Uint8Array;
   readonly ciphertext: Uint8Array;
+  /** `EncryptedCredentials.binding`: which additional data the ciphertext is bound to. */
+  readonly binding: number;
 }
 
 export interface SealerOptions {
@@ -22,47 +24,43 @@ export interface SealerOptions {
 }
 
 export class EnvelopeSealer {
-  private readonly inflight = new Map<string, Promise<{ plaintext: Uint8Array; encrypted: Uint8Array; keyId: string }>>();
-
   constructor(private readonly options: SealerOptions) {}
 
-  async seal(recipient: Recipient, requestId: string, plaintext: Uint8Array, signal?: AbortSignal): Promise<SealedEnvelope> {
+  /**
+   * Seals `plaintext` for `recipient`, bound to `requestId` and to every clear field the reply
+   * will carry (`clear`, the data key's KMS key ARN and the encryption context).
+   */
+  async seal(recipient: Recipient, requestId: string, clear: IssuedClearFields, plaintext: Uint8Array, signal?: AbortSignal): Promise<SealedEnvelope> {
     const encryptionContext = encryptionContextFor(recipient);
-    // dataKeyFor always hands out a private copy of the key: the cache zeroes keys it evicts,
-    // and another seal may evict this one while this call is suspended at an await.
+    // dataKeyFor always hands out a private copy of the key: the cache zeroes keys it evicts.
     const dataKey = await this.dataKeyFor(recipient, encryptionContext, signal);
     try {
-      const { nonce, ciphertext } = aeadSeal(dataKey.plaintext, plaintext, additionalDataFor(requestId));
-      return { encryptedDataKey: dataKey.encrypted, kmsKeyId: dataKey.keyId, encryptionContext, nonce, ciphertext };
+      const fields: ClearFields = {
+        kmsKeyId: dataKey.keyId,
+        encryptionContext,
+        expirationMs: clear.expirationMs,
+        assumedRoleArn: clear.assumedRoleArn,
+        accessKeyId: clear.accessKeyId,
+        sourceIdentity: clear.sourceIdentity,
+        packedPolicySize: clear.packedPolicySize,
+      };
+      const { nonce, ciphertext } = aeadSeal(dataKey.plaintext, plaintext, bindingData(requestId, fields));
+      return { ...fields, encryptionContext, encryptedDataKey: dataKey.encrypted, nonce, ciphertext, binding: REPLY_BINDING_VERSION };
     } finally {
       dataKey.plaintext.fill(0);
     }
   }
 
-  private async dataKeyFor(recipient: Recipient, context: Record<string, string>, signal?: AbortSignal) {
+  private dataKeyFor(recipient: Recipient, context: Record<string, string>, signal?: AbortSignal): Promise<CachedDataKey> {
     const cache = this.options.cache;
+    if (!cache?.enabled) return this.generate(context, signal);
     const cacheKey = `${this.options.keyId}\u0000${recipient.tenant}\u0000${recipient.principal}`;
-    const cached = cache?.take(cacheKey);
-    // Copied in the same synchronous step as the lookup, before any eviction can zero it.
-    if (cached) return { ...cached, plaintext: Uint8Array.from(cached.plaintext) };
-    // Single-flight: concurrent replies to one recipient share one GenerateDataKey call.
-    let pending = cache?.enabled ? this.inflight.get(cacheKey) : undefined;
-    if (!pending) {
-      // A shared call gets its own timeout, not this caller's signal: otherwise this caller's
-      // deadline would fail every concurrent reply to the same recipient.
-      pending = this.generate(context, cache?.enabled ? AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS) : signal);
-      if (cache?.enabled) {
-        this.inflight.set(cacheKey, pending);
-        pending.then((key) => cache.put(cacheKey, { ...key, plaintext: Uint8Array.from(key.plaintext) }), () => undefined)
-          .finally(() => this.inflight.delete(cacheKey));
-      }
-    }
-    const key = await untilAborted(pending, signal);
-    // Each caller gets its own copy, so eviction zeroing the cached copy never touches it.
-    return { ...key, plaintext: Uint8Array.from(key.plaintext) };
+    // A shared call gets its own timeout, not this caller's signal: otherwise this caller's
+    // deadline would fail every concurrent reply to the same recipient.
+    return cache.take(cacheKey, () => this.generate(context, AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS)), signal);
   }
 
-  private async generate(context: Record<string, string>, signal?: AbortSignal) {
+  private async generate(context: Record<string, string>, signal?: AbortSignal): Promise<CachedDataKey> {
     const out = await this.options.kms.send(
       new GenerateDataKeyCommand({ KeyId: this.options.keyId, KeySpec: "AES_256", EncryptionContext: context }),
       signal ? { abortSignal: signal } : undefined,

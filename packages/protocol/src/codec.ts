@@ -117,6 +117,9 @@ export interface EnvelopeView {
   readonly accessKeyId: string;
   readonly sourceIdentity: string;
   readonly packedPolicySize: number;
+  readonly senderPublicKey: Uint8Array;
+  /** How the clear fields are bound into the ciphertext's additional data (0: not at all). */
+  readonly binding: number;
 }
 
 export type ReplyView =
@@ -144,6 +147,8 @@ export function readReply(bytes: Uint8Array): ReplyView {
       accessKeyId: c.accessKeyId ?? "",
       sourceIdentity: c.sourceIdentity ?? "",
       packedPolicySize: c.packedPolicySize ?? 0,
+      senderPublicKey: c.senderPublicKey ?? empty,
+      binding: c.binding ?? 0,
     },
   };
 }

@@ -61,6 +61,18 @@ export function parseRequestSubject(subject: string): SubjectIdentity | null {
   return { tenant, principal };
 }
 
+/**
+ * The request id a reply subject names, when the subject is credvend.v1.reply.<tenant>.<principal>.<id>
+ * for exactly this identity; undefined otherwise. Lets a refusal made before the payload is read
+ * still name the request it answers (clients ignore error replies that name no request).
+ */
+export function requestIdOfReplySubject(subject: string | undefined, identity: SubjectIdentity): string | undefined {
+  const prefix = `${REPLY_PREFIX}.${identity.tenant}.${identity.principal}.`;
+  if (!subject?.startsWith(prefix)) return undefined;
+  const id = subject.slice(prefix.length);
+  return isValidRequestId(id) ? id : undefined;
+}
+
 function assertName(what: string, value: string): void {
   if (!isValidName(value)) {
     throw new RangeError(`${what} ${JSON.stringify(value)} is not a valid name: use 1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit`);

@@ -8,6 +8,8 @@ export interface RequesterEnv {
   readonly tenant: string | undefined;
   readonly principal: string | undefined;
   readonly region: string | undefined;
+  /** CREDVEND_REPLY_KEY_ARN: the workers' reply key; replies sealed under another key are refused. */
+  readonly replyKeyArn: string | undefined;
   /** CREDVEND_CONFIG: the config file commands use when none is given. */
   readonly configFile: string | undefined;
 }
@@ -20,6 +22,7 @@ export function requesterEnv(env: NodeJS.ProcessEnv = process.env): RequesterEnv
     tenant: env.CREDVEND_TENANT || undefined,
     principal: env.CREDVEND_PRINCIPAL || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    replyKeyArn: env.CREDVEND_REPLY_KEY_ARN || undefined,
     configFile: env.CREDVEND_CONFIG || undefined,
   };
 }

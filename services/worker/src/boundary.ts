@@ -1,7 +1,7 @@
 // The only place where failures become replies. Every request gets exactly one reply: the
 // pipeline's result, or an error with a stable code; unknown failures are logged in full here
 // and answered INTERNAL without detail.
-import { CredvendError, encodeErrorReply, REPLY_PREFIX, replySubject, SUBJECT_PREFIX, isValidRequestId, type ErrorCodeName, type Reason } from "@credvend/protocol";
+import { CredvendError, encodeErrorReply, REPLY_PREFIX, replySubject, requestIdOfReplySubject, SUBJECT_PREFIX, isValidRequestId, type ErrorCodeName, type Reason } from "@credvend/protocol";
 import type { IdempotencyStore } from "@credvend/guard";
 import type { Logger } from "pino";
 import type { RequestRecord } from "./pipeline/record.js";
@@ -72,6 +72,13 @@ export function replyTarget(record: RequestRecord, msgReply: string | undefined)
   return undefined;
 }
 
-export function errorReply(record: RequestRecord, error: CredvendError, now: number): Uint8Array {
-  return encodeErrorReply(record.requestId && isValidRequestId(record.requestId) ? record.requestId : "", error, now);
+/**
+ * The error reply, naming the request it answers: the decoded request id, else the one the
+ * requester's own reply subject names (a refusal before decoding, e.g. overload), since clients
+ * ignore error replies that name no request id (anyone could have sent those).
+ */
+export function errorReply(record: RequestRecord, error: CredvendError, now: number, msgReply?: string): Uint8Array {
+  const decoded = record.requestId && isValidRequestId(record.requestId) ? record.requestId : undefined;
+  const fromSubject = record.identity ? requestIdOfReplySubject(msgReply, record.identity) : undefined;
+  return encodeErrorReply(decoded ?? fromSubject ?? "", error, now);
 }

@@ -115,7 +115,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       outcome = out instanceof Finished ? out.outcome : "issued";
     } catch (thrown) {
       error = toCredvendError(controller.signal.aborted && !(thrown instanceof CredvendError) ? controller.signal.reason : thrown, record);
-      reply = errorReply(record, error, now());
+      reply = errorReply(record, error, now(), msg.reply);
       outcome = "refused";
     } finally {
       clearTimeout(timer);
@@ -171,7 +171,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     if (identity) record.identity = identity;
     const target = replyTarget(record, msg.reply);
     try {
-      if (target) nc.publish(target, errorReply(record, error, now()));
+      if (target) nc.publish(target, errorReply(record, error, now(), msg.reply));
     } catch (e) {
       log.warn({ err: describeCause(e), reason: error.reason }, "could not publish a refusal");
     }

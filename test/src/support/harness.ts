@@ -1,7 +1,7 @@
 // One vendor stack per test file: its own nats-server (so no other file's worker joins the
 // queue group), its own aws-local, the shared Redis (keys are isolated by unique tenant names).
 import { KMSClient } from "@aws-sdk/client-kms";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
 import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
@@ -12,6 +12,8 @@ import path from "node:path";
 import { Writable } from "node:stream";
 
 export const REGION = "us-east-1";
+/** The dev seed's reply key, as clients pin it. */
+export const REPLY_KEY_ARN = `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`;
 
 export interface Harness {
   readonly natsUrl: string;
@@ -81,6 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         tenant,
         principal,
         kms: kmsFor(o.kmsUser ?? principal),
+        replyKeyArn: REPLY_KEY_ARN,
         ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.attempts ? { attempts: o.attempts } : {}),
       });

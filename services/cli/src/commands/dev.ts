@@ -1,6 +1,6 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { devCredentials } from "@credvend/aws-local";
+import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
 import { connect } from "nats";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,9 @@ Starts the whole stack on this machine (nats-server with per-principal permissio
 REDIS_URL, aws-local with the dev seed, one worker), vends one demo credential end to end and
 prints what happened. Without --once it keeps serving until Ctrl-C; with --once it prints one
 JSON object and exits.`;
+
+/** The dev seed's reply key: the requester pins it. */
+const DEV_REPLY_KEY_ARN = `arn:aws:kms:${DEV_REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`;
 
 interface DemoResult {
   readonly requestId: string;
@@ -33,7 +36,7 @@ async function vendDemo(stack: DevStack): Promise<DemoResult> {
   const kms = new KMSClient({ region: DEV_REGION, endpoint: stack.awsEndpoint, credentials: demoKeys });
   try {
     const started = Date.now();
-    const client = new CredvendClient({ nc, tenant: requester.tenant, principal: requester.principal, kms });
+    const client = new CredvendClient({ nc, tenant: requester.tenant, principal: requester.principal, kms, replyKeyArn: DEV_REPLY_KEY_ARN });
     const creds = await client.request({ template: DEMO_TEMPLATE, params: DEMO_PARAMS });
     const ms = Date.now() - started;
     // Prove the vended credentials work: ask STS who they are.
@@ -59,7 +62,7 @@ function requestCommands(stack: DevStack): string[] {
     // look for a package of that name on the registry.
     `cd ${q(REPO_ROOT)}`,
     `export NATS_URL=${q(stack.natsUrl)} NATS_USER=${q(stack.requester.user)} NATS_PASSWORD=${q(stack.requester.password)}`,
-    `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)}`,
+    `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)} CREDVEND_REPLY_KEY_ARN=${q(DEV_REPLY_KEY_ARN)}`,
     `# dev-only seed identity of '${stack.requester.principal}' in aws-local (never a real AWS key):`,
     `export AWS_REGION=${q(DEV_REGION)} AWS_ENDPOINT_URL=${q(stack.awsEndpoint)} AWS_ACCESS_KEY_ID=${q(keys.accessKeyId)} AWS_SECRET_ACCESS_KEY=${q(keys.secretAccessKey)}`,
     `npx credvend request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,

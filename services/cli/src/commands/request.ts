@@ -8,7 +8,8 @@ export const REQUEST_USAGE = `usage: credvend request --template T [--param k=v]
 
 Asks the vendor for credentials and prints them as JSON (credential_process format plus details).
 Identity and endpoints come from the environment: NATS_URL, NATS_USER, NATS_PASSWORD,
-CREDVEND_TENANT, CREDVEND_PRINCIPAL, and the AWS SDK's variables for decrypting the reply
+CREDVEND_TENANT, CREDVEND_PRINCIPAL, CREDVEND_REPLY_KEY_ARN (the workers' reply key: replies
+sealed under any other key are refused), and the AWS SDK's variables for decrypting the reply
 (AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...).`;
 
 export async function requestCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
@@ -27,11 +28,12 @@ export async function requestCommand(argv: readonly string[], out: (line: string
   const params = parseParams(values.param);
   const env = requesterEnv();
   if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
+  if (!env.replyKeyArn) throw new UsageError("set CREDVEND_REPLY_KEY_ARN to the ARN of the workers' reply KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); replies sealed under any other key are refused");
   const region = await requireAwsRegion(env.region, "the reply is decrypted with KMS there");
   const nc = await connectNats(env, `credvend-cli:${env.tenant}.${env.principal}`);
   const kms = new KMSClient({ region });
   try {
-    const client = new CredvendClient({ nc, tenant: env.tenant, principal: env.principal, kms, ...(timeoutMs ? { timeoutMs } : {}) });
+    const client = new CredvendClient({ nc, tenant: env.tenant, principal: env.principal, kms, replyKeyArn: env.replyKeyArn, ...(timeoutMs ? { timeoutMs } : {}) });
     const creds = await client.request({
       template: values.template,
       params,

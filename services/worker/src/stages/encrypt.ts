@@ -6,7 +6,8 @@ import type { Issued, Replied, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * Seals the credentials for the requester: a KMS data key under the requester's encryption
- * context, AES-256-GCM with the request id as additional data. The reply carries no plaintext secret.
+ * context, AES-256-GCM with the request id and every clear field of the reply as additional data.
+ * The reply carries no plaintext secret.
  */
 export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
   return {
@@ -23,7 +24,13 @@ export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
       const started = ctx.now();
       let sealed;
       try {
-        sealed = await sealer.seal(input.identity, input.requestId, plaintext, ctx.signal);
+        sealed = await sealer.seal(input.identity, input.requestId, {
+          expirationMs: issued.expirationMs,
+          assumedRoleArn: issued.assumedRoleArn,
+          accessKeyId: issued.accessKeyId,
+          sourceIdentity: issued.sourceIdentity,
+          packedPolicySize: issued.packedPolicySize,
+        }, plaintext, ctx.signal);
       } catch (error) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         throw classifyAwsError(error, "kms", "GenerateDataKey");
@@ -31,14 +38,8 @@ export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
         plaintext.fill(0);
         record.awsMs += ctx.now() - started;
       }
-      const reply = encodeSuccessReply(input.requestId, {
-        ...sealed,
-        expirationMs: issued.expirationMs,
-        assumedRoleArn: issued.assumedRoleArn,
-        accessKeyId: issued.accessKeyId,
-        sourceIdentity: issued.sourceIdentity,
-        packedPolicySize: issued.packedPolicySize,
-      }, ctx.now());
+      // The sealed envelope carries the clear fields it is bound to: the reply sends exactly those.
+      const reply = encodeSuccessReply(input.requestId, sealed, ctx.now());
       return { reply };
     },
   };

@@ -1,0 +1,106 @@
+// Decides what one message on a request's reply subject is. Anyone who may publish there can put
+// a message there, so a reply counts only when it is bound to this request: an error reply must
+// name this request id; credentials must open under the pinned reply key, for this requester,
+// with every clear field as sealed, and must not have expired. Anything else is refused, and the
+// client keeps waiting for the real reply.
+import { EnvelopeOpenError, transientAwsFailure, type EnvelopeOpener } from "@credvend/envelope";
+import { CredvendError, decodeCredentials, readReply, type ReplyView } from "@credvend/protocol";
+
+export interface VendedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+  /** assumed-role or federated-user ARN (empty for GetSessionToken). */
+  readonly arn: string;
+  readonly sourceIdentity: string;
+  readonly requestId: string;
+  /** The vendor served this from its idempotency record. */
+  readonly replayed: boolean;
+}
+
+export type Verdict =
+  | { readonly kind: "credentials"; readonly credentials: VendedCredentials }
+  /** The vendor's refusal of this request. */
+  | { readonly kind: "error"; readonly error: CredvendError }
+  /** Not a reply this client can trust; ignored. */
+  | { readonly kind: "refused"; readonly error: CredvendError }
+  /** The requester's own KMS could not be used just now; the reply may be genuine. */
+  | { readonly kind: "kms-unavailable"; readonly error: CredvendError };
+
+export async function verifyReply(bytes: Uint8Array, requestId: string, opener: EnvelopeOpener, now: () => number, signal?: AbortSignal): Promise<Verdict> {
+  let reply: ReplyView;
+  try {
+    reply = readReply(bytes);
+  } catch (error) {
+    return { kind: "refused", error: asBadReply(error) };
+  }
+  if (reply.requestId !== requestId) {
+    const named = reply.requestId ? `request '${reply.requestId}'` : "no request id";
+    return refused("CV_ERR_CLIENT_BAD_REPLY", `a ${reply.kind === "error" ? "error" : "credentials"} reply on this request's subject names ${named}, not '${requestId}'`);
+  }
+  if (reply.kind === "error") return { kind: "error", error: reply.error };
+
+  const envelope = reply.envelope;
+  let plaintext: Uint8Array;
+  try {
+    plaintext = await opener.open(envelope, requestId, signal);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (error instanceof EnvelopeOpenError) return refused("CV_ERR_CLIENT_DECRYPT", `refused a reply: ${error.message}`, error);
+    const transient = transientAwsFailure(error);
+    const what = `KMS Decrypt failed (${describe(error)})`;
+    if (transient) {
+      return { kind: "kms-unavailable", error: new CredvendError("CV_ERR_AWS_UNAVAILABLE", `the requester's KMS could not decrypt the reply now: ${what}; retry later`, { cause: error, retryAfterMs: 1000 }) };
+    }
+    return refused("CV_ERR_CLIENT_DECRYPT", `cannot decrypt the reply with this requester's AWS identity: ${what}`, error);
+  }
+  let creds;
+  try {
+    creds = decodeCredentials(plaintext);
+  } catch (error) {
+    return { kind: "refused", error: asBadReply(error) };
+  } finally {
+    plaintext.fill(0);
+  }
+  // The clear copies are bound by the ciphertext already; these catch a sealer that put one thing
+  // in clear and another inside.
+  if (creds.accessKeyId !== envelope.accessKeyId) {
+    return refused("CV_ERR_CLIENT_BAD_REPLY", `reply's clear access key id '${envelope.accessKeyId}' differs from the sealed one '${creds.accessKeyId}'`);
+  }
+  const expirationMs = Number(creds.expirationMs);
+  if (expirationMs !== envelope.expirationMs) {
+    return refused("CV_ERR_CLIENT_BAD_REPLY", `reply's clear expiry ${envelope.expirationMs} differs from the sealed one ${expirationMs}`);
+  }
+  if (!(expirationMs > now())) {
+    return refused("CV_ERR_CLIENT_BAD_REPLY", `reply's credentials expired at ${new Date(expirationMs).toISOString()}`);
+  }
+  return {
+    kind: "credentials",
+    credentials: {
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      sessionToken: creds.sessionToken,
+      expiration: new Date(expirationMs),
+      arn: envelope.assumedRoleArn,
+      sourceIdentity: envelope.sourceIdentity,
+      requestId,
+      replayed: reply.replayed,
+    },
+  };
+}
+
+function refused(reason: "CV_ERR_CLIENT_BAD_REPLY" | "CV_ERR_CLIENT_DECRYPT", message: string, cause?: unknown): Verdict {
+  return { kind: "refused", error: new CredvendError(reason, message, cause === undefined ? {} : { cause }) };
+}
+
+function asBadReply(error: unknown): CredvendError {
+  return error instanceof CredvendError ? error : new CredvendError("CV_ERR_CLIENT_BAD_REPLY", `unreadable reply (${describe(error)})`, { cause: error });
+}
+
+/** Name and message of an SDK error, trimmed: KMS messages name keys and ARNs, never secrets. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const text = `${error.name}: ${error.message}`.replace(/\s+/g, " ");
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}

@@ -1,0 +1,96 @@
+// The one bounded cache with single-flight loading that credvend needs in three places: the
+// worker's reuse of fresh credentials, the sealer's data keys and the opener's decrypted data
+// keys. Storage, LRU bound and expiry are lru-cache's; this adds what lru-cache's own `fetch` does
+// differently: a load is shared by every caller that arrives while it runs and is never aborted by
+// one caller's signal (callers stop waiting on their own, see untilAborted), a failed load is not
+// cached, and a value can be refused per call (not enough lifetime left, too many uses).
+import { LRUCache } from "lru-cache";
+import { untilAborted } from "./shared-call.js";
+
+export interface SingleFlightCacheOptions<V> {
+  /** Most values held at once; the least recently used goes first. */
+  readonly maxEntries: number;
+  /** Clock for expiry (ms); injected by tests, never 0 (lru-cache reads a start of 0 as "no expiry"). */
+  readonly now?: () => number;
+  /** Called once for every value that leaves the cache (expired, evicted, replaced, cleared). */
+  readonly onEvict?: (value: V) => void;
+}
+
+export interface ObtainOptions<V> {
+  /** A cached value that fails this is dropped and loaded again. Default: every value is usable. */
+  readonly usable?: (value: V) => boolean;
+  /** How long a loaded value is kept (ms); 0 or less keeps nothing. */
+  readonly ttlMs: (value: V) => number;
+  /** Stops this caller's wait; the shared load goes on for the others. */
+  readonly signal?: AbortSignal;
+}
+
+/** Where a value came from: the cache, a load another caller started, or this caller's own load. */
+export type Source = "cached" | "joined" | "loaded";
+
+export class SingleFlightCache<V extends object> {
+  private readonly values: LRUCache<string, V>;
+  private readonly inflight = new Map<string, Promise<V>>();
+
+  constructor(options: SingleFlightCacheOptions<V>) {
+    if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
+      throw new RangeError(`maxEntries must be a positive integer, got ${options.maxEntries}`);
+    }
+    const now = options.now;
+    const onEvict = options.onEvict;
+    this.values = new LRUCache<string, V>({
+      max: options.maxEntries,
+      // Expiry is checked against the clock on every read (an injected clock has no 1 ms cache).
+      ttlResolution: 0,
+      ...(now ? { perf: { now } } : {}),
+      ...(onEvict ? { dispose: (value: V) => onEvict(value) } : {}),
+    });
+  }
+
+  /** The cached value for `key` when it is fresh and `usable`; an unusable one is dropped. */
+  peek(key: string, usable?: (value: V) => boolean): V | undefined {
+    const value = this.values.get(key);
+    if (value === undefined) return undefined;
+    if (usable && !usable(value)) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return value;
+  }
+
+  /** A fresh usable cached value, else the result of the load in flight for `key`, else `load()`'s. */
+  async obtain(key: string, load: () => Promise<V>, options: ObtainOptions<V>): Promise<{ value: V; source: Source }> {
+    const cached = this.peek(key, options.usable);
+    if (cached !== undefined) return { value: cached, source: "cached" };
+    const pending = this.inflight.get(key);
+    if (pending) return { value: await untilAborted(pending, options.signal), source: "joined" };
+    const call = this.startLoad(key, load, options.ttlMs);
+    return { value: await untilAborted(call, options.signal), source: "loaded" };
+  }
+
+  delete(key: string): void {
+    this.values.delete(key);
+  }
+
+  clear(): void {
+    this.values.clear();
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  private startLoad(key: string, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {
+    const call = load().then((value) => {
+      const ttl = ttlMs(value);
+      if (ttl > 0) this.values.set(key, value, { ttl: Math.ceil(ttl) });
+      return value;
+    });
+    this.inflight.set(key, call);
+    // Failures reach the callers and are not cached: the next obtain loads again.
+    void call.finally(() => {
+      if (this.inflight.get(key) === call) this.inflight.delete(key);
+    }).catch(() => undefined);
+    return call;
+  }
+}
