@@ -270,6 +270,22 @@ describe("forged replies racing the real worker, and the requester's KMS down", 
     }
   });
 
+  test("an STS error whose message echoes a token-like input reaches the requester without it", async () => {
+    const tokenLike = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.FwoGZXIvYXdzEJrSESSIONTOKENLIKE";
+    await h.awsLocal.admin.setFaults({ errors: [{ operation: "sts:AssumeRole", code: "ValidationError", status: 400, message: `1 validation error detected: Value '${tokenLike}' at 'webIdentityToken' failed to satisfy constraint` }] });
+    try {
+      await assert.rejects(h.client(tenant, "demo-app", { attempts: 1 }).request({ template: "s3-tenant-read", params: { bucket: "acme-data" } }), (error: unknown) => {
+        assert.ok(error instanceof CredvendError, String(error));
+        assert.equal(error.reason, "CV_ERR_STS_REJECTED_INPUT", error.message);
+        assert.match(error.message, /STS rejected the AssumeRole request the template produced \(ValidationError\)/);
+        assert.doesNotMatch(error.message, /eyJhbGciOi|FwoGZXIvYXdz|validation error detected/);
+        return true;
+      });
+    } finally {
+      await h.awsLocal.admin.setFaults({});
+    }
+  });
+
   test("an unreachable KMS on the requester's side is retryable UNAVAILABLE, and the retry costs no STS call", async () => {
     const closedPort = await new Promise<number>((resolve) => {
       const server = createServer();

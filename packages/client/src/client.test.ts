@@ -79,3 +79,34 @@ test("retry sleeps and attempts do not leave listeners on a long-lived AbortSign
   assert.equal(getEventListeners(shutdown.signal, "abort").length, 0);
   vendor.stop();
 });
+
+test("AWS throttling of the vendor is retried with the same request id, no sooner than the reply's retry-after", async () => {
+  const tenant = uniqueName("cl");
+  const throttled = (payload: Uint8Array) =>
+    encodeErrorReply(decodeRequest(payload).requestId, new CredvendError("CV_ERR_AWS_THROTTLED", "AWS STS throttled AssumeRole", { retryAfterMs: 400 }), Date.now());
+  const vendor = await scriptedVendor(tenant, (attempt, msg) => (attempt === 1 ? throttled(msg.data) : refusal(msg.data)));
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn, timeoutMs: 1000, attempts: 2 });
+  await assert.rejects(client.request({ template: "t" }), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_TEMPLATE_NOT_FOUND");
+  vendor.stop();
+  const [first, second] = vendor.sent;
+  assert.ok(first && second, `retried: ${vendor.sent.length} attempts`);
+  assert.ok(second.at - first.at >= 400, `waited ${second.at - first.at} ms, the retry-after was 400 ms`);
+  assert.equal(decodeRequest(second.payload).requestId, decodeRequest(first.payload).requestId);
+});
+
+test("backoff between timeouts is jittered (the SDK's full-jitter strategy), never a fixed schedule", async () => {
+  const tenant = uniqueName("cl");
+  const vendor = await scriptedVendor(tenant, () => undefined);
+  const gaps: number[] = [];
+  for (let i = 0; i < 6; i += 1) {
+    const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn, timeoutMs: 30, attempts: 2 });
+    const before = vendor.sent.length;
+    await assert.rejects(client.request({ template: "t" }), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_CLIENT_TIMEOUT");
+    const [a, b] = vendor.sent.slice(before);
+    if (a && b) gaps.push(b.at - a.at - 30);
+  }
+  vendor.stop();
+  assert.equal(gaps.length, 6);
+  assert.ok(gaps.every((g) => g >= -5 && g < 90), `full jitter: every first gap under 50 ms (plus timer slack), got ${gaps.join(", ")}`);
+  assert.ok(new Set(gaps).size > 1, `gaps differ: ${gaps.join(", ")}`);
+});

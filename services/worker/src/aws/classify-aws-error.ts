@@ -1,80 +1,122 @@
-// The one place that turns AWS SDK errors into credvend errors. It looks at the error's name
-// (the wire code), HTTP status, fault side and Node network codes — never at message text.
+// The one place that turns AWS SDK errors into credvend errors. Whether a failure is throttling or
+// transient (429, throttling codes, timeouts, Node network errors, 5xx, walking `cause`) is the
+// SDK's own decision (transientAwsFailure, on @smithy/core's classifiers); the table below maps only
+// the codes that mean something specific to credvend. It looks at error names (the wire code), never
+// at message text, and never copies AWS's message into the reply: AWS messages echo request values
+// (a ValidationError quotes the web identity token that failed its length check), so the reply names
+// the operation and the code, and says what to fix, in credvend's own words.
+import { transientAwsFailure } from "@credvend/envelope";
 import { CredvendError, type Reason } from "@credvend/protocol";
 
 export type AwsService = "sts" | "kms";
 
 interface AwsLikeError {
   readonly name?: string;
-  readonly code?: string;
-  readonly message?: string;
-  readonly $fault?: "client" | "server";
   readonly $metadata?: { readonly httpStatusCode?: number };
-  readonly $retryable?: unknown;
-  readonly cause?: unknown;
+  readonly $fault?: "client" | "server";
 }
 
-const THROTTLING = new Set(["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
-  "RequestThrottled", "RequestThrottledException", "ThrottledException", "SlowDown", "PriorRequestNotComplete"]);
-const VENDOR_CREDENTIALS = new Set(["InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "UnrecognizedClientException",
-  "InvalidSignatureException", "IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken",
-  "MissingAuthenticationTokenException", "CredentialsProviderError"]);
-const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
-  "TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
-const STS_REJECTED_INPUT = new Set(["MalformedPolicyDocument", "MalformedPolicyDocumentException", "PackedPolicyTooLarge",
-  "PackedPolicyTooLargeException", "ValidationError", "ValidationException", "InvalidParameterValue", "MissingParameter"]);
-const STS_TOKEN_REJECTED = new Set(["IDPRejectedClaim", "IDPRejectedClaimException", "InvalidIdentityToken",
-  "InvalidIdentityTokenException", "ExpiredTokenException"]);
-const KMS_DENIED = new Set(["AccessDeniedException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException", "IncorrectKeyException"]);
-
-const MAX_AWS_MESSAGE = 300;
-
-function networkCode(err: AwsLikeError): string | undefined {
-  if (err.code && NETWORK.has(err.code)) return err.code;
-  if (err.name && NETWORK.has(err.name)) return err.name;
-  const cause = err.cause as AwsLikeError | undefined;
-  return cause && typeof cause === "object" ? networkCode(cause) : undefined;
+interface Meaning {
+  readonly reason: Reason;
+  /** What happened and what to fix; `op` is the operation, `code` the AWS error name. */
+  readonly message: (op: string, code: string, svc: string) => string;
+  readonly retryAfterMs?: number;
 }
 
-function awsDetail(err: AwsLikeError): string {
-  const text = (err.message ?? "").replace(/\s+/g, " ").trim();
-  return text.length > MAX_AWS_MESSAGE ? `${text.slice(0, MAX_AWS_MESSAGE)}…` : text;
-}
+const VENDOR_CREDENTIALS: Meaning = {
+  reason: "CV_ERR_VENDOR_CREDENTIALS",
+  message: (op, code, svc) => `the vendor's own AWS credentials were refused by ${svc} for ${op} (${code}); the operator must fix the vendor's AWS identity`,
+  retryAfterMs: 5000,
+};
+const STS_REJECTED_INPUT: Meaning = {
+  reason: "CV_ERR_STS_REJECTED_INPUT",
+  message: (op, code) => `STS rejected the ${op} request the template produced (${code}); see what is sent with 'credvend templates render', then fix the template or the parameters`,
+};
+const TOKEN_REJECTED: Meaning = {
+  reason: "CV_ERR_STS_TOKEN_REJECTED",
+  message: (op, code) => `STS rejected the web identity token or SAML assertion for ${op} (${code}): it is invalid, expired or not from a provider the role trusts; send a fresh one`,
+};
+const CLAIM_REJECTED: Meaning = {
+  reason: "CV_ERR_STS_ACCESS_DENIED",
+  message: (op, code) => `the identity provider rejected the token's claims for ${op} (${code}); the token is expired, revoked or not accepted for this role`,
+};
+const IDP_UNAVAILABLE: Meaning = {
+  reason: "CV_ERR_AWS_UNAVAILABLE",
+  message: (op, code) => `STS could not reach the identity provider for ${op} (${code}); retry later`,
+  retryAfterMs: 2000,
+};
+const REGION_DISABLED: Meaning = {
+  reason: "CV_ERR_STS_REGION_DISABLED",
+  message: (op, code) => `STS is not activated in the vendor's region (${op}: ${code}); the operator must activate it or move the vendor's STS endpoint`,
+};
+const STS_ACCESS_DENIED: Meaning = {
+  reason: "CV_ERR_STS_ACCESS_DENIED",
+  message: (op, code) => `STS denied ${op} (${code}). Check the role's trust policy, MFA and external id, and the vendor's permissions`,
+};
+const KMS_KEY_NOT_FOUND: Meaning = {
+  reason: "CV_ERR_KMS_KEY_NOT_FOUND",
+  message: (op, code) => `the vendor's reply KMS key was not found (${op}: ${code}); the operator must fix CREDVEND_REPLY_KEY_ID`,
+};
+const KMS_DENIED: Meaning = {
+  reason: "CV_ERR_KMS_DENIED",
+  message: (op, code) => `KMS refused ${op} for this requester (${code}). The reply key must be enabled and its policy must let the vendor generate data keys for this encryption context`,
+};
+
+/** AWS error names (wire code and the SDK's modeled-exception name) with a credvend meaning. */
+const SPECIFIC: Readonly<Record<AwsService | "any", Readonly<Record<string, Meaning>>>> = {
+  any: {
+    InvalidClientTokenId: VENDOR_CREDENTIALS,
+    SignatureDoesNotMatch: VENDOR_CREDENTIALS,
+    // The vendor's own session expired (ExpiredTokenException, below, is the requester's token).
+    ExpiredToken: VENDOR_CREDENTIALS,
+    UnrecognizedClientException: VENDOR_CREDENTIALS,
+    InvalidSignatureException: VENDOR_CREDENTIALS,
+    IncompleteSignature: VENDOR_CREDENTIALS,
+    MissingAuthenticationToken: VENDOR_CREDENTIALS,
+    CredentialsProviderError: VENDOR_CREDENTIALS,
+  },
+  sts: {
+    AccessDenied: STS_ACCESS_DENIED,
+    AccessDeniedException: STS_ACCESS_DENIED,
+    MalformedPolicyDocument: STS_REJECTED_INPUT,
+    MalformedPolicyDocumentException: STS_REJECTED_INPUT,
+    PackedPolicyTooLarge: STS_REJECTED_INPUT,
+    PackedPolicyTooLargeException: STS_REJECTED_INPUT,
+    ValidationError: STS_REJECTED_INPUT,
+    InvalidIdentityToken: TOKEN_REJECTED,
+    InvalidIdentityTokenException: TOKEN_REJECTED,
+    ExpiredTokenException: TOKEN_REJECTED,
+    IDPRejectedClaim: CLAIM_REJECTED,
+    IDPRejectedClaimException: CLAIM_REJECTED,
+    IDPCommunicationError: IDP_UNAVAILABLE,
+    IDPCommunicationErrorException: IDP_UNAVAILABLE,
+    RegionDisabledException: REGION_DISABLED,
+  },
+  kms: {
+    NotFoundException: KMS_KEY_NOT_FOUND,
+    AccessDeniedException: KMS_DENIED,
+    DisabledException: KMS_DENIED,
+    KMSInvalidStateException: KMS_DENIED,
+    InvalidKeyUsageException: KMS_DENIED,
+    IncorrectKeyException: KMS_DENIED,
+  },
+};
 
 /** Maps an AWS SDK (or network) error from `service` to a CredvendError with an actionable message. */
 export function classifyAwsError(error: unknown, service: AwsService, operation: string): CredvendError {
-  const err: AwsLikeError = typeof error === "object" && error !== null ? (error as AwsLikeError) : { message: String(error) };
+  const err: AwsLikeError = typeof error === "object" && error !== null ? (error as AwsLikeError) : {};
   const name = err.name ?? "";
-  const status = err.$metadata?.httpStatusCode;
-  const detail = awsDetail(err);
+  const svc = service.toUpperCase();
   const make = (reason: Reason, message: string, retryAfterMs?: number) =>
     new CredvendError(reason, message, { cause: error, ...(retryAfterMs ? { retryAfterMs } : {}) });
-  const svc = service.toUpperCase();
 
-  if (THROTTLING.has(name) || status === 429) {
-    return make("CV_ERR_AWS_THROTTLED", `AWS ${svc} throttled ${operation} (${name}); retry later`, 1000);
-  }
-  const net = networkCode(err);
-  if (net) return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} could not be reached for ${operation} (${net}); retry later`, 1000);
-  if (VENDOR_CREDENTIALS.has(name)) {
-    return make("CV_ERR_VENDOR_CREDENTIALS", `the vendor's own AWS credentials were refused by ${svc} (${name}); the operator must fix the vendor's AWS identity`, 5000);
-  }
-  if (service === "sts") {
-    if (name === "AccessDenied" || name === "AccessDeniedException") {
-      return make("CV_ERR_STS_ACCESS_DENIED", `STS denied ${operation}: ${detail || name}. Check the role's trust policy, MFA and external id, and the vendor's permissions`);
-    }
-    if (STS_TOKEN_REJECTED.has(name)) return make("CV_ERR_STS_TOKEN_REJECTED", `STS rejected the identity token for ${operation} (${name}): ${detail}`);
-    if (name === "IDPCommunicationError" || name === "IDPCommunicationErrorException") {
-      return make("CV_ERR_AWS_UNAVAILABLE", `STS could not reach the identity provider for ${operation}; retry later`, 2000);
-    }
-    if (name === "RegionDisabledException") return make("CV_ERR_STS_REGION_DISABLED", `STS is not activated in the vendor's region: ${detail}`);
-    if (STS_REJECTED_INPUT.has(name)) return make("CV_ERR_STS_REJECTED_INPUT", `STS rejected the ${operation} request the template produced (${name}): ${detail}. Fix the template or the parameters`);
-  } else {
-    if (name === "NotFoundException") return make("CV_ERR_KMS_KEY_NOT_FOUND", `the vendor's reply KMS key was not found (${detail}); the operator must fix CREDVEND_REPLY_KEY_ID`);
-    if (KMS_DENIED.has(name)) return make("CV_ERR_KMS_DENIED", `KMS refused ${operation} for this requester (${name}): ${detail}. The reply key's policy must let the vendor generate data keys for this encryption context`);
-  }
-  if (err.$fault === "server" || (status !== undefined && status >= 500)) {
-    return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} failed ${operation} (${name || status}); retry later`, 1000);
+  // Throttling first: a throttled call says nothing about the request itself.
+  const transient = transientAwsFailure(error);
+  if (transient === "throttled") return make("CV_ERR_AWS_THROTTLED", `AWS ${svc} throttled ${operation} (${name || "HTTP 429"}); retry later`, 1000);
+  const specific = SPECIFIC[service][name] ?? SPECIFIC.any[name];
+  if (specific) return make(specific.reason, specific.message(operation, name, svc), specific.retryAfterMs);
+  if (transient === "unavailable" || err.$fault === "server") {
+    return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} could not be reached or failed for ${operation} (${name || "network error"}); retry later`, 1000);
   }
   return make("CV_ERR_INTERNAL", `unexpected ${svc} error in ${operation} (${name || "unknown"})`);
 }
