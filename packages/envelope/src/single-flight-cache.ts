@@ -10,7 +10,7 @@ import { untilAborted } from "./shared-call.js";
 export interface SingleFlightCacheOptions<V> {
   /** Most values held at once; the least recently used goes first. */
   readonly maxEntries: number;
-  /** Clock for expiry (ms); injected by tests, never 0 (lru-cache reads a start of 0 as "no expiry"). */
+  /** Clock for expiry (ms); injected by tests. Default Date.now. */
   readonly now?: () => number;
   /** Called once for every value that leaves the cache (expired, evicted, replaced, cleared). */
   readonly onEvict?: (value: V) => void;
@@ -36,13 +36,15 @@ export class SingleFlightCache<V extends object> {
     if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
       throw new RangeError(`maxEntries must be a positive integer, got ${options.maxEntries}`);
     }
+    // lru-cache reads an entry stored at time 0 as "never expires"; shifting the clock by 1 ms
+    // changes no difference between two readings and keeps an injected clock that starts at 0 exact.
     const now = options.now;
     const onEvict = options.onEvict;
     this.values = new LRUCache<string, V>({
       max: options.maxEntries,
       // Expiry is checked against the clock on every read (an injected clock has no 1 ms cache).
       ttlResolution: 0,
-      ...(now ? { perf: { now } } : {}),
+      ...(now ? { perf: { now: () => now() + 1 } } : {}),
       ...(onEvict ? { dispose: (value: V) => onEvict(value) } : {}),
     });
   }

@@ -40,3 +40,14 @@ test("memory is bounded", async () => {
   for (let i = 0; i < 10; i += 1) await reuse.obtain(`k${i}`, 0, async () => creds(`K${i}`, 900_000));
   assert.equal(reuse.size, 3);
 });
+
+test("credentials are not kept past their expiry, even when the caller asks for no margin", async () => {
+  let now = 0;
+  let calls = 0;
+  const reuse = new CredentialReuse({ maxEntries: 10, now: () => now });
+  const issue = async () => creds(`K${++calls}`, 1_000);
+  await reuse.obtain("k", 0, issue);
+  now = 1_001;
+  const after = await reuse.obtain("k", 0, issue);
+  assert.deepEqual([after.reused, after.issued.accessKeyId], [false, "K2"]);
+});
