@@ -26,7 +26,12 @@ export interface PolicyStatement {
 /** Who signed a request, resolved from the access key id (long-term key or issued session). */
 export interface CallerIdentity {
   readonly accountId: string;
-  readonly kind: "user" | "assumed-role" | "federated-user" | "root";
+  /**
+   * "web-identity" / "saml": the unsigned caller of AssumeRoleWithWebIdentity / AssumeRoleWithSAML,
+   * known only through its identity provider (arn = the provider ARN); it matches `Federated`
+   * principals only, never `AWS` ones.
+   */
+  readonly kind: "user" | "assumed-role" | "federated-user" | "root" | "web-identity" | "saml";
   /** arn:aws:iam::<acct>:user/<name> | arn:aws:sts::<acct>:assumed-role/<role>/<session> | arn:aws:sts::<acct>:federated-user/<name> */
   readonly arn: string;
   /** AIDA… for users, AROA…:<session> for roles, <acct>:<name> for federated users. */
