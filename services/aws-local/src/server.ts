@@ -69,6 +69,8 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
   const wallNow = Date.now;
   const sessions = createSessionStore(clock, options.maxSessions ?? DEFAULT_MAX_SESSIONS);
   const faults = createFaults(wallNow);
+  // Every evaluation sees the request time on the emulated clock (aws:CurrentTime, aws:EpochTime).
+  const evaluate: typeof evaluatePolicies = (policies, request, opts) => evaluatePolicies(policies, { ...request, nowMs: clock.now() }, opts);
   if (options.faults !== undefined) faults.set(validateFaultConfig(options.faults));
   const rt: Runtime = {
     world,
@@ -79,8 +81,8 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds }),
     faults,
     counts: createCallCounts(),
-    kms: createKmsService({ keys: seed.kms_keys, accountId: seed.account_id, region, clock, evaluate: evaluatePolicies }),
-    sts: { world, sessions, clock, evaluate: evaluatePolicies, mfaReplay: createMfaReplayGuard() },
+    kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate }),
+    sts: { world, sessions, clock, evaluate, mfaReplay: createMfaReplayGuard() },
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
   };

@@ -28,6 +28,15 @@ export function buildRequestContext(request: PolicyRequest): RequestContext {
   const ctx = new Map<string, ContextValue>();
   // The federation calls are unsigned: no aws:userid, aws:PrincipalArn, … exist yet. Their keys
   // (aws:FederatedProvider, <provider>:sub, SAML:aud, …) come in request.context.
+  // Keys every request has: the time, and facts of the transport and caller type.
+  if (request.nowMs !== undefined) {
+    ctx.set("aws:currenttime", new Date(request.nowMs).toISOString().replace(/\.\d{3}Z$/, "Z"));
+    ctx.set("aws:epochtime", String(Math.floor(request.nowMs / 1000)));
+  }
+  // aws-local serves plain http on loopback; an AWS call through it is never "secure transport".
+  ctx.set("aws:securetransport", false);
+  ctx.set("aws:principalisawsservice", false);
+  ctx.set("aws:viaawsservice", false);
   if (isIdentityProviderCaller(caller)) return withRequestKeys(ctx, request);
   if (caller.kind === "user" && caller.userName !== undefined) ctx.set("aws:username", caller.userName);
   ctx.set("aws:userid", caller.userId);
@@ -38,6 +47,8 @@ export function buildRequestContext(request: PolicyRequest): RequestContext {
   // As in AWS, the MFA key exists only for temporary credentials (ASIA…) unless MFA was actually used.
   if (caller.mfaPresent || caller.accessKeyId.startsWith("ASIA")) ctx.set("aws:multifactorauthpresent", caller.mfaPresent);
   if (caller.sourceIdentity !== undefined) ctx.set("aws:sourceidentity", caller.sourceIdentity);
+  if (caller.tokenIssuedAtMs !== undefined) ctx.set("aws:tokenissuetime", new Date(caller.tokenIssuedAtMs).toISOString().replace(/\.\d{3}Z$/, "Z"));
+  if (caller.federatedProvider !== undefined) ctx.set("aws:federatedprovider", caller.federatedProvider);
   return withRequestKeys(ctx, request);
 }
 

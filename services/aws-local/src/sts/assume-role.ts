@@ -3,7 +3,7 @@
 // -> issue.
 import type { PolicyRequest } from "../types.js";
 import { accessDenied, checkMfa, identityAllows, mergeTags, type StsOperation } from "./common.js";
-import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession } from "./role-session.js";
+import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, roleResourceKeys } from "./role-session.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_ASSUME_ROLE } from "./session-inputs.js";
 import { EXTERNAL_ID_PATTERN, NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
 import { credentialsXml, el } from "./xml.js";
@@ -57,6 +57,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
 
   const requestTags = Object.fromEntries(inputs.tags);
   const context: PolicyRequest["context"] = {
+    ...roleResourceKeys(role),
     "sts:ExternalId": externalId,
     "sts:RoleSessionName": sessionName,
     "sts:SourceIdentity": sourceIdentity,

@@ -27,6 +27,13 @@ export function checkRoleDuration(role: IamRole, durationSeconds: number, chaine
   }
 }
 
+/** What every role-assuming request knows about its resource, the role: aws:ResourceAccount, aws:ResourceTag/*. */
+export function roleResourceKeys(role: IamRole): Record<string, string> {
+  const keys: Record<string, string> = { "aws:ResourceAccount": role.accountId };
+  for (const [k, v] of Object.entries(role.tags)) keys[`aws:ResourceTag/${k}`] = v;
+  return keys;
+}
+
 export interface RoleSessionSpec {
   readonly role: IamRole;
   readonly sessionName: string;
@@ -36,6 +43,8 @@ export interface RoleSessionSpec {
   readonly issuedTo: string;
   readonly mfaPresent: boolean;
   readonly sourceIdentity?: string;
+  /** The identity provider, for sessions of the two federation calls (aws:FederatedProvider). */
+  readonly federatedProvider?: string;
   /** Transitive tags inherited from the calling session (role chaining). */
   readonly inheritedTransitiveTags?: Readonly<Record<string, string>>;
   /** Tags this session carries on (its own transitive tags plus inherited ones). */
@@ -69,6 +78,7 @@ export function issueRoleSession(deps: StsDeps, spec: RoleSessionSpec): RoleSess
       identityPolicies: role.policies,
       ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
       ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
+      ...(spec.federatedProvider === undefined ? {} : { federatedProvider: spec.federatedProvider }),
     },
     issuedTo: spec.issuedTo,
     roleArn: role.arn,

@@ -3,7 +3,14 @@
 // role/provider pair among the assertion's Role values -> role and duration -> trust -> issue.
 import { AwsError, type PolicyRequest } from "../types.js";
 import type { StsDeps } from "./common.js";
-import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, MAX_ROLE_SESSION_SECONDS, MIN_ROLE_SESSION_SECONDS } from "./role-session.js";
+import {
+  checkRoleDuration,
+  DEFAULT_ROLE_SESSION_SECONDS,
+  issueRoleSession,
+  MAX_ROLE_SESSION_SECONDS,
+  MIN_ROLE_SESSION_SECONDS,
+  roleResourceKeys,
+} from "./role-session.js";
 import { verifySamlAssertion } from "./saml-assertion.js";
 import { nameQualifier } from "./saml-provider.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
@@ -55,6 +62,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
 
   const qualifier = nameQualifier(provider);
   const context: PolicyRequest["context"] = {
+    ...roleResourceKeys(role),
     "aws:FederatedProvider": provider.arn,
     "SAML:aud": assertion.recipient,
     "SAML:sub": assertion.subject,
@@ -79,6 +87,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
     inputs,
     issuedTo: provider.arn,
     mfaPresent: false,
+    federatedProvider: provider.arn,
     ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
   });
   return (

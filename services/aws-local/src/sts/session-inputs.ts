@@ -82,6 +82,10 @@ export function checkSessionInputs(raw: RawSessionInputs): SessionInputs {
   const tagRecord: Record<string, string> = {};
   for (const [key, value] of raw.tags) {
     const lower = key.toLowerCase();
+    // The aws: prefix is reserved for AWS (IAM and STS refuse such tag keys in any letter case).
+    if (lower.startsWith("aws:")) {
+      throw validationError(`Tag key '${key}' begins with the reserved prefix aws:; session tag keys can not begin with aws:.`);
+    }
     if (seen.has(lower)) {
       throw validationError(`Duplicate tag keys found: '${key}'. Tag keys are case insensitive; pass each key once.`);
     }

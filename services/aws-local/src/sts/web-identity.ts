@@ -4,7 +4,14 @@ import type { CallerIdentity, PolicyRequest } from "../types.js";
 import { AwsError } from "../types.js";
 import type { StsDeps } from "./common.js";
 import type { QueryParams } from "./query-params.js";
-import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, MAX_ROLE_SESSION_SECONDS, MIN_ROLE_SESSION_SECONDS } from "./role-session.js";
+import {
+  checkRoleDuration,
+  DEFAULT_ROLE_SESSION_SECONDS,
+  issueRoleSession,
+  MAX_ROLE_SESSION_SECONDS,
+  MIN_ROLE_SESSION_SECONDS,
+  roleResourceKeys,
+} from "./role-session.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { NAME_PATTERN, validationError, Validator } from "./validation.js";
 import { verifyWebIdentityToken } from "./web-identity-token.js";
@@ -55,6 +62,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
 
   const prefix = identity.provider.hostPath;
   const context: PolicyRequest["context"] = {
+    ...roleResourceKeys(role),
     "aws:FederatedProvider": identity.provider.arn,
     [`${prefix}:aud`]: identity.audience,
     [`${prefix}:sub`]: identity.subject,
@@ -76,6 +84,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     inputs,
     issuedTo: identity.provider.arn,
     mfaPresent: false,
+    federatedProvider: identity.provider.arn,
     ...(identity.sourceIdentity === undefined ? {} : { sourceIdentity: identity.sourceIdentity }),
   });
   return (
