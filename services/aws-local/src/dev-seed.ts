@@ -225,7 +225,7 @@ export function devCredentials(userName: string): { accessKeyId: string; secretA
 }
 
 /** Shell lines for `credvend aws-local --print-env USER` (DEV-ONLY credentials, printed on request). */
-export function devEnvExports(userName: string, endpoint: string, region: string): string {
+export function devEnvExports(userName: string, endpoint: string, region: string, options: { readonly adminToken?: string } = {}): string {
   const { accessKeyId, secretAccessKey } = devCredentials(userName);
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
@@ -237,6 +237,8 @@ export function devEnvExports(userName: string, endpoint: string, region: string
     // The AWS CLI v1 reads AWS_DEFAULT_REGION rather than AWS_REGION.
     `export AWS_DEFAULT_REGION=${quote(region)}`,
     `export AWS_ENDPOINT_URL=${quote(endpoint)}`,
+    // The admin path's token of a running instance, when the caller knows it (tools read it from here).
+    ...(options.adminToken === undefined ? [] : [`export AWS_LOCAL_ADMIN_TOKEN=${quote(options.adminToken)}`]),
     "# AWS CLI v2 before 2.13 (e.g. Debian 12's) and v1 before 1.29 ignore AWS_ENDPOINT_URL:",
     "# with those, pass --endpoint-url \"$AWS_ENDPOINT_URL\" to every command.",
     "",

@@ -3,6 +3,7 @@
 export { startAwsLocal, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HOST, DEFAULT_REGION } from "./server.js";
 export type { AwsLocal, AwsLocalOptions } from "./server.js";
 export { createAdminClient, AdminRequestError } from "./admin/client.js";
+export { ADMIN_TOKEN_HEADER } from "./admin/guard.js";
 export type { AdminClient, ClockState } from "./admin/client.js";
 export { validateFaultConfig } from "./core/faults.js";
 export type { FaultConfig, FaultState, ErrorRule, ThrottleRule } from "./core/faults.js";
