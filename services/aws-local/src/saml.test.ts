@@ -58,6 +58,13 @@ describe("AssumeRoleWithSAML", () => {
         { name: "saml-app", max_session_duration: 7200, trust_policy: trust(PROVIDER, { StringEquals: { "SAML:aud": "https://signin.aws.amazon.com/saml" } }) },
         { name: "saml-other", trust_policy: trust(PROVIDER, { StringEquals: { "SAML:sub": "bob@corp.test.invalid" } }) },
         { name: "saml-meta", trust_policy: trust(META_PROVIDER, {}) },
+        {
+          name: "saml-tagged",
+          trust_policy: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow" as const, Principal: { Federated: PROVIDER }, Action: ["sts:AssumeRoleWithSAML", "sts:TagSession"], Condition: { StringEquals: { "aws:RequestTag/dept": "eng" } } }],
+          },
+        },
       ],
     };
     local = await startQuiet({ seed });
@@ -90,6 +97,19 @@ describe("AssumeRoleWithSAML", () => {
       PrincipalArn: META_PROVIDER,
     });
     assert.equal(out.Issuer, "https://meta-idp.test.invalid");
+  });
+
+  it("session tags come from PrincipalTag attributes and need sts:TagSession", async () => {
+    const tagged = `arn:aws:iam::${ACCT}:role/saml-tagged`;
+    const withTags = (dept: string) => spec({ roles: [`${tagged},${PROVIDER}`, `${ROLE},${PROVIDER}`], tags: { dept }, transitiveTagKeys: ["dept"] });
+    const out = await assume(signedResponse(withTags("eng"), idp), { RoleArn: tagged });
+    const view = await local.admin.session(out.Credentials?.AccessKeyId ?? "");
+    assert.deepEqual(view?.sessionTags, { dept: "eng" });
+    assert.deepEqual(view?.transitiveTagKeys, ["dept"]);
+    assert.equal((await sdkError(() => assume(signedResponse(withTags("ops"), idp), { RoleArn: tagged }))).name, "AccessDenied");
+    // saml-app's trust policy does not allow sts:TagSession.
+    const err = await sdkError(() => assume(signedResponse(withTags("eng"), idp)));
+    assert.equal(err.message, "Not authorized to perform sts:TagSession");
   });
 
   it("a role the assertion lists but whose trust condition (SAML:sub) fails is AccessDenied", async () => {

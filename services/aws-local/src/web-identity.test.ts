@@ -85,6 +85,20 @@ describe("AssumeRoleWithWebIdentity", () => {
             "ForAnyValue:StringEquals": { [`${HOST_PATH}:amr`]: "mfa" },
           }),
         },
+        {
+          name: "web-tagged",
+          trust_policy: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Federated: PROVIDER_ARN },
+                Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+                Condition: { StringEquals: { "aws:RequestTag/team": "blue" } },
+              },
+            ],
+          },
+        },
         { name: "file-app", trust_policy: trust(`arn:aws:iam::${ACCT}:oidc-provider/file-idp.test.invalid`, {}) },
         { name: "dead-app", trust_policy: trust(`arn:aws:iam::${ACCT}:oidc-provider/dead-idp.test.invalid`, {}) },
         // Names the account, not the provider: an identity-provider caller is no AWS principal.
@@ -127,6 +141,24 @@ describe("AssumeRoleWithWebIdentity", () => {
     const err = await sdkError(async () => assume(await token({ "https://aws.amazon.com/source_identity": "alice" })));
     assert.equal(err.name, "AccessDenied");
     assert.equal(err.message, "Not authorized to perform sts:SetSourceIdentity");
+  });
+
+  it("session tags come from the https://aws.amazon.com/tags claim and need sts:TagSession", async () => {
+    const tags = (team: string, extra: Record<string, string[]> = {}) => ({
+      "https://aws.amazon.com/tags": { principal_tags: { team: [team], ...extra }, transitive_tag_keys: ["team"] },
+    });
+    const out = await assume(await token(tags("blue")), { RoleArn: `arn:aws:iam::${ACCT}:role/web-tagged` });
+    const view = await local.admin.session(out.Credentials?.AccessKeyId ?? "");
+    assert.deepEqual(view?.sessionTags, { team: "blue" });
+    assert.deepEqual(view?.transitiveTags, { team: "blue" });
+    assert.equal(view?.principalTags["team"], "blue");
+    assert.ok((out.PackedPolicySize ?? 0) > 0);
+    // The trust condition on aws:RequestTag/team holds for blue only; web-app's trust has no sts:TagSession.
+    assert.equal((await sdkError(async () => assume(await token(tags("red")), { RoleArn: `arn:aws:iam::${ACCT}:role/web-tagged` }))).name, "AccessDenied");
+    const untagged = await sdkError(async () => assume(await token(tags("blue"))));
+    assert.equal(untagged.message, "Not authorized to perform sts:TagSession");
+    const reserved = await sdkError(async () => assume(await token(tags("blue", { "aws:team": ["x"] })), { RoleArn: `arn:aws:iam::${ACCT}:role/web-tagged` }));
+    assert.equal(reserved.name, "InvalidIdentityTokenException");
   });
 
   it("keys read from a jwks_uri file verify too", async () => {

@@ -8,6 +8,7 @@
 import { DOMParser } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
 import { AwsError } from "../types.js";
+import { tagsFromSamlAttributes, type FederatedTags } from "./federated-tags.js";
 import type { SamlProvider } from "./saml-provider.js";
 
 const PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -39,6 +40,8 @@ export interface VerifiedAssertion {
   readonly sourceIdentity: string | undefined;
   /** The AuthnStatement's SessionNotOnOrAfter: the session may not outlast it. */
   readonly sessionNotOnOrAfterMs: number | undefined;
+  /** Session tags from the PrincipalTag:<key> and TransitiveTagKeys attributes. */
+  readonly tags: FederatedTags;
 }
 
 const invalid = (message: string) => new AwsError("InvalidIdentityToken", message, 400);
@@ -209,5 +212,6 @@ export function verifySamlAssertion(base64: string, provider: SamlProvider, nowM
     sessionDurationSeconds,
     sourceIdentity: attributes.get(SAML_SOURCE_IDENTITY_ATTRIBUTE)?.[0],
     sessionNotOnOrAfterMs: sessionEnd,
+    tags: tagsFromSamlAttributes(attributes),
   };
 }

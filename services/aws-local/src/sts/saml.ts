@@ -13,6 +13,7 @@ import {
 } from "./role-session.js";
 import { verifySamlAssertion } from "./saml-assertion.js";
 import { nameQualifier } from "./saml-provider.js";
+import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { validationError, Validator } from "./validation.js";
 import { notAuthorized, providerCaller, type UnsignedStsOperation } from "./web-identity.js";
@@ -31,7 +32,8 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
   const requested = v.integer("durationSeconds", p.get("DurationSeconds"), MIN_ROLE_SESSION_SECONDS, MAX_ROLE_SESSION_SECONDS);
   const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATED_ROLE);
   v.done();
-  const inputs = checkSessionInputs(raw);
+  // Session policy problems are reported before the token or assertion is looked at.
+  checkSessionInputs(raw);
   if (roleArn === undefined || principalArn === undefined || assertionText === undefined) {
     throw validationError("RoleArn, PrincipalArn and SAMLAssertion are required.");
   }
@@ -60,6 +62,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
   const untilAssertionEnds = Math.floor(((assertion.sessionNotOnOrAfterMs ?? Number.POSITIVE_INFINITY) - nowMs) / 1000);
   const duration = Math.min(wanted, assertion.sessionDurationSeconds ?? Number.POSITIVE_INFINITY, untilAssertionEnds);
 
+  const inputs = withFederatedTags(raw, assertion.tags, "SAML assertion");
   const qualifier = nameQualifier(provider);
   const context: PolicyRequest["context"] = {
     ...roleResourceKeys(role),
@@ -72,9 +75,12 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
     "SAML:doc": `${provider.accountId}/${provider.name}`,
     "sts:RoleSessionName": sessionName,
     "sts:SourceIdentity": sourceIdentity,
+    ...tagContext(inputs),
   };
   const caller = providerCaller("saml", role.accountId, provider.arn, assertion.subject);
-  const actions = sourceIdentity === undefined ? [action] : [action, "sts:SetSourceIdentity"];
+  const actions = [action];
+  if (inputs.tags.length > 0) actions.push("sts:TagSession");
+  if (sourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
   for (const a of actions) {
     const decision = deps.evaluate([role.trustPolicy], { action: a, resource: role.arn, caller, context }, { principalCheck: true });
     if (decision !== "Allow") throw notAuthorized(a);
@@ -88,6 +94,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
     issuedTo: provider.arn,
     mfaPresent: false,
     federatedProvider: provider.arn,
+    transitiveTags: transitiveTagsOf(inputs),
     ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
   });
   return (

@@ -5,6 +5,7 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors as joseErrors } from "jose";
 import type { IamWorld } from "../core/world.js";
 import { AwsError } from "../types.js";
+import { tagsFromJwtClaim, type FederatedTags } from "./federated-tags.js";
 import { JwksUnavailable, type OidcProvider } from "./oidc-provider.js";
 
 /** What AWS documents it accepts for web identity tokens. */
@@ -17,6 +18,8 @@ export interface VerifiedWebIdentity {
   readonly audience: string;
   readonly amr: readonly string[] | undefined;
   readonly sourceIdentity: string | undefined;
+  /** Session tags from the https://aws.amazon.com/tags claim. */
+  readonly tags: FederatedTags;
 }
 
 const invalid = (message: string) => new AwsError("InvalidIdentityToken", message, 400);
@@ -67,7 +70,13 @@ export async function verifyWebIdentityToken(token: string, accountId: string, w
     throw invalid("The token's signature could not be verified with the identity provider's keys.");
   }
   // Read the claims from the verified bytes only.
-  const claims = JSON.parse(Buffer.from(payloadBytes).toString("utf8")) as Record<string, unknown>;
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(payloadBytes).toString("utf8")) as Record<string, unknown>;
+  } catch {
+    throw invalid(NOT_A_JWT);
+  }
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) throw invalid(NOT_A_JWT);
   return checkClaims(claims, provider, nowMs);
 }
 
@@ -102,5 +111,5 @@ function checkClaims(claims: Record<string, unknown>, provider: OidcProvider, no
   if (sourceIdentity !== undefined && (typeof sourceIdentity !== "string" || !SOURCE_IDENTITY.test(sourceIdentity) || /^aws:/i.test(sourceIdentity))) {
     throw invalid(`The token's ${SOURCE_IDENTITY_CLAIM} claim must be 2 to 64 characters of [\\w+=,.@-], not starting with aws:.`);
   }
-  return { provider, subject: sub, audience, amr, sourceIdentity };
+  return { provider, subject: sub, audience, amr, sourceIdentity, tags: tagsFromJwtClaim(claims["https://aws.amazon.com/tags"]) };
 }

@@ -12,6 +12,7 @@ import {
   MIN_ROLE_SESSION_SECONDS,
   roleResourceKeys,
 } from "./role-session.js";
+import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { NAME_PATTERN, validationError, Validator } from "./validation.js";
 import { verifyWebIdentityToken } from "./web-identity-token.js";
@@ -44,7 +45,8 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     v.integer("durationSeconds", p.get("DurationSeconds"), MIN_ROLE_SESSION_SECONDS, MAX_ROLE_SESSION_SECONDS) ?? DEFAULT_ROLE_SESSION_SECONDS;
   const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATED_ROLE);
   v.done();
-  const inputs = checkSessionInputs(raw);
+  // Session policy problems are reported before the token or assertion is looked at.
+  checkSessionInputs(raw);
   if (roleArn === undefined || sessionName === undefined || token === undefined) throw validationError("RoleArn, RoleSessionName and WebIdentityToken are required.");
   if (p.get("ProviderId") !== undefined) {
     // ProviderId is only for OAuth 2.0 access tokens (Login with Amazon, Facebook), which are not OIDC.
@@ -60,6 +62,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
   if (role === undefined) throw notAuthorized(action);
   checkRoleDuration(role, duration, false);
 
+  const inputs = withFederatedTags(raw, identity.tags, "web identity token");
   const prefix = identity.provider.hostPath;
   const context: PolicyRequest["context"] = {
     ...roleResourceKeys(role),
@@ -69,9 +72,12 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     [`${prefix}:amr`]: identity.amr,
     "sts:RoleSessionName": sessionName,
     "sts:SourceIdentity": identity.sourceIdentity,
+    ...tagContext(inputs),
   };
   const caller = providerCaller("web-identity", role.accountId, identity.provider.arn, identity.subject);
-  const actions = identity.sourceIdentity === undefined ? [action] : [action, "sts:SetSourceIdentity"];
+  const actions = [action];
+  if (inputs.tags.length > 0) actions.push("sts:TagSession");
+  if (identity.sourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
   for (const a of actions) {
     const decision = deps.evaluate([role.trustPolicy], { action: a, resource: role.arn, caller, context }, { principalCheck: true });
     if (decision !== "Allow") throw notAuthorized(a);
@@ -85,6 +91,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     issuedTo: identity.provider.arn,
     mfaPresent: false,
     federatedProvider: identity.provider.arn,
+    transitiveTags: transitiveTagsOf(inputs),
     ...(identity.sourceIdentity === undefined ? {} : { sourceIdentity: identity.sourceIdentity }),
   });
   return (

@@ -39,6 +39,8 @@ export interface AssertionSpec {
   readonly notBeforeMs?: number;
   readonly notOnOrAfterMs?: number;
   readonly id?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly transitiveTagKeys?: readonly string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -60,6 +62,8 @@ export function assertionXml(spec: AssertionSpec, nowMs = Date.now()): string {
     `<saml:AttributeStatement>${attr("https://aws.amazon.com/SAML/Attributes/Role", spec.roles)}` +
     (spec.roleSessionName === undefined ? "" : attr("https://aws.amazon.com/SAML/Attributes/RoleSessionName", [spec.roleSessionName])) +
     (spec.sessionDuration === undefined ? "" : attr("https://aws.amazon.com/SAML/Attributes/SessionDuration", [String(spec.sessionDuration)])) +
+    Object.entries(spec.tags ?? {}).map(([k, v]) => attr(`https://aws.amazon.com/SAML/Attributes/PrincipalTag:${k}`, [v])).join("") +
+    (spec.transitiveTagKeys === undefined ? "" : attr("https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys", spec.transitiveTagKeys)) +
     `</saml:AttributeStatement></saml:Assertion>`
   );
 }
