@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { DescribeKeyCommand } from "@aws-sdk/client-kms";
 import { AdminRequestError } from "./admin/client.js";
+import { ADMIN_TOKEN_HEADER } from "./admin/guard.js";
 import { kmsClient, rawRequest, sdkError, startQuiet, stsClient } from "./testing/harness.js";
 
 type Local = Awaited<ReturnType<typeof startQuiet>>;
@@ -92,10 +93,11 @@ describe("faults and the admin path", () => {
   });
 
   it("unknown admin routes and bad bodies are JSON errors", async () => {
-    const r = await rawRequest(local, { method: "GET", path: "/_aws-local/nope" });
+    const token = { [ADMIN_TOKEN_HEADER]: local.adminToken };
+    const r = await rawRequest(local, { method: "GET", path: "/_aws-local/nope", headers: token });
     assert.equal(r.status, 404);
     assert.match(JSON.parse(r.text).error, /unknown admin route/);
-    const c = await rawRequest(local, { path: "/_aws-local/clock", body: "{bad" });
+    const c = await rawRequest(local, { path: "/_aws-local/clock", body: "{bad", headers: token });
     assert.equal(c.status, 400);
     const health = await local.admin.health();
     assert.equal(health.accountId, "000000000000");

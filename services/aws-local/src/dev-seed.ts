@@ -17,7 +17,11 @@ const DEV_ONLY_KEYS = {
   "credvend-vendor": { accessKeyId: "AKIADEVONLYVENDOR001", secretAccessKey: "dev-only/credvend-vendor/NOT-A-REAL-KEY0" },
   "demo-app": { accessKeyId: "AKIADEVONLYDEMOAPP01", secretAccessKey: "dev-only/demo-app/NOT-A-REAL-SECRET-KEY0" },
   "other-app": { accessKeyId: "AKIADEVONLYOTHERAPP1", secretAccessKey: "dev-only/other-app/NOT-A-REAL-SECRET-KEY" },
+  "acme-app": { accessKeyId: "AKIADEVONLYACMEAPP01", secretAccessKey: "dev-only/acme-app/NOT-A-REAL-SECRET-KEY0" },
 } as const;
+
+/** The tenant of the tenant-bound dev requester `acme-app` (its `credvend:tenant` principal tag). */
+export const DEV_TENANT_BOUND_TENANT = "acme";
 
 export type DevUserName = keyof typeof DEV_ONLY_KEYS;
 export const DEV_USER_NAMES: readonly DevUserName[] = Object.keys(DEV_ONLY_KEYS) as DevUserName[];
@@ -38,13 +42,30 @@ const trustVendor = (condition?: Record<string, Record<string, string | boolean>
   ],
 });
 
-const decryptOwnReplies = {
+const CONTEXT_TENANT = "kms:EncryptionContext:credvend:tenant";
+const CONTEXT_PRINCIPAL = "kms:EncryptionContext:credvend:principal";
+
+// A requester's IAM policy: Decrypt on the reply key, only for replies sealed to its own name. The
+// key policy delegates Decrypt to IAM (it names the account root), so without this nothing opens.
+const decryptOwnReplies = (tenantBound: boolean) => ({
   name: "decrypt-own-replies",
   document: {
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow" as const, Action: "kms:Decrypt", Resource: replyKeyArnAnyRegion }],
+    Statement: [
+      {
+        Effect: "Allow" as const,
+        Action: "kms:Decrypt",
+        Resource: replyKeyArnAnyRegion,
+        Condition: {
+          StringEquals: {
+            [CONTEXT_PRINCIPAL]: "${aws:username}",
+            ...(tenantBound ? { [CONTEXT_TENANT]: "${aws:PrincipalTag/credvend:tenant}" } : {}),
+          },
+        },
+      },
+    ],
   },
-};
+});
 
 const devKey = (name: DevUserName) => ({
   access_key_id: DEV_ONLY_KEYS[name].accessKeyId,
@@ -83,8 +104,17 @@ const DEV_SEED_INPUT: SeedInput = {
         },
       ],
     },
-    { name: "demo-app", access_keys: [devKey("demo-app")], tags: { team: "demo" }, policies: [decryptOwnReplies] },
-    { name: "other-app", access_keys: [devKey("other-app")], tags: { team: "other" }, policies: [decryptOwnReplies] },
+    // DEV-ONLY requesters of every tenant (the test suites make a fresh tenant per test): tagged
+    // credvend:any-tenant, which only the key policy's DevRequestersOfAnyTenant statement honours.
+    { name: "demo-app", access_keys: [devKey("demo-app")], tags: { team: "demo", "credvend:any-tenant": "true" }, policies: [decryptOwnReplies(false)] },
+    { name: "other-app", access_keys: [devKey("other-app")], tags: { team: "other", "credvend:any-tenant": "true" }, policies: [decryptOwnReplies(false)] },
+    // A requester bound to one tenant, as in production: it opens replies for (acme, acme-app) only.
+    {
+      name: "acme-app",
+      access_keys: [devKey("acme-app")],
+      tags: { "credvend:tenant": DEV_TENANT_BOUND_TENANT },
+      policies: [decryptOwnReplies(true)],
+    },
   ],
   roles: [
     {
@@ -142,20 +172,39 @@ const DEV_SEED_INPUT: SeedInput = {
       policy: {
         Version: "2012-10-17",
         Statement: [
+          // Every statement names the account root: it delegates to IAM, so each identity's own IAM
+          // policy must allow its calls too (as on AWS), and a missing IAM permission shows up here.
           {
             Sid: "VendorSealsReplies",
             Effect: "Allow",
-            Principal: { AWS: vendorArn },
+            Principal: { AWS: `arn:aws:iam::${acct}:root` },
             Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"],
             Resource: "*",
+            Condition: { StringEquals: { "aws:PrincipalArn": vendorArn } },
           },
           {
+            // Principal names are unique only within a tenant: both context keys are bound.
             Sid: "RequesterOpensOwnReplies",
             Effect: "Allow",
             Principal: { AWS: `arn:aws:iam::${acct}:root` },
             Action: "kms:Decrypt",
             Resource: "*",
-            Condition: { StringEquals: { "kms:EncryptionContext:credvend:principal": "${aws:username}" } },
+            Condition: {
+              StringEquals: { [CONTEXT_TENANT]: "${aws:PrincipalTag/credvend:tenant}", [CONTEXT_PRINCIPAL]: "${aws:username}" },
+            },
+          },
+          {
+            // DEV-ONLY: the dev requesters serve every tenant (tests make fresh tenants), so the
+            // tenant is required but not bound; the principal still is. Never copy this to AWS.
+            Sid: "DevRequestersOfAnyTenant",
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${acct}:root` },
+            Action: "kms:Decrypt",
+            Resource: "*",
+            Condition: {
+              StringEquals: { [CONTEXT_PRINCIPAL]: "${aws:username}", "aws:PrincipalTag/credvend:any-tenant": "true" },
+              Null: { [CONTEXT_TENANT]: "false" },
+            },
           },
         ],
       },
@@ -176,7 +225,7 @@ export function devCredentials(userName: string): { accessKeyId: string; secretA
 }
 
 /** Shell lines for `credvend aws-local --print-env USER` (DEV-ONLY credentials, printed on request). */
-export function devEnvExports(userName: string, endpoint: string, region: string): string {
+export function devEnvExports(userName: string, endpoint: string, region: string, options: { readonly adminToken?: string } = {}): string {
   const { accessKeyId, secretAccessKey } = devCredentials(userName);
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
@@ -188,6 +237,8 @@ export function devEnvExports(userName: string, endpoint: string, region: string
     // The AWS CLI v1 reads AWS_DEFAULT_REGION rather than AWS_REGION.
     `export AWS_DEFAULT_REGION=${quote(region)}`,
     `export AWS_ENDPOINT_URL=${quote(endpoint)}`,
+    // The admin path's token of a running instance, when the caller knows it (tools read it from here).
+    ...(options.adminToken === undefined ? [] : [`export AWS_LOCAL_ADMIN_TOKEN=${quote(options.adminToken)}`]),
     "# AWS CLI v2 before 2.13 (e.g. Debian 12's) and v1 before 1.29 ignore AWS_ENDPOINT_URL:",
     "# with those, pass --endpoint-url \"$AWS_ENDPOINT_URL\" to every command.",
     "",

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { createHash, createHmac } from "node:crypto";
 import { AssumeRoleCommand, GetSessionTokenCommand } from "@aws-sdk/client-sts";
+import { ADMIN_TOKEN_HEADER } from "./admin/guard.js";
 import { devCredentials, DEV_MFA_SERIAL, DEV_MFA_TOTP_SECRET } from "./dev-seed.js";
 import { totp } from "./totp.js";
 import { createSessionStore, type IssuedSession } from "./core/sessions.js";
@@ -202,19 +203,67 @@ describe("STS core and admin", () => {
   });
 
   it("admin: a malformed percent-escape is a 400, not a dropped connection", async () => {
-    const r = await raw(local, "GET", "/_aws-local/sessions/%E0%A4%A", {});
+    const r = await raw(local, "GET", "/_aws-local/sessions/%E0%A4%A", { [ADMIN_TOKEN_HEADER]: local.adminToken });
     assert.equal(r.status, 400);
     assert.match(JSON.parse(r.text).error, /percent/);
   });
 
   it("admin: a browser (any request with an Origin header) is refused, so a web page can not reset or move the clock", async () => {
-    const r = await raw(local, "POST", "/_aws-local/clock", { origin: "http://evil.example", "content-type": "text/plain" }, '{"advanceSeconds":-86400}');
+    const r = await raw(local, "POST", "/_aws-local/clock", { origin: "http://evil.example", "content-type": "text/plain", [ADMIN_TOKEN_HEADER]: local.adminToken }, '{"advanceSeconds":-86400}');
     assert.equal(r.status, 403);
     assert.equal((await local.admin.clock()).offsetMs, 0);
   });
 
+  it("admin: without this start's token (none, or another start's) every route but health is 401", async () => {
+    const other = await startQuiet();
+    try {
+      const attempts: Record<string, string>[] = [{}, { [ADMIN_TOKEN_HEADER]: other.adminToken }, { [ADMIN_TOKEN_HEADER]: `${local.adminToken}x` }];
+      for (const headers of attempts) {
+        const r = await raw(local, "POST", "/_aws-local/clock", { ...headers, "content-type": "application/json" }, '{"advanceSeconds":-86400}');
+        assert.equal(r.status, 401, JSON.stringify(Object.keys(headers)));
+        assert.equal((await raw(local, "GET", "/_aws-local/calls", headers)).status, 401);
+      }
+      assert.equal((await local.admin.clock()).offsetMs, 0);
+      assert.equal((await raw(local, "GET", "/_aws-local/health", {})).status, 200);
+      assert.notEqual(other.adminToken, local.adminToken, "a token per start");
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it("admin: a non-loopback Host header (DNS rebinding) is refused even with the token", async () => {
+    for (const host of ["evil.example", "evil.example:4566", "127.0.0.1.evil.example", "10.0.0.5:4566"]) {
+      const r = await raw(local, "POST", "/_aws-local/reset", { host, [ADMIN_TOKEN_HEADER]: local.adminToken });
+      assert.equal(r.status, 403, host);
+      assert.equal((await raw(local, "GET", "/_aws-local/health", { host })).status, 403, host);
+    }
+    for (const host of ["localhost:1", "127.0.0.1", "[::1]:80"]) {
+      assert.equal((await raw(local, "GET", "/_aws-local/calls", { host, [ADMIN_TOKEN_HEADER]: local.adminToken })).status, 200, host);
+    }
+  });
+
+  it("binding a non-loopback address warns loudly on stderr; loopback does not", async () => {
+    const written: string[] = [];
+    const original = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      const open = await startQuiet({ host: "0.0.0.0" });
+      await open.stop();
+      const quiet = await startQuiet({ host: "127.0.0.1" });
+      await quiet.stop();
+    } finally {
+      process.stderr.write = original;
+    }
+    const warnings = written.filter((w) => w.includes("WARNING: aws-local is listening on 0.0.0.0"));
+    assert.equal(warnings.length, 1, written.join(""));
+    assert.ok(!written.join("").includes("listening on 127.0.0.1"));
+  });
+
   it("admin: an injected error code must be a plain AWS-style code (it becomes an HTTP header)", async () => {
-    const r = await raw(local, "POST", "/_aws-local/faults", { "content-type": "application/json" }, JSON.stringify({ errors: [{ operation: "*", code: "Bad\r\nX: y" }] }));
+    const r = await raw(local, "POST", "/_aws-local/faults", { "content-type": "application/json", [ADMIN_TOKEN_HEADER]: local.adminToken }, JSON.stringify({ errors: [{ operation: "*", code: "Bad\r\nX: y" }] }));
     assert.equal(r.status, 400, r.text);
   });
 });

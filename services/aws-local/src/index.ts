@@ -3,6 +3,7 @@
 export { startAwsLocal, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HOST, DEFAULT_REGION } from "./server.js";
 export type { AwsLocal, AwsLocalOptions } from "./server.js";
 export { createAdminClient, AdminRequestError } from "./admin/client.js";
+export { ADMIN_TOKEN_HEADER } from "./admin/guard.js";
 export type { AdminClient, ClockState } from "./admin/client.js";
 export { validateFaultConfig } from "./core/faults.js";
 export type { FaultConfig, FaultState, ErrorRule, ThrottleRule } from "./core/faults.js";
@@ -14,6 +15,7 @@ export {
   DEV_REPLY_KEY_ID,
   DEV_REPLY_KEY_ALIAS,
   DEV_EXTERNAL_ID,
+  DEV_TENANT_BOUND_TENANT,
   DEV_MFA_SERIAL,
   DEV_MFA_TOTP_SECRET,
   DEV_USER_NAMES,

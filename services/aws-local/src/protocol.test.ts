@@ -212,10 +212,13 @@ describe("awsQuery / awsJson framing and hostile input", () => {
     assert.equal(JSON.parse((await signedKms("TrentService.DescribeKey", "[1]")).text).__type, "SerializationException");
   });
 
-  it("unsigned STS operations are routed before authentication (not implemented yet)", async () => {
-    const r = await rawRequest(local, { headers: FORM, body: "Action=AssumeRoleWithWebIdentity&Version=2011-06-15" });
-    assert.equal(xmlCode(r.text), "InvalidAction");
-    assert.match(r.text, /does not implement AssumeRoleWithWebIdentity/);
+  it("unsigned STS operations are routed before authentication: missing members are a ValidationError, not a signature error", async () => {
+    for (const action of ["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"]) {
+      const r = await rawRequest(local, { headers: FORM, body: `Action=${action}&Version=2011-06-15` });
+      assert.equal(r.status, 400);
+      assert.equal(xmlCode(r.text), "ValidationError");
+      assert.match(r.text, /at 'roleArn' failed to satisfy constraint: Member must not be null/);
+    }
   });
 
   it("other paths and methods get AWS-shaped errors", async () => {

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdminClient, type AdminClient } from "./admin/client.js";
+import { createAdminGuard, isLoopbackBindAddress, MIN_ADMIN_TOKEN_LENGTH, newAdminToken } from "./admin/guard.js";
 import { ADMIN_PREFIX, handleAdmin } from "./admin/routes.js";
 import { createAuthenticator } from "./core/authenticate.js";
 import { createCallCounts } from "./core/call-counts.js";
@@ -31,8 +32,13 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
 export interface AwsLocalOptions {
   /** TCP port; 0 (the default) picks a free one. */
   readonly port?: number;
-  /** Bind address; 127.0.0.1 by default (the admin path is unauthenticated). */
+  /** Bind address; 127.0.0.1 by default. Any other than loopback warns loudly on stderr. */
   readonly host?: string;
+  /**
+   * The admin path's token (at least 32 characters). Default: a fresh random one per start, in
+   * `AwsLocal.adminToken`. Never logged.
+   */
+  readonly adminToken?: string;
   /** A seed object, a YAML file path, or undefined for the built-in dev seed. */
   readonly seed?: SeedInput | Seed | string;
   readonly region?: string;
@@ -53,6 +59,9 @@ export interface AwsLocal {
   readonly port: number;
   readonly region: string;
   readonly accountId: string;
+  /** The admin path's token for this start (secret: give it only to local tools). */
+  readonly adminToken: string;
+  /** The admin client, already holding the token. */
   readonly admin: AdminClient;
   stop(): Promise<void>;
 }
@@ -64,11 +73,15 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
   if (!(clockSkewSeconds > 0 && clockSkewSeconds <= 86400)) throw new Error(`clockSkewSeconds must be in 1..86400 (got ${clockSkewSeconds})`);
   const seed = resolveSeed(options.seed);
   const log = options.logger ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const adminToken = options.adminToken ?? newAdminToken();
+  if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH) throw new Error(`adminToken must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
   const world = buildWorld(seed);
   const clock = createMovableClock();
   const wallNow = Date.now;
   const sessions = createSessionStore(clock, options.maxSessions ?? DEFAULT_MAX_SESSIONS);
   const faults = createFaults(wallNow);
+  // Every evaluation sees the request time on the emulated clock (aws:CurrentTime, aws:EpochTime).
+  const evaluate: typeof evaluatePolicies = (policies, request, opts) => evaluatePolicies(policies, { ...request, nowMs: clock.now() }, opts);
   if (options.faults !== undefined) faults.set(validateFaultConfig(options.faults));
   const rt: Runtime = {
     world,
@@ -79,10 +92,11 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds }),
     faults,
     counts: createCallCounts(),
-    kms: createKmsService({ keys: seed.kms_keys, accountId: seed.account_id, region, clock, evaluate: evaluatePolicies }),
-    sts: { world, sessions, clock, evaluate: evaluatePolicies, mfaReplay: createMfaReplayGuard() },
+    kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate }),
+    sts: { world, sessions, clock, evaluate, mfaReplay: createMfaReplayGuard() },
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
+    adminGuard: createAdminGuard(adminToken),
   };
 
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
@@ -95,8 +109,16 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();
   });
-  const port = await listen(server, options.port ?? 0, options.host ?? DEFAULT_HOST);
   const host = options.host ?? DEFAULT_HOST;
+  const port = await listen(server, options.port ?? 0, host);
+  if (!isLoopbackBindAddress(host)) {
+    // On stderr whatever the logger: other machines can now reach dev-only keys and the emulator.
+    process.stderr.write(
+      `\n*** WARNING: aws-local is listening on ${host}:${port}, reachable from other machines. It is a LOCAL EMULATOR with\n` +
+        "*** PUBLIC DEV-ONLY keys: anyone who can reach this port can get credentials from it. Bind 127.0.0.1 unless\n" +
+        "*** this is an isolated container network. (The admin path still needs the token and a loopback Host.)\n\n",
+    );
+  }
   const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   log(
     `aws-local: LOCAL EMULATOR of AWS STS + KMS (not AWS) listening on ${endpoint}, region ${region}, account ${seed.account_id}` +
@@ -107,7 +129,8 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     port,
     region,
     accountId: seed.account_id,
-    admin: createAdminClient(endpoint),
+    adminToken,
+    admin: createAdminClient(endpoint, adminToken),
     stop: () => close(server),
   };
 }

@@ -26,7 +26,12 @@ export interface PolicyStatement {
 /** Who signed a request, resolved from the access key id (long-term key or issued session). */
 export interface CallerIdentity {
   readonly accountId: string;
-  readonly kind: "user" | "assumed-role" | "federated-user" | "root";
+  /**
+   * "web-identity" / "saml": the unsigned caller of AssumeRoleWithWebIdentity / AssumeRoleWithSAML,
+   * known only through its identity provider (arn = the provider ARN); it matches `Federated`
+   * principals only, never `AWS` ones.
+   */
+  readonly kind: "user" | "assumed-role" | "federated-user" | "root" | "web-identity" | "saml";
   /** arn:aws:iam::<acct>:user/<name> | arn:aws:sts::<acct>:assumed-role/<role>/<session> | arn:aws:sts::<acct>:federated-user/<name> */
   readonly arn: string;
   /** AIDA… for users, AROA…:<session> for roles, <acct>:<name> for federated users. */
@@ -45,6 +50,10 @@ export interface CallerIdentity {
   /** Identity policies of the IAM user or role behind this caller. */
   readonly identityPolicies: readonly PolicyDocument[];
   readonly sourceIdentity?: string;
+  /** Temporary credentials only: when STS issued them (aws:TokenIssueTime). */
+  readonly tokenIssuedAtMs?: number;
+  /** Role sessions from AssumeRoleWithWebIdentity / AssumeRoleWithSAML: the provider ARN (aws:FederatedProvider). */
+  readonly federatedProvider?: string;
 }
 
 /** Context for one policy evaluation. Condition keys are matched case-insensitively, as in IAM. */
@@ -54,6 +63,8 @@ export interface PolicyRequest {
   readonly caller: CallerIdentity;
   /** Extra condition keys for this request, e.g. {"sts:ExternalId": "x", "kms:EncryptionContext:credvend:principal": "demo-app"}. */
   readonly context: Readonly<Record<string, string | readonly string[] | boolean | undefined>>;
+  /** Request time (emulated clock): aws:CurrentTime and aws:EpochTime. Set by the evaluator aws-local injects. */
+  readonly nowMs?: number;
 }
 
 export type PolicyDecision = "Allow" | "ExplicitDeny" | "ImplicitDeny";

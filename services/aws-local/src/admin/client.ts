@@ -2,6 +2,7 @@
 import type { OperationCounts } from "../core/call-counts.js";
 import type { FaultConfig, FaultState } from "../core/faults.js";
 import type { SessionView } from "../core/sessions.js";
+import { ADMIN_TOKEN_HEADER } from "./guard.js";
 import { ADMIN_PREFIX } from "./routes.js";
 
 export interface ClockState {
@@ -34,12 +35,18 @@ export class AdminRequestError extends Error {
   }
 }
 
-export function createAdminClient(endpoint: string): AdminClient {
+/**
+ * `adminToken` is the one the emulator generated at start (`AwsLocal.adminToken`; the standalone
+ * CLI prints it). Without it only health() answers.
+ */
+export function createAdminClient(endpoint: string, adminToken: string): AdminClient {
   const base = `${endpoint.replace(/\/+$/, "")}${ADMIN_PREFIX}`;
+  const tokenHeader: Record<string, string> = typeof adminToken === "string" && adminToken !== "" ? { [ADMIN_TOKEN_HEADER]: adminToken } : {};
   async function call<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
     const res = await fetch(base + route, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+      headers: { ...tokenHeader, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const parsed: unknown = await res.json();
     if (!res.ok) {

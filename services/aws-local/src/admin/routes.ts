@@ -1,6 +1,6 @@
-// The admin/introspection path (/_aws-local/…): unsigned JSON for tests, tools and benchmarks.
-// It exposes what was issued (never secrets or tokens), call counts, the emulated clock and
-// fault injection. aws-local binds to 127.0.0.1 by default, which is what keeps this private.
+// The admin/introspection path (/_aws-local/…): JSON for tests, tools and benchmarks, behind the
+// admin guard (admin/guard.ts: loopback Host, no Origin, the per-start admin token). It exposes
+// what was issued (never secrets or tokens), call counts, the emulated clock and fault injection.
 import { validateFaultConfig } from "../core/faults.js";
 import type { Reply } from "../core/http.js";
 import type { IncomingCall, Runtime } from "../core/runtime.js";
@@ -32,15 +32,10 @@ export function clockState(rt: Runtime): { nowMs: number; now: string; offsetMs:
 }
 
 export function handleAdmin(rt: Runtime, call: IncomingCall): Reply {
-  // The admin path is unauthenticated and trusted because only local tools reach it. A web page the
-  // developer happens to visit can reach 127.0.0.1 too (a "simple" text/plain POST needs no CORS
-  // preflight), and could reset the emulator or move its clock back to revive expired credentials.
-  // Browsers always send Origin on such requests; the admin client and curl never do.
-  if (call.headers["origin"] !== undefined) {
-    return problem(403, "the aws-local admin path does not accept browser (cross-origin) requests");
-  }
   const route = call.rawPath.slice(ADMIN_PREFIX.length).replace(/\/+$/, "");
   const method = call.method;
+  const refusal = rt.adminGuard(call.headers, !(route === "health" && method === "GET"));
+  if (refusal !== undefined) return problem(refusal.status, refusal.message);
   if (route === "health" && method === "GET") {
     return json(200, { status: "ok", emulator: "aws-local", accountId: rt.world.accountId, region: rt.region });
   }

@@ -67,7 +67,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     let identity = userIdentities.get(accessKeyId);
     if (identity === undefined) {
       identity = {
-        accountId: deps.world.accountId,
+        accountId: user.accountId,
         kind: "user",
         arn: user.arn,
         userId: user.userId,
@@ -104,7 +104,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
         throw authError(service, "unknown-key", INVALID_TOKEN);
       }
       if (session.expiresAtMs <= deps.clock.now()) throw authError(service, "credentials-expired", EXPIRED_TOKEN);
-      const user = session.kind === "session-token" ? deps.world.userByName(session.identity.userName ?? "") : undefined;
+      const user = session.kind === "session-token" ? deps.world.userByName(session.identity.userName ?? "", session.identity.accountId) : undefined;
       return user === undefined ? { identity: session.identity, session } : { identity: session.identity, session, user };
     } catch (err) {
       if (err instanceof SigV4Error) throw authError(service, err.kind, err.message);

@@ -1,6 +1,7 @@
 // Everything one running aws-local holds, built once by startAwsLocal and passed to the endpoints.
 import type { KmsService } from "../kms/service.js";
 import type { StsDeps } from "../sts/common.js";
+import type { AdminRefusal } from "../admin/guard.js";
 import type { Authenticate } from "./authenticate.js";
 import type { CallCounts } from "./call-counts.js";
 import type { MovableClock } from "./clock.js";
@@ -21,6 +22,8 @@ export interface Runtime {
   readonly sts: StsDeps;
   readonly bodyLimitBytes: number;
   readonly log: (line: string) => void;
+  /** Refuses admin requests that are not from a local tool holding this start's admin token. */
+  readonly adminGuard: (headers: Readonly<Record<string, string>>, needsToken: boolean) => AdminRefusal;
 }
 
 /** The parts of a request the endpoints need, read once by the server. */

@@ -7,7 +7,6 @@ import {
   STS_UNSIGNED_OPERATIONS,
   STS_VERSION,
   unknownStsAction,
-  unsignedOperationNotImplemented,
 } from "../sts/service.js";
 import { stsErrorXml, stsSuccessXml } from "../sts/xml.js";
 import type { Reply } from "./http.js";
@@ -22,14 +21,24 @@ export async function handleSts(rt: Runtime, call: IncomingCall, requestId: stri
   // Count under the operation name when it is a known one, so failures of an operation show up
   // with it. Anything else shares one bucket: keying by the caller's string let unauthenticated
   // requests (Action=Junk1, Junk2, …) grow the counts map without bound.
-  const known = action !== undefined && (Object.hasOwn(STS_SIGNED_OPERATIONS, action) || STS_UNSIGNED_OPERATIONS.has(action));
+  const known = action !== undefined && (Object.hasOwn(STS_SIGNED_OPERATIONS, action) || Object.hasOwn(STS_UNSIGNED_OPERATIONS, action));
   const countKey = `sts:${known ? action : "(unknown)"}`;
   try {
     if (action === undefined || action === "") throw new AwsError("MissingAction", "Missing Action: pass Action=<operation> in the form body.", 400);
-    if (STS_UNSIGNED_OPERATIONS.has(action)) throw unsignedOperationNotImplemented(action);
+    const unsigned = Object.hasOwn(STS_UNSIGNED_OPERATIONS, action) ? STS_UNSIGNED_OPERATIONS[action] : undefined;
+    if (unsigned !== undefined) {
+      // No authentication: AWS ignores a signature on these calls, and the SDK sends none.
+      const version = params.get("Version");
+      if (version === null) throw missingVersion();
+      if (version !== STS_VERSION) throw unknownStsAction(action, version);
+      await rt.faults.apply("sts", action);
+      const resultXml = await unsigned(new QueryParams(params), rt.sts);
+      rt.counts.record(countKey, undefined);
+      return { status: 200, contentType: XML, body: stsSuccessXml(action, resultXml, requestId) };
+    }
     const principal = rt.authenticate(call, query, "sts");
     const version = params.get("Version");
-    if (version === null) throw new AwsError("MissingParameter", "The request must contain the parameter Version (2011-06-15).", 400);
+    if (version === null) throw missingVersion();
     // Own properties only: Action=toString must not find Object.prototype.toString (it answered 200).
     const operation = Object.hasOwn(STS_SIGNED_OPERATIONS, action) ? STS_SIGNED_OPERATIONS[action] : undefined;
     if (operation === undefined || version !== STS_VERSION) throw unknownStsAction(action, version);
@@ -42,6 +51,10 @@ export async function handleSts(rt: Runtime, call: IncomingCall, requestId: stri
     rt.counts.record(countKey, error.code);
     return stsError(error, requestId);
   }
+}
+
+function missingVersion(): AwsError {
+  return new AwsError("MissingParameter", "The request must contain the parameter Version (2011-06-15).", 400);
 }
 
 export function stsError(error: AwsError, requestId: string): Reply {

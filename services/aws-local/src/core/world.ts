@@ -1,10 +1,16 @@
 // The seeded IAM world, indexed for the lookups the request path needs (access key -> user,
-// role ARN -> role). Built once at start-up from a validated Seed; read-only afterwards.
+// role ARN -> role, issuer -> OIDC provider). Built once at start-up from a validated Seed;
+// read-only afterwards. A seed may hold several accounts: the top-level one (the "home" account,
+// whose id the health route reports) and those under `accounts`. Lookups by ARN find the account
+// named in the ARN; access keys are unique across the whole seed.
 import type { PolicyDocument } from "../types.js";
-import type { Seed } from "../seed/schema.js";
+import type { Seed, SeedAccount } from "../seed/schema.js";
 import { stableUniqueId } from "./ids.js";
+import { buildOidcProvider, type OidcProvider } from "../sts/oidc-provider.js";
+import { buildSamlProvider, type SamlProvider } from "../sts/saml-provider.js";
 
 export interface IamUser {
+  readonly accountId: string;
   readonly name: string;
   readonly arn: string;
   readonly userId: string;
@@ -14,6 +20,7 @@ export interface IamUser {
 }
 
 export interface IamRole {
+  readonly accountId: string;
   readonly name: string;
   readonly arn: string;
   readonly roleId: string;
@@ -24,59 +31,93 @@ export interface IamRole {
 }
 
 export interface IamWorld {
+  /** The home (top-level) account of the seed. */
   readonly accountId: string;
+  /** Every account id of the seed, home first. */
+  readonly accountIds: readonly string[];
   readonly users: readonly IamUser[];
   readonly roles: readonly IamRole[];
-  userByName(name: string): IamUser | undefined;
+  /** A user of `accountId` (default: the home account) by name. */
+  userByName(name: string, accountId?: string): IamUser | undefined;
   /** Long-term access key -> owning user and secret. */
   longTermKey(accessKeyId: string): { readonly user: IamUser; readonly secretAccessKey: string } | undefined;
-  /** Role by ARN (the path part is ignored: roles are unique by name, as in IAM). */
+  /** Role by ARN, in the account the ARN names (the path part is ignored: roles are unique by name, as in IAM). */
   roleByArn(arn: string): IamRole | undefined;
   managedPolicy(arn: string): PolicyDocument | undefined;
+  /** The OIDC providers of `accountId` whose URL is this `iss`. */
+  oidcProvider(accountId: string, issuer: string): OidcProvider | undefined;
+  samlProviderByArn(arn: string): SamlProvider | undefined;
+}
+
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/;
+
+function accountsOf(seed: Seed): readonly SeedAccount[] {
+  const { accounts, ...home } = seed;
+  return [home, ...accounts];
 }
 
 export function buildWorld(seed: Seed): IamWorld {
-  const acct = seed.account_id;
-  const users = seed.users.map(
-    (u): IamUser => ({
-      name: u.name,
-      arn: `arn:aws:iam::${acct}:user${u.path}${u.name}`,
-      userId: stableUniqueId("AIDA", acct, u.name),
-      tags: u.tags,
-      mfaDevices: u.mfa_devices.map((d) => ({ serial: d.serial, totpSecret: d.totp_secret })),
-      policies: u.policies.map((p) => p.document),
-    }),
-  );
-  const roles = seed.roles.map(
-    (r): IamRole => ({
-      name: r.name,
-      arn: `arn:aws:iam::${acct}:role${r.path}${r.name}`,
-      roleId: stableUniqueId("AROA", acct, r.name),
-      trustPolicy: r.trust_policy,
-      maxSessionDurationSeconds: r.max_session_duration,
-      tags: r.tags,
-      policies: r.policies.map((p) => p.document),
-    }),
-  );
-  const usersByName = new Map(users.map((u) => [u.name.toLowerCase(), u]));
-  const rolesByName = new Map(roles.map((r) => [r.name.toLowerCase(), r]));
+  const users: IamUser[] = [];
+  const roles: IamRole[] = [];
+  const usersByName = new Map<string, IamUser>();
+  const rolesByName = new Map<string, IamRole>();
   const keys = new Map<string, { user: IamUser; secretAccessKey: string }>();
-  seed.users.forEach((u, i) => {
-    const user = users[i];
-    if (user) for (const k of u.access_keys) keys.set(k.access_key_id, { user, secretAccessKey: k.secret_access_key });
-  });
-  const managed = new Map(seed.managed_policies.map((p) => [p.arn, p.document]));
-  const roleArn = new RegExp(`^arn:aws:iam::${acct}:role/(?:.*/)?([\\w+=,.@-]+)$`);
+  const managed = new Map<string, PolicyDocument>();
+  const oidc = new Map<string, OidcProvider>();
+  const saml = new Map<string, SamlProvider>();
+  for (const account of accountsOf(seed)) {
+    const acct = account.account_id;
+    for (const u of account.users) {
+      const user: IamUser = {
+        accountId: acct,
+        name: u.name,
+        arn: `arn:aws:iam::${acct}:user${u.path}${u.name}`,
+        userId: stableUniqueId("AIDA", acct, u.name),
+        tags: u.tags,
+        mfaDevices: u.mfa_devices.map((d) => ({ serial: d.serial, totpSecret: d.totp_secret })),
+        policies: u.policies.map((p) => p.document),
+      };
+      users.push(user);
+      usersByName.set(`${acct}/${u.name.toLowerCase()}`, user);
+      for (const k of u.access_keys) keys.set(k.access_key_id, { user, secretAccessKey: k.secret_access_key });
+    }
+    for (const r of account.roles) {
+      const role: IamRole = {
+        accountId: acct,
+        name: r.name,
+        arn: `arn:aws:iam::${acct}:role${r.path}${r.name}`,
+        roleId: stableUniqueId("AROA", acct, r.name),
+        trustPolicy: r.trust_policy,
+        maxSessionDurationSeconds: r.max_session_duration,
+        tags: r.tags,
+        policies: r.policies.map((p) => p.document),
+      };
+      roles.push(role);
+      rolesByName.set(`${acct}/${r.name.toLowerCase()}`, role);
+    }
+    for (const p of account.managed_policies) managed.set(p.arn, p.document);
+    for (const p of account.oidc_providers) {
+      const provider = buildOidcProvider(acct, p);
+      oidc.set(`${acct} ${provider.url}`, provider);
+    }
+    for (const p of account.saml_providers) {
+      const provider = buildSamlProvider(acct, p);
+      saml.set(provider.arn, provider);
+    }
+  }
   return {
-    accountId: acct,
+    accountId: seed.account_id,
+    accountIds: accountsOf(seed).map((a) => a.account_id),
     users,
     roles,
-    userByName: (name) => usersByName.get(name.toLowerCase()),
+    userByName: (name, accountId = seed.account_id) => usersByName.get(`${accountId}/${name.toLowerCase()}`),
     longTermKey: (id) => keys.get(id),
     roleByArn(arn) {
-      const m = roleArn.exec(arn);
-      return m?.[1] === undefined ? undefined : rolesByName.get(m[1].toLowerCase());
+      const m = ROLE_ARN.exec(arn);
+      return m?.[1] === undefined || m[2] === undefined ? undefined : rolesByName.get(`${m[1]}/${m[2].toLowerCase()}`);
     },
     managedPolicy: (arn) => managed.get(arn),
+    oidcProvider: (accountId, issuer) => oidc.get(`${accountId} ${issuer}`),
+    samlProviderByArn: (arn) => saml.get(arn),
   };
 }

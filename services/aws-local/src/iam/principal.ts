@@ -1,7 +1,7 @@
 // Principal / NotPrincipal matching for resource-based policies (trust policies, key policies).
 
 import type { CallerIdentity, PolicyStatement, StringOrList } from "../types.js";
-import type { RequestContext } from "./request-context.js";
+import { isIdentityProviderCaller, type RequestContext } from "./request-context.js";
 
 const ACCOUNT_ID = /^\d{12}$/;
 const ROOT_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
@@ -16,6 +16,8 @@ function list(value: StringOrList | undefined): readonly string[] {
  * principal of that account; an assumed-role session is named by its role ARN or its own session ARN.
  */
 export function awsPrincipalMatches(value: string, caller: CallerIdentity): boolean {
+  // An identity-provider caller has no AWS identity: only `Federated` (or "*") can name it.
+  if (isIdentityProviderCaller(caller)) return false;
   if (value === "*") return true;
   if (ACCOUNT_ID.test(value)) return value === caller.accountId;
   const root = ROOT_ARN.exec(value);

@@ -21,13 +21,16 @@ const createAlias: KmsOperation = (input, caller, deps) => {
   if (target.startsWith("alias/") || target.includes(":alias/")) {
     throw new AwsError("ValidationException", `TargetKeyId must be a key id or key ARN, not an alias: ${target}`, 400);
   }
-  const { key } = deps.store.resolve(target);
+  const { key } = deps.store.resolve(target, caller.accountId);
   deps.authorize({ caller, key, action: "kms:CreateAlias" });
-  if (deps.store.findAlias(name) !== undefined) {
-    throw new AwsError("AlreadyExistsException", `An alias with the name ${deps.store.aliasArn(name)} already exists`, 409);
+  if (key.accountId !== caller.accountId) {
+    throw new AwsError("NotFoundException", `Key '${key.arn}' does not exist in account ${caller.accountId}; an alias and its key share an account`, 404);
+  }
+  if (deps.store.findAlias(caller.accountId, name) !== undefined) {
+    throw new AwsError("AlreadyExistsException", `An alias with the name ${deps.store.aliasArn(caller.accountId, name)} already exists`, 409);
   }
   if (key.state === "PendingDeletion") throw new AwsError("KMSInvalidStateException", `${key.arn} is pending deletion.`, 409);
-  deps.store.addAlias(name, key.id);
+  deps.store.addAlias(caller.accountId, name, key.id);
   return ok({});
 };
 
@@ -42,12 +45,15 @@ function aliasEntry(alias: KmsAlias): Record<string, unknown> {
 }
 
 /** The marker is the name of the next alias: stable while aliases are added or removed between pages. */
-const listAliases: KmsOperation = (input, _caller, deps) => {
+const listAliases: KmsOperation = (input, caller, deps) => {
   const keyId = input.string("KeyId", { min: 1, max: MAX_KEY_ID_LENGTH });
   const limit = input.integer("Limit", 1, 100) ?? 50;
   const marker = input.string("Marker", { min: 1, max: 1024 });
-  const keyFilter = keyId === undefined ? undefined : deps.store.resolve(keyId).key.id;
-  let aliases = deps.store.allAliases().filter((a) => keyFilter === undefined || a.keyId === keyFilter);
+  // ListAliases names no key (its resource is "*"): the caller's IAM policies decide, as for every
+  // KMS call. With KeyId, KMS lists only the caller's own account's aliases of that key.
+  deps.authorizeIdentity({ caller, action: "kms:ListAliases" });
+  const keyFilter = keyId === undefined ? undefined : deps.store.resolve(keyId, caller.accountId).key.id;
+  let aliases = deps.store.allAliases(caller.accountId).filter((a) => keyFilter === undefined || a.keyId === keyFilter);
   if (marker !== undefined) {
     const start = aliases.findIndex((a) => a.name === marker);
     if (start < 0) throw new AwsError("InvalidMarkerException", "Marker is not a NextMarker returned by a previous ListAliases call", 400);

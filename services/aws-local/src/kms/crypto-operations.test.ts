@@ -4,9 +4,10 @@ import { allow, roleCaller, userCaller } from "../iam/fixture-callers.js";
 import type { PolicyDocument } from "../types.js";
 import { b64, call, failure, OPEN_KEY_ID, REPLIES_KEY_ARN, REPLIES_KEY_ID, testKms } from "./fixture-service.js";
 
-const vendor = userCaller("credvend-vendor");
-const demoApp = userCaller("demo-app");
-const otherApp = userCaller("other-app");
+const vendor = userCaller("credvend-vendor", { identityPolicies: [allow("kms:*")] });
+// With root delegation the IAM policy must allow too: these tests give it, so the key policy decides.
+const demoApp = userCaller("demo-app", { identityPolicies: [allow("kms:*")] });
+const otherApp = userCaller("other-app", { identityPolicies: [allow("kms:*")] });
 const context = { "credvend:tenant": "acme", "credvend:principal": "demo-app" };
 
 describe("credvend-replies: a data key sealed for demo-app", () => {
@@ -88,18 +89,18 @@ describe("credvend-replies: a data key sealed for demo-app", () => {
 
   it("a session policy must also allow, and its Deny wins", async () => {
     const kms = testKms();
-    const limited = userCaller("demo-app", { sessionPolicy: allow("kms:Encrypt") });
+    const limited = userCaller("demo-app", { identityPolicies: [allow("kms:*")], sessionPolicy: allow("kms:Encrypt") });
     assert.equal((await failure(kms, "GenerateDataKey", { KeyId: "alias/open", KeySpec: "AES_256" }, limited)).code, "AccessDeniedException");
     await call(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x") }, limited);
     const denyAll: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }, { Effect: "Deny", Action: "kms:Encrypt", Resource: "*" }] };
-    const error = await failure(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x") }, userCaller("demo-app", { sessionPolicy: denyAll }));
+    const error = await failure(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x") }, userCaller("demo-app", { identityPolicies: [allow("kms:*")], sessionPolicy: denyAll }));
     assert.match(error.message, /explicit deny in a session policy/);
   });
 
   it("an identity-policy Deny wins over the key policy", async () => {
     const kms = testKms();
     const deny: PolicyDocument = { Version: "2012-10-17", Statement: { Effect: "Deny", Action: "kms:Encrypt", Resource: "*" } };
-    const error = await failure(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x") }, userCaller("demo-app", { identityPolicies: [deny] }));
+    const error = await failure(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x") }, userCaller("demo-app", { identityPolicies: [allow("kms:*"), deny] }));
     assert.match(error.message, /explicit deny in an identity-based policy/);
   });
 
@@ -110,7 +111,7 @@ describe("credvend-replies: a data key sealed for demo-app", () => {
     };
     const { createKmsService } = await import("./service.js");
     const { evaluatePolicies } = await import("../iam/evaluate.js");
-    const kms = createKmsService({ keys: [{ id: "k-role", policy }], accountId: "000000000000", region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies });
+    const kms = createKmsService({ keys: [{ accountId: "000000000000", keys: [{ id: "k-role", policy }] }], region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies });
     await call(kms, "GenerateDataKeyWithoutPlaintext", { KeyId: "k-role", KeySpec: "AES_256" }, roleCaller("vendor", "w1"));
     assert.equal((await failure(kms, "GenerateDataKey", { KeyId: "k-role", KeySpec: "AES_256" }, roleCaller("other", "w1"))).code, "AccessDeniedException");
   });

@@ -35,7 +35,7 @@ function invalidCiphertext(): AwsError {
 }
 
 /** Finds the key a blob names and checks it against an optional KeyId from the request. */
-function keyForBlob(blob: Buffer, requestedKeyId: string | undefined, deps: OperationDeps): { parsed: ParsedBlob; key: KmsKey; alias?: string } {
+function keyForBlob(blob: Buffer, requestedKeyId: string | undefined, caller: CallerIdentity, deps: OperationDeps): { parsed: ParsedBlob; key: KmsKey; alias?: string } {
   let parsed: ParsedBlob;
   try {
     parsed = parseBlob(blob);
@@ -46,7 +46,7 @@ function keyForBlob(blob: Buffer, requestedKeyId: string | undefined, deps: Oper
   const key = deps.store.findKey(parsed.keyId);
   if (key === undefined) throw invalidCiphertext();
   if (requestedKeyId === undefined) return { parsed, key };
-  const requested = deps.store.resolve(requestedKeyId);
+  const requested = deps.store.resolve(requestedKeyId, caller.accountId);
   if (requested.key.id !== key.id) {
     throw new AwsError("IncorrectKeyException", `The ciphertext was encrypted under a different key than ${requested.key.arn}; omit KeyId or give the key that encrypted it`, 400);
   }
@@ -73,7 +73,7 @@ const encrypt: KmsOperation = (input, caller, deps) => {
   const algorithm = input.enumOf("EncryptionAlgorithm", ENCRYPTION_ALGORITHMS);
   const dryRun = input.boolean("DryRun");
   common(input);
-  const { key, alias } = deps.store.resolve(keyId);
+  const { key, alias } = deps.store.resolve(keyId, caller.accountId);
   deps.authorize({ caller, key, action: "kms:Encrypt", encryptionContext: context, ...(alias === undefined ? {} : { alias }) });
   requireEnabled(key);
   requireSymmetric(key, algorithm);
@@ -90,7 +90,7 @@ const decrypt: KmsOperation = (input, caller, deps) => {
   const algorithm = input.enumOf("EncryptionAlgorithm", ENCRYPTION_ALGORITHMS);
   const dryRun = input.boolean("DryRun");
   common(input);
-  const { parsed, key, alias } = keyForBlob(blob, keyId, deps);
+  const { parsed, key, alias } = keyForBlob(blob, keyId, caller, deps);
   deps.authorize({ caller, key, action: "kms:Decrypt", encryptionContext: context, viaCiphertext: true, ...(alias === undefined ? {} : { alias }) });
   requireEnabled(key);
   requireSymmetric(key, algorithm);
@@ -110,7 +110,7 @@ function generateDataKey(input: KmsInput, caller: CallerIdentity, deps: Operatio
   if ((keySpec === undefined) === (numberOfBytes === undefined)) {
     throw new AwsError("ValidationException", "Specify exactly one of KeySpec (AES_256 or AES_128) or NumberOfBytes (1-1024)", 400);
   }
-  const { key, alias } = deps.store.resolve(keyId);
+  const { key, alias } = deps.store.resolve(keyId, caller.accountId);
   deps.authorize({ caller, key, action, encryptionContext: context, ...(alias === undefined ? {} : { alias }) });
   requireEnabled(key);
   dryRunStop(dryRun);
@@ -140,8 +140,8 @@ const reEncrypt: KmsOperation = (input, caller, deps) => {
   const destinationAlgorithm = input.enumOf("DestinationEncryptionAlgorithm", ENCRYPTION_ALGORITHMS);
   const dryRun = input.boolean("DryRun");
   common(input);
-  const source = keyForBlob(blob, sourceKeyId, deps);
-  const destination = deps.store.resolve(destinationKeyId);
+  const source = keyForBlob(blob, sourceKeyId, caller, deps);
+  const destination = deps.store.resolve(destinationKeyId, caller.accountId);
   deps.authorize({
     caller,
     key: source.key,

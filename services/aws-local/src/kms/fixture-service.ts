@@ -37,7 +37,7 @@ export const SEED_KEYS: readonly SeedKmsKey[] = [
 ];
 
 export function testKms(now = () => Date.UTC(2026, 10, 29, 12)): KmsService {
-  return createKmsService({ keys: SEED_KEYS, accountId: ACCOUNT, region: REGION, clock: { now }, evaluate: evaluatePolicies });
+  return createKmsService({ keys: [{ accountId: ACCOUNT, keys: SEED_KEYS }], region: REGION, clock: { now }, evaluate: evaluatePolicies });
 }
 
 export type Body = Record<string, unknown>;

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { userCaller } from "../iam/fixture-callers.js";
+import { userCaller, allow } from "../iam/fixture-callers.js";
 import { b64, call, failure, OPEN_KEY_ID, REPLIES_KEY_ARN, REPLIES_KEY_ID, testKms } from "./fixture-service.js";
 
-const demoApp = userCaller("demo-app");
-const vendor = userCaller("credvend-vendor");
+// With root delegation the IAM policy must allow too: these tests give it, so the key policy decides.
+const demoApp = userCaller("demo-app", { identityPolicies: [allow("kms:*")] });
+const vendor = userCaller("credvend-vendor", { identityPolicies: [allow("kms:*")] });
 const NOW = Date.UTC(2026, 10, 29, 12);
 
 describe("CreateKey / DescribeKey", () => {
@@ -161,8 +162,8 @@ describe("service", () => {
   it("rejects a bad seed at creation with a clear message", async () => {
     const { createKmsService } = await import("./service.js");
     const { evaluatePolicies } = await import("../iam/evaluate.js");
-    const make = (keys: Parameters<typeof createKmsService>[0]["keys"]) =>
-      createKmsService({ keys, accountId: "000000000000", region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies });
+    const make = (keys: Parameters<typeof createKmsService>[0]["keys"][number]["keys"]) =>
+      createKmsService({ keys: [{ accountId: "000000000000", keys }], region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies });
     assert.throws(() => make([{ id: "k", material: "c2hvcnQ=" }]), /base64 of exactly 32 bytes/);
     assert.throws(() => make([{ id: "k", aliases: ["nope"] }]), /invalid alias/);
     assert.throws(() => make([{ id: "a", aliases: ["alias/x"] }, { id: "b", aliases: ["alias/x"] }]), /used twice/);

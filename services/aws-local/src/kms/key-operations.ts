@@ -24,7 +24,7 @@ function unsupported(what: string): AwsError {
 
 export function keyMetadata(key: KmsKey, store: KeyStore): Record<string, unknown> {
   return {
-    AWSAccountId: store.accountId,
+    AWSAccountId: key.accountId,
     KeyId: key.id,
     Arn: key.arn,
     CreationDate: epochSeconds(key.creationDate),
@@ -55,7 +55,7 @@ function parseKeyPolicy(text: string): PolicyDocument {
   return value as PolicyDocument;
 }
 
-const createKey: KmsOperation = (input, _caller, deps) => {
+const createKey: KmsOperation = (input, caller, deps) => {
   const policyText = input.string("Policy", { min: 1, max: 131072 });
   const description = input.string("Description", { max: 8192 }) ?? "";
   const usage = input.enumOf("KeyUsage", KEY_USAGES);
@@ -72,8 +72,10 @@ const createKey: KmsOperation = (input, _caller, deps) => {
   if (origin !== undefined && origin !== "AWS_KMS") throw unsupported(`Origin ${origin}`);
   if (input.boolean("MultiRegion") === true) throw unsupported("MultiRegion keys");
   if (input.has("CustomKeyStoreId") || input.has("XksKeyId")) throw unsupported("custom key stores");
-  const policy = policyText === undefined ? defaultKeyPolicy(deps.store.accountId) : parseKeyPolicy(policyText);
-  const key = deps.store.addKey({ id: randomUUID(), material: randomKeyMaterial(), description, policy, tags, enabled: true });
+  // CreateKey has no key yet: only the caller's IAM policies can allow it.
+  deps.authorizeIdentity({ caller, action: "kms:CreateKey" });
+  const policy = policyText === undefined ? defaultKeyPolicy(caller.accountId) : parseKeyPolicy(policyText);
+  const key = deps.store.addKey({ accountId: caller.accountId, id: randomUUID(), material: randomKeyMaterial(), description, policy, tags, enabled: true });
   return ok({ KeyMetadata: keyMetadata(key, deps.store) });
 };
 
@@ -84,7 +86,7 @@ function keyArgument(input: KmsInput): string {
 const describeKey: KmsOperation = (input, caller, deps) => {
   const keyId = keyArgument(input);
   input.stringList("GrantTokens", MAX_GRANT_TOKENS);
-  const { key, alias } = deps.store.resolve(keyId);
+  const { key, alias } = deps.store.resolve(keyId, caller.accountId);
   deps.authorize({ caller, key, action: "kms:DescribeKey", ...(alias === undefined ? {} : { alias }) });
   return ok({ KeyMetadata: keyMetadata(key, deps.store) });
 };
@@ -100,7 +102,7 @@ const setEnabled =
   (enabled: boolean): KmsOperation =>
   (input, caller, deps) => {
     const keyId = keyArgument(input);
-    const { key } = deps.store.resolve(keyId);
+    const { key } = deps.store.resolve(keyId, caller.accountId);
     deps.authorize({ caller, key, action: enabled ? "kms:EnableKey" : "kms:DisableKey" });
     notPendingDeletion(key);
     key.state = enabled ? "Enabled" : "Disabled";
@@ -112,7 +114,7 @@ const scheduleKeyDeletion: KmsOperation = (input, caller, deps) => {
   // The model allows 1-365, but KMS documents and enforces 7-30.
   const days = input.integer("PendingWindowInDays", 7, 30) ?? 30;
   const dryRun = input.boolean("DryRun");
-  const { key } = deps.store.resolve(keyId);
+  const { key } = deps.store.resolve(keyId, caller.accountId);
   deps.authorize({ caller, key, action: "kms:ScheduleKeyDeletion" });
   notPendingDeletion(key);
   dryRunStop(dryRun);
@@ -123,7 +125,7 @@ const scheduleKeyDeletion: KmsOperation = (input, caller, deps) => {
 };
 
 const cancelKeyDeletion: KmsOperation = (input, caller, deps) => {
-  const { key } = deps.store.resolve(keyArgument(input));
+  const { key } = deps.store.resolve(keyArgument(input), caller.accountId);
   deps.authorize({ caller, key, action: "kms:CancelKeyDeletion" });
   if (key.state !== "PendingDeletion") throw new AwsError("KMSInvalidStateException", `${key.arn} is not pending deletion`, 409);
   // KMS leaves a key whose deletion was cancelled Disabled.

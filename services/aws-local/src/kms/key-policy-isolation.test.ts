@@ -7,9 +7,10 @@ import { ACCOUNT, allow, roleCaller, userCaller } from "../iam/fixture-callers.j
 import { AwsError, type PolicyDocument } from "../types.js";
 import { b64, call, failure, OPEN_KEY_ID, testKms } from "./fixture-service.js";
 
-const vendor = userCaller("credvend-vendor");
-const demoApp = userCaller("demo-app");
-const otherApp = userCaller("other-app");
+const vendor = userCaller("credvend-vendor", { identityPolicies: [allow("kms:*")] });
+// With root delegation the IAM policy must allow too: these tests give it, so the key policy decides.
+const demoApp = userCaller("demo-app", { identityPolicies: [allow("kms:*")] });
+const otherApp = userCaller("other-app", { identityPolicies: [allow("kms:*")] });
 const context = { "credvend:tenant": "acme", "credvend:principal": "demo-app" };
 
 async function demoDataKey(kms = testKms()) {

@@ -1,4 +1,7 @@
 // The emulator's KMS keys and aliases, and how a KeyId in any of its four forms names a key.
+// Keys of every seeded account live here: a bare key id or alias name means the caller's own
+// account (as in KMS); a key or alias ARN names the account, which is how a caller reaches a key in
+// another account (whose key policy and the caller's IAM policy must then both allow).
 
 import { AwsError, type Clock, type PolicyDocument, type SeedKmsKey } from "../types.js";
 import { MAX_KEY_ID_BYTES } from "./ciphertext.js";
@@ -7,6 +10,7 @@ import { decodeSeedMaterial, deriveKeyMaterial, keyMaterialId } from "./key-mate
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
 
 export interface KmsKey {
+  readonly accountId: string;
   readonly id: string;
   readonly arn: string;
   readonly material: Buffer;
@@ -23,6 +27,7 @@ export interface KmsKey {
 }
 
 export interface KmsAlias {
+  readonly accountId: string;
   readonly name: string;
   readonly arn: string;
   keyId: string;
@@ -61,17 +66,16 @@ export class KeyStore {
   private readonly aliases = new Map<string, KmsAlias>();
 
   constructor(
-    readonly accountId: string,
     readonly region: string,
     private readonly clock: Clock,
   ) {}
 
-  keyArn(id: string): string {
-    return `arn:aws:kms:${this.region}:${this.accountId}:key/${id}`;
+  keyArn(accountId: string, id: string): string {
+    return `arn:aws:kms:${this.region}:${accountId}:key/${id}`;
   }
 
-  aliasArn(name: string): string {
-    return `arn:aws:kms:${this.region}:${this.accountId}:${name}`;
+  aliasArn(accountId: string, name: string): string {
+    return `arn:aws:kms:${this.region}:${accountId}:${name}`;
   }
 
   addKey(fields: Omit<KmsKey, "arn" | "materialId" | "creationDate" | "state"> & { enabled: boolean }): KmsKey {
@@ -80,8 +84,9 @@ export class KeyStore {
     }
     if (this.keys.has(fields.id)) throw new Error(`KMS key id "${fields.id}" is used twice`);
     const key: KmsKey = {
+      accountId: fields.accountId,
       id: fields.id,
-      arn: this.keyArn(fields.id),
+      arn: this.keyArn(fields.accountId, fields.id),
       material: fields.material,
       materialId: keyMaterialId(fields.material),
       description: fields.description,
@@ -94,20 +99,21 @@ export class KeyStore {
     return key;
   }
 
-  addSeedKey(seed: SeedKmsKey): void {
+  addSeedKey(accountId: string, seed: SeedKmsKey): void {
     const material = seed.material === undefined ? deriveKeyMaterial(seed.id) : decodeSeedMaterial(seed.id, seed.material);
     this.addKey({
+      accountId,
       id: seed.id,
       material,
       description: seed.description ?? "",
-      policy: seed.policy ?? defaultKeyPolicy(this.accountId),
+      policy: seed.policy ?? defaultKeyPolicy(accountId),
       tags: [],
       enabled: seed.enabled ?? true,
     });
     for (const alias of seed.aliases ?? []) {
       if (!ALIAS_NAME.test(alias) || alias.startsWith("alias/aws/")) throw new Error(`seed KMS key ${seed.id}: invalid alias "${alias}"`);
-      if (this.aliases.has(alias)) throw new Error(`seed KMS alias "${alias}" is used twice`);
-      this.addAlias(alias, seed.id);
+      if (this.aliases.has(`${accountId}/${alias}`)) throw new Error(`seed KMS alias "${alias}" is used twice`);
+      this.addAlias(accountId, alias, seed.id);
     }
   }
 
@@ -115,19 +121,22 @@ export class KeyStore {
     return this.keys.get(id);
   }
 
-  findAlias(name: string): KmsAlias | undefined {
-    return this.aliases.get(name);
+  findAlias(accountId: string, name: string): KmsAlias | undefined {
+    return this.aliases.get(`${accountId}/${name}`);
   }
 
-  addAlias(name: string, keyId: string): KmsAlias {
+  addAlias(accountId: string, name: string, keyId: string): KmsAlias {
     const now = this.clock.now();
-    const alias: KmsAlias = { name, arn: this.aliasArn(name), keyId, creationDate: now, lastUpdatedDate: now };
-    this.aliases.set(name, alias);
+    const alias: KmsAlias = { accountId, name, arn: this.aliasArn(accountId, name), keyId, creationDate: now, lastUpdatedDate: now };
+    this.aliases.set(`${accountId}/${name}`, alias);
     return alias;
   }
 
-  allAliases(): readonly KmsAlias[] {
-    return [...this.aliases.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  /** The aliases of one account, by name. */
+  allAliases(accountId: string): readonly KmsAlias[] {
+    return [...this.aliases.values()]
+      .filter((a) => a.accountId === accountId)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   clear(): void {
@@ -135,27 +144,32 @@ export class KeyStore {
     this.aliases.clear();
   }
 
-  /** Resolves a key id, key ARN, alias name or alias ARN; NotFoundException when nothing matches. */
-  resolve(keyId: string): ResolvedKey {
-    const prefix = `arn:aws:kms:${this.region}:${this.accountId}:`;
+  /**
+   * Resolves a key id, key ARN, alias name or alias ARN; NotFoundException when nothing matches.
+   * Ids and alias names are looked up in `callerAccount`; ARNs in the account they name.
+   */
+  resolve(keyId: string, callerAccount: string): ResolvedKey {
+    let account = callerAccount;
     let rest = keyId;
     if (keyId.startsWith("arn:")) {
-      if (!keyId.startsWith(prefix)) {
-        throw new AwsError("NotFoundException", `Invalid arn ${keyId}: aws-local serves only account ${this.accountId} in ${this.region}`, 404);
+      const m = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):(.*)$/.exec(keyId);
+      if (m === null || m[1] !== this.region) {
+        throw new AwsError("NotFoundException", `Invalid arn ${keyId}: aws-local serves region ${this.region} only`, 404);
       }
-      rest = keyId.slice(prefix.length);
+      account = m[2] ?? "";
+      rest = m[3] ?? "";
       if (rest.startsWith("key/")) rest = rest.slice(4);
       else if (!rest.startsWith("alias/")) throw new AwsError("NotFoundException", `Invalid arn ${keyId}: expected …:key/<id> or …:alias/<name>`, 404);
     }
     if (rest.startsWith("alias/")) {
-      const alias = this.aliases.get(rest);
+      const alias = this.aliases.get(`${account}/${rest}`);
       const key = alias === undefined ? undefined : this.keys.get(alias.keyId);
-      if (key === undefined) throw new AwsError("NotFoundException", `Alias ${this.aliasArn(rest)} is not found.`, 404);
+      if (key === undefined) throw new AwsError("NotFoundException", `Alias ${this.aliasArn(account, rest)} is not found.`, 404);
       return { key, alias: rest };
     }
     if (!KEY_ID.test(rest)) throw new AwsError("NotFoundException", `Invalid keyId '${keyId}'`, 404);
     const key = this.keys.get(rest);
-    if (key === undefined) throw new AwsError("NotFoundException", `Key '${this.keyArn(rest)}' does not exist`, 404);
+    if (key === undefined || key.accountId !== account) throw new AwsError("NotFoundException", `Key '${this.keyArn(account, rest)}' does not exist`, 404);
     return { key };
   }
 }

@@ -18,7 +18,7 @@ import {
   DisabledException,
   ReEncryptCommand,
 } from "@aws-sdk/client-kms";
-import { DEV_REPLY_KEY_ALIAS, DEV_REPLY_KEY_ID } from "../dev-seed.js";
+import { DEV_REPLY_KEY_ALIAS, DEV_REPLY_KEY_ID, DEV_SEED } from "../dev-seed.js";
 import { kmsClient, sdkError, startQuiet, TEST_REGION } from "../testing/harness.js";
 
 type Local = Awaited<ReturnType<typeof startQuiet>>;
@@ -65,8 +65,34 @@ describe("KMS through @aws-sdk/client-kms", () => {
     assert.ok(Math.abs((out.KeyMetadata?.CreationDate?.getTime() ?? 0) - Date.now()) < 3_600_000);
   });
 
+  it("CreateKey and ListAliases need an IAM Allow: the dev requester has none", async () => {
+    for (const send of [() => kmsClient(local, "demo-app").send(new CreateKeyCommand({})), () => kmsClient(local, "demo-app").send(new ListAliasesCommand({}))]) {
+      const err = await sdkError(send);
+      assert.equal(err.name, "AccessDeniedException");
+      assert.match(err.message, /because no identity-based policy allows/);
+    }
+  });
+
   it("creates a key and alias, encrypts, re-encrypts, disables and lists", async () => {
-    const kms = kmsClient(local, "demo-app");
+    // A key administrator whose IAM policy allows kms:* (the default key policy delegates to IAM).
+    const admin = { accessKeyId: "AKIATESTONLYKMSADMIN", secretAccessKey: "test-only/kms-admin/NOT-A-REAL-KEY-00000" };
+    const seed = {
+      ...DEV_SEED,
+      users: [
+        ...DEV_SEED.users,
+        {
+          name: "kms-admin",
+          path: "/",
+          tags: {},
+          mfa_devices: [],
+          access_keys: [{ access_key_id: admin.accessKeyId, secret_access_key: admin.secretAccessKey }],
+          policies: [{ name: "kms-admin", document: { Version: "2012-10-17", Statement: [{ Effect: "Allow" as const, Action: "kms:*", Resource: "*" }] } }],
+        },
+      ],
+    };
+    const adminLocal = await startQuiet({ region: TEST_REGION, seed });
+    after(() => adminLocal.stop());
+    const kms = kmsClient(adminLocal, admin);
     const created = await kms.send(new CreateKeyCommand({ Description: "sdk test" }));
     const keyId = created.KeyMetadata?.KeyId ?? "";
     await kms.send(new CreateAliasCommand({ AliasName: "alias/sdk-test", TargetKeyId: keyId }));

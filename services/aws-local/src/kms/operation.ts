@@ -1,7 +1,7 @@
 // What every KMS operation handler sees, and checks several of them share.
 
 import { AwsError, type CallerIdentity, type Clock, type JsonReply } from "../types.js";
-import type { Authorize } from "./authorize.js";
+import type { Authorize, AuthorizeIdentity } from "./authorize.js";
 import type { KmsInput } from "./input.js";
 import type { KeyStore, KmsKey } from "./key-store.js";
 
@@ -9,6 +9,8 @@ export interface OperationDeps {
   readonly store: KeyStore;
   readonly clock: Clock;
   readonly authorize: Authorize;
+  /** For calls on no key (CreateKey, ListAliases): the caller's IAM policies alone decide. */
+  readonly authorizeIdentity: AuthorizeIdentity;
 }
 
 export type KmsOperation = (input: KmsInput, caller: CallerIdentity, deps: OperationDeps) => JsonReply;

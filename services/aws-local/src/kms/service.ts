@@ -4,7 +4,7 @@
 import type { evaluatePolicies } from "../iam/evaluate.js";
 import { AwsError, type CallerIdentity, type Clock, type JsonReply, type SeedKmsKey } from "../types.js";
 import { ALIAS_OPERATIONS } from "./alias-operations.js";
-import { createKmsAuthorizer } from "./authorize.js";
+import { createIdentityAuthorizer, createKmsAuthorizer } from "./authorize.js";
 import { CRYPTO_OPERATIONS } from "./crypto-operations.js";
 import { KmsInput } from "./input.js";
 import { KEY_OPERATIONS } from "./key-operations.js";
@@ -12,8 +12,8 @@ import { KeyStore } from "./key-store.js";
 import type { KmsOperation, OperationDeps } from "./operation.js";
 
 export interface KmsServiceDeps {
-  readonly keys: readonly SeedKmsKey[];
-  readonly accountId: string;
+  /** Seeded keys by account. */
+  readonly keys: readonly { readonly accountId: string; readonly keys: readonly SeedKmsKey[] }[];
   readonly region: string;
   readonly clock: Clock;
   readonly evaluate: typeof evaluatePolicies;
@@ -36,13 +36,18 @@ const OPERATIONS: ReadonlyMap<string, KmsOperation> = new Map(
 export const KMS_OPERATION_NAMES: readonly string[] = [...OPERATIONS.keys()].sort();
 
 export function createKmsService(deps: KmsServiceDeps): KmsService {
-  const store = new KeyStore(deps.accountId, deps.region, deps.clock);
-  const operationDeps: OperationDeps = { store, clock: deps.clock, authorize: createKmsAuthorizer(deps.evaluate) };
+  const store = new KeyStore(deps.region, deps.clock);
+  const operationDeps: OperationDeps = {
+    store,
+    clock: deps.clock,
+    authorize: createKmsAuthorizer(deps.evaluate),
+    authorizeIdentity: createIdentityAuthorizer(deps.evaluate),
+  };
   const counts = new Map<string, number>();
 
   const seed = (): void => {
     store.clear();
-    for (const key of deps.keys) store.addSeedKey(key);
+    for (const account of deps.keys) for (const key of account.keys) store.addSeedKey(account.accountId, key);
   };
   // Validates the seed now, so a bad seed fails at start-up rather than on first use.
   seed();

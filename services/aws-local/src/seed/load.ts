@@ -46,15 +46,24 @@ function checkUniqueness(seed: Seed, source: string): void {
     if (prior !== undefined) problems.push(`  ${where}: duplicates ${prior}`);
     else seen.set(key, where);
   };
-  seed.users.forEach((u, i) => {
-    claim(`user:${u.name.toLowerCase()}`, `users.${i}.name "${u.name}"`);
-    u.access_keys.forEach((k, j) => claim(`key:${k.access_key_id}`, `users.${i}.access_keys.${j}.access_key_id "${k.access_key_id}"`));
-    u.mfa_devices.forEach((d, j) => claim(`mfa:${d.serial}`, `users.${i}.mfa_devices.${j}.serial "${d.serial}"`));
-  });
-  seed.roles.forEach((r, i) => claim(`role:${r.name.toLowerCase()}`, `roles.${i}.name "${r.name}"`));
-  seed.kms_keys.forEach((k, i) => {
-    claim(`kms:${k.id}`, `kms_keys.${i}.id "${k.id}"`);
-    k.aliases.forEach((a, j) => claim(`alias:${a}`, `kms_keys.${i}.aliases.${j} "${a}"`));
+  const { accounts, ...home } = seed;
+  [home, ...accounts].forEach((account, n) => {
+    const at = n === 0 ? "" : `accounts.${n - 1}.`;
+    const acct = account.account_id;
+    claim(`account:${acct}`, `${at}account_id "${acct}"`);
+    account.users.forEach((u, i) => {
+      claim(`user:${acct}:${u.name.toLowerCase()}`, `${at}users.${i}.name "${u.name}"`);
+      // Access keys and MFA serials are unique across the whole seed: a key names its account.
+      u.access_keys.forEach((k, j) => claim(`key:${k.access_key_id}`, `${at}users.${i}.access_keys.${j}.access_key_id "${k.access_key_id}"`));
+      u.mfa_devices.forEach((d, j) => claim(`mfa:${d.serial}`, `${at}users.${i}.mfa_devices.${j}.serial "${d.serial}"`));
+    });
+    account.roles.forEach((r, i) => claim(`role:${acct}:${r.name.toLowerCase()}`, `${at}roles.${i}.name "${r.name}"`));
+    account.kms_keys.forEach((k, i) => {
+      claim(`kms:${k.id}`, `${at}kms_keys.${i}.id "${k.id}"`);
+      k.aliases.forEach((a, j) => claim(`alias:${acct}:${a}`, `${at}kms_keys.${i}.aliases.${j} "${a}"`));
+    });
+    account.oidc_providers.forEach((p, i) => claim(`oidc:${acct}:${p.url}`, `${at}oidc_providers.${i}.url "${p.url}"`));
+    account.saml_providers.forEach((p, i) => claim(`saml:${acct}:${p.name}`, `${at}saml_providers.${i}.name "${p.name}"`));
   });
   if (problems.length > 0) throw new SeedError(`${source} is invalid:\n${problems.join("\n")}`);
 }

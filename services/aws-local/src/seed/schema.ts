@@ -1,6 +1,6 @@
 // The seed file format (YAML or a JS object of the same shape). snake_case keys, as in the YAML.
-// Unknown keys are rejected so a typo does not silently seed nothing. Reserved for later:
-// `oidc_providers` and `saml_providers` (AssumeRoleWithWebIdentity / AssumeRoleWithSAML).
+// Unknown keys are rejected so a typo does not silently seed nothing. `oidc_providers` and
+// `saml_providers` are the identity providers AssumeRoleWithWebIdentity / AssumeRoleWithSAML trust.
 import { z } from "zod";
 import { policyDocumentProblem, type PolicyKind } from "../core/policy-document.js";
 import type { PolicyDocument } from "../types.js";
@@ -100,13 +100,66 @@ const kmsKey = z
   })
   .strict();
 
+const jwk = z.record(z.string(), z.unknown());
+
+/** An IAM OIDC identity provider (arn:aws:iam::<acct>:oidc-provider/<url without https://>). */
+const oidcProvider = z
+  .object({
+    url: z
+      .string()
+      .max(255)
+      .regex(/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "must be the issuer URL, https://host[/path] (no query or fragment)")
+      .refine((u) => !u.endsWith("/"), "must not end with /"),
+    client_ids: z.array(z.string().min(1).max(255)).min(1, "list at least one client id (audience)").max(100),
+    // Exactly one of the two: the signing keys themselves, or where to read them.
+    jwks: z.object({ keys: z.array(jwk).min(1) }).strict().optional(),
+    jwks_uri: z
+      .string()
+      .regex(
+        /^(file:\/\/\/.+|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/.*)$/,
+        "must be file:///path or an http:// URL on 127.0.0.1, localhost or [::1] (aws-local makes no other network calls)",
+      )
+      .optional(),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .refine((p) => (p.jwks === undefined) !== (p.jwks_uri === undefined), "give exactly one of jwks (inline) or jwks_uri");
+
+/** An IAM SAML provider (arn:aws:iam::<acct>:saml-provider/<name>). */
+const samlProvider = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\w._-]+$/, "must match [\\w._-]+"),
+    // The IdP's metadata document (its entityID and signing certificate are read from it), or the
+    // signing certificate (PEM) plus the issuer (entity id) directly.
+    metadata_xml: z.string().min(1).max(10_000_000).optional(),
+    certificate: z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, "must be a PEM certificate").optional(),
+    issuer: z.string().min(1).max(1024).optional(),
+  })
+  .strict()
+  .refine((p) => (p.metadata_xml === undefined) !== (p.certificate === undefined), "give exactly one of metadata_xml or certificate")
+  .refine((p) => p.certificate === undefined || p.issuer !== undefined, "with certificate, also give issuer (the IdP's entity id)");
+
+const accountFields = {
+  account_id: z.string().regex(/^\d{12}$/, "must be 12 digits"),
+  users: z.array(user).default([]),
+  roles: z.array(role).default([]),
+  managed_policies: z.array(managedPolicy).default([]),
+  kms_keys: z.array(kmsKey).default([]),
+  oidc_providers: z.array(oidcProvider).default([]),
+  saml_providers: z.array(samlProvider).default([]),
+};
+
+/** Another account in the same seed (cross-account trust and key policies). */
+const otherAccount = z.object(accountFields).strict();
+
 export const seedSchema = z
   .object({
-    account_id: z.string().regex(/^\d{12}$/, "must be 12 digits"),
-    users: z.array(user).default([]),
-    roles: z.array(role).default([]),
-    managed_policies: z.array(managedPolicy).default([]),
-    kms_keys: z.array(kmsKey).default([]),
+    ...accountFields,
+    accounts: z.array(otherAccount).default([]),
   })
   .strict();
 
@@ -116,3 +169,7 @@ export type SeedInput = z.input<typeof seedSchema>;
 export type Seed = z.output<typeof seedSchema>;
 export type SeedUser = Seed["users"][number];
 export type SeedRole = Seed["roles"][number];
+export type SeedOidcProvider = Seed["oidc_providers"][number];
+export type SeedSamlProvider = Seed["saml_providers"][number];
+/** One account's part of a seed (the top-level account or one of `accounts`). */
+export type SeedAccount = Omit<Seed, "accounts">;

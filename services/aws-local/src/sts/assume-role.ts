@@ -2,13 +2,13 @@
 // -> duration limits -> MFA -> identity policy -> trust policy -> tag/source-identity inheritance
 // -> issue.
 import type { PolicyRequest } from "../types.js";
-import { accessDenied, checkMfa, identityAllows, issueSession, mergeTags, type StsOperation } from "./common.js";
-import { checkSessionInputs, effectiveSessionPolicy, readSessionInputs } from "./session-inputs.js";
+import { accessDenied, checkMfa, identityAllows, mergeTags, type StsOperation } from "./common.js";
+import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, roleResourceKeys } from "./role-session.js";
+import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_ASSUME_ROLE } from "./session-inputs.js";
 import { EXTERNAL_ID_PATTERN, NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
-import { credentialsXml, el, group } from "./xml.js";
+import { credentialsXml, el } from "./xml.js";
 
-export const DEFAULT_ROLE_SESSION_SECONDS = 3600;
-export const ROLE_CHAINING_MAX_SECONDS = 3600;
+export { DEFAULT_ROLE_SESSION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from "./role-session.js";
 
 export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   const v = new Validator();
@@ -25,7 +25,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   v.text("tokenCode", tokenCode, 6, 6, /^\d*$/);
   const sourceIdentity = p.get("SourceIdentity");
   v.text("sourceIdentity", sourceIdentity, 2, 64, NAME_PATTERN);
-  const raw = readSessionInputs(p, v, true);
+  const raw = readSessionInputs(p, v, SESSION_INPUTS_ASSUME_ROLE);
   v.done();
   // SourceIdentity may not start with "aws:"; the pattern above already rejects every ':'.
   const inputs = checkSessionInputs(raw);
@@ -37,17 +37,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   const role = deps.world.roleByArn(roleArn);
   if (role === undefined) throw accessDenied(caller.arn, "sts:AssumeRole", roleArn);
 
-  const chained = from?.kind === "assumed-role";
-  if (chained && duration > ROLE_CHAINING_MAX_SECONDS) {
-    throw validationError(
-      `The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining. Pass DurationSeconds of at most ${ROLE_CHAINING_MAX_SECONDS}.`,
-    );
-  }
-  if (duration > role.maxSessionDurationSeconds) {
-    throw validationError(
-      `The requested DurationSeconds exceeds the MaxSessionDuration set for this role (${role.maxSessionDurationSeconds} seconds).`,
-    );
-  }
+  checkRoleDuration(role, duration, from?.kind === "assumed-role");
 
   const mfaNow = checkMfa(deps, principal, serial, tokenCode);
   const mfaPresent = mfaNow || caller.mfaPresent;
@@ -67,11 +57,15 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
 
   const requestTags = Object.fromEntries(inputs.tags);
   const context: PolicyRequest["context"] = {
+    ...roleResourceKeys(role),
     "sts:ExternalId": externalId,
     "sts:RoleSessionName": sessionName,
     "sts:SourceIdentity": sourceIdentity,
     "sts:TransitiveTagKeys": inputs.transitiveTagKeys.length > 0 ? inputs.transitiveTagKeys : undefined,
-    "aws:MultiFactorAuthPresent": mfaPresent ? true : undefined,
+    // aws:MultiFactorAuthPresent is not overridden here: the request context sets it from the acting
+    // caller as AWS does (true with MFA; false for temporary credentials without; absent for a
+    // long-term key without MFA). Dropping it made "Deny if Bool aws:MultiFactorAuthPresent false"
+    // never fire for role-chaining and session-token callers.
     "aws:TagKeys": inputs.tags.length > 0 ? inputs.tags.map(([k]) => k) : undefined,
     ...Object.fromEntries(Object.entries(requestTags).map(([k, val]) => [`aws:RequestTag/${k}`, val])),
   };
@@ -91,40 +85,21 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
     Object.fromEntries(inputs.tags.filter(([k]) => inputs.transitiveTagKeys.some((t) => t.toLowerCase() === k.toLowerCase()))),
   );
   const effectiveSourceIdentity = sourceIdentity ?? from?.sourceIdentity;
-  const sessionPolicy = effectiveSessionPolicy(inputs, deps.world);
-  const arn = `arn:aws:sts::${deps.world.accountId}:assumed-role/${role.name}/${sessionName}`;
-  const session = issueSession(deps, {
-    kind: "assumed-role",
+  const { session, assumedRoleUserXml } = issueRoleSession(deps, {
+    role,
+    sessionName,
     durationSeconds: duration,
-    identity: {
-      accountId: deps.world.accountId,
-      kind: "assumed-role",
-      arn,
-      userId: `${role.roleId}:${sessionName}`,
-      roleName: role.name,
-      roleArn: role.arn,
-      principalTags: mergeTags(role.tags, inherited, inputs.tagRecord),
-      mfaPresent,
-      identityPolicies: role.policies,
-      ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
-      ...(effectiveSourceIdentity === undefined ? {} : { sourceIdentity: effectiveSourceIdentity }),
-    },
+    inputs,
     issuedTo: caller.arn,
-    roleArn: role.arn,
-    roleSessionName: sessionName,
-    ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
-    policyArns: inputs.policyArns,
-    sessionTags: inputs.tagRecord,
-    transitiveTags,
-    transitiveTagKeys: inputs.transitiveTagKeys,
-    ...(effectiveSourceIdentity === undefined ? {} : { sourceIdentity: effectiveSourceIdentity }),
     mfaPresent,
-    ...(inputs.packedPolicySize === undefined ? {} : { packedPolicySize: inputs.packedPolicySize }),
+    inheritedTransitiveTags: inherited,
+    transitiveTags,
+    ...(effectiveSourceIdentity === undefined ? {} : { sourceIdentity: effectiveSourceIdentity }),
   });
 
   return (
     credentialsXml(session) +
-    group("AssumedRoleUser", el("Arn", arn) + el("AssumedRoleId", session.identity.userId)) +
+    assumedRoleUserXml +
     el("PackedPolicySize", inputs.packedPolicySize) +
     el("SourceIdentity", effectiveSourceIdentity)
   );

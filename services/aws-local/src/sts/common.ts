@@ -110,7 +110,7 @@ export function issueSession(deps: StsDeps, spec: NewSession): IssuedSession {
     accessKeyId,
     secretAccessKey: newSecretAccessKey(),
     sessionToken: newSessionToken(),
-    identity: { ...identity, accessKeyId },
+    identity: { ...identity, accessKeyId, tokenIssuedAtMs: issuedAtMs },
     issuedAtMs,
     expiresAtMs: issuedAtMs + durationSeconds * 1000,
   };

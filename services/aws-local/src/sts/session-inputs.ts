@@ -28,7 +28,17 @@ export interface SessionInputs extends RawSessionInputs {
   readonly packedPolicySize: number | undefined;
 }
 
-export function readSessionInputs(p: QueryParams, v: Validator, withTransitive: boolean): RawSessionInputs {
+/** Which of the shared inputs an operation takes (the federation calls take no Tags). */
+export interface SessionInputKinds {
+  readonly tags: boolean;
+  readonly transitiveTagKeys: boolean;
+}
+export const SESSION_INPUTS_ASSUME_ROLE: SessionInputKinds = { tags: true, transitiveTagKeys: true };
+export const SESSION_INPUTS_FEDERATION_TOKEN: SessionInputKinds = { tags: true, transitiveTagKeys: false };
+/** AssumeRoleWithWebIdentity / AssumeRoleWithSAML: session tags come from the token, not the request. */
+export const SESSION_INPUTS_FEDERATED_ROLE: SessionInputKinds = { tags: false, transitiveTagKeys: false };
+
+export function readSessionInputs(p: QueryParams, v: Validator, kinds: SessionInputKinds): RawSessionInputs {
   const policyText = p.get("Policy");
   if (policyText !== undefined) {
     if (policyText.length < 1) v.fail("policy", policyText, "Member must have length greater than or equal to 1");
@@ -46,7 +56,7 @@ export function readSessionInputs(p: QueryParams, v: Validator, withTransitive: 
       policyArns.push(e["arn"]);
     }
   });
-  const tagEntries = p.structList("Tags", ["Key", "Value"]);
+  const tagEntries = kinds.tags ? p.structList("Tags", ["Key", "Value"]) : [];
   v.count("tags", tagEntries.length, MAX_SESSION_TAGS);
   const tags: [string, string][] = [];
   tagEntries.forEach((e, i) => {
@@ -60,7 +70,7 @@ export function readSessionInputs(p: QueryParams, v: Validator, withTransitive: 
       tags.push([key, value]);
     }
   });
-  const transitiveTagKeys = withTransitive ? p.list("TransitiveTagKeys") : [];
+  const transitiveTagKeys = kinds.transitiveTagKeys ? p.list("TransitiveTagKeys") : [];
   v.count("transitiveTagKeys", transitiveTagKeys.length, MAX_SESSION_TAGS);
   transitiveTagKeys.forEach((k, i) => v.text(`transitiveTagKeys.${i + 1}.member`, k, 1, 128, TAG_KEY_PATTERN));
   return { policyText, policyArns, tags, transitiveTagKeys };
@@ -72,6 +82,10 @@ export function checkSessionInputs(raw: RawSessionInputs): SessionInputs {
   const tagRecord: Record<string, string> = {};
   for (const [key, value] of raw.tags) {
     const lower = key.toLowerCase();
+    // The aws: prefix is reserved for AWS (IAM and STS refuse such tag keys in any letter case).
+    if (lower.startsWith("aws:")) {
+      throw validationError(`Tag key '${key}' begins with the reserved prefix aws:; session tag keys can not begin with aws:.`);
+    }
     if (seen.has(lower)) {
       throw validationError(`Duplicate tag keys found: '${key}'. Tag keys are case insensitive; pass each key once.`);
     }

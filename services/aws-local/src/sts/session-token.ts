@@ -1,7 +1,7 @@
 // GetSessionToken (1.5), GetFederationToken (1.6) and GetCallerIdentity (1.7).
 import { AwsError } from "../types.js";
 import { accessDenied, checkMfa, identityAllows, issueSession, type StsOperation } from "./common.js";
-import { checkSessionInputs, effectiveSessionPolicy, readSessionInputs } from "./session-inputs.js";
+import { checkSessionInputs, effectiveSessionPolicy, readSessionInputs, SESSION_INPUTS_FEDERATION_TOKEN } from "./session-inputs.js";
 import { NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
 import { credentialsXml, el, group } from "./xml.js";
 
@@ -46,13 +46,13 @@ export const getFederationToken: StsOperation = ({ params: p, principal }, deps)
   if (v.required("name", name)) v.text("name", name, 2, 32, NAME_PATTERN);
   const duration =
     v.integer("durationSeconds", p.get("DurationSeconds"), 900, MAX_USER_SESSION_SECONDS) ?? DEFAULT_USER_SESSION_SECONDS;
-  const raw = readSessionInputs(p, v, false);
+  const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATION_TOKEN);
   v.done();
   const inputs = checkSessionInputs(raw);
   if (name === undefined) throw validationError("Name is required.");
   const caller = principal.identity;
   onlyLongTermCredentials("GetFederationToken", principal.session !== undefined);
-  const acct = deps.world.accountId;
+  const acct = caller.accountId;
   const arn = `arn:aws:sts::${acct}:federated-user/${name}`;
   const context = {
     "aws:TagKeys": inputs.tags.length > 0 ? inputs.tags.map(([k]) => k) : undefined,

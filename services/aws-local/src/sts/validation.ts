@@ -1,6 +1,7 @@
 // Request validation in STS's own words: all constraint failures of one request are collected and
 // reported together as "N validation error(s) detected: …" (ValidationError, 400). Values of
-// sensitive fields (token codes, policies, external ids) are never echoed.
+// sensitive fields (token codes, policies, external ids, web identity tokens, SAML assertions) are
+// never echoed.
 import { AwsError } from "../types.js";
 
 export const NAME_PATTERN = /^[\w+=,.@-]*$/;
@@ -11,7 +12,7 @@ export const TAG_VALUE_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // \u0009 \u000A \u000D \u0020-\u00FF, as in the STS model for policy text.
 export const POLICY_CHARS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
 
-const SENSITIVE = new Set(["tokenCode", "policy", "externalId"]);
+const SENSITIVE = new Set(["tokenCode", "policy", "externalId", "webIdentityToken", "sAMLAssertion"]);
 
 export function validationError(message: string): AwsError {
   return new AwsError("ValidationError", message, 400);

@@ -79,7 +79,8 @@ export async function rawRequest(
       }),
     };
   }
-  const res = await fetch(url, { method, headers, ...(method === "GET" || method === "HEAD" ? {} : { body }) });
+  const payload = typeof body === "string" ? body : new Uint8Array(body);
+  const res = await fetch(url, { method, headers, ...(method === "GET" || method === "HEAD" ? {} : { body: payload }) });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 

@@ -1,4 +1,4 @@
-import { devEnvExports, startAwsLocal, validateFaultConfig, type FaultConfig } from "@credvend/aws-local";
+import { ADMIN_TOKEN_HEADER, devEnvExports, startAwsLocal, validateFaultConfig, type FaultConfig } from "@credvend/aws-local";
 import { readFileSync } from "node:fs";
 import { parse, parseIntFlag, requireFile, UsageError } from "../args.js";
 
@@ -49,6 +49,7 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
     ...(faults ? { faults } : {}),
   });
   out(`aws-local listening on ${emulator.endpoint} (region ${region}); Ctrl-C stops it`);
+  out(`aws-local admin token for /_aws-local/ (this start only; send it as ${ADMIN_TOKEN_HEADER}): ${emulator.adminToken}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
