@@ -66,6 +66,10 @@ test("lint gap: a variable at the start of a bucket name followed by a wildcard"
   // After the bucket name and its '/', an s3_prefix followed by '*' is what the type is for.
   assert.deepEqual(errorsOf(PREFIX_POLICY("arn:aws:s3:::bucket/{{tenant}}/{{prefix}}*")), []);
   assert.deepEqual(errorsOf(PREFIX_POLICY("arn:aws:s3:::bucket/{{prefix}}*")), []);
+  // In a condition on s3:prefix the value is a key prefix already: "{{prefix}}*" is fine there.
+  const listing = oneTemplate(`    params: { prefix: { type: s3_prefix, max_length: 40 } }
+    policy: { Statement: [{ Effect: Allow, Action: s3:ListBucket, Resource: "arn:aws:s3:::bucket", Condition: { StringLike: { "s3:prefix": "{{tenant}}/{{prefix}}*" } } }] }`);
+  assert.deepEqual(errorsOf(listing), []);
 });
 
 test("lint gap: an unconstrained arn parameter used as a whole Resource", () => {
