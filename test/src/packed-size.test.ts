@@ -47,9 +47,9 @@ const templateArb = fc.record({
   arns: fc.array(text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij", 1, 40), { minLength: 0, maxLength: 3 }),
 });
 
-type Generated = fc.Arbitrary<typeof templateArb extends fc.Arbitrary<infer T> ? T : never>;
+type GeneratedTemplate = typeof templateArb extends fc.Arbitrary<infer T> ? T : never;
 
-function configOf(g: Generated extends fc.Arbitrary<infer T> ? T : never): string {
+function configOf(g: GeneratedTemplate): string {
   const params = Object.fromEntries(g.params.map((p, i) => [`p${i}`, p]));
   const variable = (n: number) => (n < g.params.length ? `{{p${n}}}` : "{{tenant}}");
   const template = {
