@@ -222,7 +222,8 @@ describe("commands against a running stack", () => {
   test("request errors show the code, the reason and what to fix", async () => {
     const r = await credvend(["request", "--template", "nope"], requesterEnv());
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /NOT_FOUND \(CV_ERR_TEMPLATE_NOT_FOUND\)/);
+    // Not NOT_FOUND: the caller's rules do not name "nope", so it is not told whether it exists.
+    assert.match(r.stderr, /PERMISSION_DENIED \(CV_ERR_NOT_ENTITLED\)/);
     const missing = await credvend(["request", "--template", "s3-tenant-read"], { ...requesterEnv(), CREDVEND_TENANT: "" });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /set CREDVEND_TENANT and CREDVEND_PRINCIPAL/);

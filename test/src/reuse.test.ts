@@ -9,7 +9,7 @@ import { startHarness, type Harness } from "./support/harness.js";
 const tenant = uniqueName("reuse");
 const reusable = s3ReadTemplate("s3-reusable", "    reuse: { min_remaining_seconds: 300 }\n");
 const config = demoConfig({ tenants: [tenant], extraTemplates: reusable })
-  .replace('templates: ["s3-tenant-read", "untrusted-role"]', 'templates: ["s3-tenant-read", "untrusted-role", "s3-reusable"]');
+  .replace('templates: ["s3-tenant-read"]', 'templates: ["s3-tenant-read", "s3-reusable"]');
 let h: Harness;
 const assumeRoleCalls = async () => (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.total ?? 0;
 

@@ -96,8 +96,13 @@ describe("vending end to end (NATS, Redis, aws-local, unmodified AWS SDK)", () =
     assert.match(err.message, /new request_id/);
   });
 
-  test("an unknown template is NOT_FOUND", async () => {
-    await rejects(h.client(tenant, "demo-app").request({ template: "no-such-template", params: {} }), "NOT_FOUND", "CV_ERR_TEMPLATE_NOT_FOUND");
+  test("an unknown template gets the same refusal as one the caller may not use (no template enumeration)", async () => {
+    // "stranger" has no access rule at all; demo-app's rules name only the templates that exist.
+    const stranger = h.client(tenant, "stranger", { kmsUser: "demo-app" });
+    const missing = await rejects(stranger.request({ template: "no-such-template", params: {} }), "PERMISSION_DENIED", "CV_ERR_NOT_ENTITLED");
+    const forbidden = await rejects(stranger.request({ template: "s3-tenant-read", params: { bucket: "acme-data" } }), "PERMISSION_DENIED", "CV_ERR_NOT_ENTITLED");
+    assert.equal(missing.message.replace('"no-such-template"', "<t>"), forbidden.message.replace('"s3-tenant-read"', "<t>"));
+    await rejects(h.client(tenant, "demo-app").request({ template: "no-such-template", params: {} }), "PERMISSION_DENIED", "CV_ERR_NOT_ENTITLED");
   });
 
   test("a parameter outside its pattern is INVALID_ARGUMENT and names the parameter", async () => {

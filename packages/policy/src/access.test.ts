@@ -29,7 +29,7 @@ access:
   - name: platform-broad
     tenants: [platform]
     principals: ["*"]
-    templates: ["s3-*"]
+    templates: ["s3-tenant"]
     params: { customer: "{{tenant}}" }
   - name: platform-for-customers
     tenants: [platform]
@@ -42,7 +42,7 @@ access:
     effect: deny
     tenants: ["*"]
     principals: ["*"]
-    templates: ["*"]
+    templates: ["s3-tenant"]
     params: { bucket: [secret-bucket] }
   - name: not-for-evil
     effect: deny
@@ -61,6 +61,10 @@ access:
     templates: [s3-tenant]
     params: { bucket: [acme-long] }
     max_duration: 3600
+  - name: ops-everything
+    tenants: [ops]
+    principals: [admin]
+    templates: ["*"]
 rate_limits:
   per_principal: { per_second: 20, burst: 40 }
   per_tenant: { per_second: 200, burst: 400 }
@@ -92,9 +96,35 @@ test("access: deny by default", () => {
   refused({ tenant: "acme", principal: "app", template: "s3-admin" }, "CV_ERR_NOT_ENTITLED");
 });
 
-test("access: unknown template is NOT_FOUND", () => {
-  refused({ template: "nope" }, "CV_ERR_TEMPLATE_NOT_FOUND", "template");
-  refused({ template: "__proto__" }, "CV_ERR_TEMPLATE_NOT_FOUND");
+function refusal(overrides: Partial<VendInput> & Pick<VendInput, "template">): CredvendError {
+  try {
+    plan(overrides);
+  } catch (e) {
+    assert.ok(e instanceof CredvendError, String(e));
+    return e;
+  }
+  return assert.fail("expected a refusal");
+}
+
+test("access: a caller no rule entitles gets the same answer for a missing template as for a forbidden one", () => {
+  // acme/app may use s3-tenant only: s3-admin exists, nope and __proto__ do not.
+  const shape = (e: CredvendError, name: string) => ({ code: e.code, reason: e.reason, field: e.field, message: e.message.replace(JSON.stringify(name), "<name>") });
+  const forbidden = shape(refusal({ tenant: "acme", principal: "app", template: "s3-admin" }), "s3-admin");
+  assert.equal(forbidden.reason, "CV_ERR_NOT_ENTITLED");
+  for (const name of ["nope", "__proto__", "s3-tenant-x"]) {
+    assert.deepEqual(shape(refusal({ tenant: "acme", principal: "app", template: name }), name), forbidden, name);
+  }
+  // Acting for another tenant: the same on-behalf refusal whether or not the template exists.
+  const onBehalf = (name: string) => shape(refusal({ tenant: "platform", principal: "backend", onBehalfOf: "other", template: name }), name);
+  assert.equal(onBehalf("s3-tenant").reason, "CV_ERR_ON_BEHALF_OF_DENIED");
+  assert.deepEqual(onBehalf("nope"), onBehalf("s3-tenant"));
+});
+
+test("access: a caller whose rules name the template learns that it does not exist", () => {
+  refused({ tenant: "ops", principal: "admin", template: "nope" }, "CV_ERR_TEMPLATE_NOT_FOUND", "template");
+  refused({ tenant: "ops", principal: "admin", template: "__proto__" }, "CV_ERR_TEMPLATE_NOT_FOUND");
+  // acme/app's rules name s3-tenant, so a request for it is never NOT_FOUND while it exists.
+  assert.equal(assumeRole({ tenant: "acme", principal: "app", template: "s3-tenant", params: { bucket: "acme-short" } }).template, "s3-tenant");
 });
 
 test("access: a later, narrower deny is not shadowed by an earlier broad allow", () => {

@@ -15,7 +15,7 @@
 import { CredvendError } from "@credvend/protocol";
 import type { AccessRule, CredvendConfig, ParamConstraint, Template } from "./schema.js";
 import { matchesAny } from "./glob.js";
-import { fullMatch } from "./params.js";
+import { fullyMatches } from "./pattern.js";
 import { renderTemplateString } from "./placeholders.js";
 import { preview } from "./problems.js";
 
@@ -41,7 +41,7 @@ export interface AccessDecision extends MatchedRule {
   readonly durationSeconds: number;
 }
 
-function label(rule: AccessRule, index: number): string {
+export function label(rule: AccessRule, index: number): string {
   return rule.name ?? `#${index}`;
 }
 
@@ -58,9 +58,9 @@ export function matchIdentity(config: CredvendConfig, req: AccessRequest): Match
   const allows = rules.flatMap((rule, index) => (rule.effect !== "deny" && identityMatches(rule, req) ? [{ rule, index, label: label(rule, index) }] : []));
   if (allows.length > 0) return allows;
   if (req.effectiveTenant !== req.callerTenant) {
-    throw new CredvendError("CV_ERR_ON_BEHALF_OF_DENIED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${req.template} on behalf of tenant ${req.effectiveTenant}`, { field: "on_behalf_of" });
+    throw new CredvendError("CV_ERR_ON_BEHALF_OF_DENIED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${preview(req.template, 140)} on behalf of tenant ${req.effectiveTenant}`, { field: "on_behalf_of" });
   }
-  throw new CredvendError("CV_ERR_NOT_ENTITLED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${req.template}`, { field: "template" });
+  throw new CredvendError("CV_ERR_NOT_ENTITLED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${preview(req.template, 140)}`, { field: "template" });
 }
 
 function bindings(req: AccessRequest): Map<string, string> {
@@ -88,15 +88,20 @@ function satisfies(constraint: ParamConstraint, value: string | undefined, vars:
   if (value === undefined) return false;
   const c = constraintParts(constraint);
   if (c.values !== undefined && !c.values.includes(value)) return false;
-  if (c.pattern !== undefined && !fullMatch(c.pattern).test(value)) return false;
+  if (c.pattern !== undefined && !fullyMatches(c.pattern, value)) return false;
   if (c.equals !== undefined && value !== renderTemplateString(c.equals, vars)) return false;
   return true;
 }
 
-/** The first parameter whose constraint fails, or undefined. Constraints on parameters the template lacks do not apply. */
+/**
+ * The first parameter whose constraint fails, or undefined. Both ways fail closed when the
+ * template lacks a constrained parameter: an allow rule's constraint then fails (it has no value
+ * to hold for; once, such a rule issued another tenant's bucket), while a deny rule's constraint
+ * is passed over, so the deny still applies. Lint refuses such configs; this is the second line.
+ */
 function failingParam(rule: AccessRule, tpl: Template, params: ReadonlyMap<string, string>, vars: ReadonlyMap<string, string>): string | undefined {
   for (const [name, constraint] of Object.entries(rule.params ?? {})) {
-    if (!Object.hasOwn(tpl.params ?? {}, name)) continue;
+    if (rule.effect === "deny" && !Object.hasOwn(tpl.params ?? {}, name)) continue;
     if (!satisfies(constraint, params.get(name), vars)) return name;
   }
   return undefined;

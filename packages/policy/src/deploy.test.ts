@@ -50,7 +50,7 @@ templates:
     mfa: { required: true }
     policy_arns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
   per-tenant: { kind: assume_role, role_arn: "arn:aws:iam::123456789012:role/r", external_id: "{{tenant}}-ext", source_identity: false, policy_arns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] }
-  st: { kind: session_token }
+  st: { kind: session_token, credential_source: { profile: p } }
 access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
 `);
   const vendorPrincipalArn = "arn:aws:iam::111122223333:role/credvend-vendor";

@@ -102,6 +102,7 @@ test("federation_name: lint refuses characters and variable types STS's Name ref
   const fed = (name: string) => `templates:
   f:
     kind: federation_token
+    credential_source: { profile: p }
     federation_name: "${name}"
     params: { arnp: { type: arn }, s: { max_length: 8 } }
     tags: { a: "{{arnp}}", s: "{{s}}" }

@@ -13,6 +13,14 @@ export type {
 export { STS_OPERATION } from "./plan-types.js";
 export type { SessionTag } from "./session.js";
 export { describePlan, REDACTED } from "./describe.js";
+export {
+  stsRequest, SECRET_INPUT_FIELDS, type StsRequest, type AssumeRoleInput, type AssumeRoleWithWebIdentityInput, type AssumeRoleWithSamlInput,
+  type GetSessionTokenInput, type GetFederationTokenInput, type StsTag, type StsPolicyArn,
+} from "./sts-input.js";
+export { checkRequestFields, checkRequestId } from "./plan-inputs.js";
 export { natsAuthorization, DEFAULT_VENDOR_USER, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
 export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
-export { TEMPLATE_KINDS, DURATION_RANGES, type TemplateKind } from "./limits.js";
+export {
+  TEMPLATE_KINDS, DURATION_RANGES, REQUEST_DURATION_RANGE, MAX_REQUEST_PARAMS, MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS,
+  MAX_TEMPLATE_NAME_CHARS, type TemplateKind,
+} from "./limits.js";

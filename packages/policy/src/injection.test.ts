@@ -5,40 +5,10 @@ import { CredvendError } from "@credvend/protocol";
 import { planRequest } from "./plan.js";
 import type { AssumeRolePlan } from "./plan-types.js";
 import { input, okConfig } from "./test-fixtures.js";
+import { HOSTILE, INJECTION_CONFIG } from "./testing/injection-cases.js";
 
-export const INJECTION_CONFIG = `
-templates:
-  t:
-    kind: assume_role
-    role_arn: arn:aws:iam::123456789012:role/r
-    params:
-      name: { max_length: 200 }
-      prefix: { type: s3_prefix, max_length: 200 }
-      table: { type: arn, service: dynamodb, account: "123456789012", max_length: 200 }
-      level: { type: enum, values: [read, write] }
-      port: { type: integer, min: 1, max: 65535 }
-    policy:
-      Statement:
-        - Effect: Allow
-          Action: ["s3:GetObject"]
-          Resource: ["arn:aws:s3:::bucket/{{tenant}}/{{name}}/{{prefix}}*"]
-          Condition: { StringEquals: { "aws:ResourceTag/level": "{{level}}", "aws:ResourceTag/port": "{{port}}" } }
-        - Effect: Allow
-          Action: ["dynamodb:GetItem"]
-          Resource: ["{{table}}"]
-    tags: { name: "{{name}}" }
-access:
-  - { tenants: ["*"], principals: ["*"], templates: ["*"] }
-`;
 const config = okConfig(INJECTION_CONFIG);
 const GOOD = { name: "report", prefix: "in/2026/", table: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders", level: "read", port: "443" };
-
-/** Values no parameter type accepts. */
-export const HOSTILE = [
-  "", '"', 'a"b', '\\"', 'x","Action":"*', '"}]},{"Effect":"Allow","Action":"*","Resource":"*', "]", "[", "{", "}", "a}b",
-  "*", "a*", "?", "a?b", "${aws:username}", "$", "${", "..", "a/../b", "a\nb", "a\rb", "a\tb", "a\u0000b", "\u007f",
-  "é", "ａ", "a\u200bb", "\u2028", "😀", " a", "a b", "a,b", "{{tenant}}", "{{principal}}", "a'b", "a;b", "\\", "`", "a|b", "<x>", "%2e%2e", "a&b", "#", "x".repeat(201),
-];
 
 const TYPES: Record<string, string[]> = {
   name: [...HOSTILE, "a/b", "a:b"],

@@ -22,6 +22,19 @@ export const DURATION_RANGES: Readonly<Record<TemplateKind, DurationRange>> = {
   federation_token: { min: 900, max: 129600, stsDefault: 43200 },
 };
 
+/** Every duration a request may name, over all kinds; 0 (or none) means the template's default. */
+export const REQUEST_DURATION_RANGE = {
+  min: Math.min(...Object.values(DURATION_RANGES).map((r) => r.min)),
+  max: Math.max(...Object.values(DURATION_RANGES).map((r) => r.max)),
+} as const;
+
+/** Bounds on a request's own fields, checked before any config is consulted. */
+export const MAX_REQUEST_PARAMS = 64;
+export const MAX_PARAM_NAME_CHARS = 128;
+/** Also the longest value any parameter type accepts (max_length is at most this). */
+export const MAX_PARAM_VALUE_CHARS = 2048;
+export const MAX_TEMPLATE_NAME_CHARS = 128;
+
 /** Role chaining (AssumeRole called with role credentials) caps the session at one hour. */
 export const ROLE_CHAINING_MAX_SECONDS = 3600;
 

@@ -1,10 +1,11 @@
 // Lint of access rules, rate limits and NATS identities against the templates they name.
 import type { CredvendConfig } from "./schema.js";
 import { problem, preview, type PathSegment, type Problem } from "./problems.js";
-import { matchesAny } from "./glob.js";
+import { matchesAny, matchesAnyName } from "./glob.js";
 import { checkParamValue } from "./params.js";
 import { hasMalformedPlaceholder, variablesIn } from "./placeholders.js";
-import { BINDING_VARIABLES, constraintParts } from "./access.js";
+import { BINDING_VARIABLES, constraintParts, label } from "./access.js";
+import { REQUEST_DURATION_RANGE } from "./limits.js";
 
 export function lintAccess(config: CredvendConfig): Problem[] {
   const out: Problem[] = [];
@@ -19,13 +20,22 @@ export function lintAccess(config: CredvendConfig): Problem[] {
       if (rule.max_duration !== undefined) out.push(problem("error", [...at, "max_duration"], "a deny rule has no duration cap; move it to an allow rule"));
       if (rule.rate_limit !== undefined) out.push(problem("error", [...at, "rate_limit"], "a deny rule has no rate limit; move it to an allow rule"));
     }
-    if (rule.max_duration !== undefined && rule.max_duration < 900) out.push(problem("error", [...at, "max_duration"], `${rule.max_duration} is below 900 seconds, the STS minimum`));
+    (rule.on_behalf_of ?? []).forEach((g, j) => {
+      // Acting for every tenant is never what a platform needs: it also reaches tenants that are
+      // not its customers (and any created later). Name them, or a prefix such as cust-*.
+      if (rule.effect !== "deny" && matchesAnyName(g)) out.push(problem("error", [...at, "on_behalf_of", j], `${preview(g)} lets the principals act for every tenant; list the customer tenants or a prefix such as "cust-*"`));
+    });
+    if (rule.max_duration !== undefined && rule.max_duration < REQUEST_DURATION_RANGE.min) out.push(problem("error", [...at, "max_duration"], `${rule.max_duration} is below ${REQUEST_DURATION_RANGE.min} seconds, the STS minimum`));
     for (const [pname, constraint] of Object.entries(rule.params ?? {})) {
       const cat: PathSegment[] = [...at, "params", pname];
       const declaring = matched.filter((t) => Object.hasOwn(config.templates[t]?.params ?? {}, pname));
-      if (matched.length > 0 && declaring.length === 0) {
-        out.push(problem("error", cat, `no template this rule names (${matched.join(", ")}) has a parameter "${pname}"; the constraint would never apply`));
-        continue;
+      const lacking = matched.filter((t) => !declaring.includes(t));
+      if (lacking.length > 0) {
+        // An allow rule whose constraint can not apply would serve the template with no check on the
+        // value at all (once, another tenant's bucket); a deny would refuse the template outright.
+        const effect = rule.effect === "deny" ? "the deny would refuse these templates whatever the request" : "the rule must not serve them unchecked";
+        out.push(problem(rule.effect === "deny" ? "warning" : "error", cat, `rule ${label(rule, i)} constrains parameter "${pname}", but template${lacking.length > 1 ? "s" : ""} ${lacking.join(", ")} (matched by templates ${preview(rule.templates)}) ${lacking.length > 1 ? "have" : "has"} no such parameter; ${effect}. Narrow the rule's templates, or declare the parameter`));
+        if (declaring.length === 0) continue;
       }
       const parts = constraintParts(constraint);
       const bindings = parts.equals === undefined ? [] : [parts.equals];

@@ -2,7 +2,7 @@
 // characters STS refuses, and placeholders where rendering would not reach them (keys).
 import type { PolicyDocument, Template } from "./schema.js";
 import { problem, preview, type PathSegment, type Problem } from "./problems.js";
-import { parseTemplateString, variablesIn } from "./placeholders.js";
+import { parseTemplateString, variablesIn, type Part } from "./placeholders.js";
 import { POLICY_CHARSET } from "./limits.js";
 
 /** Stand in for variables when we look at a string's literal shape. */
@@ -71,7 +71,8 @@ export function lintPolicy(policy: PolicyDocument, base: PathSegment[], allowWil
     asList(st.Resource).forEach((resource, j) => {
       const path = listPath(at, "Resource", st.Resource, j);
       lintResource(shapeOf(resource, params), resource, path, err, warn);
-      lintWildcardReach(resource, path, params, err);
+      lintWildcardReach(resource, path, params, err, true);
+      lintWholeArn(resource, path, params, err);
     });
     // Wildcard-matching condition operators widen like a resource does (StringLike s3:prefix "{{tenant}}-*").
     for (const [op, entries] of Object.entries(st.Condition ?? {}) as [string, Readonly<Record<string, unknown>>][]) {
@@ -106,7 +107,7 @@ function alphabetOf(variable: string, params: Params): RegExp {
  * value can not contain (e.g. '/' for a tenant) between them keeps the match inside the value.
  * An s3_prefix may be followed by a wildcard: that is what the type is for.
  */
-function lintWildcardReach(source: string, path: PathSegment[], params: Params, err: (p: PathSegment[], m: string) => void): void {
+function lintWildcardReach(source: string, path: PathSegment[], params: Params, err: (p: PathSegment[], m: string) => void, inResource = false): void {
   const parts = parseTemplateString(source);
   const reaches = (text: string, alphabet: RegExp): boolean => {
     for (const c of text) {
@@ -125,12 +126,40 @@ function lintWildcardReach(source: string, path: PathSegment[], params: Params, 
     const type = Object.hasOwn(params ?? {}, p.variable) ? params?.[p.variable]?.type : undefined;
     const after = textAt(i + 1);
     const before = textAt(i - 1);
-    if (type !== "s3_prefix" && (after !== undefined ? reaches(after, alphabet) : false)) {
+    const wildcardAfter = after !== undefined && reaches(after, alphabet);
+    // In a resource ARN an s3_prefix is a key prefix only after the '/' that ends the bucket name
+    // (or the resource type); before it, `arn:aws:s3:::{{prefix}}*` lets "acme" reach every
+    // bucket whose name starts with it, another tenant's "acme-corp-data" included.
+    const inFirstSegment = inResource && !resourceTextBefore(parts, i).includes("/");
+    if (type === "s3_prefix" && wildcardAfter && inFirstSegment) {
+      err(path, `${preview(source)} puts {{${p.variable}}} (an s3_prefix) in the bucket or resource name, followed by a wildcard, so a value also matches every name that starts with it (e.g. another tenant's bucket); put it after the bucket name and a '/' (arn:aws:s3:::bucket/{{${p.variable}}}*)`);
+    } else if (type !== "s3_prefix" && wildcardAfter) {
       err(path, `${preview(source)} puts a wildcard right after a variable ({{${p.variable}}} and the '*' or '?' are joined by characters its values can contain), so a value also matches longer names (e.g. another tenant's); add a separator such as '/' before the '*'`);
     } else if (before !== undefined && reaches([...before].reverse().join(""), alphabet)) {
       err(path, `${preview(source)} puts a wildcard before {{${p.variable}}} joined by characters its values can contain, so it also matches names that merely end in the value (e.g. another tenant's); add a separator such as '/' after the '*'`);
     }
   });
+}
+
+/** What comes before part `upTo` within the ARN's resource field (variables as a marker). */
+function resourceTextBefore(parts: readonly Part[], upTo: number): string {
+  const before = parts.slice(0, upTo).map((q) => ("text" in q ? q.text : VAR)).join("");
+  // arn:partition:service:region:account:resource — the resource starts after the fifth ':'.
+  const fields = before.split(":");
+  return fields.length >= 6 ? fields.slice(5).join(":") : before;
+}
+
+/**
+ * A Resource that is one arn parameter lets the request name any resource the parameter admits;
+ * without an account or a pattern that is any resource of any tenant in any account.
+ */
+function lintWholeArn(resource: string, path: PathSegment[], params: Params, err: (p: PathSegment[], m: string) => void): void {
+  const parts = parseTemplateString(resource.trim());
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only === undefined || !("variable" in only)) return;
+  const spec = Object.hasOwn(params ?? {}, only.variable) ? params?.[only.variable] : undefined;
+  if (spec?.type !== "arn" || spec.account !== undefined || spec.pattern !== undefined) return;
+  err(path, `the whole resource is {{${only.variable}}}, an arn parameter with no account or pattern, so a request may name any resource of any service in any account; give the parameter account (and service) or a pattern that pins it to the tenant`);
 }
 
 function lintResource(shape: string, resource: string, path: PathSegment[], err: (p: PathSegment[], m: string) => void, warn: (p: PathSegment[], m: string) => void): void {

@@ -8,6 +8,64 @@ import { MAX_TAGS, MAX_TRANSITIVE_TAG_KEYS, TAG_KEY_MAX, TAG_KEY_PATTERN, TAG_VA
 import { AUTO_TAG_PREFIX, TAG_CALLER_TENANT, TAG_PRINCIPAL, TAG_REQUEST_ID, TAG_TENANT } from "./session.js";
 
 const AUTO_TAGS = [TAG_TENANT, TAG_PRINCIPAL, TAG_REQUEST_ID, TAG_CALLER_TENANT];
+/** AWS reserves tag keys and values that start with this (compared ignoring case). */
+const RESERVED_PREFIX = "aws:";
+
+/** Characters a variable's values can hold, for the prefix check (enums are expanded instead). */
+function alphabetOf(variable: string, tpl: Template): RegExp {
+  if (variable === "tenant" || variable === "principal") return /[a-z0-9_-]/;
+  if (variable === "request_id") return /[A-Za-z0-9_-]/;
+  const spec = Object.hasOwn(tpl.params ?? {}, variable) ? tpl.params?.[variable] : undefined;
+  switch (spec?.type) {
+    case "integer": return /[0-9-]/;
+    case "s3_prefix": return /[A-Za-z0-9_.@+=/-]/;
+    // An ARN value starts with "arn:", so it can never begin a reserved "aws:".
+    case "arn": return /[]/;
+    default: return /[A-Za-z0-9_.@+=-]/;
+  }
+}
+
+/**
+ * Whether any rendering of `source` can start with `prefix` (ignoring case). Walks the template
+ * with the set of prefix positions reached so far: literal text advances or kills each position,
+ * an enum tries each value, any other variable may cover any run of its alphabet's characters.
+ */
+export function canRenderWithPrefix(source: string, prefix: string, tpl: Template): boolean {
+  const want = prefix.toLowerCase();
+  const advance = (k: number, text: string): number | undefined => {
+    for (const c of text.toLowerCase()) {
+      if (k === want.length) return k;
+      if (c !== want[k]) return undefined;
+      k += 1;
+    }
+    return k;
+  };
+  let states = new Set<number>([0]);
+  for (const part of parseTemplateString(source)) {
+    const next = new Set<number>();
+    for (const k of states) {
+      if (k === want.length) return true;
+      if ("text" in part) {
+        const to = advance(k, part.text);
+        if (to !== undefined) next.add(to);
+        continue;
+      }
+      const spec = Object.hasOwn(tpl.params ?? {}, part.variable) ? tpl.params?.[part.variable] : undefined;
+      if (spec?.type === "enum") {
+        for (const v of spec.values) {
+          const to = advance(k, v);
+          if (to !== undefined) next.add(to);
+        }
+        continue;
+      }
+      const alphabet = alphabetOf(part.variable, tpl);
+      for (let j = k; j < want.length && alphabet.test(want[j] as string); j++) next.add(j + 1);
+    }
+    states = next;
+    if (states.size === 0) return false;
+  }
+  return states.has(want.length);
+}
 
 export function lintTags(name: string, tpl: Template): Problem[] {
   const out: Problem[] = [];
@@ -21,11 +79,12 @@ export function lintTags(name: string, tpl: Template): Problem[] {
     if (key.length < 1 || key.length > TAG_KEY_MAX || !TAG_KEY_PATTERN.test(key)) {
       out.push(problem("error", at, `tag key ${preview(key)} must be 1-${TAG_KEY_MAX} characters of letters, digits, spaces and _.:/=+-@`));
     }
-    if (lower.startsWith("aws:")) out.push(problem("error", at, "tag keys starting with aws: are reserved by AWS"));
+    if (lower.startsWith(RESERVED_PREFIX)) out.push(problem("error", at, "tag keys starting with aws: are reserved by AWS"));
     if (lower.startsWith(AUTO_TAG_PREFIX)) out.push(problem("error", at, `tag keys starting with ${AUTO_TAG_PREFIX} are set by credvend (${AUTO_TAGS.join(", ")})`));
     const dupe = seen.get(lower);
     if (dupe !== undefined) out.push(problem("error", at, `tag key ${preview(key)} duplicates ${preview(dupe)}: STS tag keys are case-insensitive`));
     seen.set(lower, key);
+    if (canRenderWithPrefix(value, RESERVED_PREFIX, tpl)) out.push(problem("error", at, `tag value ${preview(value)} can render to a value starting with ${RESERVED_PREFIX}, which AWS reserves; change the literal text or the enum values`));
     const literal = parseTemplateString(value).map((p) => ("text" in p ? p.text : "")).join("");
     if (!TAG_VALUE_PATTERN.test(literal)) out.push(problem("error", at, `tag value ${preview(value)} has characters STS refuses (allowed: letters, digits, spaces and _.:/=+-@)`));
     let longest = 0;

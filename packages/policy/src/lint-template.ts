@@ -31,7 +31,11 @@ const FIELDS_BY_KIND: Readonly<Record<string, readonly TemplateKind[]>> = {
   mfa: ["assume_role", "session_token"],
   federation_name: ["federation_token"],
   reuse: ["assume_role", "federation_token"],
+  credential_source: ["session_token", "federation_token"],
 };
+
+/** Kinds whose STS call needs long-term IAM user credentials, which the template must name. */
+const OWN_CREDENTIAL_KINDS: readonly TemplateKind[] = ["session_token", "federation_token"];
 
 /** The duration a template gets when neither it nor the request names one. */
 export function maxDurationFor(tpl: Template, options: LintOptions = {}): number {
@@ -86,6 +90,11 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
       if (risky) err(["federation_name"], `{{${p.variable}}} can hold ':' or '/', which STS refuses in a federation name`);
     }
   }
+  if (OWN_CREDENTIAL_KINDS.includes(tpl.kind) && tpl.credential_source === undefined) {
+    // Called with the worker's own credentials, GetSessionToken / GetFederationToken would hand
+    // the requester a session of the worker's own identity (KMS, config, every template's role).
+    err([], `${tpl.kind} templates need credential_source: { profile: <AWS profile of the IAM user this template vends for> }; without one the worker's own identity would be handed out`);
+  }
   if (tpl.reuse !== undefined && tpl.mfa?.required) err(["reuse"], "credentials obtained with MFA are never reused; remove reuse or mfa");
 
   lintDuration(tpl, options, err);
@@ -111,9 +120,6 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
 function lintDuration(tpl: Template, options: LintOptions, err: (p: PathSegment[], m: string) => void): void {
   const range = DURATION_RANGES[tpl.kind];
   const chained = tpl.kind === "assume_role" && options.vendorUsesRoleCredentials === true;
-  if (options.vendorUsesRoleCredentials && (tpl.kind === "session_token" || tpl.kind === "federation_token")) {
-    err([], `${tpl.kind} needs the vendor to run on long-term IAM user credentials, but the vendor uses role credentials`);
-  }
   for (const which of ["default", "max"] as const) {
     const v = tpl.duration?.[which];
     if (v === undefined) continue;

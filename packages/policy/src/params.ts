@@ -4,6 +4,7 @@
 // string it is substituted into, never add structure or widen a resource.
 import type { ParamSpec } from "./schema.js";
 import { preview } from "./problems.js";
+import { fullyMatches } from "./pattern.js";
 
 /** string: one name-like token. No '/' or ':' so it can not move into another ARN field or path level. */
 const STRING_ALPHABET = /^[A-Za-z0-9_.@+=-]+$/;
@@ -14,17 +15,6 @@ const ARN = /^arn:(aws|aws-cn|aws-us-gov):([a-z0-9-]+):([a-z0-9-]*):(\d{12}|aws|
 const S3_PREFIX = /^[A-Za-z0-9_.@+=-]+(?:\/[A-Za-z0-9_.@+=-]+)*\/?$/;
 
 export const DEFAULT_MAX_LENGTH = { string: 128, arn: 256, s3_prefix: 256 } as const;
-
-const regexCache = new Map<string, RegExp>();
-/** Patterns must match the whole value; compiled once per distinct source. */
-export function fullMatch(source: string): RegExp {
-  let re = regexCache.get(source);
-  if (re === undefined) {
-    re = new RegExp(`^(?:${source})$`);
-    regexCache.set(source, re);
-  }
-  return re;
-}
 
 /** Longest value the parameter can take, for worst-case size checks. */
 export function paramMaxLength(spec: ParamSpec): number {
@@ -74,7 +64,7 @@ export function checkParamValue(spec: ParamSpec, value: string): string | undefi
       if (value.split("/").includes(".")) return `${shown} has a '.' path segment`;
       break;
   }
-  if (spec.pattern !== undefined && !fullMatch(spec.pattern).test(value)) return `${shown} does not match the pattern ${spec.pattern}`;
+  if (spec.pattern !== undefined && !fullyMatches(spec.pattern, value)) return `${shown} does not match the pattern ${spec.pattern}`;
   return undefined;
 }
 

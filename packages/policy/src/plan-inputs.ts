@@ -1,11 +1,12 @@
 // Checks on the request's own fields, before anything is rendered. Messages never repeat a
 // secret (token code, web identity token, SAML assertion).
-import { CredvendError, isValidName, isValidRequestId } from "@credvend/protocol";
+import { CredvendError, isValidName, isValidRequestId, REQUEST_ID_PATTERN } from "@credvend/protocol";
 import type { Template } from "./schema.js";
 import { checkParamValue, isRequired } from "./params.js";
 import { preview } from "./problems.js";
 import {
-  MFA_SERIAL_PATTERN, MFA_TOKEN_PATTERN, PROVIDER_ID_LENGTH, SAML_ASSERTION_LENGTH, SAML_PROVIDER_ARN_PATTERN, WEB_IDENTITY_TOKEN_LENGTH,
+  MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS, MAX_REQUEST_PARAMS, MAX_TEMPLATE_NAME_CHARS, MFA_SERIAL_PATTERN, MFA_TOKEN_PATTERN,
+  PROVIDER_ID_LENGTH, REQUEST_DURATION_RANGE, SAML_ASSERTION_LENGTH, SAML_PROVIDER_ARN_PATTERN, WEB_IDENTITY_TOKEN_LENGTH,
 } from "./limits.js";
 
 export interface VendInput {
@@ -22,31 +23,54 @@ export interface VendInput {
   federation?: { webIdentityToken?: string; providerId?: string; samlAssertion?: string; samlProviderArn?: string };
 }
 
-export function checkIdentity(input: VendInput): void {
+/**
+ * The request's own fields, checked the same way by the worker's validate stage (before any
+ * config is consulted) and by planRequest (so the dry run refuses what a worker refuses). The
+ * bounds are the constants in limits.ts; this is their only check.
+ */
+export function checkRequestFields(input: VendInput): void {
   if (!isValidName(input.tenant) || !isValidName(input.principal)) {
     throw new CredvendError("CV_ERR_REQUEST_SUBJECT", "tenant and principal must be 1-64 of a-z, 0-9, '-' and '_'");
   }
-  if (!isValidRequestId(input.requestId)) {
-    throw new CredvendError("CV_ERR_REQUEST_FIELD", "request_id must be 8-128 of A-Z, a-z, 0-9, '_' and '-'", { field: "request_id" });
+  checkRequestId(input.requestId);
+  if (!input.template) throw invalid("template", "is required: name the template to use");
+  if (input.template.length > MAX_TEMPLATE_NAME_CHARS) throw invalid("template", `is longer than ${MAX_TEMPLATE_NAME_CHARS} characters`);
+  const names = Object.keys(input.params);
+  if (names.length > MAX_REQUEST_PARAMS) throw invalid("params", `has ${names.length} entries; at most ${MAX_REQUEST_PARAMS} are accepted`);
+  for (const name of names) {
+    if (name.length === 0 || name.length > MAX_PARAM_NAME_CHARS) throw invalid("params", `parameter names must be 1-${MAX_PARAM_NAME_CHARS} characters`);
+    const value = input.params[name];
+    if (typeof value === "string" && value.length > MAX_PARAM_VALUE_CHARS) throw invalid(`params.${name}`, `is longer than ${MAX_PARAM_VALUE_CHARS} characters`);
+  }
+  checkDuration(input.durationSeconds);
+  if (input.onBehalfOf !== undefined && input.onBehalfOf !== "" && !isValidName(input.onBehalfOf)) {
+    throw invalid("on_behalf_of", `${preview(input.onBehalfOf)} is not a tenant name (1-64 of a-z, 0-9, '-' and '_')`);
   }
 }
 
-/** "" and the caller's own tenant both mean "no on-behalf". */
+export function checkRequestId(requestId: string): void {
+  if (!requestId) throw invalid("request_id", "is required: set a unique id per request (e.g. a UUID) and reuse it only for retries");
+  if (!isValidRequestId(requestId)) throw invalid("request_id", `must match ${REQUEST_ID_PATTERN} (8-128 of A-Z a-z 0-9 _ -)`);
+}
+
+function invalid(field: string, message: string): CredvendError {
+  return new CredvendError("CV_ERR_REQUEST_FIELD", `${field}: ${message}`, { field });
+}
+
+/** "" and the caller's own tenant both mean "no on-behalf". checkRequestFields vetted the name. */
 export function effectiveTenantOf(input: VendInput): string {
   const target = input.onBehalfOf;
   if (target === undefined || target === "" || target === input.tenant) return input.tenant;
-  if (!isValidName(target)) {
-    throw new CredvendError("CV_ERR_REQUEST_FIELD", `on_behalf_of ${preview(target)} is not a tenant name (1-64 of a-z, 0-9, '-' and '_')`, { field: "on_behalf_of" });
-  }
   return target;
 }
 
-export function checkDuration(value: number | undefined): number | undefined {
-  if (value === undefined || value === 0) return undefined;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new CredvendError("CV_ERR_DURATION_INVALID", `duration_seconds ${preview(value)} is not a whole number of seconds`, { field: "duration_seconds" });
+/** 0 or undefined is the template's default; anything else must fit some kind's STS range. */
+function checkDuration(value: number | undefined): void {
+  if (value === undefined || value === 0) return;
+  const { min, max } = REQUEST_DURATION_RANGE;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new CredvendError("CV_ERR_DURATION_INVALID", `duration_seconds ${preview(value)} is outside ${min}-${max} (or 0 for the template's default)`, { field: "duration_seconds" });
   }
-  return value;
 }
 
 /** Every parameter validated against its type; defaults filled in. */

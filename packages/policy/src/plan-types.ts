@@ -70,14 +70,20 @@ export interface SamlPlan extends PlanBase {
   policyArns: string[];
 }
 
-export interface SessionTokenPlan extends PlanBase {
+/** The kinds that call STS with a long-term IAM user credential of their own (never the worker's). */
+interface OwnCredential {
+  /** The AWS shared-config profile the worker signs this call with (template credential_source). */
+  credentialProfile: string;
+}
+
+export interface SessionTokenPlan extends PlanBase, OwnCredential {
   kind: "session_token";
   serialNumber?: string;
   /** Secret. */
   tokenCode?: string;
 }
 
-export interface FederationTokenPlan extends PlanBase {
+export interface FederationTokenPlan extends PlanBase, OwnCredential {
   kind: "federation_token";
   /** GetFederationToken Name (2-32 characters). */
   name: string;

@@ -35,8 +35,10 @@ templates:
     saml_provider_arn: arn:aws:iam::123456789012:saml-provider/corp
   st:
     kind: session_token
+    credential_source: { profile: vend-st }
   ft:
     kind: federation_token
+    credential_source: { profile: vend-ft }
     federation_name: "{{tenant}}-{{principal}}"
     policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{tenant}}/*" }] }
 access:

@@ -5,25 +5,29 @@ import { CredvendError } from "@credvend/protocol";
 import type { CredvendConfig, Template } from "./schema.js";
 import type { StsPlan } from "./plan-types.js";
 import { checkDenies, matchIdentity, selectAllowRule, type AccessRequest } from "./access.js";
-import { checkDuration, checkIdentity, checkMfa, effectiveTenantOf, resolveParams, samlInput, webIdentityInput, type VendInput } from "./plan-inputs.js";
+import { checkRequestFields, checkMfa, effectiveTenantOf, resolveParams, samlInput, webIdentityInput, type VendInput } from "./plan-inputs.js";
 import { renderPolicy } from "./render.js";
 import { renderTemplateString } from "./placeholders.js";
 import { rateLimitsFor } from "./rate-limits.js";
 import { autoTags, federationName, roleSessionName, sourceIdentityFor, TAG_REQUEST_ID, type SessionTag } from "./session.js";
 import { defaultDurationFor, maxDurationFor, type LintOptions } from "./lint-template.js";
 import { DURATION_RANGES, EXTERNAL_ID_PATTERN, FEDERATION_NAME_PATTERN, MAX_POLICY_CHARS } from "./limits.js";
+import { preview } from "./problems.js";
 
 export function planRequest(config: CredvendConfig, input: VendInput, options: LintOptions = {}): StsPlan {
-  checkIdentity(input);
+  checkRequestFields(input);
   const tpl = Object.hasOwn(config.templates, input.template) ? config.templates[input.template] : undefined;
-  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${JSON.stringify(input.template.slice(0, 64))}`, { field: "template" });
   const req: AccessRequest = { callerTenant: input.tenant, principal: input.principal, effectiveTenant: effectiveTenantOf(input), template: input.template };
 
+  // Identity first, whether or not the template exists: a caller no rule entitles to that name gets
+  // the same refusal for a missing template as for one it may not use, so it can not list
+  // templates by probing names. Only callers whose rules name it learn that it does not exist.
   const candidates = matchIdentity(config, req);
+  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${preview(input.template, 140)}`, { field: "template" });
   const params = resolveParams(input.template, tpl, input.params);
   checkDenies(config, tpl, req, params);
   const bounds = { min: DURATION_RANGES[tpl.kind].min, max: maxDurationFor(tpl, options), default: defaultDurationFor(tpl, options) };
-  const decision = selectAllowRule(candidates, tpl, req, params, checkDuration(input.durationSeconds), bounds);
+  const decision = selectAllowRule(candidates, tpl, req, params, input.durationSeconds || undefined, bounds);
   const mfa = checkMfa(input.template, tpl, input);
 
   const values = new Map(params);
@@ -63,11 +67,11 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
       plan = { kind: "saml", ...base, roleArn: tpl.role_arn ?? "", policyArns, ...(policy !== undefined && { policy }), ...samlInput(input.template, tpl, input) };
       break;
     case "session_token":
-      plan = { kind: "session_token", ...base, ...mfa };
+      plan = { kind: "session_token", ...base, credentialProfile: credentialProfileOf(input.template, tpl), ...mfa };
       break;
     case "federation_token":
       plan = {
-        kind: "federation_token", ...base, name: renderFederationName(input.template, tpl.federation_name ?? "{{principal}}", values),
+        kind: "federation_token", ...base, credentialProfile: credentialProfileOf(input.template, tpl), name: renderFederationName(input.template, tpl.federation_name ?? "{{principal}}", values),
         policyArns, tags: sessionTags(tpl, values, req, input.requestId), ...(policy !== undefined && { policy }),
       };
       break;
@@ -81,6 +85,15 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
 function sessionTags(tpl: Template, values: ReadonlyMap<string, string>, req: AccessRequest, requestId: string): SessionTag[] {
   const own = Object.entries(tpl.tags ?? {}).map(([key, v]) => ({ key, value: renderTemplateString(v, values) }));
   return [...own, ...autoTags(req.effectiveTenant, req.callerTenant, req.principal, requestId)];
+}
+
+/** Lint requires it; refusing here keeps a config that slipped past lint from using the worker's identity. */
+function credentialProfileOf(templateName: string, tpl: Template): string {
+  const profile = tpl.credential_source?.profile;
+  if (profile === undefined) {
+    throw new CredvendError("CV_ERR_STS_REJECTED_INPUT", `template ${templateName} is ${tpl.kind} but names no credential_source; the worker never signs it with its own identity; fix the template`, { field: "template" });
+  }
+  return profile;
 }
 
 function renderExternalId(templateName: string, source: string, values: ReadonlyMap<string, string>): string {

@@ -8,7 +8,7 @@ import { planRequest } from "./plan.js";
 import type { AssumeRolePlan } from "./plan-types.js";
 import { hasPlaceholder } from "./placeholders.js";
 import { input, okConfig } from "./test-fixtures.js";
-import { HOSTILE, INJECTION_CONFIG } from "./injection.test.js";
+import { HOSTILE, INJECTION_CONFIG } from "./testing/injection-cases.js";
 
 const config = okConfig(INJECTION_CONFIG);
 const template = config.templates.t?.policy;

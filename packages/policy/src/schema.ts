@@ -2,7 +2,8 @@
 // silently drops a restriction. Checks that need more than one field live in lint*.ts, which
 // report the exact path; this file only says what each key may hold.
 import { z } from "zod";
-import { TEMPLATE_KINDS } from "./limits.js";
+import { MAX_PARAM_VALUE_CHARS, TEMPLATE_KINDS } from "./limits.js";
+import { patternProblem } from "./pattern.js";
 
 /** Template, tenant and principal names: same alphabet as the protocol's NAME_PATTERN. */
 export const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -18,9 +19,11 @@ const glob = z.string().regex(GLOB, "globs use a-z, 0-9, '-', '_', '*' (any run)
 const globList = z.array(glob).min(1, "list at least one glob (use \"*\" for any)");
 const posInt = z.number().int().positive();
 
-const validRegex = z.string().min(1).refine((source) => {
-  try { new RegExp(source); return true; } catch { return false; }
-}, "not a valid JavaScript regular expression");
+/** Matched with RE2 (linear time): see pattern.ts. The message says what to change. */
+const validRegex = z.string().min(1).superRefine((source, ctx) => {
+  const bad = patternProblem(source);
+  if (bad !== undefined) ctx.addIssue({ code: "custom", message: `pattern ${bad}` });
+});
 
 const defaultValue = z.union([z.string(), z.number().int()]).transform((v) => String(v));
 const paramCommon = {
@@ -28,10 +31,10 @@ const paramCommon = {
   required: z.boolean().optional(),
   default: defaultValue.optional(),
 };
-const maxLength = z.number().int().min(1).max(2048);
+const maxLength = z.number().int().min(1).max(MAX_PARAM_VALUE_CHARS);
 const stringList = (item: z.ZodString) => z.union([item, z.array(item).min(1)]).transform((v) => (typeof v === "string" ? [v] : v));
 
-const stringParam = z.strictObject({ type: z.literal("string"), pattern: validRegex.optional(), min_length: z.number().int().min(1).max(2048).optional(), max_length: maxLength.optional(), ...paramCommon });
+const stringParam = z.strictObject({ type: z.literal("string"), pattern: validRegex.optional(), min_length: z.number().int().min(1).max(MAX_PARAM_VALUE_CHARS).optional(), max_length: maxLength.optional(), ...paramCommon });
 const enumParam = z.strictObject({ type: z.literal("enum"), values: z.array(z.string().min(1)).min(1), ...paramCommon });
 const integerParam = z.strictObject({ type: z.literal("integer"), min: z.number().int().optional(), max: z.number().int().optional(), ...paramCommon });
 const arnParam = z.strictObject({
@@ -67,6 +70,15 @@ export const policySchema = z.strictObject({
   Statement: z.union([statementSchema, z.array(statementSchema).min(1)]),
 });
 
+/**
+ * The long-term IAM user credential a session_token / federation_token template calls STS with:
+ * a profile in the worker's AWS shared config/credentials files. Only the profile's name is in the
+ * config, never a key. Without it such a template would hand out the worker's own identity.
+ */
+const credentialSourceSchema = z.strictObject({
+  profile: z.string().regex(/^[A-Za-z0-9_.+@-]{1,64}$/, "an AWS shared-config profile name: 1-64 of A-Z, a-z, 0-9 and _.+@-"),
+});
+
 export const templateSchema = z.strictObject({
   kind: z.enum(TEMPLATE_KINDS as [string, ...string[]]).transform((k) => k as (typeof TEMPLATE_KINDS)[number]),
   description: z.string().optional(),
@@ -84,6 +96,7 @@ export const templateSchema = z.strictObject({
   allow_wildcards: z.boolean().optional(),
   federation_name: z.string().optional(),
   reuse: z.strictObject({ min_remaining_seconds: posInt }).optional(),
+  credential_source: credentialSourceSchema.optional(),
 });
 
 const rateLimit = z.strictObject({ per_second: z.number().positive(), burst: posInt });

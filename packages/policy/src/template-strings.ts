@@ -28,18 +28,20 @@ export function knownVariables(tpl: Template): Set<string> {
 }
 
 /**
- * A worst-case value for every variable: as long as the type allows, drawn from a spread of
- * characters so it compresses like real data (the packed-size estimate uses deflate).
+ * A worst-case value for every variable: as long as the type allows, drawn (by a fixed generator)
+ * from 67 characters, more than any parameter type's alphabet but '.', so it compresses no better
+ * than real values (the packed-size estimate uses deflate). The caller tenant differs from the
+ * tenant, as it does when a platform acts on behalf of a customer.
  */
 export function worstCaseValues(tpl: Template): Map<string, string> {
   const values = new Map<string, string>();
   let seed = 7;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@+=-";
   const filler = (n: number): string => {
-    const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
     let s = "";
     for (let i = 0; i < n; i++) {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      s += alphabet[seed % alphabet.length];
+      s += alphabet[(seed >>> 8) % alphabet.length];
     }
     return s;
   };

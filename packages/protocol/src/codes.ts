@@ -52,8 +52,8 @@ export const REASONS = {
   CV_ERR_RATE_LIMITED: { code: "RESOURCE_EXHAUSTED", retryable: true, summary: "A rate limit was exceeded; retry after retry_after_ms." },
   CV_ERR_OVERLOADED: { code: "RESOURCE_EXHAUSTED", retryable: true, summary: "The worker has too many requests in flight." },
   // Templates and access rules
-  CV_ERR_TEMPLATE_NOT_FOUND: { code: "NOT_FOUND", retryable: false, summary: "No template has that name." },
-  CV_ERR_NOT_ENTITLED: { code: "PERMISSION_DENIED", retryable: false, summary: "No access rule lets this principal use this template." },
+  CV_ERR_TEMPLATE_NOT_FOUND: { code: "NOT_FOUND", retryable: false, summary: "No template has that name; said only to a caller whose access rules name it." },
+  CV_ERR_NOT_ENTITLED: { code: "PERMISSION_DENIED", retryable: false, summary: "No access rule lets this principal use this template; also the answer for a missing one the rules do not name." },
   CV_ERR_ON_BEHALF_OF_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "The principal may not act for that tenant." },
   CV_ERR_PARAM_MISSING: { code: "INVALID_ARGUMENT", retryable: false, summary: "A required template parameter is missing." },
   CV_ERR_PARAM_UNKNOWN: { code: "INVALID_ARGUMENT", retryable: false, summary: "The template has no parameter of that name." },

@@ -42,8 +42,13 @@ ${o.extraTemplates ?? ""}
 access:
   - tenants: ${JSON.stringify(o.tenants)}
     principals: ${JSON.stringify(o.principals ?? ["demo-app", "other-app"])}
-    templates: ["s3-tenant-read", "untrusted-role"]
+    templates: ["s3-tenant-read"]
     params: { bucket: ["acme-data", "shared-data"] }
+  # untrusted-role has no bucket parameter, so it gets a rule of its own (lint refuses a
+  # constraint that would silently not apply to it)
+  - tenants: ${JSON.stringify(o.tenants)}
+    principals: ${JSON.stringify(o.principals ?? ["demo-app", "other-app"])}
+    templates: ["untrusted-role"]
 ${o.extraAccess ?? ""}
 rate_limits:
   per_principal: { per_second: ${rate.perSecond}, burst: ${rate.burst} }

@@ -9,7 +9,8 @@ export const TEMPLATES_USAGE = `usage:
       Checks a config file; prints one line per problem (template and path) and exits 1 on errors.
       --role-credentials: the vendor runs on role credentials (durations over 1 hour are errors).
   credvend templates render FILE --template T --tenant A --principal P [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID]
-      Dry run: prints the exact STS request a real request would produce, or the error it would get.`;
+      Dry run: prints the exact STS call input a worker would send for this request (built by the same
+      function; TokenCode, WebIdentityToken and SAMLAssertion masked), or the error it would get.`;
 
 // Lint's findings are its output (stdout); a file that can not be read at all is a failure (stderr).
 function loadOrFail(file: string, out: (line: string) => void, roleCredentials: boolean): CredvendConfig | undefined {

@@ -1,87 +1,16 @@
-import {
-  AssumeRoleCommand, AssumeRoleWithSAMLCommand, AssumeRoleWithWebIdentityCommand, GetFederationTokenCommand,
-  GetSessionTokenCommand, type Credentials as StsCredentials, type STSClient,
-} from "@aws-sdk/client-sts";
-import { STS_OPERATION, type StsPlan } from "@credvend/policy";
+import type { STSClient } from "@aws-sdk/client-sts";
+import { STS_OPERATION, stsRequest, type StsPlan } from "@credvend/policy";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { CredentialReuse } from "../aws/credential-reuse.js";
+import { sendStsRequest, stsClientFor, type StsResult } from "../aws/sts-send.js";
 import { untilAborted } from "@credvend/envelope";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Issued, IssuedCredentials, Planned, WorkerStageContext } from "../pipeline/types.js";
 
-interface StsResult {
-  readonly credentials: StsCredentials | undefined;
-  readonly arn: string;
-  readonly sourceIdentity?: string | undefined;
-  readonly packedPolicySize?: number | undefined;
-}
-
-const policyArns = (arns: readonly string[]) => (arns.length ? arns.map((arn) => ({ arn })) : undefined);
-const tags = (list: readonly { key: string; value: string }[]) => (list.length ? list.map((t) => ({ Key: t.key, Value: t.value })) : undefined);
-
+/** Exactly the request `templates render` prints (stsRequest), signed as the template says. */
 async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<StsResult> {
-  const opts = { abortSignal: signal };
-  switch (plan.kind) {
-    case "assume_role": {
-      const out = await sts.send(new AssumeRoleCommand({
-        RoleArn: plan.roleArn,
-        RoleSessionName: plan.roleSessionName,
-        DurationSeconds: plan.durationSeconds,
-        Policy: plan.policy,
-        PolicyArns: policyArns(plan.policyArns),
-        Tags: tags(plan.tags),
-        TransitiveTagKeys: plan.transitiveTagKeys.length ? [...plan.transitiveTagKeys] : undefined,
-        SourceIdentity: plan.sourceIdentity,
-        ExternalId: plan.externalId,
-        SerialNumber: plan.serialNumber,
-        TokenCode: plan.tokenCode,
-      }), opts);
-      return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
-    }
-    case "web_identity": {
-      const out = await sts.send(new AssumeRoleWithWebIdentityCommand({
-        RoleArn: plan.roleArn,
-        RoleSessionName: plan.roleSessionName,
-        WebIdentityToken: plan.webIdentityToken,
-        ProviderId: plan.providerId,
-        DurationSeconds: plan.durationSeconds,
-        Policy: plan.policy,
-        PolicyArns: policyArns(plan.policyArns),
-      }), opts);
-      return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
-    }
-    case "saml": {
-      const out = await sts.send(new AssumeRoleWithSAMLCommand({
-        RoleArn: plan.roleArn,
-        PrincipalArn: plan.principalArn,
-        SAMLAssertion: plan.samlAssertion,
-        DurationSeconds: plan.durationSeconds,
-        Policy: plan.policy,
-        PolicyArns: policyArns(plan.policyArns),
-      }), opts);
-      return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
-    }
-    case "session_token": {
-      const out = await sts.send(new GetSessionTokenCommand({
-        DurationSeconds: plan.durationSeconds,
-        SerialNumber: plan.serialNumber,
-        TokenCode: plan.tokenCode,
-      }), opts);
-      return { credentials: out.Credentials, arn: "" };
-    }
-    case "federation_token": {
-      const out = await sts.send(new GetFederationTokenCommand({
-        Name: plan.name,
-        DurationSeconds: plan.durationSeconds,
-        Policy: plan.policy,
-        PolicyArns: policyArns(plan.policyArns),
-        Tags: tags(plan.tags),
-      }), opts);
-      return { credentials: out.Credentials, arn: out.FederatedUser?.Arn ?? "", packedPolicySize: out.PackedPolicySize };
-    }
-  }
+  return sendStsRequest(stsClientFor(sts, plan), stsRequest(plan), signal);
 }
-
 
 async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<IssuedCredentials> {
   let result: StsResult;

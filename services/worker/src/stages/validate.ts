@@ -1,5 +1,5 @@
-import { CredvendError, isValidName, isValidRequestId, REQUEST_ID_PATTERN } from "@credvend/protocol";
-import type { VendInput } from "@credvend/policy";
+import { CredvendError } from "@credvend/protocol";
+import { checkRequestFields, checkRequestId, type VendInput } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Decoded, Validated, WorkerStageContext } from "../pipeline/types.js";
 import { requestFingerprint } from "./fingerprint.js";
@@ -13,11 +13,6 @@ export interface ValidateOptions {
   readonly maxDeadlineMs: number;
 }
 
-const MAX_PARAMS = 64;
-const MAX_PARAM_NAME = 128;
-const MAX_PARAM_VALUE = 2048;
-const MAX_DURATION = 129_600;
-
 function invalid(field: string, message: string): CredvendError {
   return new CredvendError("CV_ERR_REQUEST_FIELD", `${field}: ${message}`, { field });
 }
@@ -30,8 +25,7 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       const vctx = ctx as WorkerStageContext;
       const now = ctx.now();
       const r = input.request;
-      if (!r.requestId) throw invalid("request_id", "is required: set a unique id per request (e.g. a UUID) and reuse it only for retries");
-      if (!isValidRequestId(r.requestId)) throw invalid("request_id", `must match ${REQUEST_ID_PATTERN} (8-128 of A-Z a-z 0-9 _ -)`);
+      checkRequestId(r.requestId);
       vctx.record.requestId = r.requestId;
 
       if (!r.clientTimeMs) throw invalid("client_time_ms", "is required: set it to the requester's clock in milliseconds since the Unix epoch");
@@ -47,19 +41,7 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       }
       vctx.setDeadline(deadline);
 
-      if (!r.template) throw invalid("template", "is required: name the template to use");
-      if (r.template.length > 128) throw invalid("template", "is longer than 128 characters");
-      vctx.record.template = r.template;
-      const names = Object.keys(r.params);
-      if (names.length > MAX_PARAMS) throw invalid("params", `has ${names.length} entries; at most ${MAX_PARAMS} are accepted`);
-      for (const name of names) {
-        if (name.length === 0 || name.length > MAX_PARAM_NAME) throw invalid("params", `parameter names must be 1-${MAX_PARAM_NAME} characters`);
-        if ((r.params[name] ?? "").length > MAX_PARAM_VALUE) throw invalid(`params.${name}`, `is longer than ${MAX_PARAM_VALUE} characters`);
-      }
-      if (r.durationSeconds !== 0 && (r.durationSeconds < 900 || r.durationSeconds > MAX_DURATION)) {
-        throw new CredvendError("CV_ERR_DURATION_INVALID", `duration_seconds ${r.durationSeconds} is outside 900-${MAX_DURATION} (or 0 for the template's default)`, { field: "duration_seconds" });
-      }
-      if (r.onBehalfOf && !isValidName(r.onBehalfOf)) throw invalid("on_behalf_of", "is not a valid tenant name (1-64 of a-z, 0-9, '-', '_')");
+      vctx.record.template = r.template.slice(0, 128);
       if (r.replyPublicKey && r.replyPublicKey.length > 0) {
         throw new CredvendError("CV_ERR_REQUEST_FIELD", "reply_public_key: sealed (X25519) replies are not enabled on this vendor; omit it and decrypt the KMS envelope", { field: "reply_public_key" });
       }
@@ -82,6 +64,8 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
           },
         } : {}),
       };
+      // Template, parameter, duration and on_behalf_of bounds: the one check policy also runs.
+      checkRequestFields(vendInput);
       return { ...input, requestId: r.requestId, input: vendInput, fingerprint: requestFingerprint(r) };
     },
   };
