@@ -1,0 +1,96 @@
+// The admission phase: a message is sized, identified by its subject, joined to an identical
+// request already held (coalesced), started, queued in its principal's queue, or refused at once.
+// Nothing is decoded for admission's sake beyond the request id and content fingerprint.
+import { CredvendError, MAX_REQUEST_BYTES, parseRequestSubject } from "@credvend/protocol";
+import type { Msg } from "nats";
+import { Coalescer, type Peeked } from "./coalescer.js";
+import { FairQueue, type AdmissionLimits, type Caller, type Refusal } from "./fair-queue.js";
+import { peekRequest } from "./peek.js";
+
+export interface AdmissionOptions extends AdmissionLimits {
+  readonly principalMaxWaiting: number;
+  readonly overloadRetryAfterMs: number;
+}
+
+/** A message that was admitted: it runs (now or in turn), then the owner calls finish(). */
+export interface Job {
+  readonly msg: Msg;
+  readonly caller: Caller;
+  readonly receivedAt: number;
+  /** Present when this job leads possible duplicates (see Coalescer). */
+  readonly peeked?: Peeked;
+}
+
+export interface AdmissionHandlers {
+  run(job: Job): void;
+  /** Answer a message at once, without running it (it was refused by admission). */
+  refuse(msg: Msg, caller: Caller | undefined, error: CredvendError, receivedAt: number): void;
+}
+
+/** Identity for messages whose subject names no valid caller: they share one queue of their own. */
+const NOBODY: Caller = { tenant: "", principal: "" };
+
+export class Admission {
+  readonly #options: AdmissionOptions;
+  readonly #handlers: AdmissionHandlers;
+  readonly #queue: FairQueue<Job>;
+  readonly #coalescer: Coalescer<Msg>;
+
+  constructor(options: AdmissionOptions, handlers: AdmissionHandlers) {
+    this.#options = options;
+    this.#handlers = handlers;
+    this.#queue = new FairQueue<Job>(options, (job) => handlers.run(job));
+    this.#coalescer = new Coalescer<Msg>(options.principalMaxWaiting);
+  }
+
+  get inFlight(): number { return this.#queue.inFlight; }
+  get queued(): number { return this.#queue.queued; }
+  get queuedBytes(): number { return this.#queue.queuedBytes; }
+  get waiting(): number { return this.#coalescer.waiting; }
+
+  admit(msg: Msg, receivedAt: number): void {
+    const identity = parseRequestSubject(msg.subject);
+    const caller: Caller = identity ?? NOBODY;
+    if (msg.data.length > MAX_REQUEST_BYTES) {
+      // Refused before it is queued: an oversized payload never holds memory in a queue.
+      this.#handlers.refuse(msg, identity ?? undefined, new CredvendError("CV_ERR_REQUEST_TOO_LARGE",
+        `request is ${msg.data.length} bytes; the limit is ${MAX_REQUEST_BYTES}: send only the fields the template needs`), receivedAt);
+      return;
+    }
+    const peeked = identity ? peekRequest(msg.data) : undefined;
+    if (peeked) {
+      const joined = this.#coalescer.join(caller, peeked, msg);
+      if (joined === "wait") return;
+      this.#offer({ msg, caller, receivedAt, ...(joined === "lead" ? { peeked } : {}) }, identity ?? undefined);
+      return;
+    }
+    this.#offer({ msg, caller, receivedAt }, identity ?? undefined);
+  }
+
+  /** A job finished and was answered: its slot goes to the next caller in turn; returns its coalesced duplicates. */
+  finish(job: Job): Msg[] {
+    const waiters = job.peeked ? this.#coalescer.settle(job.caller, job.peeked.requestId) : [];
+    this.#queue.done(job.caller);
+    return waiters;
+  }
+
+  /** Takes every queued job out (shutdown). Their coalesced duplicates come with them. */
+  drain(): { job: Job; waiters: Msg[] }[] {
+    return this.#queue.drain().map((job) => ({ job, waiters: job.peeked ? this.#coalescer.settle(job.caller, job.peeked.requestId) : [] }));
+  }
+
+  #offer(job: Job, identity: Caller | undefined): void {
+    const offered = this.#queue.offer(job.caller, job, job.msg.data.length);
+    if (offered.admitted) return;
+    // Nobody joined it yet (joining happens synchronously, in admit()): forget the lead.
+    if (job.peeked) this.#coalescer.settle(job.caller, job.peeked.requestId);
+    this.#handlers.refuse(job.msg, identity, overloaded(offered.refusal, job.caller, this.#options.overloadRetryAfterMs), job.receivedAt);
+  }
+}
+
+function overloaded(refusal: Refusal, caller: Caller, retryAfterMs: number): CredvendError {
+  const what = refusal.kind === "worker"
+    ? `this worker has ${refusal.inFlight} requests in flight and ${refusal.queued} queued (${refusal.queuedBytes} bytes)`
+    : `${refusal.kind} ${refusal.kind === "tenant" ? caller.tenant : `${caller.tenant}/${caller.principal}`} has ${refusal.inFlight} requests in flight and ${refusal.queued} queued on this worker`;
+  return new CredvendError("CV_ERR_OVERLOADED", `${what}; retry after ${retryAfterMs} ms with the same request_id`, { retryAfterMs });
+}
