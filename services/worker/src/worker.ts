@@ -12,7 +12,7 @@ import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { Msg, NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
-import { Admission, type Job } from "./admission/admission.js";
+import { Admission, type Job, type Refused } from "./admission/admission.js";
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
@@ -130,10 +130,11 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   }
 
   /** Answers a message that is not run (admission refused it, or the worker is stopping). */
-  function refuse(msg: Msg, caller: Caller | undefined, error: CredvendError, receivedAt: number): void {
-    // Identity from the subject only; the payload is not decoded.
-    const identity = caller && identityOf(caller);
-    const record: RequestRecord = { receivedAt, deadlineMs: receivedAt, ...(identity ? { identity } : {}) };
+  function refuse(msg: Msg, refused: Refused, error: CredvendError): void {
+    // Identity from the subject only, and the request id admission read (if any).
+    const { receivedAt, requestId } = refused;
+    const identity = refused.caller && identityOf(refused.caller);
+    const record: RequestRecord = { receivedAt, deadlineMs: receivedAt, ...(identity ? { identity } : {}), ...(requestId ? { requestId } : {}) };
     const target = reply(record, msg, errorReply(record, error, now()));
     observer.answered({ record, error, outcome: "refused", target, answeredAt: now() });
   }
@@ -205,7 +206,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // caller drains the NATS connection (their replies were lost).
       const shuttingDown = toCredvendError(new WorkerStopping(), { receivedAt: now(), deadlineMs: now() });
       for (const { job, waiters } of admission.drain()) {
-        for (const msg of [job.msg, ...waiters]) refuse(msg, job.caller, shuttingDown, job.receivedAt);
+        for (const msg of [job.msg, ...waiters]) refuse(msg, { caller: job.caller, receivedAt: job.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, shuttingDown);
       }
       for (const c of running) c.abort(new WorkerStopping());
       await untilIdle(ABORTED_SETTLE_MS);

@@ -17,14 +17,23 @@ export interface Job {
   readonly msg: Msg;
   readonly caller: Caller;
   readonly receivedAt: number;
+  /** The request id, when admission could read it. */
+  readonly requestId?: string;
   /** Present when this job leads possible duplicates (see Coalescer). */
-  readonly peeked?: Peeked;
+  readonly leads?: Peeked;
 }
 
 export interface AdmissionHandlers {
   run(job: Job): void;
   /** Answer a message at once, without running it (it was refused by admission). */
-  refuse(msg: Msg, caller: Caller | undefined, error: CredvendError, receivedAt: number): void;
+  refuse(msg: Msg, refused: Refused, error: CredvendError): void;
+}
+
+/** What admission knows of a message it refuses: the reply goes to the requester's reply subject for the request id when one was read. */
+export interface Refused {
+  readonly caller: Caller | undefined;
+  readonly requestId?: string;
+  readonly receivedAt: number;
 }
 
 /** Identity for messages whose subject names no valid caller: they share one queue of their own. */
@@ -53,15 +62,15 @@ export class Admission {
     const caller: Caller = identity ?? NOBODY;
     if (msg.data.length > MAX_REQUEST_BYTES) {
       // Refused before it is queued: an oversized payload never holds memory in a queue.
-      this.#handlers.refuse(msg, identity ?? undefined, new CredvendError("CV_ERR_REQUEST_TOO_LARGE",
-        `request is ${msg.data.length} bytes; the limit is ${MAX_REQUEST_BYTES}: send only the fields the template needs`), receivedAt);
+      this.#handlers.refuse(msg, { caller: identity ?? undefined, receivedAt }, new CredvendError("CV_ERR_REQUEST_TOO_LARGE",
+        `request is ${msg.data.length} bytes; the limit is ${MAX_REQUEST_BYTES}: send only the fields the template needs`));
       return;
     }
     const peeked = identity ? peekRequest(msg.data) : undefined;
     if (peeked) {
       const joined = this.#coalescer.join(caller, peeked, msg);
       if (joined === "wait") return;
-      this.#offer({ msg, caller, receivedAt, ...(joined === "lead" ? { peeked } : {}) }, identity ?? undefined);
+      this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
       return;
     }
     this.#offer({ msg, caller, receivedAt }, identity ?? undefined);
@@ -69,22 +78,23 @@ export class Admission {
 
   /** A job finished and was answered: its slot goes to the next caller in turn; returns its coalesced duplicates. */
   finish(job: Job): Msg[] {
-    const waiters = job.peeked ? this.#coalescer.settle(job.caller, job.peeked.requestId) : [];
+    const waiters = job.leads ? this.#coalescer.settle(job.caller, job.leads.requestId) : [];
     this.#queue.done(job.caller);
     return waiters;
   }
 
   /** Takes every queued job out (shutdown). Their coalesced duplicates come with them. */
   drain(): { job: Job; waiters: Msg[] }[] {
-    return this.#queue.drain().map((job) => ({ job, waiters: job.peeked ? this.#coalescer.settle(job.caller, job.peeked.requestId) : [] }));
+    return this.#queue.drain().map((job) => ({ job, waiters: job.leads ? this.#coalescer.settle(job.caller, job.leads.requestId) : [] }));
   }
 
   #offer(job: Job, identity: Caller | undefined): void {
     const offered = this.#queue.offer(job.caller, job, job.msg.data.length);
     if (offered.admitted) return;
     // Nobody joined it yet (joining happens synchronously, in admit()): forget the lead.
-    if (job.peeked) this.#coalescer.settle(job.caller, job.peeked.requestId);
-    this.#handlers.refuse(job.msg, identity, overloaded(offered.refusal, job.caller, this.#options.overloadRetryAfterMs), job.receivedAt);
+    if (job.leads) this.#coalescer.settle(job.caller, job.leads.requestId);
+    this.#handlers.refuse(job.msg, { caller: identity, receivedAt: job.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) },
+      overloaded(offered.refusal, job.caller, this.#options.overloadRetryAfterMs));
   }
 }
 
