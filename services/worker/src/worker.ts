@@ -12,7 +12,7 @@ import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { Msg, NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
-import { Admission, type Job, type Refused } from "./admission/admission.js";
+import { Admission, type Job, type Refused, type Waiter } from "./admission/admission.js";
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
@@ -103,16 +103,16 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   }
 
   /** Duplicates that waited for this request get its reply, marked as a replay. */
-  function answerWaiters(record: RequestRecord, bytes: Uint8Array, waiters: readonly Msg[], outcome: string, error: CredvendError | undefined): void {
+  function answerWaiters(record: RequestRecord, bytes: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): void {
     if (waiters.length === 0) return;
     const replayed = markReplayed(bytes);
     for (const w of waiters) {
-      const target = reply(record, w, replayed);
-      observer.answered({ record, error, outcome: error ? outcome : "replayed", target, coalesced: true, answeredAt: now() });
+      const target = reply(record, w.msg, replayed);
+      observer.answered({ record: { ...record, receivedAt: w.receivedAt }, error, outcome: error ? outcome : "replayed", target, coalesced: true, answeredAt: now() });
     }
   }
 
-  async function process(job: Job): Promise<void> {
+  async function runJob(job: Job): Promise<void> {
     let finished = false;
     try {
       const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
@@ -123,8 +123,12 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       finished = true;
       answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
     } finally {
-      // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good).
-      if (!finished) admission.finish(job);
+      // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)
+      // and every duplicate that waited gets an answer.
+      if (!finished) {
+        const failure = toCredvendError(new Error("request handler failed before its reply"), { receivedAt: job.receivedAt, deadlineMs: job.receivedAt });
+        for (const w of admission.finish(job)) refuse(w.msg, { caller: job.caller, receivedAt: w.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, failure);
+      }
       if (admission.inFlight === 0) idle?.();
     }
   }
@@ -140,7 +144,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   }
 
   const admission: Admission = new Admission(settings, {
-    run: (job) => void process(job).catch((e: unknown) => log.error({ err: describeCause(e) }, "request handler crashed")),
+    run: (job) => void runJob(job).catch((e: unknown) => log.error({ err: describeCause(e) }, "request handler crashed")),
     refuse,
   });
 
@@ -206,7 +210,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // caller drains the NATS connection (their replies were lost).
       const shuttingDown = toCredvendError(new WorkerStopping(), { receivedAt: now(), deadlineMs: now() });
       for (const { job, waiters } of admission.drain()) {
-        for (const msg of [job.msg, ...waiters]) refuse(msg, { caller: job.caller, receivedAt: job.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, shuttingDown);
+        for (const { msg, receivedAt } of [job, ...waiters]) refuse(msg, { caller: job.caller, receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, shuttingDown);
       }
       for (const c of running) c.abort(new WorkerStopping());
       await untilIdle(ABORTED_SETTLE_MS);

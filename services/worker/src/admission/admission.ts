@@ -23,6 +23,12 @@ export interface Job {
   readonly leads?: Peeked;
 }
 
+/** A duplicate held for the reply of the job it joined. */
+export interface Waiter {
+  readonly msg: Msg;
+  readonly receivedAt: number;
+}
+
 export interface AdmissionHandlers {
   run(job: Job): void;
   /** Answer a message at once, without running it (it was refused by admission). */
@@ -43,13 +49,13 @@ export class Admission {
   readonly #options: AdmissionOptions;
   readonly #handlers: AdmissionHandlers;
   readonly #queue: FairQueue<Job>;
-  readonly #coalescer: Coalescer<Msg>;
+  readonly #coalescer: Coalescer<Waiter>;
 
   constructor(options: AdmissionOptions, handlers: AdmissionHandlers) {
     this.#options = options;
     this.#handlers = handlers;
     this.#queue = new FairQueue<Job>(options, (job) => handlers.run(job));
-    this.#coalescer = new Coalescer<Msg>(options.principalMaxWaiting);
+    this.#coalescer = new Coalescer<Waiter>(options.principalMaxWaiting);
   }
 
   get inFlight(): number { return this.#queue.inFlight; }
@@ -68,7 +74,7 @@ export class Admission {
     }
     const peeked = identity ? peekRequest(msg.data) : undefined;
     if (peeked) {
-      const joined = this.#coalescer.join(caller, peeked, msg);
+      const joined = this.#coalescer.join(caller, peeked, { msg, receivedAt });
       if (joined === "wait") return;
       this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
       return;
@@ -77,14 +83,14 @@ export class Admission {
   }
 
   /** A job finished and was answered: its slot goes to the next caller in turn; returns its coalesced duplicates. */
-  finish(job: Job): Msg[] {
+  finish(job: Job): Waiter[] {
     const waiters = job.leads ? this.#coalescer.settle(job.caller, job.leads.requestId) : [];
     this.#queue.done(job.caller);
     return waiters;
   }
 
   /** Takes every queued job out (shutdown). Their coalesced duplicates come with them. */
-  drain(): { job: Job; waiters: Msg[] }[] {
+  drain(): { job: Job; waiters: Waiter[] }[] {
     return this.#queue.drain().map((job) => ({ job, waiters: job.leads ? this.#coalescer.settle(job.caller, job.leads.requestId) : [] }));
   }
 
