@@ -10,7 +10,7 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, EnvelopeSealer } from "@credvend/envelope";
 import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
-import type { Msg, NatsConnection, Service } from "nats";
+import type { NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
 import { Admission, type Job, type Refused, type Waiter } from "./admission/admission.js";
 import type { Caller } from "./admission/fair-queue.js";
@@ -92,8 +92,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   let idle: (() => void) | undefined;
 
   /** Reply phase: exactly one publish per request, never outside the requester's namespace. */
-  function reply(record: RequestRecord, msg: Msg, bytes: Uint8Array): string | undefined {
-    const target = replyTarget(record, msg.reply);
+  function reply(record: RequestRecord, replyTo: string | undefined, bytes: Uint8Array): string | undefined {
+    const target = replyTarget(record, replyTo);
     try {
       if (target) nc.publish(target, bytes);
     } catch (e) {
@@ -107,7 +107,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     if (waiters.length === 0) return;
     const replayed = markReplayed(bytes);
     for (const w of waiters) {
-      const target = reply(record, w.msg, replayed);
+      const target = reply(record, w.replyTo, replayed);
       observer.answered({ record: { ...record, receivedAt: w.receivedAt }, error, outcome: error ? outcome : "replayed", target, coalesced: true, answeredAt: now() });
     }
   }
@@ -118,7 +118,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
         { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
       await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
-      const target = reply(served.record, job.msg, served.reply);
+      const target = reply(served.record, job.msg.reply, served.reply);
       observer.answered({ ...served, target, answeredAt: now() });
       finished = true;
       answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
@@ -127,19 +127,19 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // and every duplicate that waited gets an answer.
       if (!finished) {
         const failure = toCredvendError(new Error("request handler failed before its reply"), { receivedAt: job.receivedAt, deadlineMs: job.receivedAt });
-        for (const w of admission.finish(job)) refuse(w.msg, { caller: job.caller, receivedAt: w.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, failure);
+        for (const w of admission.finish(job)) refuse(w.replyTo, { caller: job.caller, receivedAt: w.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, failure);
       }
       if (admission.inFlight === 0) idle?.();
     }
   }
 
   /** Answers a message that is not run (admission refused it, or the worker is stopping). */
-  function refuse(msg: Msg, refused: Refused, error: CredvendError): void {
+  function refuse(replyTo: string | undefined, refused: Refused, error: CredvendError): void {
     // Identity from the subject only, and the request id admission read (if any).
     const { receivedAt, requestId } = refused;
     const identity = refused.caller && identityOf(refused.caller);
     const record: RequestRecord = { receivedAt, deadlineMs: receivedAt, ...(identity ? { identity } : {}), ...(requestId ? { requestId } : {}) };
-    const target = reply(record, msg, errorReply(record, error, now()));
+    const target = reply(record, replyTo, errorReply(record, error, now()));
     observer.answered({ record, error, outcome: "refused", target, answeredAt: now() });
   }
 
@@ -210,7 +210,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // caller drains the NATS connection (their replies were lost).
       const shuttingDown = toCredvendError(new WorkerStopping(), { receivedAt: now(), deadlineMs: now() });
       for (const { job, waiters } of admission.drain()) {
-        for (const { msg, receivedAt } of [job, ...waiters]) refuse(msg, { caller: job.caller, receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, shuttingDown);
+        for (const { replyTo, receivedAt } of [{ replyTo: job.msg.reply, receivedAt: job.receivedAt }, ...waiters]) refuse(replyTo, { caller: job.caller, receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, shuttingDown);
       }
       for (const c of running) c.abort(new WorkerStopping());
       await untilIdle(ABORTED_SETTLE_MS);

@@ -23,16 +23,16 @@ export interface Job {
   readonly leads?: Peeked;
 }
 
-/** A duplicate held for the reply of the job it joined. */
+/** A duplicate held for the reply of the job it joined: only its reply subject is kept, not its payload. */
 export interface Waiter {
-  readonly msg: Msg;
+  readonly replyTo: string | undefined;
   readonly receivedAt: number;
 }
 
 export interface AdmissionHandlers {
   run(job: Job): void;
   /** Answer a message at once, without running it (it was refused by admission). */
-  refuse(msg: Msg, refused: Refused, error: CredvendError): void;
+  refuse(replyTo: string | undefined, refused: Refused, error: CredvendError): void;
 }
 
 /** What admission knows of a message it refuses: the reply goes to the requester's reply subject for the request id when one was read. */
@@ -68,13 +68,13 @@ export class Admission {
     const caller: Caller = identity ?? NOBODY;
     if (msg.data.length > MAX_REQUEST_BYTES) {
       // Refused before it is queued: an oversized payload never holds memory in a queue.
-      this.#handlers.refuse(msg, { caller: identity ?? undefined, receivedAt }, new CredvendError("CV_ERR_REQUEST_TOO_LARGE",
+      this.#handlers.refuse(msg.reply, { caller: identity ?? undefined, receivedAt }, new CredvendError("CV_ERR_REQUEST_TOO_LARGE",
         `request is ${msg.data.length} bytes; the limit is ${MAX_REQUEST_BYTES}: send only the fields the template needs`));
       return;
     }
     const peeked = identity ? peekRequest(msg.data) : undefined;
     if (peeked) {
-      const joined = this.#coalescer.join(caller, peeked, { msg, receivedAt });
+      const joined = this.#coalescer.join(caller, peeked, { replyTo: msg.reply, receivedAt });
       if (joined === "wait") return;
       this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
       return;
@@ -99,7 +99,7 @@ export class Admission {
     if (offered.admitted) return;
     // Nobody joined it yet (joining happens synchronously, in admit()): forget the lead.
     if (job.leads) this.#coalescer.settle(job.caller, job.leads.requestId);
-    this.#handlers.refuse(job.msg, { caller: identity, receivedAt: job.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) },
+    this.#handlers.refuse(job.msg.reply, { caller: identity, receivedAt: job.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) },
       overloaded(offered.refusal, job.caller, this.#options.overloadRetryAfterMs));
   }
 }
