@@ -2,10 +2,16 @@
 // request already held (coalesced), started, queued in its principal's queue, or refused at once.
 // Nothing is decoded for admission's sake beyond the request id and content fingerprint.
 import { CredvendError, MAX_REQUEST_BYTES, parseRequestSubject } from "@credvend/protocol";
-import type { Msg } from "nats";
 import { Coalescer, type Peeked } from "./coalescer.js";
 import { FairQueue, type AdmissionLimits, type Caller, type Refusal } from "./fair-queue.js";
 import { peekRequest } from "./peek.js";
+
+/** What admission reads of a NATS message (a nats.js Msg fits). */
+export interface Message {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly reply?: string | undefined;
+}
 
 export interface AdmissionOptions extends AdmissionLimits {
   readonly principalMaxWaiting: number;
@@ -14,7 +20,7 @@ export interface AdmissionOptions extends AdmissionLimits {
 
 /** A message that was admitted: it runs (now or in turn), then the owner calls finish(). */
 export interface Job {
-  readonly msg: Msg;
+  readonly msg: Message;
   readonly caller: Caller;
   readonly receivedAt: number;
   /** The request id, when admission could read it. */
@@ -63,7 +69,7 @@ export class Admission {
   get queuedBytes(): number { return this.#queue.queuedBytes; }
   get waiting(): number { return this.#coalescer.waiting; }
 
-  admit(msg: Msg, receivedAt: number): void {
+  admit(msg: Message, receivedAt: number): void {
     const identity = parseRequestSubject(msg.subject);
     const caller: Caller = identity ?? NOBODY;
     if (msg.data.length > MAX_REQUEST_BYTES) {
