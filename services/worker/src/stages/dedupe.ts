@@ -14,19 +14,18 @@ export function dedupeStage(store: IdempotencyStore): Stage<Planned, Claimed, Wo
   return {
     name: "dedupe",
     async run(input, ctx) {
-      const vctx = ctx;
       const scope = input.identity;
       let result = await store.claim(scope, input.requestId, input.fingerprint);
       if (result.state === "pending") {
-        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: vctx.record.deadlineMs });
+        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: ctx.record.deadlineMs });
       }
       switch (result.state) {
         case "claimed":
-          vctx.record.claim = { scope, requestId: input.requestId, token: result.token };
+          ctx.record.claim = { scope, requestId: input.requestId, token: result.token };
           // Keep the claim while this request works (up to its deadline, which may be far longer
           // than one lease): otherwise a waiting duplicate takes over a live claim and calls STS
           // again. The worker stops the renewal before settling the claim.
-          vctx.record.stopClaimRenewal = store.keepClaim(scope, input.requestId, result.token, () =>
+          ctx.record.stopClaimRenewal = store.keepClaim(scope, input.requestId, result.token, () =>
             ctx.log.warn({ requestId: input.requestId }, "idempotency claim lost while the request was being served (lease expired); a duplicate may be served twice"));
           return { ...input, claimToken: result.token };
         case "done":
