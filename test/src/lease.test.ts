@@ -13,7 +13,9 @@ let h: Harness;
 const assumeRoleCalls = async () => (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.total ?? 0;
 
 before(async () => {
-  h = await startHarness({ config: demoConfig({ tenants: [tenant] }), env: { CREDVEND_IDEMPOTENCY_LEASE_MS: "1000" } });
+  // No in-memory waiting for duplicates: the duplicate goes through the Redis claim, as it does
+  // when it lands on another worker.
+  h = await startHarness({ config: demoConfig({ tenants: [tenant] }), env: { CREDVEND_IDEMPOTENCY_LEASE_MS: "1000", CREDVEND_PRINCIPAL_MAX_WAITING: "0" } });
   // STS slower than the lease.
   await h.awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 2500 } });
 });
@@ -41,4 +43,5 @@ test("a duplicate waiting past the lease of a still-working owner gets the owner
   assert.equal(keys.length, 2, "two requests, two replies");
   assert.equal(new Set(keys).size, 1, `one request id, one set of credentials: ${keys.join(", ")}`);
   assert.equal(await assumeRoleCalls(), before + 1);
+  assert.equal(h.vendor.worker.stats().coalesced, 0, "the duplicate waited on the Redis claim, not in memory");
 });

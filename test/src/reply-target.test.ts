@@ -35,6 +35,10 @@ test("undecodable payload: the error reply never goes to another principal's or 
   for (let i = 0; i < 100 && h.vendor.worker.stats().failed < before.failed + 3; i += 1) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 200));
   for (const s of spies) s.unsubscribe();
+  // The worker did process all three (silence alone would also pass with no worker at all).
+  const after = h.vendor.worker.stats();
+  assert.equal(after.requests, before.requests + 3);
+  assert.equal(after.failed, before.failed + 3);
   // The spy on credvend.v1.req.> sees our own three publishes; anything else is a redirected reply.
   assert.deepEqual(received.filter((s) => s !== requestSubject(tenant, "demo-app")), []);
 });

@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { createRedis, waitReady } from "@credvend/guard";
-import { CredvendError, encodeRequest } from "@credvend/protocol";
+import { CredvendError, encodeRequest, readReply, replySubject, type ReplyView } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { demoConfig } from "./support/config.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
@@ -78,14 +78,24 @@ describe("vending end to end (NATS, Redis, aws-local, unmodified AWS SDK)", () =
     }
   });
 
-  test("50 concurrent duplicates of one request id cause exactly one AssumeRole", async () => {
+  test("50 concurrent duplicates of one request id cause exactly one AssumeRole, and each gets exactly one reply", async () => {
     const client = h.client(tenant, "demo-app", { timeoutMs: 10_000 });
     const requestId = uniqueRequestId();
     const before = await assumeRoleCalls();
+    // Every client request of one id listens on the same reply subject, so count what the worker
+    // sent there: one reply per request, exactly one of them issued, the others replays of it.
+    const sent: ReplyView[] = [];
+    const spy = h.nc.subscribe(replySubject(tenant, "demo-app", requestId), { callback: (_e, m) => sent.push(readReply(m.data)) });
+    await h.nc.flush();
     const results = await Promise.all(Array.from({ length: 50 }, () => client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" }, requestId })));
+    for (let i = 0; i < 200 && sent.length < 50; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    spy.unsubscribe();
     assert.equal(await assumeRoleCalls(), before + 1);
     assert.equal(new Set(results.map((r) => r.accessKeyId)).size, 1);
-    assert.equal(results.filter((r) => !r.replayed).length >= 1, true);
+    assert.equal(sent.length, 50);
+    assert.equal(sent.filter((r) => r.kind === "credentials" && !r.replayed).length, 1);
+    assert.equal(sent.filter((r) => r.kind === "credentials" && r.replayed).length, 49);
   });
 
   test("the same request id with different content is refused", async () => {

@@ -5,14 +5,14 @@ import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig } from "@credvend/policy";
 import type { CredentialReuse } from "./aws/credential-reuse.js";
 import { Pipeline } from "./pipeline/pipeline.js";
-import type { Incoming, Replied } from "./pipeline/types.js";
+import type { Incoming, Replied, WorkerStageContext } from "./pipeline/types.js";
 import { callStsStage } from "./stages/call-sts.js";
 import { decodeStage } from "./stages/decode.js";
 import { dedupeStage } from "./stages/dedupe.js";
 import { encryptStage } from "./stages/encrypt.js";
 import { identifyStage } from "./stages/identify.js";
 import { planStage } from "./stages/plan.js";
-import { rateLimitStage } from "./stages/rate-limit.js";
+import { callerRateLimitStage, planRateLimitStage } from "./stages/rate-limit.js";
 import { validateStage, type ValidateOptions } from "./stages/validate.js";
 
 export interface PipelineDeps {
@@ -26,13 +26,20 @@ export interface PipelineDeps {
   readonly vendorUsesRoleCredentials: boolean;
 }
 
-export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied> {
+/**
+ * Rate limits come before the idempotency claim, so refusals and replays are charged too; the
+ * caller's own buckets come before entitlement, so a request that is refused is charged as well.
+ * Entitlement comes before the claim, so a stored reply is replayed only while the access rules
+ * of now still allow it.
+ */
+export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, WorkerStageContext> {
   return Pipeline.start(identifyStage())
     .then(decodeStage())
     .then(validateStage(deps.validate))
-    .then(dedupeStage(deps.idempotency))
+    .then(callerRateLimitStage(deps.limiter, deps.config))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
-    .then(rateLimitStage(deps.limiter))
+    .then(planRateLimitStage(deps.limiter, deps.config))
+    .then(dedupeStage(deps.idempotency))
     .then(callStsStage(deps.sts, deps.reuse))
     .then(encryptStage(deps.sealer));
 }

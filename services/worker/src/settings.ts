@@ -16,6 +16,14 @@ const schema = z.object({
   CREDVEND_REPLY_KEY_ID: z.string().min(1).default("alias/credvend-replies"),
   CREDVEND_MAX_IN_FLIGHT: int(1, 100_000).default(256),
   CREDVEND_MAX_QUEUED: int(0, 1_000_000).default(4096),
+  CREDVEND_MAX_QUEUED_BYTES: int(65_536, 4_294_967_296).default(16 * 1024 * 1024),
+  CREDVEND_PRINCIPAL_MAX_IN_FLIGHT: int(1, 100_000).default(32),
+  CREDVEND_PRINCIPAL_MAX_QUEUED: int(0, 1_000_000).default(128),
+  CREDVEND_PRINCIPAL_MAX_WAITING: int(0, 1_000_000).default(1024),
+  CREDVEND_TENANT_MAX_IN_FLIGHT: int(1, 100_000).default(128),
+  CREDVEND_TENANT_MAX_QUEUED: int(0, 1_000_000).default(1024),
+  CREDVEND_OVERLOAD_RETRY_AFTER_MS: int(1, 60_000).default(200),
+  CREDVEND_REFUSAL_TTL_MS: int(1_000, 3_600_000).default(10_000),
   CREDVEND_DEFAULT_DEADLINE_MS: int(100, 300_000).default(10_000),
   CREDVEND_REPLAY_WINDOW_MS: int(1_000, 3_600_000).default(300_000),
   CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(30_000),
@@ -39,6 +47,20 @@ export interface WorkerSettings {
   readonly replyKeyId: string;
   readonly maxInFlight: number;
   readonly maxQueued: number;
+  /** Bytes of payload all queues together may hold (admission refuses beyond it). */
+  readonly maxQueuedBytes: number;
+  /** Per principal: requests running at once, requests waiting for a slot. */
+  readonly principalMaxInFlight: number;
+  readonly principalMaxQueued: number;
+  /** Per principal: duplicates of its in-flight requests held (without a slot) for the first one's reply. */
+  readonly principalMaxWaiting: number;
+  /** Per tenant (all its principals): requests running at once, requests waiting. */
+  readonly tenantMaxInFlight: number;
+  readonly tenantMaxQueued: number;
+  /** retry_after_ms of an overload refusal. */
+  readonly overloadRetryAfterMs: number;
+  /** How long a stored refusal answers retries of its request id (successes live as long as their credentials). */
+  readonly refusalTtlMs: number;
   readonly defaultDeadlineMs: number;
   readonly replayWindowMs: number;
   readonly idempotencyLeaseMs: number;
@@ -81,6 +103,14 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     replyKeyId: e.CREDVEND_REPLY_KEY_ID,
     maxInFlight: e.CREDVEND_MAX_IN_FLIGHT,
     maxQueued: e.CREDVEND_MAX_QUEUED,
+    maxQueuedBytes: e.CREDVEND_MAX_QUEUED_BYTES,
+    principalMaxInFlight: e.CREDVEND_PRINCIPAL_MAX_IN_FLIGHT,
+    principalMaxQueued: e.CREDVEND_PRINCIPAL_MAX_QUEUED,
+    principalMaxWaiting: e.CREDVEND_PRINCIPAL_MAX_WAITING,
+    tenantMaxInFlight: e.CREDVEND_TENANT_MAX_IN_FLIGHT,
+    tenantMaxQueued: e.CREDVEND_TENANT_MAX_QUEUED,
+    overloadRetryAfterMs: e.CREDVEND_OVERLOAD_RETRY_AFTER_MS,
+    refusalTtlMs: e.CREDVEND_REFUSAL_TTL_MS,
     defaultDeadlineMs: e.CREDVEND_DEFAULT_DEADLINE_MS,
     replayWindowMs: e.CREDVEND_REPLAY_WINDOW_MS,
     idempotencyLeaseMs: e.CREDVEND_IDEMPOTENCY_LEASE_MS,

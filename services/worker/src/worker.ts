@@ -1,20 +1,28 @@
-// The vendor worker: a queue-group subscriber on every request subject that runs each request
-// through the pipeline with bounded concurrency, honours deadlines, replies exactly once, and
-// drains on stop.
+// The worker: a queue-group subscriber on every request subject. Each message goes through the
+// request lifecycle as named phases:
+//   admit (size, identity, coalesce, per-principal queue, overload)
+//   ▶ serve (the pipeline of stages, under the request's deadline)
+//   ▶ settle (the idempotency record) ▶ reply (exactly one, in the requester's namespace)
+//   ▶ observe (counters, $SRV.STATS, one completion line)
+// and the worker drains on stop.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, EnvelopeSealer } from "@credvend/envelope";
 import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
-import { CredvendError, parseRequestSubject, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
-import type { Msg, NatsConnection, Service } from "nats";
+import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import type { NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
-import { DeadlineReached, errorReply, replyTarget, settleClaim, toCredvendError, WorkerStopping } from "./boundary.js";
+import { Admission, type Job, type Refused, type Waiter } from "./admission/admission.js";
+import type { Caller } from "./admission/fair-queue.js";
+import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
-import { Finished } from "./pipeline/pipeline.js";
+import { reportEndpointStats } from "./phases/endpoint-stats.js";
+import { describeCause, Observer } from "./phases/observe.js";
+import { serve } from "./phases/serve.js";
+import { settleClaim } from "./phases/settle.js";
 import type { RequestRecord } from "./pipeline/record.js";
-import type { WorkerStageContext } from "./pipeline/types.js";
 import type { WorkerSettings } from "./settings.js";
 
 export interface WorkerDeps {
@@ -31,10 +39,16 @@ export interface WorkerDeps {
 export interface WorkerStats {
   readonly inFlight: number;
   readonly queued: number;
+  readonly queuedBytes: number;
+  /** Duplicates held for the reply of an identical request in flight (they hold no slot). */
+  readonly waiting: number;
+  /** Requests answered, whatever the answer. */
+  readonly requests: number;
   readonly served: number;
   readonly failed: number;
   readonly replayed: number;
   readonly overloaded: number;
+  readonly coalesced: number;
   readonly config: ReturnType<ConfigHolder["status"]>;
 }
 
@@ -57,7 +71,6 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
   const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs });
-  const limiter = new RateLimiter(deps.redis);
   const sealer = new EnvelopeSealer({
     kms: deps.kms,
     keyId: settings.replyKeyId,
@@ -68,118 +81,79 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     reuse: new CredentialReuse({ maxEntries: 10_000, now }),
     sealer,
     idempotency,
-    limiter,
+    limiter: new RateLimiter(deps.redis),
     config: () => deps.config.current(),
     validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
   });
-
-  let inFlight = 0;
-  let served = 0;
-  let failed = 0;
-  let replayed = 0;
-  let overloaded = 0;
-  let stopping = false;
-  const queue: Msg[] = [];
+  const observer = new Observer(log);
   const running = new Set<AbortController>();
+  let stopping = false;
   let idle: (() => void) | undefined;
 
-  async function handle(msg: Msg): Promise<void> {
-    const record: RequestRecord = { receivedAt: now(), deadlineMs: now() + settings.defaultDeadlineMs, awsMs: 0 };
-    const controller = new AbortController();
-    running.add(controller);
-    let timer = setTimeout(() => controller.abort(new DeadlineReached()), settings.defaultDeadlineMs);
-    let requestLog: Logger | undefined;
-    const ctx: WorkerStageContext = {
-      // The request's own child logger, made on first use (most requests log only their completion
-      // line), bound to what is known about the request by then.
-      get log() {
-        requestLog ??= log.child({ requestId: record.requestId, tenant: record.identity?.tenant, principal: record.identity?.principal, template: record.template });
-        return requestLog;
-      },
-      signal: controller.signal,
-      now,
-      record,
-      setDeadline(epochMs) {
-        record.deadlineMs = epochMs;
-        clearTimeout(timer);
-        timer = setTimeout(() => controller.abort(new DeadlineReached()), Math.max(0, epochMs - now()));
-      },
-    };
-    let reply: Uint8Array;
-    let error: CredvendError | undefined;
-    let outcome: string;
+  /** Reply phase: exactly one publish per request, never outside the requester's namespace. */
+  function reply(record: RequestRecord, replyTo: string | undefined, bytes: Uint8Array): string | undefined {
+    const target = replyTarget(record, replyTo);
     try {
-      const out = await pipeline.run({ subject: msg.subject, data: msg.data }, ctx);
-      reply = out.reply;
-      outcome = out instanceof Finished ? out.outcome : "issued";
-    } catch (thrown) {
-      error = toCredvendError(controller.signal.aborted && !(thrown instanceof CredvendError) ? controller.signal.reason : thrown, record);
-      reply = errorReply(record, error, now(), msg.reply);
-      outcome = "refused";
-    } finally {
-      clearTimeout(timer);
-      record.stopClaimRenewal?.();
-      running.delete(controller);
-    }
-    await settleClaim(idempotency, record, reply, error, log);
-    const target = replyTarget(record, msg.reply);
-    if (target) nc.publish(target, reply);
-
-    if (outcome === "replayed") replayed += 1;
-    if (error) failed += 1;
-    else served += 1;
-    const line = {
-      requestId: record.requestId,
-      tenant: record.identity?.tenant,
-      principal: record.identity?.principal,
-      template: record.template,
-      effectiveTenant: record.effectiveTenant !== record.identity?.tenant ? record.effectiveTenant : undefined,
-      outcome,
-      code: error?.code,
-      reason: error?.reason,
-      ms: now() - record.receivedAt,
-      awsMs: record.awsMs,
-      reused: record.reused,
-      replyTo: target ? undefined : "none",
-    };
-    if (error?.code === "INTERNAL") log.error({ ...line, err: describeCause(error.cause) }, "request failed");
-    else log.info(line, error ? `request refused: ${error.message}` : "request done");
-  }
-
-  function start(msg: Msg): void {
-    inFlight += 1;
-    void handle(msg).catch((e: unknown) => log.error({ err: describeCause(e) }, "request handler crashed"))
-      .finally(() => {
-        inFlight -= 1;
-        const next = queue.shift();
-        if (next) start(next);
-        else if (inFlight === 0) idle?.();
-      });
-  }
-
-  function refuseOverloaded(msg: Msg): void {
-    overloaded += 1;
-    refuse(msg, new CredvendError("CV_ERR_OVERLOADED", `worker has ${inFlight} requests in flight and ${queue.length} queued; retry with the same request_id`, { retryAfterMs: 200 }));
-  }
-
-  /** Answers a request that is not run (overload, shutdown). */
-  function refuse(msg: Msg, error: CredvendError): void {
-    const record: RequestRecord = { receivedAt: now(), deadlineMs: now(), awsMs: 0 };
-    // Identity from the subject only; the payload is not decoded.
-    const identity = parseRequestSubject(msg.subject);
-    if (identity) record.identity = identity;
-    const target = replyTarget(record, msg.reply);
-    try {
-      if (target) nc.publish(target, errorReply(record, error, now(), msg.reply));
+      if (target) nc.publish(target, bytes);
     } catch (e) {
-      log.warn({ err: describeCause(e), reason: error.reason }, "could not publish a refusal");
+      log.warn({ err: describeCause(e) }, "could not publish a reply");
+    }
+    return target;
+  }
+
+  /** Duplicates that waited for this request get its reply, marked as a replay. */
+  function answerWaiters(record: RequestRecord, bytes: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): void {
+    if (waiters.length === 0) return;
+    const replayed = markReplayed(bytes);
+    for (const w of waiters) {
+      const target = reply(record, w.replyTo, replayed);
+      observer.answered({ record: { ...record, receivedAt: w.receivedAt }, error, outcome: error ? outcome : "replayed", target, coalesced: true, answeredAt: now() });
     }
   }
+
+  async function runJob(job: Job): Promise<void> {
+    let finished = false;
+    try {
+      const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
+        { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
+      await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
+      const target = reply(served.record, job.msg.reply, served.reply);
+      observer.answered({ ...served, target, answeredAt: now() });
+      finished = true;
+      answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+    } finally {
+      // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)
+      // and every duplicate that waited gets an answer.
+      if (!finished) {
+        const failure = toCredvendError(new Error("request handler failed before its reply"), { receivedAt: job.receivedAt, deadlineMs: job.receivedAt });
+        for (const w of admission.finish(job)) refuse(w.replyTo, { caller: job.caller, receivedAt: w.receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, failure);
+      }
+      if (admission.inFlight === 0) idle?.();
+    }
+  }
+
+  /** Answers a message that is not run (admission refused it, or the worker is stopping). */
+  function refuse(replyTo: string | undefined, refused: Refused, error: CredvendError): void {
+    // Identity from the subject only; the request id admission read, else the one the requester's
+    // own reply subject names (an oversized or undecodable payload): clients ignore error replies
+    // that name no request id, since anyone could have sent those.
+    const identity = refused.caller && identityOf(refused.caller);
+    const { receivedAt } = refused;
+    const requestId = refused.requestId ?? (identity ? requestIdOfReplySubject(replyTo, identity) : undefined);
+    const record: RequestRecord = { receivedAt, deadlineMs: receivedAt, ...(identity ? { identity } : {}), ...(requestId ? { requestId } : {}) };
+    const target = reply(record, replyTo, errorReply(record, error, now()));
+    observer.answered({ record, error, outcome: "refused", target, answeredAt: now() });
+  }
+
+  const admission: Admission = new Admission(settings, {
+    run: (job) => void runJob(job).catch((e: unknown) => log.error({ err: describeCause(e) }, "request handler crashed")),
+    refuse,
+  });
 
   /** Resolves when nothing is in flight, or after `ms`. */
   function untilIdle(ms: number): Promise<void> {
-    if (inFlight === 0) return Promise.resolve();
+    if (admission.inFlight === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       timer.unref();
@@ -187,16 +161,26 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     });
   }
 
-  const stats = (): WorkerStats => ({ inFlight, queued: queue.length, served, failed, replayed, overloaded, config: deps.config.status() });
+  const stats = (): WorkerStats => {
+    const { requests, served, failed, replayed, overloaded, coalesced } = observer.counters();
+    return {
+      inFlight: admission.inFlight, queued: admission.queued, queuedBytes: admission.queuedBytes, waiting: admission.waiting,
+      requests, served, failed, replayed, overloaded, coalesced, config: deps.config.status(),
+    };
+  };
   // A NATS service: the request subscription is its `vend` endpoint, so `$SRV.PING|INFO|STATS`
-  // (nats micro ls/stats, credvend status) find every worker, with these stats as endpoint data.
+  // (nats micro ls/stats, credvend status) find every worker, with these stats as endpoint data
+  // and the endpoint's request, error and processing-time counters taken from the observer.
   const service: Service = await nc.services.add({
     name: WORKER_SERVICE_NAME,
     version: VENDOR_VERSION,
     description: "credvend credential vending worker",
     queue: VENDOR_QUEUE_GROUP,
     metadata: { pipeline: pipeline.describe() },
-    statsHandler: () => Promise.resolve(stats()),
+    statsHandler: (endpoint) => {
+      reportEndpointStats(endpoint, observer.counters());
+      return Promise.resolve(stats());
+    },
   });
   service.addEndpoint("vend", {
     subject: REQUEST_WILDCARD,
@@ -206,9 +190,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
         log.error({ err: describeCause(err) }, "subscription error");
         return;
       }
-      if (inFlight < settings.maxInFlight) start(msg);
-      else if (queue.length < settings.maxQueued) queue.push(msg);
-      else refuseOverloaded(msg);
+      admission.admit(msg, now());
     },
   });
   await nc.flush();
@@ -229,16 +211,19 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // starting after stop() returned (on a drained connection, so they got no reply at all), and
       // the aborted ones get a moment to release their claims and publish SHUTTING_DOWN before the
       // caller drains the NATS connection (their replies were lost).
-      const shuttingDown = toCredvendError(new WorkerStopping(), { receivedAt: now(), deadlineMs: now(), awsMs: 0 });
-      for (const msg of queue.splice(0)) refuse(msg, shuttingDown);
+      const shuttingDown = toCredvendError(new WorkerStopping(), { receivedAt: now(), deadlineMs: now() });
+      for (const { job, waiters } of admission.drain()) {
+        for (const { replyTo, receivedAt } of [{ replyTo: job.msg.reply, receivedAt: job.receivedAt }, ...waiters]) refuse(replyTo, { caller: job.caller, receivedAt, ...(job.requestId ? { requestId: job.requestId } : {}) }, shuttingDown);
+      }
       for (const c of running) c.abort(new WorkerStopping());
       await untilIdle(ABORTED_SETTLE_MS);
+      const { served, failed, replayed, overloaded } = observer.counters();
       log.info({ served, failed, replayed, overloaded }, "worker stopped");
     },
   };
 }
 
-function describeCause(cause: unknown): { type: string; message: string; stack?: string } | string {
-  if (cause instanceof Error) return { type: cause.name, message: cause.message, ...(cause.stack ? { stack: cause.stack } : {}) };
-  return String(cause);
+/** Admission's caller, as a subject identity; none for messages whose subject named no valid caller. */
+function identityOf(caller: Caller): Caller | undefined {
+  return caller.tenant ? caller : undefined;
 }

@@ -29,3 +29,12 @@ test("an aborted signal stops before the next stage", async () => {
     .then({ name: "b", run: () => 2 });
   await assert.rejects(p.run(0, ctx(controller.signal)), (e) => e === reason);
 });
+
+test("the pipeline times every stage that ran, including one that threw", async () => {
+  const seen: string[] = [];
+  const p = Pipeline.start({ name: "a", run: async (x: number) => { await new Promise((r) => setTimeout(r, 20)); return x; } })
+    .then({ name: "b", run: (): number => { throw new Error("no"); } })
+    .then({ name: "c", run: (x: number) => x });
+  await assert.rejects(p.run(0, ctx(), (stage, ms) => seen.push(`${stage}:${ms >= 15 ? "slow" : "fast"}`)));
+  assert.deepEqual(seen, ["a:slow", "b:fast"]);
+});

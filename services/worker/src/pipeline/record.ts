@@ -19,8 +19,6 @@ export interface RequestRecord {
   stopClaimRenewal?: () => void;
   /** Absolute epoch ms after which the request is abandoned. */
   deadlineMs: number;
-  /** Milliseconds spent in AWS calls, for the completion log line. */
-  awsMs: number;
   /** Expiry of the credentials in the reply (epoch ms): the idempotency record lives no longer. */
   credentialsExpireAt?: number;
   /** Served with still-fresh credentials of an identical earlier request (template `reuse`). */

@@ -4,6 +4,7 @@ import type { StsPlan, VendInput } from "@credvend/policy";
 import type { StageContext } from "./pipeline.js";
 import type { RequestRecord } from "./record.js";
 
+/** What the worker's stages see besides the base context: the request's record and its deadline. */
 export interface WorkerStageContext extends StageContext {
   readonly record: RequestRecord;
   /** Moves the request's deadline (the validate stage sets the caller's own). */
@@ -32,12 +33,13 @@ export interface Validated extends Identified {
   readonly fingerprint: string;
 }
 
-export interface Claimed extends Validated {
-  readonly claimToken: string;
+/** Entitled under the current access rules (checked again for every replay) and rendered. */
+export interface Planned extends Validated {
+  readonly plan: StsPlan;
 }
 
-export interface Planned extends Claimed {
-  readonly plan: StsPlan;
+export interface Claimed extends Planned {
+  readonly claimToken: string;
 }
 
 export interface IssuedCredentials {
@@ -50,7 +52,7 @@ export interface IssuedCredentials {
   readonly packedPolicySize: number;
 }
 
-export interface Issued extends Planned {
+export interface Issued extends Claimed {
   readonly issued: IssuedCredentials;
 }
 

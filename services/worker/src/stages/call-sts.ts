@@ -5,7 +5,7 @@ import type { CredentialReuse } from "../aws/credential-reuse.js";
 import { sendStsRequest, stsClientFor, type StsResult } from "../aws/sts-send.js";
 import { untilAborted } from "@credvend/envelope";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Issued, IssuedCredentials, Planned, WorkerStageContext } from "../pipeline/types.js";
+import type { Claimed, Issued, IssuedCredentials, WorkerStageContext } from "../pipeline/types.js";
 
 /** Exactly the request `templates render` prints (stsRequest), signed as the template says. */
 async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<StsResult> {
@@ -48,30 +48,25 @@ function isTimeout(reason: unknown): boolean {
  * Calls STS exactly as the plan says, bounded by the request's deadline; for templates that allow
  * reuse, still-fresh credentials (or an identical call in flight) serve instead.
  */
-export function callStsStage(sts: STSClient, reuse: CredentialReuse): Stage<Planned, Issued> {
+export function callStsStage(sts: STSClient, reuse: CredentialReuse): Stage<Claimed, Issued, WorkerStageContext> {
   return {
     name: "sts",
     async run(input, ctx) {
-      const record = (ctx as WorkerStageContext).record;
-      const started = ctx.now();
-      try {
-        const { plan } = input;
-        if (!plan.cacheable) {
-          const issued = await issue(sts, plan, ctx.signal);
-          record.credentialsExpireAt = issued.expirationMs;
-          return { ...input, issued };
-        }
-        // A shared call is not tied to this request's deadline: its waiters each have their own.
-        const shared = await untilAborted(
-          reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => issue(sts, plan, AbortSignal.timeout(SHARED_CALL_TIMEOUT_MS))),
-          ctx.signal,
-        );
-        if (shared.reused) record.reused = true;
-        record.credentialsExpireAt = shared.issued.expirationMs;
-        return { ...input, issued: shared.issued };
-      } finally {
-        record.awsMs += ctx.now() - started;
+      const record = ctx.record;
+      const { plan } = input;
+      if (!plan.cacheable) {
+        const issued = await issue(sts, plan, ctx.signal);
+        record.credentialsExpireAt = issued.expirationMs;
+        return { ...input, issued };
       }
+      // A shared call is not tied to this request's deadline: its waiters each have their own.
+      const shared = await untilAborted(
+        reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => issue(sts, plan, AbortSignal.timeout(SHARED_CALL_TIMEOUT_MS))),
+        ctx.signal,
+      );
+      if (shared.reused) record.reused = true;
+      record.credentialsExpireAt = shared.issued.expirationMs;
+      return { ...input, issued: shared.issued };
     },
   };
 }

@@ -1,30 +1,31 @@
 import { CredvendError, markReplayed } from "@credvend/protocol";
 import type { IdempotencyStore } from "@credvend/guard";
 import { Finished, type Stage } from "../pipeline/pipeline.js";
-import type { Claimed, Validated, WorkerStageContext } from "../pipeline/types.js";
+import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * request_id is an idempotency key per (tenant, principal). The first request claims it; an
  * identical retry gets the stored reply (no second STS call); concurrent duplicates wait for the
  * first; the same id with other content is refused. A crashed worker's claim expires (lease).
+ * It runs after entitle+render and the rate limits, so a replay is entitled by the access rules
+ * of now (a revocation applies to replays too) and is charged like any request.
  */
-export function dedupeStage(store: IdempotencyStore): Stage<Validated, Claimed> {
+export function dedupeStage(store: IdempotencyStore): Stage<Planned, Claimed, WorkerStageContext> {
   return {
     name: "dedupe",
     async run(input, ctx) {
-      const vctx = ctx as WorkerStageContext;
       const scope = input.identity;
       let result = await store.claim(scope, input.requestId, input.fingerprint);
       if (result.state === "pending") {
-        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: vctx.record.deadlineMs });
+        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: ctx.record.deadlineMs });
       }
       switch (result.state) {
         case "claimed":
-          vctx.record.claim = { scope, requestId: input.requestId, token: result.token };
+          ctx.record.claim = { scope, requestId: input.requestId, token: result.token };
           // Keep the claim while this request works (up to its deadline, which may be far longer
           // than one lease): otherwise a waiting duplicate takes over a live claim and calls STS
           // again. The worker stops the renewal before settling the claim.
-          vctx.record.stopClaimRenewal = store.keepClaim(scope, input.requestId, result.token, () =>
+          ctx.record.stopClaimRenewal = store.keepClaim(scope, input.requestId, result.token, () =>
             ctx.log.warn({ requestId: input.requestId }, "idempotency claim lost while the request was being served (lease expired); a duplicate may be served twice"));
           return { ...input, claimToken: result.token };
         case "done":

@@ -9,19 +9,17 @@ import type { Issued, Replied, WorkerStageContext } from "../pipeline/types.js";
  * context, AES-256-GCM with the request id and every clear field of the reply as additional data.
  * The reply carries no plaintext secret.
  */
-export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
+export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied, WorkerStageContext> {
   return {
     name: "encrypt",
     async run(input, ctx) {
-      const record = (ctx as WorkerStageContext).record;
-      const { issued } = input;
+            const { issued } = input;
       const plaintext = encodeCredentials({
         accessKeyId: issued.accessKeyId,
         secretAccessKey: issued.secretAccessKey,
         sessionToken: issued.sessionToken,
         expirationMs: issued.expirationMs,
       });
-      const started = ctx.now();
       let sealed;
       try {
         sealed = await sealer.seal(input.identity, input.requestId, {
@@ -36,7 +34,6 @@ export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied> {
         throw classifyAwsError(error, "kms", "GenerateDataKey");
       } finally {
         plaintext.fill(0);
-        record.awsMs += ctx.now() - started;
       }
       // The sealed envelope carries the clear fields it is bound to: the reply sends exactly those.
       const reply = encodeSuccessReply(input.requestId, sealed, ctx.now());

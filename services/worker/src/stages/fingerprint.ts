@@ -3,8 +3,9 @@ import type { CredentialRequest } from "@credvend/protocol";
 
 /**
  * What makes two requests "the same" for idempotency: everything the requester asked for, but
- * not its timing fields (a retry is re-stamped) and not the MFA code (a retry may carry a fresh
- * one). Secret inputs enter only as hashes inside this one-way digest.
+ * not its timing fields (a retry is re-stamped). The MFA code is content: a stored success must
+ * not be handed to a retry that carries another code (a fresh code is a new request, with a new
+ * request_id). Secret inputs enter only as hashes inside this one-way digest, never stored.
  */
 export function requestFingerprint(request: CredentialRequest): string {
   const hash = createHash("sha256");
@@ -13,8 +14,9 @@ export function requestFingerprint(request: CredentialRequest): string {
   for (const key of Object.keys(request.params).sort()) field(`param.${key}`, request.params[key] ?? "");
   field("duration", String(request.durationSeconds));
   field("on_behalf_of", request.onBehalfOf);
-  field("mfa.serial", request.mfa?.serialNumber ?? "");
   const digest = (v: string | null | undefined) => (v ? createHash("sha256").update(v).digest("hex") : "");
+  field("mfa.serial", request.mfa?.serialNumber ?? "");
+  field("mfa.token_code", digest(request.mfa?.tokenCode));
   field("web_identity_token", digest(request.federation?.webIdentityToken));
   field("provider_id", request.federation?.providerId ?? "");
   field("saml_assertion", digest(request.federation?.samlAssertion));

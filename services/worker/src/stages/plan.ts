@@ -1,18 +1,18 @@
 import { planRequest, type CredvendConfig, type LintOptions } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js";
+import type { Planned, Validated, WorkerStageContext } from "../pipeline/types.js";
 
 /**
  * Entitle and render: the access rules decide whether this principal may use the template with
  * these parameters, and the template renders the exact STS call. Pure CPU, so it runs before the
  * rate limiter, which needs the plan's effective tenant and per-rule limits.
  */
-export function planStage(currentConfig: () => CredvendConfig, options: LintOptions): Stage<Claimed, Planned> {
+export function planStage(currentConfig: () => CredvendConfig, options: LintOptions): Stage<Validated, Planned, WorkerStageContext> {
   return {
     name: "entitle+render",
     run(input, ctx) {
       const plan = planRequest(currentConfig(), input.input, options);
-      (ctx as WorkerStageContext).record.effectiveTenant = plan.effectiveTenant;
+      ctx.record.effectiveTenant = plan.effectiveTenant;
       return { ...input, plan };
     },
   };

@@ -18,11 +18,11 @@ function invalid(field: string, message: string): CredvendError {
 }
 
 /** Request-shape checks that need no config: ids, clocks, deadlines, sizes. */
-export function validateStage(options: ValidateOptions): Stage<Decoded, Validated> {
+export function validateStage(options: ValidateOptions): Stage<Decoded, Validated, WorkerStageContext> {
   return {
     name: "validate",
     run(input, ctx) {
-      const vctx = ctx as WorkerStageContext;
+      const vctx = ctx;
       const now = ctx.now();
       const r = input.request;
       checkRequestId(r.requestId);
