@@ -55,7 +55,8 @@ const reason = (p: Promise<unknown>) => p.then(() => "served", (e: unknown) => (
 test("refused requests are charged: after a burst of junk, a valid request is rate-limited", async () => {
   const client = h.client(home, "demo-app", { attempts: 1 });
   for (let i = 0; i < BURST; i += 1) {
-    assert.equal(await reason(client.request({ template: "no-such-template", params: {} })), "CV_ERR_TEMPLATE_NOT_FOUND");
+    // A caller no rule entitles to that name gets NOT_ENTITLED (no template enumeration).
+    assert.equal(await reason(client.request({ template: "no-such-template", params: {} })), "CV_ERR_NOT_ENTITLED");
   }
   assert.equal(await reason(client.request({ template: "tenant-data", params: { customer: home } })), "CV_ERR_RATE_LIMITED");
 });
