@@ -12,6 +12,7 @@ export type {
 } from "./plan-types.js";
 export { STS_OPERATION } from "./plan-types.js";
 export type { SessionTag } from "./session.js";
+export { TAG_PRINCIPAL, TAG_TENANT } from "./session.js";
 export { describePlan, REDACTED } from "./describe.js";
 export { natsAuthorization, DEFAULT_VENDOR_USER, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
 export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
