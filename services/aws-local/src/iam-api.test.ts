@@ -98,7 +98,7 @@ describe("IAM role inline policies through @aws-sdk/client-iam", () => {
     }
   });
 
-  it("MalformedPolicyDocument: not JSON, no Resource, an action without a service, a bad condition operator", async () => {
+  it("MalformedPolicyDocument: not JSON, no Resource, an action without a service, a bad condition operator, a Principal, bad or repeated Sids", async () => {
     const iam = iamClient(local);
     const statement = (s: Record<string, unknown>) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*", ...s }] });
     for (const doc of [
@@ -108,6 +108,8 @@ describe("IAM role inline policies through @aws-sdk/client-iam", () => {
       statement({ Condition: { DateLessThanSoon: { "aws:TokenIssueTime": "2026-01-01T00:00:00Z" } } }),
       statement({ Principal: "*" }),
       statement({ Resource: "bucket" }),
+      statement({ Sid: "not alpha-numeric" }),
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "A", Effect: "Deny", Action: "*", Resource: "*" }, { Sid: "A", Effect: "Deny", Action: "*", Resource: "*" }] }),
     ]) {
       const err = await sdkError(() => iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "p", PolicyDocument: doc })));
       assert.equal(err.name, "MalformedPolicyDocumentException", `${doc}: ${err.message}`);

@@ -20,6 +20,7 @@ function listOf(value: StringOrList | undefined): readonly string[] {
 }
 
 function checkStatement(s: PolicyStatement): void {
+  if (s.Sid !== undefined && !/^[A-Za-z0-9]*$/.test(s.Sid)) throw malformed("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*");
   if (s.Resource === undefined && s.NotResource === undefined) throw malformed("Policy statement must contain resources.");
   for (const action of [...listOf(s.Action), ...listOf(s.NotAction)]) {
     if (!ACTION.test(action)) throw malformed(`Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (got "${action.slice(0, 64)}").`);
@@ -39,7 +40,14 @@ export function parseRolePolicyDocument(text: string): PolicyDocument {
   }
   const checked = asPolicyDocument(value, "identity");
   if (Array.isArray(checked)) throw malformed(`The policy is not a valid identity policy: ${checked.slice(0, 3).join("; ")}`);
-  for (const statement of statementsOf(checked)) checkStatement(statement);
+  const sids = new Set<string>();
+  for (const statement of statementsOf(checked)) {
+    checkStatement(statement);
+    if (statement.Sid !== undefined && statement.Sid !== "") {
+      if (sids.has(statement.Sid)) throw malformed("Statement IDs (SID) in a single policy must be unique.");
+      sids.add(statement.Sid);
+    }
+  }
   return checked;
 }
 
