@@ -10,6 +10,7 @@ import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from "@aws-s
 import { DEV_ACCOUNT_ID, DEV_DEMO_DATA_KEY_ID, devCredentials } from "@credvend/aws-local";
 import type { VendedCredentials } from "@credvend/client";
 import { uniqueName } from "@credvend/testkit";
+import { readFileSync, writeFileSync } from "node:fs";
 import { credvend, type CliResult } from "./support/cli.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
 
@@ -127,7 +128,7 @@ describe("credvend revoke (IAM inline deny on the template's role, enforced by a
     await encrypt(await vend("demo-app"));
   });
 
-  test("clear errors: unknown template, a template without a role, an operator without iam:GetRolePolicy, a future --before", async () => {
+  test("clear errors: unknown template, a template without a role, an operator without IAM permissions, a role in another account, a future --before", async () => {
     const unknown = await revoke(["--template", "nope"]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /template "nope" is not in .*; it has: kms-data, own-keys/);
@@ -138,7 +139,18 @@ describe("credvend revoke (IAM inline deny on the template's role, enforced by a
 
     const notAllowed = await revoke(["--template", "kms-data"], devCredentials("demo-app"));
     assert.equal(notAllowed.code, 1);
-    assert.match(notAllowed.stderr, /AccessDenied\): the operator identity lacks iam:GetRolePolicy on that role/);
+    assert.match(notAllowed.stderr, /AccessDenied\): the operator identity lacks iam:GetRole on that role/);
+
+    // The template names a role in another account than the operator's credentials: never its namesake here.
+    const elsewhere = h.configFile.replace(/\.yaml$/, "-other-account.yaml");
+    writeFileSync(elsewhere, readFileSync(h.configFile, "utf8").replace(`arn:aws:iam::${DEV_ACCOUNT_ID}:role/`, "arn:aws:iam::222222222222:role/"));
+    const otherAccount = await credvend(["revoke", "--config", elsewhere, "--template", "kms-data"], {
+      AWS_ACCESS_KEY_ID: operator.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: operator.secretAccessKey,
+      AWS_ENDPOINT_URL_IAM: h.awsLocal.endpoint,
+    });
+    assert.equal(otherAccount.code, 1);
+    assert.match(otherAccount.stderr, /has arn:aws:iam::000000000000:role\/credvend-demo, not the template's role arn:aws:iam::222222222222:role\/credvend-demo: use credentials of account 222222222222/);
 
     const future = await revoke(["--template", "kms-data", "--before", "2999-01-01T00:00:00Z"]);
     assert.equal(future.code, 2);

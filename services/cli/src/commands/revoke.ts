@@ -3,6 +3,7 @@
 // aws:TokenIssueTime and, for one principal or tenant, on the session tags credvend sets. IAM
 // evaluates a session's permissions on every request, so the deny applies to live credentials.
 import {
+  GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   IAMServiceException,
@@ -29,8 +30,8 @@ keep working, so requesters just ask again. Earlier revocations on the role are 
 older than 12 hours, the longest a role session lives, are dropped; other inline policies are never
 touched. --config defaults to $CREDVEND_CONFIG.
 
-The operator's AWS identity (the SDK's usual credentials: AWS_ACCESS_KEY_ID…, AWS_PROFILE) needs
-iam:GetRolePolicy and iam:PutRolePolicy on the role. IAM is found at --endpoint-url, else
+The operator's AWS identity (the SDK's usual credentials: AWS_ACCESS_KEY_ID…, AWS_PROFILE), in the
+role's account, needs iam:GetRole, iam:GetRolePolicy and iam:PutRolePolicy on the role. IAM is found at --endpoint-url, else
 AWS_ENDPOINT_URL_IAM or AWS_ENDPOINT_URL, else AWS. On AWS a policy change can take a few seconds
 to apply everywhere.`;
 
@@ -132,10 +133,12 @@ function parseStatements(encoded: string | undefined): Statement[] {
 function iamFailure(error: unknown, action: string, roleArn: string, accountId: string, roleName: string): Error {
   if (error instanceof IAMServiceException && error.name === "AccessDenied") {
     return new CliFailure(
-      `IAM refused ${action} on ${roleArn} (AccessDenied): the operator identity lacks ${action} on that role; grant it iam:GetRolePolicy and iam:PutRolePolicy there`,
+      `IAM refused ${action} on ${roleArn} (AccessDenied): the operator identity lacks ${action} on that role; grant it iam:GetRole, iam:GetRolePolicy and iam:PutRolePolicy there`,
     );
   }
-  if (error instanceof NoSuchEntityException) return new CliFailure(`role ${roleName} does not exist in account ${accountId} (the template's role_arn ${roleArn})`);
+  if (error instanceof NoSuchEntityException) {
+    return new CliFailure(`role ${roleName} does not exist in the operator identity's account (the template's role_arn ${roleArn} names account ${accountId})`);
+  }
   if (error instanceof LimitExceededException) {
     return new CliFailure(`${roleArn}: its inline policies would pass IAM's 10,240-character limit; delete an inline policy or older revocations (${REVOCATION_POLICY_NAME}) first`);
   }
@@ -183,12 +186,23 @@ export async function revokeCommand(argv: readonly string[], out: (line: string)
 
   const iam = new IAMClient({ region: IAM_SIGNING_REGION[partition] ?? "us-east-1", ...(values["endpoint-url"] ? { endpoint: values["endpoint-url"] } : {}) });
   try {
+    // IAM acts on the caller's own account: make sure that is the role the template names (same
+    // account and path), not a namesake in the account the operator's credentials belong to.
+    let found: string | undefined;
+    try {
+      found = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn;
+    } catch (error) {
+      throw iamFailure(error, "iam:GetRole", roleArn, accountId, roleName);
+    }
+    if (found !== roleArn) {
+      throw new CliFailure(`the operator identity's account has ${found ?? "no such role"}, not the template's role ${roleArn}: use credentials of account ${accountId}`);
+    }
     let existing: Statement[] = [];
     try {
       const got = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME }));
       existing = parseStatements(got.PolicyDocument);
     } catch (error) {
-      // No revocation policy yet (or no such role: PutRolePolicy below says which).
+      // No revocation policy yet (the role exists: GetRole found it).
       if (!(error instanceof NoSuchEntityException)) throw iamFailure(error, "iam:GetRolePolicy", roleArn, accountId, roleName);
     }
     const merged = merge(existing, scope, beforeMs, nowMs);
