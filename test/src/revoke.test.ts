@@ -101,6 +101,14 @@ describe("credvend revoke (IAM inline deny on the template's role, enforced by a
     assert.notEqual(fresh.accessKeyId, old.accessKeyId);
     await encrypt(fresh);
     await refused(old);
+
+    // Revoking the same scope with an earlier time never weakens the revocation: the later time stays.
+    const earlier = await revoke(["--template", "kms-data", "--before", new Date(Date.now() - 3600_000).toISOString()]);
+    assert.equal(earlier.code, 0, earlier.stderr);
+    assert.equal(/issued before (\S+)/.exec(earlier.stdout)?.[1], /issued before (\S+)/.exec(result.stdout)?.[1]);
+    assert.match(earlier.stdout, /it holds 1 revocation\(s\)/);
+    await refused(old);
+    await encrypt(fresh);
   });
 
   test("--principal --tenant: that principal's sessions are refused, another principal's keep working; revocations merge", async () => {
