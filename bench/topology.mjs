@@ -60,18 +60,30 @@ function serverPids() {
   return found;
 }
 
+/** `credvend aws-local` prints "aws-local admin token for /_aws-local/ (…): <token>" once at start. */
+const ADMIN_TOKEN_LINE = /^aws-local admin token for \S+ \(.*\): (\S+)$/;
+
 export async function startAwsLocalChild(log) {
   // The CLI takes a fixed port; freePort can race with another process, so retry a few times.
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     const proc = spawnNode("aws-local", [CLI, "aws-local", "--port", String(port)]);
     const endpoint = `http://127.0.0.1:${port}`;
-    const admin = createAdminClient(endpoint);
+    // The admin path needs this start's token, which the CLI prints once at start (never logged here).
+    let adminToken;
+    const stopListening = proc.onLine((line) => {
+      const m = ADMIN_TOKEN_LINE.exec(line);
+      if (m) adminToken = m[1];
+    });
     try {
+      await waitUntil("aws-local admin token on stdout", async () => adminToken !== undefined, { proc, timeoutMs: 15_000 });
+      stopListening();
+      const admin = createAdminClient(endpoint, adminToken);
       await waitUntil("aws-local health", async () => (await admin.health()).status !== undefined, { proc, timeoutMs: 15_000 });
       log(`aws-local    ${endpoint} (pid ${proc.pid})`);
       return { proc, endpoint, admin };
     } catch (err) {
+      stopListening();
       await proc.stop();
       if (attempt >= 3 || !/EADDRINUSE|address already in use/i.test(proc.tail())) throw err;
     }

@@ -12,6 +12,7 @@ export type {
 } from "./plan-types.js";
 export { STS_OPERATION } from "./plan-types.js";
 export type { SessionTag } from "./session.js";
+export { TAG_PRINCIPAL, TAG_TENANT } from "./session.js";
 export { describePlan, REDACTED } from "./describe.js";
 export {
   stsRequest, SECRET_INPUT_FIELDS, type StsRequest, type AssumeRoleInput, type AssumeRoleWithWebIdentityInput, type AssumeRoleWithSamlInput,

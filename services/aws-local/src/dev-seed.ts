@@ -7,6 +7,9 @@ import type { Seed, SeedInput } from "./seed/schema.js";
 export const DEV_ACCOUNT_ID = "000000000000";
 export const DEV_REPLY_KEY_ID = "c0ffee00-0000-4000-8000-000000000001";
 export const DEV_REPLY_KEY_ALIAS = "alias/credvend-replies";
+/** A key the demo role's sessions may Encrypt/Decrypt with: an action aws-local authorizes per session. */
+export const DEV_DEMO_DATA_KEY_ID = "c0ffee00-0000-4000-8000-000000000002";
+export const DEV_DEMO_DATA_KEY_ALIAS = "alias/credvend-demo-data";
 export const DEV_EXTERNAL_ID = "credvend-dev-external-id";
 export const DEV_MFA_SERIAL = `arn:aws:iam::${DEV_ACCOUNT_ID}:mfa/credvend-vendor-dev-only`;
 /** DEV-ONLY TOTP seed of credvend-vendor's MFA device (base32); compute codes with totp(). */
@@ -18,6 +21,7 @@ const DEV_ONLY_KEYS = {
   "demo-app": { accessKeyId: "AKIADEVONLYDEMOAPP01", secretAccessKey: "dev-only/demo-app/NOT-A-REAL-SECRET-KEY0" },
   "other-app": { accessKeyId: "AKIADEVONLYOTHERAPP1", secretAccessKey: "dev-only/other-app/NOT-A-REAL-SECRET-KEY" },
   "acme-app": { accessKeyId: "AKIADEVONLYACMEAPP01", secretAccessKey: "dev-only/acme-app/NOT-A-REAL-SECRET-KEY0" },
+  "credvend-operator": { accessKeyId: "AKIADEVONLYOPERATOR1", secretAccessKey: "dev-only/credvend-operator/NOT-A-REAL-KEY" },
 } as const;
 
 /** The tenant of the tenant-bound dev requester `acme-app` (its `credvend:tenant` principal tag). */
@@ -29,6 +33,7 @@ export const DEV_USER_NAMES: readonly DevUserName[] = Object.keys(DEV_ONLY_KEYS)
 const acct = DEV_ACCOUNT_ID;
 const vendorArn = `arn:aws:iam::${acct}:user/credvend-vendor`;
 const replyKeyArnAnyRegion = `arn:aws:kms:*:${acct}:key/${DEV_REPLY_KEY_ID}`;
+const demoDataKeyArnAnyRegion = `arn:aws:kms:*:${acct}:key/${DEV_DEMO_DATA_KEY_ID}`;
 
 const trustVendor = (condition?: Record<string, Record<string, string | boolean>>) => ({
   Version: "2012-10-17",
@@ -115,6 +120,27 @@ const DEV_SEED_INPUT: SeedInput = {
       tags: { "credvend:tenant": DEV_TENANT_BOUND_TENANT },
       policies: [decryptOwnReplies(true)],
     },
+    // The operator who runs `credvend revoke`: manages the inline policies of the credvend roles only.
+    {
+      name: "credvend-operator",
+      access_keys: [devKey("credvend-operator")],
+      policies: [
+        {
+          name: "manage-credvend-role-policies",
+          document: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "RevokeSessions",
+                Effect: "Allow",
+                Action: ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies"],
+                Resource: `arn:aws:iam::${acct}:role/credvend-*`,
+              },
+            ],
+          },
+        },
+      ],
+    },
   ],
   roles: [
     {
@@ -131,6 +157,8 @@ const DEV_SEED_INPUT: SeedInput = {
               { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: ["arn:aws:s3:::credvend-demo", "arn:aws:s3:::credvend-demo/*"] },
               // Lets tests exercise role chaining (credvend-demo -> credvend-demo-chained).
               { Effect: "Allow", Action: ["sts:AssumeRole", "sts:TagSession"], Resource: `arn:aws:iam::${acct}:role/credvend-demo-chained` },
+              // An action aws-local authorizes against the session's policies (revocation tests).
+              { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: demoDataKeyArnAnyRegion },
             ],
           },
         },
@@ -207,6 +235,17 @@ const DEV_SEED_INPUT: SeedInput = {
             },
           },
         ],
+      },
+    },
+    {
+      id: DEV_DEMO_DATA_KEY_ID,
+      description: "DEV-ONLY data key of the demo role (aws-local built-in dev seed)",
+      aliases: [DEV_DEMO_DATA_KEY_ALIAS],
+      enabled: true,
+      // AWS's default key policy: the account's IAM decides who may use the key.
+      policy: {
+        Version: "2012-10-17",
+        Statement: [{ Sid: "EnableIamPolicies", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${acct}:root` }, Action: "kms:*", Resource: "*" }],
       },
     },
   ],

@@ -1,4 +1,4 @@
-// @credvend/aws-local: a LOCAL EMULATOR of AWS STS and KMS that speaks the real wire protocols, for
+// @credvend/aws-local: a LOCAL EMULATOR of AWS STS, KMS and IAM (role policies) that speaks the real wire protocols, for
 // development, tests and benchmarks. Not AWS; never point production credentials at it.
 export { startAwsLocal, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HOST, DEFAULT_REGION } from "./server.js";
 export type { AwsLocal, AwsLocalOptions } from "./server.js";
@@ -14,6 +14,8 @@ export {
   DEV_ACCOUNT_ID,
   DEV_REPLY_KEY_ID,
   DEV_REPLY_KEY_ALIAS,
+  DEV_DEMO_DATA_KEY_ID,
+  DEV_DEMO_DATA_KEY_ALIAS,
   DEV_EXTERNAL_ID,
   DEV_TENANT_BOUND_TENANT,
   DEV_MFA_SERIAL,

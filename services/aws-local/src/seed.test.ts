@@ -91,15 +91,15 @@ describe("seed files", () => {
 
   it("the dev seed has the documented identities and DEV-ONLY keys", () => {
     assert.equal(DEV_SEED.account_id, "000000000000");
-    assert.deepEqual(DEV_SEED.users.map((u) => u.name), ["credvend-vendor", "demo-app", "other-app", "acme-app"]);
+    assert.deepEqual(DEV_SEED.users.map((u) => u.name), ["credvend-vendor", "demo-app", "other-app", "acme-app", "credvend-operator"]);
     assert.ok(["credvend-demo", "credvend-demo-mfa", "credvend-demo-external"].every((r) => DEV_SEED.roles.some((x) => x.name === r)));
     assert.equal(DEV_SEED.roles.find((r) => r.name === "credvend-demo")?.max_session_duration, 43200);
-    for (const name of ["credvend-vendor", "demo-app", "other-app", "acme-app"]) {
+    for (const name of ["credvend-vendor", "demo-app", "other-app", "acme-app", "credvend-operator"]) {
       const c = devCredentials(name);
       assert.match(c.accessKeyId, /^AKIA[A-Z0-9]{16}$/);
       assert.match(c.secretAccessKey, /dev-only/);
     }
-    assert.throws(() => devCredentials("root"), /not a dev-seed user; choose one of: credvend-vendor, demo-app, other-app, acme-app/);
+    assert.throws(() => devCredentials("root"), /not a dev-seed user; choose one of: credvend-vendor, demo-app, other-app, acme-app, credvend-operator/);
     const env = devEnvExports("demo-app", "http://127.0.0.1:4566", "eu-west-1");
     assert.match(env, /^export AWS_ACCESS_KEY_ID='AKIADEVONLYDEMOAPP01'$/m);
     assert.match(env, /^export AWS_SECRET_ACCESS_KEY='dev-only\/demo-app\/[^']+'$/m);

@@ -12,6 +12,7 @@ import { createCallCounts } from "./core/call-counts.js";
 import { createMovableClock } from "./core/clock.js";
 import { createFaults, validateFaultConfig, type FaultConfig } from "./core/faults.js";
 import { DEFAULT_BODY_LIMIT_BYTES, flatHeaders, readBody, writeReply, type Reply } from "./core/http.js";
+import { handleIam, iamError, signingScope } from "./core/iam-endpoint.js";
 import { handleKms, kmsError } from "./core/kms-endpoint.js";
 import type { IncomingCall, Runtime } from "./core/runtime.js";
 import { createSessionStore, DEFAULT_MAX_SESSIONS } from "./core/sessions.js";
@@ -20,6 +21,7 @@ import { createMfaReplayGuard } from "./sts/common.js";
 import { buildWorld } from "./core/world.js";
 import { DEV_SEED } from "./dev-seed.js";
 import { evaluatePolicies } from "./iam/evaluate.js";
+import { createRolePolicyStore } from "./iam/role-policies.js";
 import { createKmsService } from "./kms/service.js";
 import { loadSeedFile, validateSeed } from "./seed/load.js";
 import type { Seed, SeedInput } from "./seed/schema.js";
@@ -79,6 +81,7 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
   const clock = createMovableClock();
   const wallNow = Date.now;
   const sessions = createSessionStore(clock, options.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  const rolePolicies = createRolePolicyStore(world);
   const faults = createFaults(wallNow);
   // Every evaluation sees the request time on the emulated clock (aws:CurrentTime, aws:EpochTime).
   const evaluate: typeof evaluatePolicies = (policies, request, opts) => evaluatePolicies(policies, { ...request, nowMs: clock.now() }, opts);
@@ -89,11 +92,12 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     clock,
     wallNow,
     sessions,
-    authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds }),
+    authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds, rolePolicies }),
     faults,
     counts: createCallCounts(),
     kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate }),
     sts: { world, sessions, clock, evaluate, mfaReplay: createMfaReplayGuard() },
+    iam: { world, rolePolicies, evaluate, startedAtMs: clock.now() },
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
     adminGuard: createAdminGuard(adminToken),
@@ -121,7 +125,7 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
   }
   const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   log(
-    `aws-local: LOCAL EMULATOR of AWS STS + KMS (not AWS) listening on ${endpoint}, region ${region}, account ${seed.account_id}` +
+    `aws-local: LOCAL EMULATOR of AWS STS + KMS + IAM (not AWS) listening on ${endpoint}, region ${region}, account ${seed.account_id}` +
       `${options.seed === undefined ? " (built-in DEV-ONLY seed)" : ""}`,
   );
   return {
@@ -149,7 +153,9 @@ async function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerRespo
   const rawQuery = q < 0 ? "" : url.slice(q + 1);
   const headers = flatHeaders(req);
   const isKms = headers["x-amz-target"] !== undefined;
-  const fail = (error: AwsError): Reply => (isKms ? kmsError(error) : stsError(error, requestId));
+  // IAM and STS share awsQuery at "/"; as on AWS (different hosts) the signature's scope tells them apart.
+  const isIam = !isKms && signingScope(headers, rawQuery)?.service === "iam";
+  const fail = (error: AwsError): Reply => (isKms ? kmsError(error) : isIam ? iamError(error, requestId) : stsError(error, requestId));
 
   const body = await readBody(req, rt.bodyLimitBytes);
   if (!body.ok) {
@@ -166,11 +172,11 @@ async function handleRequest(rt: Runtime, req: IncomingMessage, res: ServerRespo
   if (rawPath.startsWith(ADMIN_PREFIX)) {
     reply = handleAdmin(rt, call);
   } else if (rawPath !== "/") {
-    reply = fail(new AwsError(isKms ? "UnknownOperationException" : "InvalidAction", `aws-local serves STS and KMS at "/", not "${rawPath.slice(0, 100)}".`, 404));
+    reply = fail(new AwsError(isKms ? "UnknownOperationException" : "InvalidAction", `aws-local serves STS, IAM and KMS at "/", not "${rawPath.slice(0, 100)}".`, 404));
   } else if (call.method !== "POST" && !(call.method === "GET" && !isKms)) {
     reply = fail(new AwsError(isKms ? "UnknownOperationException" : "InvalidAction", `Method ${call.method} is not supported; use POST.`, 405));
   } else {
-    reply = isKms ? await handleKms(rt, call) : await handleSts(rt, call, requestId);
+    reply = isKms ? await handleKms(rt, call) : isIam ? await handleIam(rt, rt.iam, call, requestId) : await handleSts(rt, call, requestId);
   }
   writeReply(res, reply, requestId);
 }

@@ -14,6 +14,7 @@ import { devCommand, DEV_USAGE } from "./commands/dev.js";
 import { iamCommand, IAM_USAGE } from "./commands/iam.js";
 import { natsConfigCommand, NATS_CONFIG_USAGE } from "./commands/nats-config.js";
 import { requestCommand, REQUEST_USAGE } from "./commands/request.js";
+import { revokeCommand, REVOKE_USAGE } from "./commands/revoke.js";
 import { statusCommand, STATUS_USAGE } from "./commands/status.js";
 import { templatesCommand, TEMPLATES_USAGE } from "./commands/templates.js";
 import { workerCommand, WORKER_USAGE } from "./commands/worker.js";
@@ -32,6 +33,7 @@ commands:
   config show             print the live config from NATS KV
   nats-config FILE        print the nats-server authorization block for a config
   iam trust-policy        print the trust policy a template's role needs
+  revoke --template T     deny sessions already issued for a template (IAM inline deny)
   help, --version         this text, the version
 
 Run 'credvend <command> --help' for a command's options.`;
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, { readonly run: Command; readonly usage: string }
   config: { run: configCommand, usage: CONFIG_USAGE },
   "nats-config": { run: natsConfigCommand, usage: NATS_CONFIG_USAGE },
   iam: { run: iamCommand, usage: IAM_USAGE },
+  revoke: { run: revokeCommand, usage: REVOKE_USAGE },
   "aws-local": { run: awsLocalCommand, usage: AWS_LOCAL_USAGE },
 };
 

@@ -23,6 +23,7 @@ export function resetRuntime(rt: Runtime): void {
   rt.faults.clear();
   rt.clock.reset();
   rt.kms.reset();
+  rt.iam.rolePolicies.reset();
   rt.sts.mfaReplay.clear();
 }
 

@@ -4,9 +4,10 @@
 import { AwsError, type CallerIdentity, type Clock } from "../types.js";
 import { parseSignature, SigV4Error, verifySignature, type SignedRequest, type SigV4FailureKind } from "../sigv4.js";
 import type { IssuedSession, SessionStore } from "./sessions.js";
+import type { RolePolicyStore } from "../iam/role-policies.js";
 import type { IamUser, IamWorld } from "./world.js";
 
-export type SignedService = "sts" | "kms";
+export type SignedService = "sts" | "kms" | "iam";
 
 /** The resolved caller of a signed request. */
 export interface Principal {
@@ -21,6 +22,16 @@ type Failure = SigV4FailureKind | "unknown-key" | "credentials-expired";
 
 const SPELLING: Readonly<Record<SignedService, Readonly<Record<Failure, readonly [code: string, status: number]>>>> = {
   sts: {
+    missing: ["MissingAuthenticationToken", 403],
+    incomplete: ["IncompleteSignature", 400],
+    mismatch: ["SignatureDoesNotMatch", 403],
+    expired: ["SignatureDoesNotMatch", 403],
+    "not-yet-valid": ["SignatureDoesNotMatch", 403],
+    "unknown-key": ["InvalidClientTokenId", 403],
+    "credentials-expired": ["ExpiredToken", 403],
+  },
+  // IAM speaks awsQuery like STS and spells these failures the same way.
+  iam: {
     missing: ["MissingAuthenticationToken", 403],
     incomplete: ["IncompleteSignature", 400],
     mismatch: ["SignatureDoesNotMatch", 403],
@@ -56,6 +67,8 @@ export interface AuthenticatorDeps {
   /** Wall time: SigV4 freshness (clients sign with their real clock). */
   readonly wallNow: () => number;
   readonly clockSkewSeconds: number;
+  /** The roles' live inline policies: a role session acts with its role's policies as they are now. */
+  readonly rolePolicies: RolePolicyStore;
 }
 
 export type Authenticate = (req: SignedRequest, query: URLSearchParams, service: SignedService) => Principal;
@@ -82,6 +95,16 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
     return identity;
   }
 
+  // IAM evaluates a session's permissions at each request: a policy put on the role after the
+  // session was issued (a revocation deny) applies to it from then on.
+  function withLiveRolePolicies(identity: CallerIdentity): CallerIdentity {
+    if (identity.kind !== "assumed-role" || identity.roleArn === undefined) return identity;
+    const role = deps.world.roleByArn(identity.roleArn);
+    if (role === undefined) return identity;
+    const documents = deps.rolePolicies.documents(role);
+    return documents === identity.identityPolicies ? identity : { ...identity, identityPolicies: documents };
+  }
+
   return (req, query, service) => {
     try {
       const parsed = parseSignature(req, query);
@@ -105,7 +128,8 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
       }
       if (session.expiresAtMs <= deps.clock.now()) throw authError(service, "credentials-expired", EXPIRED_TOKEN);
       const user = session.kind === "session-token" ? deps.world.userByName(session.identity.userName ?? "", session.identity.accountId) : undefined;
-      return user === undefined ? { identity: session.identity, session } : { identity: session.identity, session, user };
+      const identity = withLiveRolePolicies(session.identity);
+      return user === undefined ? { identity, session } : { identity, session, user };
     } catch (err) {
       if (err instanceof SigV4Error) throw authError(service, err.kind, err.message);
       throw err;

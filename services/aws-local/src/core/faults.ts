@@ -37,7 +37,7 @@ export interface FaultState {
 
 export interface Faults {
   /** Applies latency, throttling and injected errors for one call; throws AwsError to fail it. */
-  apply(service: "sts" | "kms", operation: string): Promise<void>;
+  apply(service: "sts" | "kms" | "iam", operation: string): Promise<void>;
   set(config: FaultConfig): void;
   clear(): void;
   state(): FaultState;
@@ -45,6 +45,7 @@ export interface Faults {
 
 const THROTTLE_SPELLING = {
   sts: ["Throttling", "Rate exceeded"],
+  iam: ["Throttling", "Rate exceeded"],
   kms: ["ThrottlingException", "Rate exceeded"],
 } as const;
 

@@ -1,4 +1,5 @@
 // Everything one running aws-local holds, built once by startAwsLocal and passed to the endpoints.
+import type { IamDeps } from "../iam-api/operations.js";
 import type { KmsService } from "../kms/service.js";
 import type { StsDeps } from "../sts/common.js";
 import type { AdminRefusal } from "../admin/guard.js";
@@ -20,6 +21,7 @@ export interface Runtime {
   readonly counts: CallCounts;
   readonly kms: KmsService;
   readonly sts: StsDeps;
+  readonly iam: IamDeps;
   readonly bodyLimitBytes: number;
   readonly log: (line: string) => void;
   /** Refuses admin requests that are not from a local tool holding this start's admin token. */

@@ -55,18 +55,30 @@ export const DEFAULT_MAX_SESSIONS = 50_000;
 const EXPIRED_GRACE_MS = 24 * 3600_000;
 const SWEEP_EVERY = 1024;
 
-export function createSessionStore(clock: Clock, maxSessions = DEFAULT_MAX_SESSIONS): SessionStore {
+/** Observers of the store's housekeeping, so a test can prove its cost without a clock. */
+export interface SessionStoreHooks {
+  /** Called after each eviction pass with how many entries it examined. */
+  readonly onScan?: (entriesExamined: number) => void;
+}
+
+export function createSessionStore(clock: Clock, maxSessions = DEFAULT_MAX_SESSIONS, hooks: SessionStoreHooks = {}): SessionStore {
   const sessions = new Map<string, IssuedSession>();
   let addsSinceSweep = 0;
 
   function sweep(): void {
     const cutoff = clock.now() - EXPIRED_GRACE_MS;
-    for (const [id, s] of sessions) if (s.expiresAtMs < cutoff) sessions.delete(id);
+    let examined = 0;
+    for (const [id, s] of sessions) {
+      examined += 1;
+      if (s.expiresAtMs < cutoff) sessions.delete(id);
+    }
     // Map iteration order is insertion order: the first entries are the oldest.
     for (const id of sessions.keys()) {
       if (sessions.size <= maxSessions) break;
+      examined += 1;
       sessions.delete(id);
     }
+    hooks.onScan?.(examined);
   }
 
   return {
@@ -80,6 +92,7 @@ export function createSessionStore(clock: Clock, maxSessions = DEFAULT_MAX_SESSI
         // the whole map on every add once the store was full: ~0.5 ms per AssumeRole at 50,000.)
         const oldest = sessions.keys().next();
         if (oldest.done !== true) sessions.delete(oldest.value);
+        hooks.onScan?.(1);
       }
     },
     get: (id) => sessions.get(id),

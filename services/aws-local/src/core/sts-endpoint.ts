@@ -62,7 +62,7 @@ export function stsError(error: AwsError, requestId: string): Reply {
 }
 
 /** Form parameters from the body (POST) merged over the query string (GET, or both), as AWS does. */
-function formParams(call: IncomingCall, query: URLSearchParams): URLSearchParams {
+export function formParams(call: IncomingCall, query: URLSearchParams): URLSearchParams {
   if (call.body.length === 0) return query;
   const params = new URLSearchParams(call.body.toString("utf8"));
   for (const [k, v] of query) {

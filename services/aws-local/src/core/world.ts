@@ -27,7 +27,10 @@ export interface IamRole {
   readonly trustPolicy: PolicyDocument;
   readonly maxSessionDurationSeconds: number;
   readonly tags: Readonly<Record<string, string>>;
+  /** The seeded identity policies (IamPolicyStore holds the live ones, which the IAM API changes). */
   readonly policies: readonly PolicyDocument[];
+  /** The same seeded policies with their names, as IAM lists a role's inline policies. */
+  readonly namedPolicies: readonly { readonly name: string; readonly document: PolicyDocument }[];
 }
 
 export interface IamWorld {
@@ -91,6 +94,7 @@ export function buildWorld(seed: Seed): IamWorld {
         maxSessionDurationSeconds: r.max_session_duration,
         tags: r.tags,
         policies: r.policies.map((p) => p.document),
+        namedPolicies: r.policies.map((p) => ({ name: p.name, document: p.document })),
       };
       roles.push(role);
       rolesByName.set(`${acct}/${r.name.toLowerCase()}`, role);

@@ -12,7 +12,7 @@ export const TAG_VALUE_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // \u0009 \u000A \u000D \u0020-\u00FF, as in the STS model for policy text.
 export const POLICY_CHARS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
 
-const SENSITIVE = new Set(["tokenCode", "policy", "externalId", "webIdentityToken", "sAMLAssertion"]);
+const SENSITIVE = new Set(["tokenCode", "policy", "externalId", "webIdentityToken", "sAMLAssertion", "policyDocument"]);
 
 export function validationError(message: string): AwsError {
   return new AwsError("ValidationError", message, 400);
