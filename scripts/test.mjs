@@ -38,6 +38,8 @@ if (files.length === 0) {
 }
 
 const env = { ...process.env };
+// Test processes load the AWS SDK; its notice about future Node versions would precede every file's output.
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const servers = [];
 await startSharedServers();
 

@@ -47,7 +47,10 @@ async function vendDemo(stack: DevStack): Promise<DemoResult> {
   }
 }
 
-const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
+// This very command's entry point: the printed lines work from any directory, in this checkout or
+// in an install from the tarball (never `npx credvend`, which outside the checkout would fetch
+// whatever package of that name the registry has).
+const BIN = fileURLToPath(new URL("../../bin/credvend.js", import.meta.url));
 
 // Single-quoted so the lines paste into any POSIX shell whatever the generated values contain.
 const q = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
@@ -55,14 +58,11 @@ const q = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 function requestCommands(stack: DevStack): string[] {
   const keys = devCredentials(stack.requester.principal);
   return [
-    // `npx credvend` resolves the workspace's command only inside the checkout; elsewhere npx would
-    // look for a package of that name on the registry.
-    `cd ${q(REPO_ROOT)}`,
     `export NATS_URL=${q(stack.natsUrl)} NATS_USER=${q(stack.requester.user)} NATS_PASSWORD=${q(stack.requester.password)}`,
     `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)}`,
     `# dev-only seed identity of '${stack.requester.principal}' in aws-local (never a real AWS key):`,
     `export AWS_REGION=${q(DEV_REGION)} AWS_ENDPOINT_URL=${q(stack.awsEndpoint)} AWS_ACCESS_KEY_ID=${q(keys.accessKeyId)} AWS_SECRET_ACCESS_KEY=${q(keys.secretAccessKey)}`,
-    `npx credvend request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
+    `node ${q(BIN)} request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
   ];
 }
 
