@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { CliFailure, mask, parse } from "../args.js";
 import { DEMO_PARAMS, DEMO_TEMPLATE } from "../dev/demo-config.js";
 import { DEV_REGION, startDevStack, type DevStack } from "../dev/stack.js";
+import { stopSignal } from "../stop-signal.js";
 
 export const DEV_USAGE = `usage: credvend dev [--once]
 
@@ -71,7 +72,15 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
   const redisUrl = process.env.REDIS_URL;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new CliFailure(`REDIS_URL=${JSON.stringify(redisUrl)}: must start with redis:// or rediss://`);
   // A missing nats-server/redis-server surfaces as MissingBinaryError, which says how to install it.
-  const stack = await startDevStack(redisUrl ? { redisUrl } : {});
+  // Listening before start-up: a stop asked for while the servers start still ends in a clean stop.
+  const stop = stopSignal();
+  let stack: DevStack;
+  try {
+    stack = await startDevStack(redisUrl ? { redisUrl } : {});
+  } catch (error) {
+    stop.dispose();
+    throw error;
+  }
   try {
     const demo = await vendDemo(stack);
     const summary = {
@@ -110,13 +119,11 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out("Request more from another shell:");
     for (const line of requestCommands(stack)) out(`  ${line}`);
     out("\nServing until Ctrl-C.");
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    await stop.requested;
     out("stopping…");
     return 0;
   } finally {
+    stop.dispose();
     await stack.stop();
   }
 }
