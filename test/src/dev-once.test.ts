@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,20 +11,26 @@ import { spawnCredvend } from "./support/cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-test("credvend dev --once vends a demo credential end to end and exits 0", async () => {
-  const env = { ...process.env, REDIS_URL: await redisUrl() };
+// Each run gets its own temp folder (os.tmpdir() follows TMPDIR), so the test can see that the
+// dev stack removes every folder it made (its own, nats-server's, redis-server's) on exit.
+function privateTmp(): string {
+  return mkdtempSync(path.join(tmpdir(), "credvend-devtmp-"));
+}
+
+test("credvend dev --once vends a demo credential end to end, exits 0 and leaves no temp folder", async () => {
+  const tmp = privateTmp();
+  const env = { ...process.env, REDIS_URL: await redisUrl(), TMPDIR: tmp };
   const run = spawnSync(process.execPath, [path.join(root, "services/cli/bin/credvend.js"), "dev", "--once"], { env, encoding: "utf8", timeout: 60_000 });
   assert.equal(run.status, 0, `exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   const summary = JSON.parse(run.stdout) as {
     endpoints: { nats: string; awsLocal: string };
-    files: { workerLog: string };
     demoRequest: { tenant: string; principal: string; template: string };
     credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
     assumedRoleArn: string;
     callerIdentityArn: string;
   };
-  // The log outlives the run on purpose (the summary points at it); a test run does not keep it.
-  rmSync(path.dirname(summary.files.workerLog), { recursive: true, force: true });
+  assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
+  rmSync(tmp, { recursive: true, force: true });
   assert.match(summary.endpoints.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.match(summary.credentials.accessKeyId, /^ASIA/);
   assert.match(summary.assumedRoleArn, /^arn:aws:sts::000000000000:assumed-role\/credvend-demo\//);
@@ -35,7 +41,8 @@ test("credvend dev --once vends a demo credential end to end and exits 0", async
 });
 
 test("credvend dev (npm start) prints commands that work pasted verbatim into another shell, and stops on Ctrl-C", async () => {
-  const dev = spawnCredvend(["dev"], { REDIS_URL: await redisUrl() });
+  const tmp = privateTmp();
+  const dev = spawnCredvend(["dev"], { REDIS_URL: await redisUrl(), TMPDIR: tmp });
   try {
     await dev.waitFor(/Serving until Ctrl-C\./, 60_000);
     const printed = /Request more from another shell:\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
@@ -55,9 +62,9 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
     const started = Date.now();
     assert.equal(await dev.exited, 0, dev.output());
     assert.ok(Date.now() - started < 3000, `stopping took ${Date.now() - started} ms`);
+    assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
   } finally {
     dev.kill();
-    const log = /logs {7}(\S+)/.exec(dev.output())?.[1];
-    if (log) rmSync(path.dirname(log), { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
 });

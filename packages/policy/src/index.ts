@@ -2,6 +2,7 @@
 export { parseConfig, loadConfigFile, type ConfigResult } from "./config.js";
 export { lintConfig, type LintOptions } from "./lint.js";
 export type { Problem } from "./problems.js";
+export { formatProblems } from "./problems.js";
 export type {
   CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec,
 } from "./schema.js";

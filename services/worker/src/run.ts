@@ -2,6 +2,7 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import { createRedis, waitReady } from "@credvend/guard";
+import { redactUrl, redactUrls } from "@credvend/protocol";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
@@ -63,7 +64,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   try {
     nc = await connect(natsOptions);
   } catch (cause) {
-    throw new WorkerStartError(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`, { cause });
+    throw new WorkerStartError(redactUrls(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`), { cause });
   }
   const redis = createRedis(settings.redisUrl, {
     name: "credvend-vendor",
@@ -75,7 +76,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   } catch (cause) {
     await nc.close();
     redis.disconnect();
-    throw new WorkerStartError(`cannot reach Redis at ${redactUrl(settings.redisUrl)}: ${(cause as Error).message}`, { cause });
+    throw new WorkerStartError(redactUrls(`cannot reach Redis at ${settings.redisUrl}: ${(cause as Error).message}`), { cause });
   }
   let kvWatch: Awaited<ReturnType<typeof loadKvConfig>> | undefined;
   try {
@@ -129,6 +130,5 @@ function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, "//***@");
-}
+/** Kept for importers of the worker; the rule lives in @credvend/protocol. */
+export { redactUrl };

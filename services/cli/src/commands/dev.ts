@@ -85,7 +85,8 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     const demo = await vendDemo(stack);
     const summary = {
       endpoints: { nats: stack.natsUrl, redis: stack.redisUrl, awsLocal: stack.awsEndpoint },
-      files: { config: stack.configFile, workerLog: stack.workerLog },
+      // The worker's log is in a folder removed when the stack stops, so --once names only the config.
+      files: { config: stack.configFile },
       pipeline: stack.vendor.worker.pipeline,
       demoRequest: { tenant: stack.requester.tenant, principal: stack.requester.principal, template: DEMO_TEMPLATE, params: DEMO_PARAMS, requestId: demo.requestId },
       credentials: {
@@ -108,7 +109,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out(`  aws-local  ${stack.awsEndpoint}`);
     out(`  worker     ${stack.vendor.worker.pipeline}`);
     out(`  config     ${stack.configFile}`);
-    out(`  logs       ${stack.workerLog}\n`);
+    out(`  logs       ${stack.workerLog}  (removed when the stack stops)\n`);
     out(`Vended one demo credential in ${demo.ms} ms:`);
     out(`  request    ${DEMO_TEMPLATE} bucket=${DEMO_PARAMS.bucket} as ${stack.requester.tenant}/${stack.requester.principal} (request ${demo.requestId})`);
     out(`  key id     ${demo.accessKeyId}`);

@@ -2,10 +2,10 @@
 // aws-local with the dev seed, one worker, and a demo requester identity.
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { natsAuthorization } from "@credvend/policy";
-import { startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
+import { onProcessExit, startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
 import { ConfigHolder, createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -38,7 +38,13 @@ export interface DevStackOptions {
 
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-dev-"));
-  const cleanups: (() => Promise<void>)[] = [];
+  // The folder (the worker's log) goes with the stack: removed on stop, and at exit if stop never runs.
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  const unregisterDir = onProcessExit(removeDir);
+  const cleanups: (() => Promise<void>)[] = [async () => {
+    unregisterDir();
+    removeDir();
+  }];
   const stopAll = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
