@@ -14,6 +14,6 @@ export type {
 export { STS_OPERATION } from "./plan-types.js";
 export type { SessionTag } from "./session.js";
 export { describePlan, REDACTED } from "./describe.js";
-export { natsAuthorization, DEFAULT_VENDOR_USER, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
+export { natsAuthorization, DEFAULT_VENDOR_USER, MIN_NATS_PASSWORD_LENGTH, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
 export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
 export { TEMPLATE_KINDS, DURATION_RANGES, type TemplateKind } from "./limits.js";

@@ -57,6 +57,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       config: natsAuthorization(config.current(), {
         vendor: vendorUser,
         identities: [{ tenant: requester.tenant, principal: requester.principal, user: requester.user, password: requester.password }],
+        // nats-server gets bcrypt hashes, never the passwords themselves.
+        hashSecrets: { env: {} },
       }),
     });
     cleanups.push(() => nats.stop());
