@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { connect } from "nats";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,6 +64,66 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
     const started = Date.now();
     assert.equal(await dev.exited, 0, dev.output());
     assert.ok(Date.now() - started < 3000, `stopping took ${Date.now() - started} ms`);
+    assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
+  } finally {
+    dev.kill();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+/** The first line a server sends on a plain TCP connection (NATS: INFO {...}; Redis: reply to PING). */
+function firstLine(port: number, send = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port }, () => {
+      if (send) socket.write(send);
+    });
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.setTimeout(3000, () => reject(new Error(`no line from port ${port}`)));
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.includes("\r\n")) {
+        socket.destroy();
+        resolve(text.slice(0, text.indexOf("\r\n")));
+      }
+    });
+    socket.once("error", reject);
+  });
+}
+
+test("credvend dev secures its own servers: NATS requires TLS with its CA, Redis a password no output shows", async () => {
+  const tmp = privateTmp();
+  const env: Record<string, string> = { TMPDIR: tmp };
+  const dev = spawnCredvend(["dev"], { ...env, REDIS_URL: "" });
+  try {
+    await dev.waitFor(/Serving until Ctrl-C\./, 60_000);
+    const out = dev.output();
+    const natsPort = Number(/NATS +nats:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    const redisPort = Number(/Redis +redis:\/\/:\*\*\*@127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    assert.ok(natsPort > 0 && redisPort > 0, out);
+
+    // NATS: the server announces TLS as required; a client that does not trust the dev CA is refused.
+    const info = JSON.parse((await firstLine(natsPort)).replace(/^INFO /, "")) as { tls_required?: boolean };
+    assert.equal(info.tls_required, true);
+    await assert.rejects(connect({ servers: `nats://127.0.0.1:${natsPort}`, reconnect: false, timeout: 3000 }), /certificate|self[- ]signed|verify/i);
+    const caFile = /CA (\S+?);/.exec(out)?.[1];
+    assert.ok(caFile, out);
+    // With the CA the handshake passes; this client has no NATS user, so authorization refuses it.
+    await assert.rejects(connect({ servers: `nats://127.0.0.1:${natsPort}`, reconnect: false, timeout: 3000, tls: { caFile } }), (e: Error & { code?: string }) => e.code === "AUTHORIZATION_VIOLATION");
+
+    // Redis: no command without the password.
+    assert.match(await firstLine(redisPort, "PING\r\n"), /^-NOAUTH/);
+    const redisDir = readdirSync(tmp).find((d) => d.startsWith("credvend-redis-"));
+    assert.ok(redisDir, readdirSync(tmp).join(", "));
+    const password = /requirepass "([^"]+)"/.exec(readFileSync(path.join(tmp, redisDir, "redis.conf"), "utf8"))?.[1];
+    assert.ok(password && password.length >= 16);
+    const devDir = readdirSync(tmp).find((d) => d.startsWith("credvend-dev-"));
+    const workerLog = devDir ? readFileSync(path.join(tmp, devDir, "vendor.log"), "utf8") : "";
+    assert.match(workerLog, /worker ready/);
+
+    dev.child.kill("SIGTERM");
+    assert.equal(await dev.exited, 0, dev.output());
+    assert.ok(!dev.output().includes(password), "the Redis password is printed");
+    assert.ok(!workerLog.includes(password), "the Redis password is in the worker's log");
     assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
   } finally {
     dev.kill();

@@ -61,7 +61,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     let tree: number[] = [];
     try {
       await npm.waitFor(/Serving until Ctrl-C\./, 60_000);
-      const ports = [...npm.output().matchAll(/(?:NATS|Redis|aws-local) +\S+?:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+      const ports = [...npm.output().matchAll(/(?:NATS|Redis|aws-local) +\S*?127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
       assert.equal(ports.length, 3, npm.output());
       tree = descendants(npm.child.pid ?? 0);
       // credvend dev itself, and a supervised nats-server and redis-server.

@@ -38,6 +38,8 @@ export interface RunOptions {
   readonly name?: string;
   /** A file config the caller has already loaded and checked (file mode); otherwise it is loaded here. */
   readonly config?: ConfigHolder;
+  /** The CA that signed the NATS server's certificate (the dev stack's own; otherwise the system's trust). */
+  readonly natsCaFile?: string;
 }
 
 export class WorkerStartError extends Error {
@@ -59,6 +61,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     maxReconnectAttempts: -1,
     ...(settings.natsUser ? { user: settings.natsUser, pass: settings.natsPassword ?? "" } : {}),
     ...(settings.natsCredsFile ? { authenticator: credsAuthenticator(readFileSync(settings.natsCredsFile)) } : {}),
+    ...(options.natsCaFile ? { tls: { caFile: options.natsCaFile } } : {}),
   };
   let nc: NatsConnection;
   try {

@@ -2,6 +2,8 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { devCredentials } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
+import { redactUrl } from "@credvend/protocol";
+import { shownValue } from "@credvend/worker";
 import { connect } from "nats";
 import { fileURLToPath } from "node:url";
 import { CliFailure, mask, parse } from "../args.js";
@@ -29,7 +31,7 @@ interface DemoResult {
 
 async function vendDemo(stack: DevStack): Promise<DemoResult> {
   const { requester } = stack;
-  const nc = await connect({ servers: stack.natsUrl, user: requester.user, pass: requester.password, name: "credvend-dev-demo" });
+  const nc = await connect({ servers: stack.natsUrl, user: requester.user, pass: requester.password, name: "credvend-dev-demo", tls: { caFile: stack.natsCaFile } });
   const demoKeys = devCredentials(requester.principal);
   const kms = new KMSClient({ region: DEV_REGION, endpoint: stack.awsEndpoint, credentials: demoKeys });
   try {
@@ -60,6 +62,8 @@ function requestCommands(stack: DevStack): string[] {
   const keys = devCredentials(stack.requester.principal);
   return [
     `export NATS_URL=${q(stack.natsUrl)} NATS_USER=${q(stack.requester.user)} NATS_PASSWORD=${q(stack.requester.password)}`,
+    `# NATS requires TLS; its certificate is signed by this throw-away CA:`,
+    `export NODE_EXTRA_CA_CERTS=${q(stack.natsCaFile)}`,
     `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)}`,
     `# dev-only seed identity of '${stack.requester.principal}' in aws-local (never a real AWS key):`,
     `export AWS_REGION=${q(DEV_REGION)} AWS_ENDPOINT_URL=${q(stack.awsEndpoint)} AWS_ACCESS_KEY_ID=${q(keys.accessKeyId)} AWS_SECRET_ACCESS_KEY=${q(keys.secretAccessKey)}`,
@@ -70,7 +74,7 @@ function requestCommands(stack: DevStack): string[] {
 export async function devCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, { once: { type: "boolean", default: false } });
   const redisUrl = process.env.REDIS_URL;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new CliFailure(`REDIS_URL=${JSON.stringify(redisUrl)}: must start with redis:// or rediss://`);
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new CliFailure(`REDIS_URL=${shownValue("REDIS_URL", redisUrl)}: must start with redis:// or rediss://`);
   // A missing nats-server/redis-server surfaces as MissingBinaryError, which says how to install it.
   // Listening before start-up: a stop asked for while the servers start still ends in a clean stop.
   const stop = stopSignal();
@@ -84,7 +88,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
   try {
     const demo = await vendDemo(stack);
     const summary = {
-      endpoints: { nats: stack.natsUrl, redis: stack.redisUrl, awsLocal: stack.awsEndpoint },
+      endpoints: { nats: stack.natsUrl, natsTls: { caFile: stack.natsCaFile }, redis: redactUrl(stack.redisUrl), awsLocal: stack.awsEndpoint },
       // The worker's log is in a folder removed when the stack stops, so --once names only the config.
       files: { config: stack.configFile },
       pipeline: stack.vendor.worker.pipeline,
@@ -104,8 +108,8 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
       return 0;
     }
     out("credvend dev stack is up (aws-local is a LOCAL EMULATOR with dev-only keys, not AWS)\n");
-    out(`  NATS       ${stack.natsUrl}  (per-principal permissions generated)`);
-    out(`  Redis      ${stack.redisUrl}`);
+    out(`  NATS       ${stack.natsUrl}  (TLS required, CA ${stack.natsCaFile}; per-principal permissions, bcrypt-hashed passwords)`);
+    out(`  Redis      ${redactUrl(stack.redisUrl)}${redisUrl ? "" : "  (password generated)"}`);
     out(`  aws-local  ${stack.awsEndpoint}`);
     out(`  worker     ${stack.vendor.worker.pipeline}`);
     out(`  config     ${stack.configFile}`);
