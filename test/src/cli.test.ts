@@ -328,4 +328,25 @@ describe("a wrong environment is one line that names the setting", () => {
       await plain.stop();
     }
   });
+
+  test("no password from a URL appears in any output: requester, worker and dev, known failure or not", async () => {
+    const secret = "url-Secret-7c1f9a";
+    const runs = [
+      // NATS refuses, or nothing listens.
+      await credvend(["request", "--template", "t"], { ...requester, NATS_URL: `nats://app:${secret}@127.0.0.1:1` }),
+      await credvend(["status"], { NATS_URL: `nats://app:${secret}@127.0.0.1:${nats.port}` }),
+      await credvend(["request", "--template", "t"], { ...requester, NATS_URL: `nats://app:${secret}@127.0.0.1:${nats.port}` }),
+      // The worker: NATS unreachable with a password in its URL; then Redis unreachable with one.
+      await credvend(["worker"], { CREDVEND_CONFIG: EXAMPLE, AWS_REGION: REGION, NATS_URL: `nats://app:${secret}@127.0.0.1:1`, CREDVEND_LOG_LEVEL: "trace" }),
+      await credvend(["worker"], { CREDVEND_CONFIG: EXAMPLE, AWS_REGION: REGION, NATS_URL: nats.url, NATS_USER: "app", NATS_PASSWORD: password, REDIS_URL: `redis://:${secret}@127.0.0.1:1`, CREDVEND_LOG_LEVEL: "trace" }),
+      // Settings refused: a wrong scheme, a malformed URL.
+      await credvend(["worker"], { CREDVEND_CONFIG: EXAMPLE, AWS_REGION: REGION, REDIS_URL: `http://:${secret}@127.0.0.1:1` }),
+      await credvend(["dev"], { REDIS_URL: `redis//:${secret}@127.0.0.1:1` }),
+    ];
+    for (const r of runs) {
+      assert.notEqual(r.code, 0, r.stdout + r.stderr);
+      assert.ok(r.stderr.length > 0, "each run explains its failure");
+      assert.ok(!(r.stdout + r.stderr).includes(secret), `password printed:\n${r.stdout}${r.stderr}`);
+    }
+  });
 });
