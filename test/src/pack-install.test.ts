@@ -46,9 +46,10 @@ describe("npm pack tarballs install and run outside the checkout", () => {
     assert.equal(tarballs.length, WORKSPACES.length);
     writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "outside", version: "1.0.0", private: true, type: "module" }));
     const started = Date.now();
-    // Installed together, each @credvend/* dependency is satisfied by its tarball (none of them
-    // is on the public registry under that name, and none may be fetched from it).
-    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs], { cwd: project, env: cleanEnv(), maxBuffer: 32 << 20 });
+    // Installed together, each @credvend/* dependency is satisfied by its tarball. The @credvend
+    // scope points at a closed port: were any of them fetched from a registry (where the name is
+    // not ours), the install would fail instead of quietly taking someone else's package.
+    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "--@credvend:registry=http://127.0.0.1:1/", "--fetch-retries=0", ...tarballs], { cwd: project, env: cleanEnv(), maxBuffer: 32 << 20 });
     installMs = Date.now() - started;
     h = await startHarness({ config: demoConfig({ tenants: [tenant] }) });
   });
