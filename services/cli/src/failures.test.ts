@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { SeedError } from "@credvend/aws-local";
 import { MissingBinaryError, ServerStartError } from "@credvend/launcher";
 import { CredvendError } from "@credvend/protocol";
@@ -54,4 +55,13 @@ test("no failure line shows a password from a URL, known or unexpected", () => {
     const { text } = describeFailure("worker", error);
     assert.doesNotMatch(text, /hunter2pass/, text);
   }
+});
+
+test("the README's operator failure table is the registry, row for row", () => {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const rows = readme.split("\n").flatMap((line) => {
+    const m = /^\| `(CV_OP_[A-Z_]+)` \| `(\w+)` \| (\d) \| (.+) \|$/.exec(line);
+    return m ? [{ code: m[1], errorName: m[2], exit: Number(m[3]), meaning: m[4] }] : [];
+  });
+  assert.deepEqual(rows, OPERATOR_FAILURES.map(({ code, errorName, exit, meaning }) => ({ code, errorName, exit, meaning })));
 });

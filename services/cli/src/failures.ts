@@ -36,7 +36,7 @@ export const OPERATOR_FAILURES: readonly OperatorFailure[] = [
     },
   },
   { code: "CV_OP_KV_CONFIG_MISSING", errorName: "MissingKvConfigError", exit: 1, meaning: "The config KV bucket or its key does not exist.", line: message },
-  { code: "CV_OP_BINARY_MISSING", errorName: "MissingBinaryError", exit: 1, meaning: "nats-server or redis-server is not installed.", line: message },
+  { code: "CV_OP_BINARY_MISSING", errorName: "MissingBinaryError", exit: 1, meaning: "nats-server, redis-server or openssl (the dev stack's TLS certificates) is not installed.", line: message },
   { code: "CV_OP_SERVER_START", errorName: "ServerStartError", exit: 1, meaning: "nats-server or redis-server exited during start-up (its last words are kept).", line: message },
   { code: "CV_OP_SEED", errorName: "SeedError", exit: 1, meaning: "The aws-local seed file is invalid.", line: message },
   {
