@@ -36,6 +36,7 @@ const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
 describe("npm pack tarballs install and run outside the checkout", () => {
   const project = mkdtempSync(path.join(tmpdir(), "credvend-install-"));
   const bin = path.join(project, "node_modules/.bin/credvend");
+  const globalPrefix = path.join(project, "global");
   const tenant = uniqueName("pack");
   let h: Harness;
   let installMs = 0;
@@ -49,7 +50,10 @@ describe("npm pack tarballs install and run outside the checkout", () => {
     // Installed together, each @credvend/* dependency is satisfied by its tarball. The @credvend
     // scope points at a closed port: were any of them fetched from a registry (where the name is
     // not ours), the install would fail instead of quietly taking someone else's package.
-    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "--@credvend:registry=http://127.0.0.1:1/", "--fetch-retries=0", ...tarballs], { cwd: project, env: cleanEnv(), maxBuffer: 32 << 20 });
+    const npmInstall = (extra: readonly string[]) => run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "--@credvend:registry=http://127.0.0.1:1/", "--fetch-retries=0", ...extra, ...tarballs], { cwd: project, env: cleanEnv(), maxBuffer: 32 << 20 });
+    // The project install (the client SDK's way) and the README's global install of the command,
+    // side by side; the global one goes to a prefix inside the temp folder.
+    await Promise.all([npmInstall([]), npmInstall(["--global", "--prefix", globalPrefix])]);
     installMs = Date.now() - started;
     h = await startHarness({ config: demoConfig({ tenants: [tenant] }) });
   });
@@ -75,7 +79,7 @@ describe("npm pack tarballs install and run outside the checkout", () => {
     for (const [where, entry] of ours) {
       assert.match(entry.resolved ?? "", /^file:credvend-[a-z-]+-\d+\.\d+\.\d+\.tgz$/, `${where} resolved to ${entry.resolved}`);
     }
-    console.error(`pack-install: npm install of ${WORKSPACES.length} tarballs took ${installMs} ms`);
+    console.error(`pack-install: npm install (project and --global) of ${WORKSPACES.length} tarballs took ${installMs} ms`);
   });
 
   test("a script using @credvend/client, nats and KMSClient vends a credential", async () => {
@@ -106,6 +110,14 @@ await nc.close();
     assert.match(creds.AccessKeyId, /^ASIA/);
   });
 
+  test("npm install -g ./credvend-*.tgz gives a credvend command that requests credentials", async () => {
+    const globalBin = path.join(globalPrefix, "bin/credvend");
+    const version = await run(globalBin, ["--version"], { cwd: tmpdir(), env: cleanEnv() });
+    assert.match(version.stdout, /^credvend \d+\.\d+\.\d+\n$/);
+    const request = await run(globalBin, ["request", "--template", "s3-tenant-read", "--param", "bucket=acme-data"], { cwd: tmpdir(), env: cleanEnv(requesterEnv()), timeout: 30_000 });
+    assert.match((JSON.parse(request.stdout) as { AccessKeyId: string }).AccessKeyId, /^ASIA/);
+  });
+
   test("the installed credvend dev --once runs the whole stack from the install (example config, launcher)", async () => {
     const dev = await run(bin, ["dev", "--once"], { cwd: project, env: cleanEnv({ REDIS_URL: await redisUrl() }), timeout: 60_000 });
     const summary = JSON.parse(dev.stdout) as { callerIdentityArn: string; assumedRoleArn: string };
@@ -113,7 +125,7 @@ await nc.close();
     assert.equal(summary.callerIdentityArn, summary.assumedRoleArn);
   });
 
-  test("the CLI's production tree carries no container tooling", () => {
+  test("the CLI's production trees (project and global) carry no container tooling", () => {
     const installed = new Set<string>();
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -137,8 +149,11 @@ await nc.close();
         // no nested node_modules
       }
     };
-    walk(path.join(project, "node_modules"));
-    assert.ok(installed.has("@credvend/cli") && installed.has("nats"), "the walk sees the installed tree");
-    for (const name of FORBIDDEN) assert.ok(!installed.has(name), `${name} is installed`);
+    for (const tree of [path.join(project, "node_modules"), path.join(globalPrefix, "lib/node_modules")]) {
+      installed.clear();
+      walk(tree);
+      assert.ok(installed.has("@credvend/cli") && installed.has("nats"), `the walk sees the installed tree ${tree}`);
+      for (const name of FORBIDDEN) assert.ok(!installed.has(name), `${name} is installed in ${tree}`);
+    }
   });
 });
