@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { devCredentials } from "@credvend/aws-local";
+import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { redisUrl, uniqueName } from "@credvend/testkit";
 import { ROOT } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
@@ -70,6 +70,8 @@ describe("npm pack tarballs install and run outside the checkout", () => {
     AWS_ENDPOINT_URL: h.awsLocal.endpoint,
     AWS_ACCESS_KEY_ID: devCredentials("demo-app").accessKeyId,
     AWS_SECRET_ACCESS_KEY: devCredentials("demo-app").secretAccessKey,
+    // The workers' reply key, for clients that pin it (replies sealed under another key are refused).
+    CREDVEND_REPLY_KEY_ARN: `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`,
   });
 
   test("every @credvend package resolved to its tarball, never to the registry", () => {
@@ -89,7 +91,7 @@ import { CredvendClient } from "@credvend/client";
 import { connect } from "nats";
 
 const nc = await connect({ servers: process.env.NATS_URL });
-const client = new CredvendClient({ nc, tenant: process.env.CREDVEND_TENANT, principal: "demo-app", kms: new KMSClient({}) });
+const client = new CredvendClient({ nc, tenant: process.env.CREDVEND_TENANT, principal: "demo-app", kms: new KMSClient({}), replyKeyArn: process.env.CREDVEND_REPLY_KEY_ARN });
 const creds = await client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" } });
 console.log(JSON.stringify({ accessKeyId: creds.accessKeyId, arn: creds.arn, expires: creds.expiration.toISOString() }));
 await nc.close();
