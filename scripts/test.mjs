@@ -4,7 +4,8 @@
 // Unless NATS_URL / REDIS_URL are already set, one nats-server and one redis-server are started
 // (via the compiled testkit) for the whole run and exported to the test processes, so test files
 // share them instead of each starting its own. They are stopped afterwards, also on failure or
-// Ctrl-C. The exit status is the test run's.
+// Ctrl-C. Test processes share one private TMPDIR, removed at the end (leftovers are named).
+// The exit status is the test run's.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -38,6 +39,12 @@ if (files.length === 0) {
 }
 
 const env = { ...process.env };
+// Every test process gets one private temp folder (os.tmpdir() follows TMPDIR): whatever a test
+// leaves behind is named at the end and removed with it, also after a failure or Ctrl-C.
+const runTmp = fs.mkdtempSync(path.join(os.tmpdir(), "credvend-testrun-"));
+env.TMPDIR = runTmp;
+// Test processes load the AWS SDK; its notice about future Node versions would precede every file's output.
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const servers = [];
 await startSharedServers();
 
@@ -61,6 +68,7 @@ const status = await new Promise((resolve) => {
   child.once("exit", (code, signal) => resolve(code ?? 128 + (os.constants.signals[signal] ?? 0)));
 });
 await stopSharedServers();
+removeRunTmp();
 if (interrupted && status === 0) process.exit(130);
 process.exit(status);
 
@@ -87,6 +95,12 @@ async function startSharedServers() {
     }
     console.error(`test: ${err.message}\ntest: continuing; each test file will look for servers itself`);
   }
+}
+
+function removeRunTmp() {
+  const left = fs.readdirSync(runTmp);
+  if (left.length > 0) console.error(`test: removing ${left.length} temp folder(s) left behind by tests: ${left.join(", ")}`);
+  fs.rmSync(runTmp, { recursive: true, force: true });
 }
 
 async function stopSharedServers() {

@@ -2,7 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { connect } from "nats";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,20 +13,26 @@ import { spawnCredvend } from "./support/cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-test("credvend dev --once vends a demo credential end to end and exits 0", async () => {
-  const env = { ...process.env, REDIS_URL: await redisUrl() };
+// Each run gets its own temp folder (os.tmpdir() follows TMPDIR), so the test can see that the
+// dev stack removes every folder it made (its own, nats-server's, redis-server's) on exit.
+function privateTmp(): string {
+  return mkdtempSync(path.join(tmpdir(), "credvend-devtmp-"));
+}
+
+test("credvend dev --once vends a demo credential end to end, exits 0 and leaves no temp folder", async () => {
+  const tmp = privateTmp();
+  const env = { ...process.env, REDIS_URL: await redisUrl(), TMPDIR: tmp };
   const run = spawnSync(process.execPath, [path.join(root, "services/cli/bin/credvend.js"), "dev", "--once"], { env, encoding: "utf8", timeout: 60_000 });
   assert.equal(run.status, 0, `exit ${run.status}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   const summary = JSON.parse(run.stdout) as {
     endpoints: { nats: string; awsLocal: string };
-    files: { workerLog: string };
     demoRequest: { tenant: string; principal: string; template: string };
     credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string };
     assumedRoleArn: string;
     callerIdentityArn: string;
   };
-  // The log outlives the run on purpose (the summary points at it); a test run does not keep it.
-  rmSync(path.dirname(summary.files.workerLog), { recursive: true, force: true });
+  assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
+  rmSync(tmp, { recursive: true, force: true });
   assert.match(summary.endpoints.nats, /^nats:\/\/127\.0\.0\.1:\d+$/);
   assert.match(summary.credentials.accessKeyId, /^ASIA/);
   assert.match(summary.assumedRoleArn, /^arn:aws:sts::000000000000:assumed-role\/credvend-demo\//);
@@ -35,7 +43,8 @@ test("credvend dev --once vends a demo credential end to end and exits 0", async
 });
 
 test("credvend dev (npm start) prints commands that work pasted verbatim into another shell, and stops on Ctrl-C", async () => {
-  const dev = spawnCredvend(["dev"], { REDIS_URL: await redisUrl() });
+  const tmp = privateTmp();
+  const dev = spawnCredvend(["dev"], { REDIS_URL: await redisUrl(), TMPDIR: tmp });
   try {
     await dev.waitFor(/Serving until Ctrl-C\./, 60_000);
     const printed = /Request more from another shell:\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
@@ -55,9 +64,69 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
     const started = Date.now();
     assert.equal(await dev.exited, 0, dev.output());
     assert.ok(Date.now() - started < 3000, `stopping took ${Date.now() - started} ms`);
+    assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
   } finally {
     dev.kill();
-    const log = /logs {7}(\S+)/.exec(dev.output())?.[1];
-    if (log) rmSync(path.dirname(log), { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+/** The first line a server sends on a plain TCP connection (NATS: INFO {...}; Redis: reply to PING). */
+function firstLine(port: number, send = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port }, () => {
+      if (send) socket.write(send);
+    });
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.setTimeout(3000, () => reject(new Error(`no line from port ${port}`)));
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.includes("\r\n")) {
+        socket.destroy();
+        resolve(text.slice(0, text.indexOf("\r\n")));
+      }
+    });
+    socket.once("error", reject);
+  });
+}
+
+test("credvend dev secures its own servers: NATS requires TLS with its CA, Redis a password no output shows", async () => {
+  const tmp = privateTmp();
+  const env: Record<string, string> = { TMPDIR: tmp };
+  const dev = spawnCredvend(["dev"], { ...env, REDIS_URL: "" });
+  try {
+    await dev.waitFor(/Serving until Ctrl-C\./, 60_000);
+    const out = dev.output();
+    const natsPort = Number(/NATS +nats:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    const redisPort = Number(/Redis +redis:\/\/:\*\*\*@127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    assert.ok(natsPort > 0 && redisPort > 0, out);
+
+    // NATS: the server announces TLS as required; a client that does not trust the dev CA is refused.
+    const info = JSON.parse((await firstLine(natsPort)).replace(/^INFO /, "")) as { tls_required?: boolean };
+    assert.equal(info.tls_required, true);
+    await assert.rejects(connect({ servers: `nats://127.0.0.1:${natsPort}`, reconnect: false, timeout: 3000 }), /certificate|self[- ]signed|verify/i);
+    const caFile = /CA (\S+?);/.exec(out)?.[1];
+    assert.ok(caFile, out);
+    // With the CA the handshake passes; this client has no NATS user, so authorization refuses it.
+    await assert.rejects(connect({ servers: `nats://127.0.0.1:${natsPort}`, reconnect: false, timeout: 3000, tls: { caFile } }), (e: Error & { code?: string }) => e.code === "AUTHORIZATION_VIOLATION");
+
+    // Redis: no command without the password.
+    assert.match(await firstLine(redisPort, "PING\r\n"), /^-NOAUTH/);
+    const redisDir = readdirSync(tmp).find((d) => d.startsWith("credvend-redis-"));
+    assert.ok(redisDir, readdirSync(tmp).join(", "));
+    const password = /requirepass "([^"]+)"/.exec(readFileSync(path.join(tmp, redisDir, "redis.conf"), "utf8"))?.[1];
+    assert.ok(password && password.length >= 16);
+    const devDir = readdirSync(tmp).find((d) => d.startsWith("credvend-dev-"));
+    const workerLog = devDir ? readFileSync(path.join(tmp, devDir, "vendor.log"), "utf8") : "";
+    assert.match(workerLog, /worker ready/);
+
+    dev.child.kill("SIGTERM");
+    assert.equal(await dev.exited, 0, dev.output());
+    assert.ok(!dev.output().includes(password), "the Redis password is printed");
+    assert.ok(!workerLog.includes(password), "the Redis password is in the worker's log");
+    assert.deepEqual(readdirSync(tmp), [], "temp folders left behind");
+  } finally {
+    dev.kill();
+    rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,7 @@ import { devCredentials } from "@credvend/aws-local";
 import { startAwsLocal } from "@credvend/aws-local";
 import { redisUrl, startNatsServer, uniqueName } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv } from "@credvend/worker";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
@@ -29,4 +29,5 @@ test("stop() returns within the drain timeout when NATS is down", async () => {
   assert.ok(elapsed < 3000, `stop took ${elapsed} ms`);
   assert.equal(vendor.nc.isClosed(), true);
   await awsLocal.stop();
+  rmSync(path.dirname(file), { recursive: true, force: true });
 });

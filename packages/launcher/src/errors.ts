@@ -6,7 +6,7 @@ export class MissingBinaryError extends Error {
   constructor(binary: string, searched: readonly string[]) {
     super(
       `${binary} was not found (searched PATH${searched.length ? ` and ${searched.join(", ")}` : ""}). ` +
-        `Install it with "apt-get install nats-server redis-server"; or use running servers (tests: NATS_URL / REDIS_URL, ` +
+        `Install it with "apt-get install nats-server redis-server openssl"; or use running servers (tests: NATS_URL / REDIS_URL, ` +
         `credvend dev: REDIS_URL); or run the whole stack in containers with "docker compose up --build".`,
     );
     this.binary = binary;

@@ -10,3 +10,4 @@ export { redisPing } from "./redis-ping.js";
 export { MissingBinaryError, ServerStartError } from "./errors.js";
 export { SupervisedChild } from "./child.js";
 export { onProcessExit } from "./exit-hooks.js";
+export { writeDevTls, type DevTlsFiles } from "./tls.js";

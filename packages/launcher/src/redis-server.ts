@@ -17,8 +17,13 @@ export interface RedisServerOptions {
   startupTimeoutMs?: number;
   /** Executable name or path. Default "redis-server". */
   binary?: string;
-  /** Extra redis-server arguments, e.g. ["--requirepass", "pw"]. */
+  /** Extra redis-server arguments. */
   args?: readonly string[];
+  /**
+   * Require this password (AUTH). Written to a config file in the server's private folder, not
+   * passed as an argument, where any local user could read it in `ps`. The handle's url carries it.
+   */
+  password?: string;
 }
 
 export interface RedisServerHandle extends ServerHandle {
@@ -44,7 +49,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let current: SupervisedChild;
   let port: number;
   try {
-    ({ child: current, port } = await launch(binary, workDir.create(), options.port, timeoutMs, options.args ?? []));
+    ({ child: current, port } = await launch(binary, workDir.create(), options.port, timeoutMs, options.args ?? [], options.password));
   } catch (err) {
     workDir.remove();
     throw err;
@@ -56,11 +61,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     await current.stop();
   };
   const relaunch = async (): Promise<void> => {
-    current = (await launch(binary, workDir.create(), port, timeoutMs, options.args ?? [])).child;
+    current = (await launch(binary, workDir.create(), port, timeoutMs, options.args ?? [], options.password)).child;
   };
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}`,
     port,
     // Also valid after stop(): outage tests stop the server, assert, then bring it back.
     async restart(): Promise<void> {
@@ -108,10 +113,20 @@ class WorkDir {
   }
 }
 
-async function launch(binary: string, dir: string, fixedPort: number | undefined, timeoutMs: number, extraArgs: readonly string[]): Promise<{ child: SupervisedChild; port: number }> {
+async function launch(binary: string, dir: string, fixedPort: number | undefined, timeoutMs: number, extraArgs: readonly string[], password: string | undefined): Promise<{ child: SupervisedChild; port: number }> {
+  // redis.conf takes the config file as the first argument; flags after it override it.
+  const conf: string[] = [];
+  if (password !== undefined) {
+    if (!/^[\x21-\x7e]+$/.test(password) || /["\\]/.test(password)) throw new RangeError("the Redis password must be printable ASCII without spaces, '\"' or '\\'");
+    const file = path.join(dir, "redis.conf");
+    fs.writeFileSync(file, `requirepass "${password}"\n`, { mode: 0o600 });
+    conf.push(file);
+  }
+  const needsAuth = password !== undefined || extraArgs.includes("--requirepass");
   for (let attempt = 1; ; attempt += 1) {
     const port = fixedPort ?? (await freePort());
     const child = new SupervisedChild("redis-server", binary, [
+      ...conf,
       "--port", String(port),
       "--bind", "127.0.0.1",
       // Tests want a clean, fast, disposable server: no snapshots, no AOF, files in our temp dir.
@@ -124,7 +139,7 @@ async function launch(binary: string, dir: string, fixedPort: number | undefined
     ]);
     try {
       // With --requirepass PING answers -NOAUTH: any reply line means the server is up.
-      await waitForProbe(child, () => redisPing(port, "127.0.0.1", 500, extraArgs.includes("--requirepass")), timeoutMs);
+      await waitForProbe(child, () => redisPing(port, "127.0.0.1", 500, needsAuth), timeoutMs);
       child.unref();
       return { child, port };
     } catch (err) {

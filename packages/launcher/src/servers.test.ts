@@ -103,3 +103,44 @@ function portOpen(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
+
+test("tls: true makes nats-server require TLS; clients that trust the generated CA get through", async () => {
+  const server = await startNatsServer({ tls: true, jetstream: false });
+  try {
+    assert.ok(server.caFile && fs.existsSync(server.caFile));
+    // The CA's private key is gone: nothing else can be signed with it.
+    assert.equal(fs.existsSync(server.caFile.replace(/ca\.pem$/, "ca.key")), false);
+    await assert.rejects(connect({ servers: server.url, reconnect: false, timeout: 3000 }), /certificate|self[- ]signed|verify/i);
+    const nc = await connect({ servers: server.url, reconnect: false, tls: { caFile: server.caFile } });
+    assert.equal(nc.info?.tls_required, true);
+    await nc.close();
+    // A reload keeps TLS on.
+    await server.reload("# no users\n");
+    await assert.rejects(connect({ servers: server.url, reconnect: false, timeout: 3000 }), /certificate|self[- ]signed|verify/i);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("redis-server with a password refuses commands without it, and the password is not in its argv", async () => {
+  const password = "launcher-secret-0123456789";
+  const server = await startRedisServer({ password });
+  try {
+    assert.equal(server.url, `redis://:${password}@127.0.0.1:${server.port}`);
+    assert.equal(await redisPing(server.port), false, "PING without AUTH must be refused");
+    assert.equal(await redisPing(server.port, "127.0.0.1", 500, true), true, "the server answers -NOAUTH");
+    // Every process's argv is readable by any local user (ps): the password must not be there.
+    const pids = fs.existsSync("/proc") ? fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)) : [];
+    for (const pid of pids) {
+      let cmdline = "";
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      } catch {
+        continue;
+      }
+      assert.ok(!cmdline.includes(password), `pid ${pid} has the password in its command line`);
+    }
+  } finally {
+    await server.stop();
+  }
+});

@@ -2,6 +2,7 @@
 export { parseConfig, loadConfigFile, type ConfigResult } from "./config.js";
 export { lintConfig, type LintOptions } from "./lint.js";
 export type { Problem } from "./problems.js";
+export { formatProblems } from "./problems.js";
 export type {
   CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec,
 } from "./schema.js";
@@ -19,7 +20,7 @@ export {
   type GetSessionTokenInput, type GetFederationTokenInput, type StsTag, type StsPolicyArn,
 } from "./sts-input.js";
 export { checkRequestFields, checkRequestId } from "./plan-inputs.js";
-export { natsAuthorization, DEFAULT_VENDOR_USER, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
+export { natsAuthorization, DEFAULT_VENDOR_USER, MIN_NATS_PASSWORD_LENGTH, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
 export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
 export {
   TEMPLATE_KINDS, DURATION_RANGES, REQUEST_DURATION_RANGE, MAX_REQUEST_PARAMS, MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS,

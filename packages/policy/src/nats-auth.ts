@@ -2,6 +2,7 @@
 // subject carry the requester's identity. Each requester may publish only on its own request
 // subject and subscribe only to its own replies; the vendor user gets what the worker needs.
 import { isValidName, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import bcrypt from "bcryptjs";
 import type { CredvendConfig } from "./schema.js";
 
 export interface NatsUser {
@@ -22,7 +23,22 @@ export interface NatsAuthorizationOptions {
   vendor?: NatsUser;
   /** Added to the config's `identities`; a user listed in both is an error. */
   identities?: readonly NatsIdentity[];
+  /**
+   * Write every password as a bcrypt hash, resolving `$VAR` references from `env` now. A `$VAR`
+   * left for nats-server to resolve is empty when the variable is unset at its start-up, and
+   * nats-server then lets anyone in with an empty password; a hash can not be empty. Unset,
+   * empty and short secrets (under MIN_NATS_PASSWORD_LENGTH) are refused. A password that is
+   * already a bcrypt hash is kept as it is.
+   */
+  hashSecrets?: { readonly env: Readonly<Record<string, string | undefined>>; readonly cost?: number };
 }
+
+/** Shortest password `hashSecrets` accepts (a generated one: 16+ random characters). */
+export const MIN_NATS_PASSWORD_LENGTH = 16;
+/** bcrypt work factor; nats-server verifies one hash per connection attempt. */
+export const DEFAULT_BCRYPT_COST = 10;
+
+const BCRYPT_HASH = /^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$/;
 
 export const DEFAULT_VENDOR_USER: NatsUser = { user: "credvend-vendor", password: "$CREDVEND_VENDOR_NATS_PASSWORD" };
 
@@ -73,7 +89,22 @@ function secret(value: string, what: string): string {
   return ENV_REF.test(value) ? value : quote(value, what);
 }
 
-function credentials(u: Partial<NatsUser>, fallbackUser: string, what: string): string {
+type HashSecrets = NonNullable<NatsAuthorizationOptions["hashSecrets"]>;
+
+/** The password as a bcrypt hash, or a RangeError that names the variable (never the value). */
+function hashed(password: string, what: string, hash: HashSecrets): string {
+  if (BCRYPT_HASH.test(password)) return password;
+  const ref = ENV_REF.test(password) ? password.slice(1) : undefined;
+  const value = ref === undefined ? password : hash.env[ref];
+  const source = ref === undefined ? "the password" : `$${ref}`;
+  if (value === undefined || value === "") throw new RangeError(`${what}: ${source} is ${value === undefined ? "unset" : "empty"}; set it to a random secret of at least ${MIN_NATS_PASSWORD_LENGTH} characters`);
+  if (value.length < MIN_NATS_PASSWORD_LENGTH) throw new RangeError(`${what}: ${source} has ${value.length} characters; use a random secret of at least ${MIN_NATS_PASSWORD_LENGTH}`);
+  // bcrypt reads at most 72 bytes: a longer secret would be silently cut.
+  if (Buffer.byteLength(value) > 72) throw new RangeError(`${what}: ${source} is longer than 72 bytes, which bcrypt would truncate; use a shorter random secret`);
+  return bcrypt.hashSync(value, hash.cost ?? DEFAULT_BCRYPT_COST);
+}
+
+function credentials(u: Partial<NatsUser>, fallbackUser: string, what: string, hash: HashSecrets | undefined): string {
   if (u.nkey !== undefined) {
     if (u.password !== undefined) throw new RangeError(`${what}: give either password or nkey, not both`);
     if (!NKEY_USER.test(u.nkey)) throw new RangeError(`${what}: nkey must be an nkey user public key (U + 55 base32 characters)`);
@@ -83,6 +114,8 @@ function credentials(u: Partial<NatsUser>, fallbackUser: string, what: string): 
   // let anyone publish as this identity.
   if (u.password === undefined || u.password === "") throw new RangeError(`${what}: give a password or an nkey; a user without either accepts anyone`);
   const user = `user: ${quote(u.user ?? fallbackUser, `${what} user`)}`;
+  // Quoted, a hash is a literal: nats-server resolves only unquoted `$NAME` references.
+  if (hash) return `${user}, password: ${quote(hashed(u.password, what, hash), `${what} password`)}`;
   return `${user}, password: ${secret(u.password, `${what} password`)}`;
 }
 
@@ -105,9 +138,9 @@ export function natsAuthorization(config: CredvendConfig, options: NatsAuthoriza
     const pub = [`${REQUEST_PREFIX}.${id.tenant}.${id.principal}`];
     const sub = [`${REPLY_PREFIX}.${id.tenant}.${id.principal}.>`];
     lines.push(`    # ${id.tenant}/${id.principal}: its own request subject, its own replies, nothing else`);
-    lines.push(`    { ${credentials(id, `${id.tenant}.${id.principal}`, what)}, ${permissions(pub, sub)} }`);
+    lines.push(`    { ${credentials(id, `${id.tenant}.${id.principal}`, what, options.hashSecrets)}, ${permissions(pub, sub)} }`);
   });
   lines.push("    # credvend worker: queue-group requests, replies, audit, config KV, service discovery");
-  lines.push(`    { ${credentials(vendor, "credvend-vendor", "vendor")}, ${permissions(VENDOR_PERMISSIONS.publish, VENDOR_PERMISSIONS.subscribe)} }`);
+  lines.push(`    { ${credentials(vendor, "credvend-vendor", "vendor", options.hashSecrets)}, ${permissions(VENDOR_PERMISSIONS.publish, VENDOR_PERMISSIONS.subscribe)} }`);
   return ["# Generated by credvend (natsAuthorization). Do not edit; regenerate from the config.", "authorization {", "  users = [", ...lines, "  ]", "}", ""].join("\n");
 }

@@ -47,6 +47,14 @@ export function preview(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
 }
 
+/**
+ * One line per problem; a problem of the whole file (no path) is shown without an empty ": ", and a
+ * YAML error without the trailing ":" that introduced its (dropped) code frame.
+ */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `  ${p.severity}: ${p.path ? `${p.path}: ` : ""}${p.message.replace(/:$/, "")}`).join("\n");
+}
+
 export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.severity === "error");
 }

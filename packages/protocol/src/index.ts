@@ -2,3 +2,4 @@ export * from "./subjects.js";
 export * from "./codes.js";
 export * from "./errors.js";
 export * from "./codec.js";
+export * from "./redact.js";

@@ -30,3 +30,8 @@ export function requesterEnv(env: NodeJS.ProcessEnv = process.env): RequesterEnv
 export function processEnv(): Readonly<Record<string, string | undefined>> {
   return process.env;
 }
+
+/** npm (a script such as `npm start`, or `npx`) started this process: npm sets npm_lifecycle_event. */
+export function launchedByNpm(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.npm_lifecycle_event !== undefined;
+}

@@ -3,6 +3,7 @@
 import { STSClient } from "@aws-sdk/client-sts";
 import { connect, type NatsConnection } from "nats";
 import { CliFailure } from "./args.js";
+import { natsFailure } from "./nats-failure.js";
 import type { RequesterEnv } from "./cli-env.js";
 
 export async function connectNats(env: RequesterEnv, name: string): Promise<NatsConnection> {
@@ -15,29 +16,6 @@ export async function connectNats(env: RequesterEnv, name: string): Promise<Nats
   } catch (error) {
     throw natsFailure(error, env);
   }
-}
-
-/** A NATS error as one actionable line; anything unrecognised is returned unchanged. */
-export function natsFailure(error: unknown, env: RequesterEnv): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  const who = env.natsUser ? `user ${JSON.stringify(env.natsUser)}` : "an anonymous client (NATS_USER is not set)";
-  if (code === "CONNECTION_REFUSED" || code === "ECONNREFUSED") {
-    return new CliFailure(`cannot connect to NATS at ${env.natsUrl} (connection refused): start nats-server or set NATS_URL`);
-  }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new CliFailure(`cannot connect to NATS at ${env.natsUrl} (unknown host): check NATS_URL`);
-  }
-  if (code === "CONNECTION_TIMEOUT" || code === "TIMEOUT") {
-    return new CliFailure(`NATS at ${env.natsUrl} did not answer in time: check NATS_URL`);
-  }
-  if (code === "AUTHORIZATION_VIOLATION" || code === "BAD_AUTHENTICATION") {
-    return new CliFailure(`NATS at ${env.natsUrl} refused ${who}: check NATS_USER and NATS_PASSWORD`);
-  }
-  if (code === "PERMISSIONS_VIOLATION") {
-    return new CliFailure(`NATS denied ${who}: ${message.replace(/^'|'$/g, "")}; use a NATS user whose permissions allow it`);
-  }
-  return error;
 }
 
 /**

@@ -1,5 +1,4 @@
-import { loadConfigFile, type CredvendConfig, type LintOptions, type Problem } from "@credvend/policy";
-import { formatProblems } from "@credvend/worker";
+import { formatProblems, loadConfigFile, type CredvendConfig, type LintOptions, type Problem } from "@credvend/policy";
 import { CliFailure, requireFile } from "./args.js";
 
 export { formatProblems };

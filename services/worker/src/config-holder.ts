@@ -1,6 +1,6 @@
 // Holds the live templates-and-access-rules config. A new version replaces the old one only if
 // it is valid; otherwise the last good one stays and the refusal is kept for status and logs.
-import { loadConfigFile, parseConfig, type ConfigResult, type CredvendConfig, type LintOptions, type Problem } from "@credvend/policy";
+import { formatProblems, loadConfigFile, parseConfig, type ConfigResult, type CredvendConfig, type LintOptions, type Problem } from "@credvend/policy";
 
 export type OfferResult = { accepted: true } | { accepted: false; problems: readonly Problem[] };
 
@@ -18,13 +18,8 @@ export class ConfigRefusedError extends Error {
   }
 }
 
-/**
- * One line per problem; a problem of the whole file (no path) is shown without an empty ": ", and a
- * YAML error without the trailing ":" that introduced its (dropped) code frame.
- */
-export function formatProblems(problems: readonly Problem[]): string {
-  return problems.map((p) => `  ${p.severity}: ${p.path ? `${p.path}: ` : ""}${p.message.replace(/:$/, "")}`).join("\n");
-}
+// Kept here too so existing importers of the worker's formatter keep working; policy owns it.
+export { formatProblems };
 
 export class ConfigHolder {
   private config: CredvendConfig;

@@ -2,6 +2,7 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
 import { createRedis, waitReady } from "@credvend/guard";
+import { redactUrl, redactUrls } from "@credvend/protocol";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
@@ -37,6 +38,8 @@ export interface RunOptions {
   readonly name?: string;
   /** A file config the caller has already loaded and checked (file mode); otherwise it is loaded here. */
   readonly config?: ConfigHolder;
+  /** The CA that signed the NATS server's certificate (the dev stack's own; otherwise the system's trust). */
+  readonly natsCaFile?: string;
 }
 
 export class WorkerStartError extends Error {
@@ -58,12 +61,13 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     maxReconnectAttempts: -1,
     ...(settings.natsUser ? { user: settings.natsUser, pass: settings.natsPassword ?? "" } : {}),
     ...(settings.natsCredsFile ? { authenticator: credsAuthenticator(readFileSync(settings.natsCredsFile)) } : {}),
+    ...(options.natsCaFile ? { tls: { caFile: options.natsCaFile } } : {}),
   };
   let nc: NatsConnection;
   try {
     nc = await connect(natsOptions);
   } catch (cause) {
-    throw new WorkerStartError(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`, { cause });
+    throw new WorkerStartError(redactUrls(`cannot connect to NATS at ${settings.natsUrl}: ${(cause as Error).message}`), { cause });
   }
   const redis = createRedis(settings.redisUrl, {
     name: "credvend-vendor",
@@ -75,7 +79,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   } catch (cause) {
     await nc.close();
     redis.disconnect();
-    throw new WorkerStartError(`cannot reach Redis at ${redactUrl(settings.redisUrl)}: ${(cause as Error).message}`, { cause });
+    throw new WorkerStartError(redactUrls(`cannot reach Redis at ${settings.redisUrl}: ${(cause as Error).message}`), { cause });
   }
   let kvWatch: Awaited<ReturnType<typeof loadKvConfig>> | undefined;
   try {
@@ -129,6 +133,5 @@ function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, "//***@");
-}
+/** Kept for importers of the worker; the rule lives in @credvend/protocol. */
+export { redactUrl };

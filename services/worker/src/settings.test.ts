@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { settingsFromEnv, SettingsError } from "./settings.js";
+import { settingsFromEnv, SettingsError, shownValue } from "./settings.js";
 
 test("defaults apply and the result is frozen", () => {
   const s = settingsFromEnv({ CREDVEND_CONFIG: "x.yaml" });
@@ -11,7 +11,7 @@ test("defaults apply and the result is frozen", () => {
   assert.ok(Object.isFrozen(s));
 });
 
-test("errors name every bad variable and its value, and hide passwords", () => {
+test("errors name every bad variable and its value", () => {
   assert.throws(() => settingsFromEnv({ REDIS_URL: "localhost:6379", CREDVEND_MAX_IN_FLIGHT: "lots", CREDVEND_VENDOR_ROLE_CREDENTIALS: "maybe", NATS_PASSWORD: "" }), (e: unknown) => {
     assert.ok(e instanceof SettingsError);
     assert.match(e.message, /REDIS_URL="localhost:6379": must start with redis:\/\//);
@@ -19,11 +19,28 @@ test("errors name every bad variable and its value, and hide passwords", () => {
     assert.match(e.message, /CREDVEND_VENDOR_ROLE_CREDENTIALS="maybe"/);
     return true;
   });
-  assert.throws(() => settingsFromEnv({ NATS_PASSWORD: "s3cret", CREDVEND_LOG_LEVEL: "loud" }), (e: unknown) => {
-    assert.ok(e instanceof Error);
-    assert.doesNotMatch(e.message, /s3cret/);
-    return true;
-  });
+});
+
+test("errors never show a password: not from a URL, not from a malformed URL", () => {
+  // Each value is refused (wrong scheme), so the error must show it, without its password.
+  for (const [value, shown] of [
+    ["http://:s3cretpw@cache:6379", `REDIS_URL="http://:***@cache:6379"`],
+    ["rediss//default:s3cretpw@cache:6379", `REDIS_URL="***@cache:6379"`],
+    ["redis:/:s3cret@pw@cache", `REDIS_URL="***@cache"`],
+  ] as const) {
+    assert.throws(() => settingsFromEnv({ REDIS_URL: value }), (e: unknown) => {
+      assert.ok(e instanceof SettingsError);
+      assert.doesNotMatch(e.message, /s3cret/);
+      assert.ok(e.message.includes(shown), e.message);
+      return true;
+    });
+  }
+});
+
+test("a refused secret variable is shown as <hidden>, never its value", () => {
+  assert.equal(shownValue("NATS_PASSWORD", "s3cretpw"), "<hidden>");
+  assert.equal(shownValue("CREDVEND_ADMIN_TOKEN", "s3cretpw"), "<hidden>");
+  assert.equal(shownValue("CREDVEND_LOG_LEVEL", "loud"), `"loud"`);
 });
 
 test("booleans and numbers are parsed", () => {

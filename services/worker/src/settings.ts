@@ -1,5 +1,6 @@
 // The vendor's runtime settings: read from the environment once, validated, frozen.
 // Nothing else in the vendor reads process.env (the AWS SDK reads its own standard variables).
+import { redactUrls } from "@credvend/protocol";
 import { z } from "zod";
 
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
@@ -73,6 +74,19 @@ export interface WorkerSettings {
   readonly region: string | undefined;
 }
 
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN/;
+
+/**
+ * A bad value as the error shows it: secrets hidden, URLs without their password. A value meant
+ * as a URL but malformed (no "scheme://") still loses everything up to its last '@'.
+ */
+export function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return "(unset)";
+  if (SECRET_NAME.test(name)) return "<hidden>";
+  const redacted = redactUrls(value);
+  return JSON.stringify(/_URL$/.test(name) ? redacted.replace(/^.*[^*]@/, "***@") : redacted);
+}
+
 export const DEFAULT_SETTINGS: WorkerSettings = settingsFromEnv({});
 
 export class SettingsError extends Error {
@@ -86,8 +100,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "?");
-      const shown = /PASSWORD|SECRET|TOKEN/.test(name) ? "<hidden>" : JSON.stringify(present[name]);
-      return `${name}=${shown}: ${issue.message}`;
+      return `${name}=${shownValue(name, present[name])}: ${issue.message}`;
     });
     throw new SettingsError(`invalid vendor settings:\n  ${lines.join("\n  ")}`);
   }

@@ -6,7 +6,7 @@ import { CredvendClient } from "@credvend/client";
 import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -94,6 +94,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       if (nc !== vendor.nc) await nc.close();
       await awsLocal.stop();
       await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

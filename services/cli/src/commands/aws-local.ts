@@ -1,6 +1,7 @@
 import { ADMIN_TOKEN_HEADER, devEnvExports, startAwsLocal, validateFaultConfig, type FaultConfig } from "@credvend/aws-local";
 import { readFileSync } from "node:fs";
 import { parse, parseIntFlag, requireFile, UsageError } from "../args.js";
+import { stopSignal } from "../stop-signal.js";
 
 export const AWS_LOCAL_USAGE = `usage: credvend aws-local [--port 4566] [--host 127.0.0.1] [--seed FILE] [--region us-east-1]
                           [--clock-skew-seconds 300] [--faults JSON|@FILE]
@@ -39,6 +40,7 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
   }
   if (values.seed) requireFile(values.seed, "--seed");
   const faults = values.faults ? readFaults(values.faults) : undefined;
+  const stop = stopSignal();
   const emulator = await startAwsLocal({
     port,
     region,
@@ -50,10 +52,7 @@ export async function awsLocalCommand(argv: readonly string[], out: (line: strin
   });
   out(`aws-local listening on ${emulator.endpoint} (region ${region}); Ctrl-C stops it`);
   out(`aws-local admin token for /_aws-local/ (this start only; send it as ${ADMIN_TOKEN_HEADER}): ${emulator.adminToken}`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await stop.requested;
   await emulator.stop();
   return 0;
 }

@@ -2,11 +2,14 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
+import { redactUrl } from "@credvend/protocol";
+import { shownValue } from "@credvend/worker";
 import { connect } from "nats";
 import { fileURLToPath } from "node:url";
 import { CliFailure, mask, parse } from "../args.js";
 import { DEMO_PARAMS, DEMO_TEMPLATE } from "../dev/demo-config.js";
 import { DEV_REGION, startDevStack, type DevStack } from "../dev/stack.js";
+import { stopSignal } from "../stop-signal.js";
 
 export const DEV_USAGE = `usage: credvend dev [--once]
 
@@ -31,7 +34,7 @@ interface DemoResult {
 
 async function vendDemo(stack: DevStack): Promise<DemoResult> {
   const { requester } = stack;
-  const nc = await connect({ servers: stack.natsUrl, user: requester.user, pass: requester.password, name: "credvend-dev-demo" });
+  const nc = await connect({ servers: stack.natsUrl, user: requester.user, pass: requester.password, name: "credvend-dev-demo", tls: { caFile: stack.natsCaFile } });
   const demoKeys = devCredentials(requester.principal);
   const kms = new KMSClient({ region: DEV_REGION, endpoint: stack.awsEndpoint, credentials: demoKeys });
   try {
@@ -50,7 +53,10 @@ async function vendDemo(stack: DevStack): Promise<DemoResult> {
   }
 }
 
-const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, "");
+// This very command's entry point: the printed lines work from any directory, in this checkout or
+// in an install from the tarball (never `npx credvend`, which outside the checkout would fetch
+// whatever package of that name the registry has).
+const BIN = fileURLToPath(new URL("../../bin/credvend.js", import.meta.url));
 
 // Single-quoted so the lines paste into any POSIX shell whatever the generated values contain.
 const q = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
@@ -58,28 +64,36 @@ const q = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 function requestCommands(stack: DevStack): string[] {
   const keys = devCredentials(stack.requester.principal);
   return [
-    // `npx credvend` resolves the workspace's command only inside the checkout; elsewhere npx would
-    // look for a package of that name on the registry.
-    `cd ${q(REPO_ROOT)}`,
     `export NATS_URL=${q(stack.natsUrl)} NATS_USER=${q(stack.requester.user)} NATS_PASSWORD=${q(stack.requester.password)}`,
+    `# NATS requires TLS; its certificate is signed by this throw-away CA:`,
+    `export NODE_EXTRA_CA_CERTS=${q(stack.natsCaFile)}`,
     `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)} CREDVEND_REPLY_KEY_ARN=${q(DEV_REPLY_KEY_ARN)}`,
     `# dev-only seed identity of '${stack.requester.principal}' in aws-local (never a real AWS key):`,
     `export AWS_REGION=${q(DEV_REGION)} AWS_ENDPOINT_URL=${q(stack.awsEndpoint)} AWS_ACCESS_KEY_ID=${q(keys.accessKeyId)} AWS_SECRET_ACCESS_KEY=${q(keys.secretAccessKey)}`,
-    `npx credvend request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
+    `node ${q(BIN)} request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
   ];
 }
 
 export async function devCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const { values } = parse(argv, { once: { type: "boolean", default: false } });
   const redisUrl = process.env.REDIS_URL;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new CliFailure(`REDIS_URL=${JSON.stringify(redisUrl)}: must start with redis:// or rediss://`);
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new CliFailure(`REDIS_URL=${shownValue("REDIS_URL", redisUrl)}: must start with redis:// or rediss://`);
   // A missing nats-server/redis-server surfaces as MissingBinaryError, which says how to install it.
-  const stack = await startDevStack(redisUrl ? { redisUrl } : {});
+  // Listening before start-up: a stop asked for while the servers start still ends in a clean stop.
+  const stop = stopSignal();
+  let stack: DevStack;
+  try {
+    stack = await startDevStack(redisUrl ? { redisUrl } : {});
+  } catch (error) {
+    stop.dispose();
+    throw error;
+  }
   try {
     const demo = await vendDemo(stack);
     const summary = {
-      endpoints: { nats: stack.natsUrl, redis: stack.redisUrl, awsLocal: stack.awsEndpoint },
-      files: { config: stack.configFile, workerLog: stack.workerLog },
+      endpoints: { nats: stack.natsUrl, natsTls: { caFile: stack.natsCaFile }, redis: redactUrl(stack.redisUrl), awsLocal: stack.awsEndpoint },
+      // The worker's log is in a folder removed when the stack stops, so --once names only the config.
+      files: { config: stack.configFile },
       pipeline: stack.vendor.worker.pipeline,
       demoRequest: { tenant: stack.requester.tenant, principal: stack.requester.principal, template: DEMO_TEMPLATE, params: DEMO_PARAMS, requestId: demo.requestId },
       credentials: {
@@ -97,12 +111,12 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
       return 0;
     }
     out("credvend dev stack is up (aws-local is a LOCAL EMULATOR with dev-only keys, not AWS)\n");
-    out(`  NATS       ${stack.natsUrl}  (per-principal permissions generated)`);
-    out(`  Redis      ${stack.redisUrl}`);
+    out(`  NATS       ${stack.natsUrl}  (TLS required, CA ${stack.natsCaFile}; per-principal permissions, bcrypt-hashed passwords)`);
+    out(`  Redis      ${redactUrl(stack.redisUrl)}${redisUrl ? "" : "  (password generated)"}`);
     out(`  aws-local  ${stack.awsEndpoint}`);
     out(`  worker     ${stack.vendor.worker.pipeline}`);
     out(`  config     ${stack.configFile}`);
-    out(`  logs       ${stack.workerLog}\n`);
+    out(`  logs       ${stack.workerLog}  (removed when the stack stops)\n`);
     out(`Vended one demo credential in ${demo.ms} ms:`);
     out(`  request    ${DEMO_TEMPLATE} bucket=${DEMO_PARAMS.bucket} as ${stack.requester.tenant}/${stack.requester.principal} (request ${demo.requestId})`);
     out(`  key id     ${demo.accessKeyId}`);
@@ -113,13 +127,11 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out("Request more from another shell:");
     for (const line of requestCommands(stack)) out(`  ${line}`);
     out("\nServing until Ctrl-C.");
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    await stop.requested;
     out("stopping…");
     return 0;
   } finally {
+    stop.dispose();
     await stack.stop();
   }
 }

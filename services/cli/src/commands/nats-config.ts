@@ -1,4 +1,5 @@
-import { natsAuthorization } from "@credvend/policy";
+import { MIN_NATS_PASSWORD_LENGTH, natsAuthorization } from "@credvend/policy";
+import { processEnv } from "../cli-env.js";
 import { CliFailure, parse, UsageError } from "../args.js";
 import { loadConfig } from "../problems.js";
 
@@ -9,9 +10,11 @@ tenant, principal, and a user with a $ENV password or an nkey; see packages/poli
 Each requester may publish only on credvend.v1.req.<tenant>.<principal> and subscribe only to its
 own replies; the worker user (default credvend-vendor, password $CREDVEND_VENDOR_NATS_PASSWORD)
 gets what it needs (queue group subscription, replies, JetStream/KV, discovery).
-Passwords are written as $ENV_VAR references that nats-server resolves at start-up: include the
-block in nats-server.conf (include ./credvend-auth.conf), set those variables for nats-server,
-and reload it (nats-server --signal reload).`;
+Passwords are written as bcrypt hashes of the $ENV_VAR values in THIS command's environment (never
+as references nats-server would resolve: an unset variable there would let anyone in with an empty
+password). An unset, empty or short (under ${MIN_NATS_PASSWORD_LENGTH} characters) secret is refused, naming the
+variable. Include the block in nats-server.conf (include ./credvend-auth.conf) and reload it
+(nats-server --signal reload); nats-server itself needs none of the secrets.`;
 
 export async function natsConfigCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parse(argv, { "vendor-user": { type: "string" }, "vendor-password-env": { type: "string" } }, 1);
@@ -27,7 +30,7 @@ export async function natsConfigCommand(argv: readonly string[], out: (line: str
     : undefined;
   let block: string;
   try {
-    block = natsAuthorization(config, vendor ? { vendor } : {});
+    block = natsAuthorization(config, { ...(vendor ? { vendor } : {}), hashSecrets: { env: processEnv() } });
   } catch (error) {
     if (error instanceof RangeError) throw new CliFailure(`${file}: ${error.message}`);
     throw error;

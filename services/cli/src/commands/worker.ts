@@ -1,7 +1,8 @@
-import { ConfigHolder, runWorker, settingsFromEnv } from "@credvend/worker";
+import { ConfigHolder, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { parse, requireFile } from "../args.js";
 import { processEnv } from "../cli-env.js";
 import { requireAwsRegion } from "../connect.js";
+import { stopSignal } from "../stop-signal.js";
 
 export const WORKER_USAGE = `usage: credvend worker
 
@@ -25,17 +26,22 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   await requireAwsRegion(settings.region, "STS and KMS calls are signed for a region");
   // Listening from the start: a SIGTERM that arrives while the worker connects (an orchestrator
   // scaling down) still ends in a clean stop and exit 0, not death by signal.
-  const stopRequested = new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
+  // Started by npm (`npx credvend worker`), it also stops when npm ends (see stop-signal.ts).
+  const stop = stopSignal();
   // SIGHUP's default action kills the process, and the worker announces "ready" inside runWorker:
   // the handler must exist before start-up, or an early reload request would end the worker.
   let reload: () => void = () => undefined;
   process.on("SIGHUP", () => reload());
-  const vendor = await runWorker(settings, config ? { config } : {});
+  let vendor: RunningWorker;
+  try {
+    vendor = await runWorker(settings, config ? { config } : {});
+  } catch (error) {
+    stop.dispose();
+    throw error;
+  }
   reload = () => vendor.reload();
-  await stopRequested;
+  const reason = await stop.requested;
+  if (reason === "parent-exited") vendor.log.info("npm, which started this worker, has exited");
   vendor.log.info("draining");
   await vendor.stop();
   return 0;

@@ -2,10 +2,10 @@
 // aws-local with the dev seed, one worker, and a demo requester identity.
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { natsAuthorization } from "@credvend/policy";
-import { startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
+import { onProcessExit, startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
 import { ConfigHolder, createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -21,6 +21,9 @@ export interface NatsUserSecret {
 export interface DevStack {
   readonly dir: string;
   readonly natsUrl: string;
+  /** The CA of nats-server's certificate: NATS requires TLS, so bearer fields are not readable on the wire. */
+  readonly natsCaFile: string;
+  /** Carries the generated Redis password (show it with redactUrl only). */
   readonly redisUrl: string;
   readonly awsEndpoint: string;
   readonly workerLog: string;
@@ -38,7 +41,13 @@ export interface DevStackOptions {
 
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-dev-"));
-  const cleanups: (() => Promise<void>)[] = [];
+  // The folder (the worker's log) goes with the stack: removed on stop, and at exit if stop never runs.
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  const unregisterDir = onProcessExit(removeDir);
+  const cleanups: (() => Promise<void>)[] = [async () => {
+    unregisterDir();
+    removeDir();
+  }];
   const stopAll = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
@@ -48,14 +57,19 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     // The same generated authorization block an operator would deploy (credvend nats-config).
     const config = ConfigHolder.fromFile(DEMO_CONFIG_FILE);
     const nats = await startNatsServer({
+      tls: true,
       config: natsAuthorization(config.current(), {
         vendor: vendorUser,
         identities: [{ tenant: requester.tenant, principal: requester.principal, user: requester.user, password: requester.password }],
+        // nats-server gets bcrypt hashes, never the passwords themselves.
+        hashSecrets: { env: {} },
       }),
     });
     cleanups.push(() => nats.stop());
     let redis: ServerHandle | undefined;
-    const redisUrl = options.redisUrl ?? (redis = await startRedisServer()).url;
+    // Even on one machine Redis wants a password: any local process could otherwise read and
+    // write idempotency records and rate-limit state.
+    const redisUrl = options.redisUrl ?? (redis = await startRedisServer({ password: randomBytes(18).toString("base64url") })).url;
     if (redis) cleanups.push(() => redis.stop());
     const awsLocal = await startAwsLocal({ port: 0, region: DEV_REGION, logger: () => undefined });
     cleanups.push(() => awsLocal.stop());
@@ -71,12 +85,15 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       AWS_REGION: DEV_REGION,
     });
     const logger = createLogger({ level: "info", destination: pino.destination({ dest: workerLog, sync: false, mkdir: true }) });
-    const vendor = await runWorker(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config });
+    const natsCaFile = nats.caFile;
+    if (!natsCaFile) throw new Error("nats-server was started without TLS");
+    const vendor = await runWorker(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config, natsCaFile });
     cleanups.push(() => vendor.stop());
 
     return {
       dir,
       natsUrl: nats.url,
+      natsCaFile,
       redisUrl,
       awsEndpoint: awsLocal.endpoint,
       workerLog,
