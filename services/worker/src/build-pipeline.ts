@@ -8,6 +8,7 @@ import { Pipeline } from "./pipeline/pipeline.js";
 import type { Incoming, Replied, WorkerStageContext } from "./pipeline/types.js";
 import { callStsStage } from "./stages/call-sts.js";
 import { decodeStage } from "./stages/decode.js";
+import { dataKeyStage } from "./stages/data-key.js";
 import { dedupeStage } from "./stages/dedupe.js";
 import { encryptStage } from "./stages/encrypt.js";
 import { identifyStage } from "./stages/identify.js";
@@ -24,13 +25,14 @@ export interface PipelineDeps {
   readonly config: () => CredvendConfig;
   readonly validate: ValidateOptions;
   readonly vendorUsesRoleCredentials: boolean;
+  readonly now: () => number;
 }
 
 /**
  * Rate limits come before the idempotency claim, so refusals and replays are charged too; the
  * caller's own buckets come before entitlement, so a request that is refused is charged as well.
  * Entitlement comes before the claim, so a stored reply is replayed only while the access rules
- * of now still allow it.
+ * of now still allow it. The reply's data key comes before STS, so a KMS failure costs no AssumeRole.
  */
 export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, WorkerStageContext> {
   return Pipeline.start(identifyStage())
@@ -40,6 +42,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(planRateLimitStage(deps.limiter, deps.config))
     .then(dedupeStage(deps.idempotency))
-    .then(callStsStage(deps.sts, deps.reuse))
+    .then(dataKeyStage(deps.sealer))
+    .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now }))
     .then(encryptStage(deps.sealer));
 }

@@ -26,7 +26,10 @@ const schema = z.object({
   CREDVEND_REFUSAL_TTL_MS: int(1_000, 3_600_000).default(10_000),
   CREDVEND_DEFAULT_DEADLINE_MS: int(100, 300_000).default(10_000),
   CREDVEND_REPLAY_WINDOW_MS: int(1_000, 3_600_000).default(300_000),
-  CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(30_000),
+  // Short, and renewed every third of it: a killed worker's claim lapses well inside a client's
+  // retry budget (3 attempts of 5 s), so another worker serves the retry.
+  CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(5_000),
+  CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS: int(0, 300_000).default(0),
   CREDVEND_IDEMPOTENCY_TTL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
   CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
@@ -65,6 +68,8 @@ export interface WorkerSettings {
   readonly replayWindowMs: number;
   readonly idempotencyLeaseMs: number;
   readonly idempotencyTtlMs: number;
+  /** Client clocks may run this far ahead of Redis's for the restart fence (see IdempotencyStore). */
+  readonly idempotencyFenceMarginMs: number;
   readonly dataKeyCacheSeconds: number;
   /** The vendor runs on role credentials, so AssumeRole is role chaining (1 hour cap). */
   readonly vendorUsesRoleCredentials: boolean;
@@ -115,6 +120,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     replayWindowMs: e.CREDVEND_REPLAY_WINDOW_MS,
     idempotencyLeaseMs: e.CREDVEND_IDEMPOTENCY_LEASE_MS,
     idempotencyTtlMs: e.CREDVEND_IDEMPOTENCY_TTL_MS,
+    idempotencyFenceMarginMs: e.CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS,
     dataKeyCacheSeconds: e.CREDVEND_DATA_KEY_CACHE_SECONDS,
     vendorUsesRoleCredentials: e.CREDVEND_VENDOR_ROLE_CREDENTIALS,
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,

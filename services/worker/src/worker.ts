@@ -70,7 +70,7 @@ export interface Worker {
 export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
-  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs });
+  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs });
   const sealer = new EnvelopeSealer({
     kms: deps.kms,
     keyId: settings.replyKeyId,
@@ -85,7 +85,10 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     config: () => deps.config.current(),
     validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
+    now,
   });
+  // The idempotency store's epoch predates every request this fleet serves (see dedupe).
+  await idempotency.epoch();
   const observer = new Observer(log);
   const running = new Set<AbortController>();
   let stopping = false;
