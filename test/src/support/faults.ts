@@ -51,6 +51,8 @@ export class ReplyLedger {
 
 export interface RawRequester {
   readonly requestId: string;
+  /** Retryable refusals received on the way, with their retry-after hints. */
+  readonly refusals: { readonly reason: string; readonly retryAfterMs: number }[];
   /** Publishes the same payload until a final answer or the budget runs out. */
   untilFinal(budgetMs: number, attemptTimeoutMs?: number): Promise<Final>;
 }
@@ -58,8 +60,10 @@ export interface RawRequester {
 export function rawRequester(nc: NatsConnection, tenant: string, principal: string, clientTimeMs = Date.now()): RawRequester {
   const requestId = uniqueRequestId();
   const payload = encodeRequest({ requestId, template: "s3-tenant-read", params: { bucket: "acme-data" }, clientTimeMs, deadlineMs: clientTimeMs + 120_000 });
+  const refusals: { reason: string; retryAfterMs: number }[] = [];
   return {
     requestId,
+    refusals,
     async untilFinal(budgetMs, attemptTimeoutMs = 1500) {
       const until = Date.now() + budgetMs;
       let attempts = 0;
@@ -80,6 +84,7 @@ export function rawRequester(nc: NatsConnection, tenant: string, principal: stri
         if (reply.kind === "credentials") return { kind: "credentials", accessKeyId: reply.envelope.accessKeyId, attempts };
         if (!reply.error.retryable) return { kind: "error", reason: reply.error.reason, attempts };
         last = reply.error.reason;
+        refusals.push({ reason: reply.error.reason, retryAfterMs: reply.error.retryAfterMs ?? 0 });
         await new Promise((r) => setTimeout(r, Math.min(reply.error.retryAfterMs ?? 100, 500)));
       }
       return { kind: "hung", attempts, last };
