@@ -31,6 +31,9 @@ const schema = z.object({
   CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(5_000),
   CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS: int(0, 300_000).default(0),
   CREDVEND_IDEMPOTENCY_TTL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
+  // Below STS's commonly cited 600/s per account and region; 0 turns the fleet budget off.
+  CREDVEND_STS_BUDGET_PER_SECOND: z.coerce.number().min(0).max(100_000).default(500),
+  CREDVEND_STS_BUDGET_BURST: int(1, 100_000).default(100),
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
   CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
   CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
@@ -71,6 +74,9 @@ export interface WorkerSettings {
   /** Client clocks may run this far ahead of Redis's for the restart fence (see IdempotencyStore). */
   readonly idempotencyFenceMarginMs: number;
   readonly dataKeyCacheSeconds: number;
+  /** STS calls per second the whole fleet may make per AWS account and region (0: no budget). */
+  readonly stsBudgetPerSecond: number;
+  readonly stsBudgetBurst: number;
   /** The vendor runs on role credentials, so AssumeRole is role chaining (1 hour cap). */
   readonly vendorUsesRoleCredentials: boolean;
   readonly drainTimeoutMs: number;
@@ -122,6 +128,8 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     idempotencyTtlMs: e.CREDVEND_IDEMPOTENCY_TTL_MS,
     idempotencyFenceMarginMs: e.CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS,
     dataKeyCacheSeconds: e.CREDVEND_DATA_KEY_CACHE_SECONDS,
+    stsBudgetPerSecond: e.CREDVEND_STS_BUDGET_PER_SECOND,
+    stsBudgetBurst: e.CREDVEND_STS_BUDGET_BURST,
     vendorUsesRoleCredentials: e.CREDVEND_VENDOR_ROLE_CREDENTIALS,
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,
     logLevel: e.CREDVEND_LOG_LEVEL,

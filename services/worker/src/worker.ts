@@ -16,6 +16,7 @@ import { Admission, type Job, type Refused, type Waiter } from "./admission/admi
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
+import { StsBudget } from "./aws/sts-budget.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
@@ -86,6 +87,9 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
     now,
+    stsBudget: settings.stsBudgetPerSecond > 0
+      ? new StsBudget(deps.redis, { perSecond: settings.stsBudgetPerSecond, burst: settings.stsBudgetBurst, region: settings.region ?? (await deps.sts.config.region()) })
+      : undefined,
   });
   // The idempotency store's epoch predates every request this fleet serves (see dedupe).
   await idempotency.epoch();

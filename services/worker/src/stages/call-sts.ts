@@ -4,6 +4,7 @@ import { untilAborted } from "@credvend/envelope";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { CredentialReuse } from "../aws/credential-reuse.js";
 import { settleLate, type LateSettlementDeps } from "../aws/late-settlement.js";
+import type { StsBudget } from "../aws/sts-budget.js";
 import { sendStsRequest, stsClientFor, type StsResult } from "../aws/sts-send.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { IssuedCredentials, WorkerStageContext } from "../pipeline/types.js";
@@ -47,6 +48,8 @@ const STS_CALL_TIMEOUT_MS = 30_000;
 export interface StsStageDeps extends LateSettlementDeps {
   readonly sts: STSClient;
   readonly reuse: CredentialReuse;
+  /** The fleet-wide STS budget, taken before each call (none: unlimited). */
+  readonly budget?: StsBudget | undefined;
 }
 
 /**
@@ -55,15 +58,20 @@ export interface StsStageDeps extends LateSettlementDeps {
  * does not: what it issues settles the request id's record for the retry.
  */
 export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, WorkerStageContext> {
-  const { sts, reuse } = deps;
+  const { sts, reuse, budget } = deps;
+  /** One STS call: the budget first (while the request still waits), then the call itself. */
+  const callSts = async (plan: StsPlan, waiting: AbortSignal): Promise<IssuedCredentials> => {
+    await budget?.take(plan, waiting);
+    return issue(sts, plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS));
+  };
   return {
     name: "sts",
     async run(input, ctx) {
       const record = ctx.record;
       const { plan } = input;
       const call = plan.cacheable
-        ? reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => issue(sts, plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
-        : issue(sts, plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)).then((issued) => ({ issued, reused: false }));
+        ? reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => callSts(plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
+        : callSts(plan, ctx.signal).then((issued) => ({ issued, reused: false }));
       try {
         const { issued, reused } = await untilAborted(call, ctx.signal);
         if (reused) record.reused = true;
