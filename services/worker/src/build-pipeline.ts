@@ -5,6 +5,7 @@ import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig } from "@credvend/policy";
 import type { CredentialReuse } from "./aws/credential-reuse.js";
 import type { StsBudget } from "./aws/sts-budget.js";
+import type { DeniedCache } from "./aws/denied-cache.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import type { Incoming, Replied, WorkerStageContext } from "./pipeline/types.js";
 import { callStsStage } from "./stages/call-sts.js";
@@ -28,6 +29,7 @@ export interface PipelineDeps {
   readonly vendorUsesRoleCredentials: boolean;
   readonly now: () => number;
   readonly stsBudget?: StsBudget | undefined;
+  readonly deniedCache?: DeniedCache | undefined;
 }
 
 /**
@@ -45,6 +47,6 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(planRateLimitStage(deps.limiter, deps.config))
     .then(dedupeStage(deps.idempotency))
     .then(dataKeyStage(deps.sealer))
-    .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget }))
+    .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))
     .then(encryptStage(deps.sealer));
 }

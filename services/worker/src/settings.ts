@@ -34,6 +34,7 @@ const schema = z.object({
   // Below STS's commonly cited 600/s per account and region; 0 turns the fleet budget off.
   CREDVEND_STS_BUDGET_PER_SECOND: z.coerce.number().min(0).max(100_000).default(500),
   CREDVEND_STS_BUDGET_BURST: int(1, 100_000).default(100),
+  CREDVEND_DENIED_CACHE_MS: int(0, 300_000).default(5_000),
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
   CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
   CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
@@ -77,6 +78,8 @@ export interface WorkerSettings {
   /** STS calls per second the whole fleet may make per AWS account and region (0: no budget). */
   readonly stsBudgetPerSecond: number;
   readonly stsBudgetBurst: number;
+  /** How long an STS AccessDenied answers the same request content (0: never remembered). */
+  readonly deniedCacheMs: number;
   /** The vendor runs on role credentials, so AssumeRole is role chaining (1 hour cap). */
   readonly vendorUsesRoleCredentials: boolean;
   readonly drainTimeoutMs: number;
@@ -130,6 +133,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     dataKeyCacheSeconds: e.CREDVEND_DATA_KEY_CACHE_SECONDS,
     stsBudgetPerSecond: e.CREDVEND_STS_BUDGET_PER_SECOND,
     stsBudgetBurst: e.CREDVEND_STS_BUDGET_BURST,
+    deniedCacheMs: e.CREDVEND_DENIED_CACHE_MS,
     vendorUsesRoleCredentials: e.CREDVEND_VENDOR_ROLE_CREDENTIALS,
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,
     logLevel: e.CREDVEND_LOG_LEVEL,

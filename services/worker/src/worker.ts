@@ -17,6 +17,7 @@ import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
 import { StsBudget } from "./aws/sts-budget.js";
+import { DeniedCache } from "./aws/denied-cache.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
@@ -90,6 +91,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     stsBudget: settings.stsBudgetPerSecond > 0
       ? new StsBudget(deps.redis, { perSecond: settings.stsBudgetPerSecond, burst: settings.stsBudgetBurst, region: settings.region ?? (await deps.sts.config.region()) })
       : undefined,
+    deniedCache: settings.deniedCacheMs > 0 ? new DeniedCache({ ttlMs: settings.deniedCacheMs, maxEntries: 10_000, now }) : undefined,
   });
   // The idempotency store's epoch predates every request this fleet serves (see dedupe).
   await idempotency.epoch();

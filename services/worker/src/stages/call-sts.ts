@@ -5,6 +5,8 @@ import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { CredentialReuse } from "../aws/credential-reuse.js";
 import { settleLate, type LateSettlementDeps } from "../aws/late-settlement.js";
 import type { StsBudget } from "../aws/sts-budget.js";
+import { DeniedCache } from "../aws/denied-cache.js";
+import { CredvendError } from "@credvend/protocol";
 import { sendStsRequest, stsClientFor, type StsResult } from "../aws/sts-send.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { IssuedCredentials, WorkerStageContext } from "../pipeline/types.js";
@@ -50,6 +52,8 @@ export interface StsStageDeps extends LateSettlementDeps {
   readonly reuse: CredentialReuse;
   /** The fleet-wide STS budget, taken before each call (none: unlimited). */
   readonly budget?: StsBudget | undefined;
+  /** STS AccessDenied remembered for seconds per request content (none: not remembered). */
+  readonly denied?: DeniedCache | undefined;
 }
 
 /**
@@ -58,11 +62,22 @@ export interface StsStageDeps extends LateSettlementDeps {
  * does not: what it issues settles the request id's record for the retry.
  */
 export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, WorkerStageContext> {
-  const { sts, reuse, budget } = deps;
-  /** One STS call: the budget first (while the request still waits), then the call itself. */
-  const callSts = async (plan: StsPlan, waiting: AbortSignal): Promise<IssuedCredentials> => {
-    await budget?.take(plan, waiting);
-    return issue(sts, plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS));
+  const { sts, reuse, budget, denied } = deps;
+  /**
+   * One STS call: a refusal STS gave this very request content seconds ago answers instead; then
+   * the budget (while the request still waits), then the call itself.
+   */
+  const callSts = async (input: Keyed, waiting: AbortSignal): Promise<IssuedCredentials> => {
+    const key = denied && DeniedCache.keyOf(input.input);
+    const remembered = key === undefined ? undefined : denied?.recall(key);
+    if (remembered) throw remembered;
+    await budget?.take(input.plan, waiting);
+    try {
+      return await issue(sts, input.plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS));
+    } catch (error) {
+      if (key !== undefined && error instanceof CredvendError && error.reason === "CV_ERR_STS_ACCESS_DENIED") denied?.remember(key, error);
+      throw error;
+    }
   };
   return {
     name: "sts",
@@ -70,8 +85,8 @@ export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, Work
       const record = ctx.record;
       const { plan } = input;
       const call = plan.cacheable
-        ? reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => callSts(plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
-        : callSts(plan, ctx.signal).then((issued) => ({ issued, reused: false }));
+        ? reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => callSts(input, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
+        : callSts(input, ctx.signal).then((issued) => ({ issued, reused: false }));
       try {
         const { issued, reused } = await untilAborted(call, ctx.signal);
         if (reused) record.reused = true;
