@@ -71,6 +71,18 @@ test("STS slower than the deadline: the credentials it issues late are kept (sea
   ledger.close();
 });
 
+test("the application's own retry, right after its call gave up, gets the credentials: never the earlier call's stale DEADLINE_PASSED", async () => {
+  const { h, tenant } = await stack();
+  // The first call's deadline (2 attempts of 300 ms plus the client's 3 s gap budget) passes
+  // while STS is still working; the application retries with the same id at once.
+  await h.awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 3800 } });
+  const requestId = uniqueRequestId();
+  await assert.rejects(ask(h, tenant, { requestId, attempts: 2, timeoutMs: 300 }), (e) => reasonOf(e) === "CV_ERR_CLIENT_TIMEOUT");
+  const retried = await ask(h, tenant, { requestId, attempts: 3, timeoutMs: 3000 });
+  assert.match(retried.accessKeyId, /^ASIA/);
+  assert.equal((await calls(h, "sts:AssumeRole")).total, 1);
+});
+
 test("STS throttling: the SDK retries within the deadline, then a retryable CV_ERR_AWS_THROTTLED with retry-after; the client's retries get every id served", async (t) => {
   const { h, tenant } = await stack();
   await h.awsLocal.admin.setFaults({ throttle: { "sts:AssumeRole": { ratePerSecond: 4, burst: 2 } } });

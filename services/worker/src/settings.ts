@@ -31,8 +31,9 @@ const schema = z.object({
   CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(5_000),
   CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS: int(0, 300_000).default(0),
   CREDVEND_IDEMPOTENCY_TTL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
-  // Below STS's commonly cited 600/s per account and region; 0 turns the fleet budget off.
-  CREDVEND_STS_BUDGET_PER_SECOND: z.coerce.number().min(0).max(100_000).default(500),
+  // Off by default (0): the right rate is the operator's share of the account's STS quota
+  // (commonly cited at 600/s per account and region), which other callers of STS may share too.
+  CREDVEND_STS_BUDGET_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
   CREDVEND_STS_BUDGET_BURST: int(1, 100_000).default(100),
   CREDVEND_DENIED_CACHE_MS: int(0, 300_000).default(5_000),
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),

@@ -127,10 +127,20 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
         { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
       await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
-      const target = reply(served.record, job.msg.reply, served.reply);
+      // A request whose own deadline passed has no one waiting (the deadline is the requester's
+      // whole budget); its reply could only reach a later call with the same request id (all
+      // attempts share one reply subject) and fail that call with this call's stale error.
+      const target = served.error?.reason === "CV_ERR_DEADLINE_PASSED" ? undefined : reply(served.record, job.msg.reply, served.reply);
       observer.answered({ ...served, target, answeredAt: now() });
       finished = true;
-      answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+      if (served.error?.reason === "CV_ERR_DEADLINE_PASSED") {
+        // Duplicates have deadlines of their own (an application's retry of the id): the work goes
+        // on (late settlement), so they are told to retry, not given the leader's stale error.
+        const inProgress = new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS", "an identical request is still being served; retry with the same request_id", { retryAfterMs: 250 });
+        answerWaiters(served.record, errorReply(served.record, inProgress, now()), admission.finish(job), served.outcome, inProgress);
+      } else {
+        answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+      }
     } finally {
       // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)
       // and every duplicate that waited gets an answer.
