@@ -90,7 +90,7 @@ const FAULTS = {
   "redis SIGKILL (AOF)": [async () => process.kill(await redisPid(), "SIGKILL"), async () => { for (let i = 0; i < 50; i += 1) { try { await redis.startAgain(); return; } catch { await sleep(100); } } }],
   "redis SIGSTOP": [() => redis.pause(), () => redis.resume()],
   "sts throttled": [() => awsLocal.admin.setFaults({ throttle: { "sts:AssumeRole": { ratePerSecond: 5, burst: 2 } } }), () => awsLocal.admin.setFaults({})],
-  "sts slower than deadlines": [() => awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 2500 } }), () => awsLocal.admin.setFaults({})],
+  "sts slow (2.5 s per call)": [() => awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 2500 } }), () => awsLocal.admin.setFaults({})],
   "kms failing": [() => awsLocal.admin.setFaults({ errors: [{ operation: "kms:GenerateDataKey", code: "KMSInternalException", status: 500, count: 100_000 }] }), () => awsLocal.admin.setFaults({})],
   "worker SIGKILL": [async () => child.kill("SIGKILL"), async () => spawnChild()],
   "nats-server restart": [async () => { await nats.stop(); await sleep(300); nats = await startNatsServer({ port: natsPort }); }, async () => undefined],
