@@ -130,10 +130,12 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // A request whose own deadline passed has no one waiting (the deadline is the requester's
       // whole budget); its reply could only reach a later call with the same request id (all
       // attempts share one reply subject) and fail that call with this call's stale error.
-      const target = served.error?.reason === "CV_ERR_DEADLINE_PASSED" ? undefined : reply(served.record, job.msg.reply, served.reply);
+      // (One that arrived past its deadline is still told so: its deadline was never set.)
+      const outlived = served.error?.reason === "CV_ERR_DEADLINE_PASSED" && now() >= served.record.deadlineMs;
+      const target = outlived ? undefined : reply(served.record, job.msg.reply, served.reply);
       observer.answered({ ...served, target, answeredAt: now() });
       finished = true;
-      if (served.error?.reason === "CV_ERR_DEADLINE_PASSED") {
+      if (outlived) {
         // Duplicates have deadlines of their own (an application's retry of the id): the work goes
         // on (late settlement), so they are told to retry, not given the leader's stale error.
         const inProgress = new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS", "an identical request is still being served; retry with the same request_id", { retryAfterMs: 250 });
