@@ -15,6 +15,13 @@ export interface SealedEnvelope extends ClearFields {
   readonly binding: number;
 }
 
+/** A data key obtained ahead of sealing, for one recipient. */
+export interface PreparedDataKey {
+  readonly recipient: Recipient;
+  readonly encryptionContext: Record<string, string>;
+  readonly key: CachedDataKey;
+}
+
 export interface SealerOptions {
   readonly kms: KMSClient;
   /** Key id, ARN or alias of the reply key. */
@@ -31,9 +38,23 @@ export class EnvelopeSealer {
    * will carry (`clear`, the data key's KMS key ARN and the encryption context).
    */
   async seal(recipient: Recipient, requestId: string, clear: IssuedClearFields, plaintext: Uint8Array, signal?: AbortSignal): Promise<SealedEnvelope> {
+    return this.sealWith(await this.dataKey(recipient, signal), requestId, clear, plaintext);
+  }
+
+  /**
+   * The data key a reply to `recipient` will be sealed with, obtained ahead (the worker does this
+   * before it calls STS, so a broken KMS key never costs an AssumeRole). The caller owns the
+   * private copy: pass it to sealWith(), which zeroes it, or zero it itself.
+   */
+  async dataKey(recipient: Recipient, signal?: AbortSignal): Promise<PreparedDataKey> {
     const encryptionContext = encryptionContextFor(recipient);
     // dataKeyFor always hands out a private copy of the key: the cache zeroes keys it evicts.
-    const dataKey = await this.dataKeyFor(recipient, encryptionContext, signal);
+    return { recipient, encryptionContext, key: await this.dataKeyFor(recipient, encryptionContext, signal) };
+  }
+
+  /** Seals with a key from dataKey() (no KMS call), and zeroes that key. */
+  sealWith(prepared: PreparedDataKey, requestId: string, clear: IssuedClearFields, plaintext: Uint8Array): SealedEnvelope {
+    const { encryptionContext, key: dataKey } = prepared;
     try {
       const fields: ClearFields = {
         kmsKeyId: dataKey.keyId,

@@ -13,7 +13,17 @@ export type ClaimResult =
   /** An identical request is in flight elsewhere. */
   | { state: "pending" }
   /** Same request id, different content. */
-  | { state: "mismatch" };
+  | { state: "mismatch" }
+  /**
+   * No record, but the request is older than the store's memory (Redis lost its data since the
+   * request was first sent): it may have been issued already, so it must not be issued again.
+   */
+  | { state: "forgotten"; epochMs: number };
+
+export interface ClaimOptions {
+  /** The request's client_time_ms, the same for each of its attempts; default: now (no fence). */
+  clientTimeMs?: number;
+}
 
 export interface IdempotencyScope {
   tenant: string;
@@ -27,6 +37,11 @@ export interface IdempotencyStoreOptions {
   leaseMs?: number;
   /** How long a done record (and its reply) is kept for replays. Default 24 h. */
   ttlMs?: number;
+  /**
+   * A request whose client time is before the store's epoch plus this margin, and whose record is
+   * missing, is "forgotten". Raise it when client clocks may run ahead of Redis's. Default 0.
+   */
+  fenceMarginMs?: number;
 }
 
 export interface AwaitResultOptions {
@@ -35,11 +50,21 @@ export interface AwaitResultOptions {
   deadlineMs: number;
   /** First poll interval; it grows by half each poll up to 250 ms. Default 20 ms. */
   pollMs?: number;
+  /** As for claim(). */
+  clientTimeMs?: number;
 }
 
 export const DEFAULT_IDEMPOTENCY_PREFIX = "credvend:idem";
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_DONE_TTL_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_FENCE_MARGIN_MS = 0;
+/**
+ * A claim command that reached Redis later than its caller's timeout plus this (Redis paused,
+ * then resumed) changes nothing. It also bounds how far Redis's clock may run ahead of a worker's.
+ */
+export const LATE_COMMAND_ALLOWANCE_MS = 1000;
+/** Attempts of one claim when Redis answers too slowly (a busy event loop, a short stall). */
+const CLAIM_ATTEMPTS = 2;
 const DEFAULT_POLL_MS = 20;
 const MAX_POLL_MS = 250;
 
@@ -53,6 +78,8 @@ export class IdempotencyStore {
   readonly #prefix: string;
   readonly #leaseMs: number;
   readonly #ttlMs: number;
+  readonly #fenceMarginMs: number;
+  readonly #epochKey: string;
 
   constructor(redis: Redis, options: IdempotencyStoreOptions = {}) {
     this.#redis = redis;
@@ -60,16 +87,46 @@ export class IdempotencyStore {
     this.#prefix = options.prefix ?? DEFAULT_IDEMPOTENCY_PREFIX;
     this.#leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS);
     this.#ttlMs = positiveInteger("ttlMs", options.ttlMs ?? DEFAULT_DONE_TTL_MS);
+    this.#fenceMarginMs = options.fenceMarginMs ?? DEFAULT_FENCE_MARGIN_MS;
+    // One key for the whole store: a restart without persistence empties it with every record.
+    this.#epochKey = `${this.#prefix}:epoch`;
   }
 
-  /** Claims the request id, or reports the earlier request's state. */
-  async claim(scope: IdempotencyScope, requestId: string, fingerprint: string): Promise<ClaimResult> {
+  /**
+   * When this store's memory began (epoch ms, Redis's clock), written at the first call. Call it
+   * at start-up: a request sent before the epoch whose record is missing is "forgotten".
+   */
+  async epoch(): Promise<number> {
+    const value = await callRedis(this.#redis, "idempotency epoch", () => this.#commands.cvIdemEpoch(this.#epochKey));
+    return Number(value);
+  }
+
+  /**
+   * Claims the request id, or reports the earlier request's state. A claim that times out is sent
+   * again with the same token: if the first one did run, the record is already this caller's.
+   */
+  async claim(scope: IdempotencyScope, requestId: string, fingerprint: string, options: ClaimOptions = {}): Promise<ClaimResult> {
     const key = this.#key(scope, requestId);
     if (fingerprint === "") throw new RangeError("idempotency fingerprint must not be empty");
     const token = randomUUID();
-    const reply = await callRedis(this.#redis, `idempotency claim of ${requestId}`, () =>
-      this.#commands.cvIdemClaimBuffer(key, token, fingerprint, this.#leaseMs),
-    );
+    const timeoutMs = this.#redis.options.commandTimeout ?? 1000;
+    // Without a client time there is no fence (a request "from the far future").
+    const clientTimeMs = options.clientTimeMs ?? Number.MAX_SAFE_INTEGER;
+    let reply: Buffer[] | undefined;
+    for (let attempt = 1; reply === undefined; attempt += 1) {
+      const notAfterMs = Date.now() + timeoutMs + LATE_COMMAND_ALLOWANCE_MS;
+      try {
+        reply = await callRedis(this.#redis, `idempotency claim of ${requestId}`, () =>
+          this.#commands.cvIdemClaimBuffer(key, this.#epochKey, token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs),
+        );
+      } catch (error) {
+        if (attempt >= CLAIM_ATTEMPTS || this.#redis.status !== "ready" || !isTimeout(error)) {
+          // A claim that ran after all is this token's orphan: let it go once Redis answers.
+          this.#abandon(key, token);
+          throw error;
+        }
+      }
+    }
     const state = reply[0]?.toString("latin1");
     switch (state) {
       case "claimed":
@@ -79,20 +136,39 @@ export class IdempotencyStore {
       case "pending":
       case "mismatch":
         return { state };
+      case "forgotten":
+        return { state, epochMs: Number(reply[1]?.toString("latin1")) };
+      case "stale":
+        // Only a command that outlived its caller's timeout is stale, and that caller is gone.
+        throw new Error("idem-claim.lua answered a live claim as stale: Redis's clock runs ahead of this worker's");
       default:
         throw new Error(`idem-claim.lua returned an unknown state ${JSON.stringify(state)}`);
     }
   }
 
+  /** Releases, in the background and while a lease lasts, a claim whose command may have run late. */
+  #abandon(key: string, token: string): void {
+    const until = Date.now() + this.#leaseMs;
+    const tryRelease = (): void => {
+      if (Date.now() > until) return;
+      this.#commands.cvIdemRelease(key, token).catch(() => setTimeout(tryRelease, 200).unref());
+    };
+    setTimeout(tryRelease, 200).unref();
+  }
+
   /** Stores the final reply if `token` still owns the claim; false if the claim was lost (lease expired). */
-  async complete(scope: IdempotencyScope, requestId: string, token: string, reply: Uint8Array, ttlMs?: number): Promise<boolean> {
+  /**
+   * With `fingerprint`, a record that is gone (lease lapsed while Redis was unreachable, data
+   * lost) is written as done too: nobody holds a claim on it, and a retry must replay this reply.
+   */
+  async complete(scope: IdempotencyScope, requestId: string, token: string, reply: Uint8Array, ttlMs?: number, fingerprint = ""): Promise<boolean> {
     const key = this.#key(scope, requestId);
     const bytes = Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength);
     // A caller may keep a record for less than the store's TTL (a reply whose credentials expire
     // sooner), never for more.
     const keepMs = Math.max(1, Math.min(ttlMs ?? this.#ttlMs, this.#ttlMs));
     const stored = await callRedis(this.#redis, `idempotency completion of ${requestId}`, () =>
-      this.#commands.cvIdemComplete(key, token, bytes, keepMs),
+      this.#commands.cvIdemComplete(key, token, bytes, keepMs, fingerprint),
     );
     return stored === 1;
   }
@@ -147,7 +223,7 @@ export class IdempotencyStore {
     let delay = options.pollMs ?? DEFAULT_POLL_MS;
     for (;;) {
       signal?.throwIfAborted();
-      const result = await this.claim(scope, requestId, fingerprint);
+      const result = await this.claim(scope, requestId, fingerprint, options.clientTimeMs === undefined ? {} : { clientTimeMs: options.clientTimeMs });
       if (result.state !== "pending") return result;
       const left = deadlineMs - Date.now();
       if (left <= 0) return result;
@@ -167,6 +243,12 @@ export class IdempotencyStore {
     if (!isValidRequestId(requestId)) throw new RangeError(`invalid request id ${JSON.stringify(requestId)}`);
     return `${this.#prefix}:{${scope.tenant}}:${scope.principal}:${requestId}`;
   }
+}
+
+// ioredis rejects a timed-out command with a plain Error (no name or code of its own).
+function isTimeout(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error && /timed? ?out/i.test(cause.message);
 }
 
 function positiveInteger(name: string, value: number): number {

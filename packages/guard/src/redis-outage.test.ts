@@ -112,3 +112,57 @@ test("the password in the URL never reaches log events or errors", async () => {
     await guarded.stop();
   }
 });
+
+test("a claim that reaches Redis after its caller gave up (paused, then resumed) leaves no orphan: the retry claims at once", async () => {
+  const store = new IdempotencyStore(redis, { leaseMs: 30_000 });
+  const who = { tenant: uniqueName("late"), principal: "p" };
+  const id = uniqueRequestId();
+  await server.pause();
+  try {
+    await assert.rejects(store.claim(who, id, "fp"), isRedisUnavailable);
+    // Past the command timeout plus the late-command allowance: the queued commands are stale.
+    await new Promise((r) => setTimeout(r, 1600));
+  } finally {
+    await server.resume();
+  }
+  await waitReady(redis, 5000);
+  // Without the not-after check the late claim would hold the id for the whole 30 s lease.
+  assert.equal((await store.claim(who, id, "fp")).state, "claimed");
+});
+
+test("Redis restarted empty: a request sent before the restart whose record is gone is forgotten, a newer one is claimed", async () => {
+  const store = new IdempotencyStore(redis);
+  const who = { tenant: uniqueName("epoch"), principal: "p" };
+  await store.epoch();
+  const sentBefore = Date.now() - 10;
+  await server.restart();
+  await waitReady(redis, 5000);
+  const forgotten = await store.claim(who, uniqueRequestId(), "fp", { clientTimeMs: sentBefore });
+  assert.equal(forgotten.state, "forgotten");
+  assert.ok(forgotten.state === "forgotten" && forgotten.epochMs > sentBefore);
+  assert.equal((await store.claim(who, uniqueRequestId(), "fp", { clientTimeMs: Date.now() + 5 })).state, "claimed");
+  // Records that survived are served whatever the client time says.
+  const id = uniqueRequestId();
+  const token = claimed(await store.claim(who, id, "fp", { clientTimeMs: Date.now() + 5 }));
+  await store.complete(who, id, token, new Uint8Array([4]));
+  const done = await store.claim(who, id, "fp", { clientTimeMs: sentBefore });
+  assert.equal(done.state, "done");
+});
+
+test("a success whose claim record vanished is written as done when its fingerprint is given, never without", async () => {
+  const store = new IdempotencyStore(redis);
+  const who = { tenant: uniqueName("gone"), principal: "p" };
+  const id = uniqueRequestId();
+  const token = claimed(await store.claim(who, id, "fp"));
+  await redis.del(`credvend:idem:{${who.tenant}}:p:${id}`);
+  assert.equal(await store.complete(who, id, token, new Uint8Array([1])), false, "no fingerprint: nothing written");
+  assert.equal(await store.complete(who, id, token, new Uint8Array([2]), undefined, "fp"), true);
+  const replay = await store.claim(who, id, "fp");
+  assert.equal(replay.state, "done");
+  assert.deepEqual(replay.state === "done" && [...replay.reply], [2]);
+});
+
+function claimed(result: Awaited<ReturnType<IdempotencyStore["claim"]>>): string {
+  assert.equal(result.state, "claimed");
+  return result.state === "claimed" ? result.token : "";
+}

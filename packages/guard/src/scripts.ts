@@ -9,7 +9,8 @@ function load(name: string): string {
 
 const SCRIPTS = {
   cvGcra: { lua: load("gcra.lua") },
-  cvIdemClaim: { lua: load("idem-claim.lua"), numberOfKeys: 1 },
+  cvIdemClaim: { lua: load("idem-claim.lua"), numberOfKeys: 2 },
+  cvIdemEpoch: { lua: load("idem-epoch.lua"), numberOfKeys: 1 },
   cvIdemComplete: { lua: load("idem-complete.lua"), numberOfKeys: 1 },
   cvIdemRelease: { lua: load("idem-release.lua"), numberOfKeys: 1 },
   cvIdemRenew: { lua: load("idem-renew.lua"), numberOfKeys: 1 },
@@ -20,8 +21,9 @@ export interface GuardCommands {
   /** numKeys, keys..., quantity, (intervalUs, burst)... → [allowed, retryAfterUs, limitedBy, remaining] */
   cvGcra(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, number, number, number]>;
   /** Buffer variant: the "done" reply is binary. */
-  cvIdemClaimBuffer(key: string, token: string, fingerprint: string, leaseMs: number): Promise<Buffer[]>;
-  cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number): Promise<number>;
+  cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number): Promise<Buffer[]>;
+  cvIdemEpoch(epochKey: string): Promise<string>;
+  cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number, fingerprint: string): Promise<number>;
   cvIdemRelease(key: string, token: string): Promise<number>;
   cvIdemRenew(key: string, token: string, leaseMs: number): Promise<number>;
 }

@@ -4,10 +4,13 @@ import type { EnvelopeSealer } from "@credvend/envelope";
 import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig } from "@credvend/policy";
 import type { CredentialReuse } from "./aws/credential-reuse.js";
+import type { StsBudget } from "./aws/sts-budget.js";
+import type { DeniedCache } from "./aws/denied-cache.js";
 import { Pipeline } from "./pipeline/pipeline.js";
 import type { Incoming, Replied, WorkerStageContext } from "./pipeline/types.js";
 import { callStsStage } from "./stages/call-sts.js";
 import { decodeStage } from "./stages/decode.js";
+import { dataKeyStage } from "./stages/data-key.js";
 import { dedupeStage } from "./stages/dedupe.js";
 import { encryptStage } from "./stages/encrypt.js";
 import { identifyStage } from "./stages/identify.js";
@@ -24,13 +27,16 @@ export interface PipelineDeps {
   readonly config: () => CredvendConfig;
   readonly validate: ValidateOptions;
   readonly vendorUsesRoleCredentials: boolean;
+  readonly now: () => number;
+  readonly stsBudget?: StsBudget | undefined;
+  readonly deniedCache?: DeniedCache | undefined;
 }
 
 /**
  * Rate limits come before the idempotency claim, so refusals and replays are charged too; the
  * caller's own buckets come before entitlement, so a request that is refused is charged as well.
  * Entitlement comes before the claim, so a stored reply is replayed only while the access rules
- * of now still allow it.
+ * of now still allow it. The reply's data key comes before STS, so a KMS failure costs no AssumeRole.
  */
 export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, WorkerStageContext> {
   return Pipeline.start(identifyStage())
@@ -40,6 +46,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(planRateLimitStage(deps.limiter, deps.config))
     .then(dedupeStage(deps.idempotency))
-    .then(callStsStage(deps.sts, deps.reuse))
+    .then(dataKeyStage(deps.sealer))
+    .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))
     .then(encryptStage(deps.sealer));
 }

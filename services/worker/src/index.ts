@@ -1,7 +1,7 @@
 export { settingsFromEnv, shownValue, SettingsError, DEFAULT_SETTINGS, type WorkerSettings } from "./settings.js";
 export { createLogger, REDACT_PATHS, type Logger } from "./logger.js";
 export { startWorker, WORKER_SERVICE_NAME, VENDOR_VERSION, type Worker, type WorkerDeps, type WorkerStats } from "./worker.js";
-export { runWorker, redactUrl, WorkerStartError, type RunningWorker, type RunOptions } from "./run.js";
+export { runWorker, redactUrl, WorkerStartError, type RunningWorker, type RunOptions, type ReplyKeyReadiness } from "./run.js";
 export { ConfigHolder, ConfigRefusedError, formatProblems, type ConfigStatus } from "./config-holder.js";
 export { CONFIG_KV_BUCKET, CONFIG_KV_KEY, openConfigBucket, isMissingBucket, MissingKvConfigError } from "./kv-config.js";
 export { classifyAwsError } from "./aws/classify-aws-error.js";

@@ -6,6 +6,7 @@ import { redactUrl, redactUrls } from "@credvend/protocol";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
+import { checkReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
 import { ConfigHolder } from "./config-holder.js";
 import { loadKvConfig } from "./kv-config.js";
 import { createLogger } from "./logger.js";
@@ -24,6 +25,8 @@ export interface RunningWorker {
   readonly nc: NatsConnection;
   readonly config: ConfigHolder;
   readonly log: Logger;
+  /** What the start-up check of the reply key found (DescribeKey): "ready" or why not. */
+  replyKey(): ReplyKeyReadiness;
   /** Re-reads the config file (file mode; SIGHUP). */
   reload(): void;
   stop(): Promise<void>;
@@ -41,6 +44,10 @@ export interface RunOptions {
   /** The CA that signed the NATS server's certificate (the dev stack's own; otherwise the system's trust). */
   readonly natsCaFile?: string;
 }
+
+const REPLY_KEY_RECHECK_MS = 10_000;
+
+export type { ReplyKeyReadiness } from "./aws/reply-key.js";
 
 export class WorkerStartError extends Error {
   override readonly name = "WorkerStartError";
@@ -100,6 +107,20 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   };
   const sts = new STSClient(aws);
   const kms = new KMSClient(aws);
+  // Before taking requests: a broken reply key is reported now, and the data-key stage (before
+  // STS) refuses each request with the KMS error, so no AssumeRole is spent on it.
+  let replyKey = await checkReplyKey(kms, settings.replyKeyId);
+  const report = (r: ReplyKeyReadiness) => {
+    if (r.state === "ready") log.info({ replyKey: r.keyArn }, "reply key ready");
+    else log.error({ reason: r.reason, problem: r.problem }, "reply key unusable: every request is refused before STS until it is fixed");
+  };
+  report(replyKey);
+  // An unusable key is checked again, so readiness follows the operator's fix.
+  const recheck = setInterval(() => {
+    if (replyKey.state === "ready") return clearInterval(recheck);
+    void checkReplyKey(kms, settings.replyKeyId).then((r) => { if (r.state !== replyKey.state) report(r); replyKey = r; });
+  }, REPLY_KEY_RECHECK_MS);
+  recheck.unref();
   const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log });
 
   return {
@@ -107,6 +128,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     nc,
     config: holder,
     log,
+    replyKey: () => replyKey,
     reload() {
       if (!fileHolder) return;
       const result = fileHolder.reloadFile();
@@ -114,6 +136,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
       else log.error({ problems: result.problems }, "config reload refused; keeping the last good config");
     },
     async stop() {
+      clearInterval(recheck);
       await worker.stop();
       kvWatch?.stop();
       // drain() waits for the server; with NATS gone it would wait forever (reconnects never stop).

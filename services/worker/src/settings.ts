@@ -27,8 +27,16 @@ const schema = z.object({
   CREDVEND_REFUSAL_TTL_MS: int(1_000, 3_600_000).default(10_000),
   CREDVEND_DEFAULT_DEADLINE_MS: int(100, 300_000).default(10_000),
   CREDVEND_REPLAY_WINDOW_MS: int(1_000, 3_600_000).default(300_000),
-  CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(30_000),
+  // Short, and renewed every third of it: a killed worker's claim lapses well inside a client's
+  // retry budget (3 attempts of 5 s), so another worker serves the retry.
+  CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(5_000),
+  CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS: int(0, 300_000).default(0),
   CREDVEND_IDEMPOTENCY_TTL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
+  // Off by default (0): the right rate is the operator's share of the account's STS quota
+  // (commonly cited at 600/s per account and region), which other callers of STS may share too.
+  CREDVEND_STS_BUDGET_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
+  CREDVEND_STS_BUDGET_BURST: int(1, 100_000).default(100),
+  CREDVEND_DENIED_CACHE_MS: int(0, 300_000).default(5_000),
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
   CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
   CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
@@ -66,7 +74,14 @@ export interface WorkerSettings {
   readonly replayWindowMs: number;
   readonly idempotencyLeaseMs: number;
   readonly idempotencyTtlMs: number;
+  /** Client clocks may run this far ahead of Redis's for the restart fence (see IdempotencyStore). */
+  readonly idempotencyFenceMarginMs: number;
   readonly dataKeyCacheSeconds: number;
+  /** STS calls per second the whole fleet may make per AWS account and region (0: no budget). */
+  readonly stsBudgetPerSecond: number;
+  readonly stsBudgetBurst: number;
+  /** How long an STS AccessDenied answers the same request content (0: never remembered). */
+  readonly deniedCacheMs: number;
   /** The vendor runs on role credentials, so AssumeRole is role chaining (1 hour cap). */
   readonly vendorUsesRoleCredentials: boolean;
   readonly drainTimeoutMs: number;
@@ -128,7 +143,11 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     replayWindowMs: e.CREDVEND_REPLAY_WINDOW_MS,
     idempotencyLeaseMs: e.CREDVEND_IDEMPOTENCY_LEASE_MS,
     idempotencyTtlMs: e.CREDVEND_IDEMPOTENCY_TTL_MS,
+    idempotencyFenceMarginMs: e.CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS,
     dataKeyCacheSeconds: e.CREDVEND_DATA_KEY_CACHE_SECONDS,
+    stsBudgetPerSecond: e.CREDVEND_STS_BUDGET_PER_SECOND,
+    stsBudgetBurst: e.CREDVEND_STS_BUDGET_BURST,
+    deniedCacheMs: e.CREDVEND_DENIED_CACHE_MS,
     vendorUsesRoleCredentials: e.CREDVEND_VENDOR_ROLE_CREDENTIALS,
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,
     logLevel: e.CREDVEND_LOG_LEVEL,

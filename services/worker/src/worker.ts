@@ -16,6 +16,8 @@ import { Admission, type Job, type Refused, type Waiter } from "./admission/admi
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
+import { StsBudget } from "./aws/sts-budget.js";
+import { DeniedCache } from "./aws/denied-cache.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
@@ -70,7 +72,7 @@ export interface Worker {
 export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
-  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs });
+  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs });
   const sealer = new EnvelopeSealer({
     kms: deps.kms,
     keyId: settings.replyKeyId,
@@ -85,7 +87,14 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     config: () => deps.config.current(),
     validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
+    now,
+    stsBudget: settings.stsBudgetPerSecond > 0
+      ? new StsBudget(deps.redis, { perSecond: settings.stsBudgetPerSecond, burst: settings.stsBudgetBurst, region: settings.region ?? (await deps.sts.config.region()) })
+      : undefined,
+    deniedCache: settings.deniedCacheMs > 0 ? new DeniedCache({ ttlMs: settings.deniedCacheMs, maxEntries: 10_000, now }) : undefined,
   });
+  // The idempotency store's epoch predates every request this fleet serves (see dedupe).
+  await idempotency.epoch();
   const observer = new Observer(log);
   const running = new Set<AbortController>();
   let stopping = false;
@@ -118,10 +127,22 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
         { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
       await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
-      const target = reply(served.record, job.msg.reply, served.reply);
+      // A request whose own deadline passed has no one waiting (the deadline is the requester's
+      // whole budget); its reply could only reach a later call with the same request id (all
+      // attempts share one reply subject) and fail that call with this call's stale error.
+      // (One that arrived past its deadline is still told so: its deadline was never set.)
+      const outlived = served.error?.reason === "CV_ERR_DEADLINE_PASSED" && now() >= served.record.deadlineMs;
+      const target = outlived ? undefined : reply(served.record, job.msg.reply, served.reply);
       observer.answered({ ...served, target, answeredAt: now() });
       finished = true;
-      answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+      if (outlived) {
+        // Duplicates have deadlines of their own (an application's retry of the id): the work goes
+        // on (late settlement), so they are told to retry, not given the leader's stale error.
+        const inProgress = new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS", "an identical request is still being served; retry with the same request_id", { retryAfterMs: 250 });
+        answerWaiters(served.record, errorReply(served.record, inProgress, now()), admission.finish(job), served.outcome, inProgress);
+      } else {
+        answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+      }
     } finally {
       // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)
       // and every duplicate that waited gets an answer.

@@ -18,7 +18,7 @@ function fakeStore() {
   return { store, calls };
 }
 
-const claimed = (): RequestRecord => ({ receivedAt: 0, deadlineMs: 0, identity, requestId: "abcdefgh", claim: { scope: identity, requestId: "abcdefgh", token: "t" }, credentialsExpireAt: NOW + 900_000 });
+const claimed = (): RequestRecord => ({ receivedAt: 0, deadlineMs: 0, identity, requestId: "abcdefgh", claim: { scope: identity, requestId: "abcdefgh", token: "t", fingerprint: "fp" }, credentialsExpireAt: NOW + 900_000 });
 const settle = async (reason: Reason | undefined) => {
   const { store, calls } = fakeStore();
   await settleClaim(store, claimed(), new Uint8Array([1]), reason ? new CredvendError(reason, "x") : undefined, pino({ level: "silent" }), { refusalTtlMs: 10_000, now: () => NOW });

@@ -6,6 +6,7 @@ import type { ErrorCodeName, Reason } from "@credvend/protocol";
 import type { CredvendError } from "@credvend/protocol";
 import type { IdempotencyStore } from "@credvend/guard";
 import type { Logger } from "pino";
+import { completeWithRetry } from "../aws/late-settlement.js";
 import type { RequestRecord } from "../pipeline/record.js";
 
 export interface SettleOptions {
@@ -36,19 +37,26 @@ export function keepFor(record: RequestRecord, error: CredvendError | undefined,
 
 export async function settleClaim(store: IdempotencyStore, record: RequestRecord, reply: Uint8Array, error: CredvendError | undefined, log: Logger, options: SettleOptions): Promise<Settlement> {
   const claim = record.claim;
-  if (!claim) return "unclaimed";
+  if (!claim || record.claimHandedOver) return "unclaimed";
+  const ttlMs = keepFor(record, error, options);
   try {
-    const ttlMs = keepFor(record, error, options);
     if (ttlMs !== undefined || !error) {
-      const kept = await store.complete(claim.scope, claim.requestId, claim.token, reply, ttlMs);
+      // The fingerprint lets a success be written even if its claim lapsed meanwhile.
+      const kept = await store.complete(claim.scope, claim.requestId, claim.token, reply, ttlMs, error ? "" : claim.fingerprint);
       if (!kept) log.warn("idempotency claim was lost before completion (lease expired); a duplicate may have been served twice");
       return kept ? "stored" : "failed";
     }
     await store.release(claim.scope, claim.requestId, claim.token);
     return "released";
   } catch (cause) {
-    // The reply still goes out; the claim's lease expires on its own.
     log.warn({ err: cause instanceof Error ? { type: cause.name, message: cause.message } : String(cause) }, "could not settle the idempotency record");
+    // The reply still goes out. A success must still be stored, or a retry would be issued other
+    // credentials: keep trying in the background (the sealed reply, never plaintext, waits in
+    // memory). Anything else: the claim's lease expires on its own.
+    if (!error) {
+      completeWithRetry(store, claim, reply, ttlMs ?? 1, log).catch(() =>
+        log.error({ requestId: claim.requestId }, "a success could not be stored in Redis; a retry of this request id may be issued new credentials"));
+    }
     return "failed";
   }
 }

@@ -6,6 +6,8 @@ export interface Claim {
   readonly scope: SubjectIdentity;
   readonly requestId: string;
   readonly token: string;
+  /** The request's fingerprint: a settlement may write a record whose claim lapsed. */
+  readonly fingerprint: string;
 }
 
 export interface RequestRecord {
@@ -21,6 +23,11 @@ export interface RequestRecord {
   deadlineMs: number;
   /** Expiry of the credentials in the reply (epoch ms): the idempotency record lives no longer. */
   credentialsExpireAt?: number;
+  /**
+   * The claim was handed to a settlement that outlives the request (STS answered after the
+   * deadline): settle leaves it alone.
+   */
+  claimHandedOver?: boolean;
   /** Served with still-fresh credentials of an identical earlier request (template `reuse`). */
   reused?: boolean;
 }

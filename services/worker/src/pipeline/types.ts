@@ -31,6 +31,8 @@ export interface Validated extends Identified {
   readonly input: VendInput;
   /** Hash of the request's content, minus its timing fields: what "the same request" means. */
   readonly fingerprint: string;
+  /** The requester's client_time_ms: the same for every attempt of one request (epoch fence). */
+  readonly clientTimeMs: number;
 }
 
 /** Entitled under the current access rules (checked again for every replay) and rendered. */

@@ -1,11 +1,16 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { STS_OPERATION, stsRequest, type StsPlan } from "@credvend/policy";
+import { untilAborted } from "@credvend/envelope";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { CredentialReuse } from "../aws/credential-reuse.js";
+import { settleLate, type LateSettlementDeps } from "../aws/late-settlement.js";
+import type { StsBudget } from "../aws/sts-budget.js";
+import { DeniedCache } from "../aws/denied-cache.js";
+import { CredvendError } from "@credvend/protocol";
 import { sendStsRequest, stsClientFor, type StsResult } from "../aws/sts-send.js";
-import { untilAborted } from "@credvend/envelope";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Claimed, Issued, IssuedCredentials, WorkerStageContext } from "../pipeline/types.js";
+import type { IssuedCredentials, WorkerStageContext } from "../pipeline/types.js";
+import type { Keyed, KeyedIssued } from "./data-key.js";
 
 /** Exactly the request `templates render` prints (stsRequest), signed as the template says. */
 async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<StsResult> {
@@ -17,10 +22,8 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
   try {
     result = await send(sts, plan, signal);
   } catch (error) {
-    // A shared call's own timeout is an AWS outage for its waiters; a request's own abort
-    // (deadline, shutdown) is mapped by the boundary.
-    if (signal.aborted && isTimeout(signal.reason)) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind]);
-    if (signal.aborted) throw signal.reason;
+    // The call's own timeout is an AWS outage; anything else is classified by the SDK's errors.
+    if (signal.aborted) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind]);
     throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind]);
   }
   const c = result.credentials;
@@ -38,35 +41,70 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
   };
 }
 
-const SHARED_CALL_TIMEOUT_MS = 30_000;
+/**
+ * How long one STS call may run, whoever waits for it. Not the request's deadline: credentials
+ * STS issues after that are kept for the request's retry (late settlement), not thrown away.
+ */
+const STS_CALL_TIMEOUT_MS = 30_000;
 
-function isTimeout(reason: unknown): boolean {
-  return reason instanceof Error && reason.name === "TimeoutError";
+export interface StsStageDeps extends LateSettlementDeps {
+  readonly sts: STSClient;
+  readonly reuse: CredentialReuse;
+  /** The fleet-wide STS budget, taken before each call (none: unlimited). */
+  readonly budget?: StsBudget | undefined;
+  /** STS AccessDenied remembered for seconds per request content (none: not remembered). */
+  readonly denied?: DeniedCache | undefined;
 }
 
 /**
- * Calls STS exactly as the plan says, bounded by the request's deadline; for templates that allow
- * reuse, still-fresh credentials (or an identical call in flight) serve instead.
+ * Calls STS exactly as the plan says; for templates that allow reuse, still-fresh credentials (or
+ * an identical call in flight) serve instead. The request stops waiting at its deadline, the call
+ * does not: what it issues settles the request id's record for the retry.
  */
-export function callStsStage(sts: STSClient, reuse: CredentialReuse): Stage<Claimed, Issued, WorkerStageContext> {
+export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, WorkerStageContext> {
+  const { sts, reuse, budget, denied } = deps;
+  /**
+   * One STS call: a refusal STS gave this very request content seconds ago answers instead; then
+   * the budget (while the request still waits), then the call itself.
+   */
+  const callSts = async (input: Keyed, waiting: AbortSignal): Promise<IssuedCredentials> => {
+    const key = denied && DeniedCache.keyOf(input.input);
+    const remembered = key === undefined ? undefined : denied?.recall(key);
+    if (remembered) throw remembered;
+    await budget?.take(input.plan, waiting);
+    try {
+      return await issue(sts, input.plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS));
+    } catch (error) {
+      if (key !== undefined && error instanceof CredvendError && error.reason === "CV_ERR_STS_ACCESS_DENIED") denied?.remember(key, error);
+      throw error;
+    }
+  };
   return {
     name: "sts",
     async run(input, ctx) {
       const record = ctx.record;
       const { plan } = input;
-      if (!plan.cacheable) {
-        const issued = await issue(sts, plan, ctx.signal);
+      const call = plan.cacheable
+        ? reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => callSts(input, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
+        : callSts(input, ctx.signal).then((issued) => ({ issued, reused: false }));
+      try {
+        const { issued, reused } = await untilAborted(call, ctx.signal);
+        if (reused) record.reused = true;
         record.credentialsExpireAt = issued.expirationMs;
         return { ...input, issued };
+      } catch (error) {
+        const claim = record.claim;
+        if (ctx.signal.aborted && claim) {
+          // The request gave up; its claim (and the renewal of its lease) goes to the settlement.
+          const stopRenewal = record.stopClaimRenewal;
+          delete record.stopClaimRenewal;
+          record.claimHandedOver = true;
+          settleLate(deps, input, claim, call.then((c) => c.issued), stopRenewal, ctx.log);
+        } else {
+          input.dataKey.key.plaintext.fill(0);
+        }
+        throw error;
       }
-      // A shared call is not tied to this request's deadline: its waiters each have their own.
-      const shared = await untilAborted(
-        reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => issue(sts, plan, AbortSignal.timeout(SHARED_CALL_TIMEOUT_MS))),
-        ctx.signal,
-      );
-      if (shared.reused) record.reused = true;
-      record.credentialsExpireAt = shared.issued.expirationMs;
-      return { ...input, issued: shared.issued };
     },
   };
 }

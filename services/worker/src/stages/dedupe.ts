@@ -7,6 +7,8 @@ import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js"
  * request_id is an idempotency key per (tenant, principal). The first request claims it; an
  * identical retry gets the stored reply (no second STS call); concurrent duplicates wait for the
  * first; the same id with other content is refused. A crashed worker's claim expires (lease).
+ * A request older than the store's memory whose record is missing (Redis restarted empty) is
+ * refused for good instead of being issued a second time.
  * It runs after entitle+render and the rate limits, so a replay is entitled by the access rules
  * of now (a revocation applies to replays too) and is charged like any request.
  */
@@ -15,13 +17,14 @@ export function dedupeStage(store: IdempotencyStore): Stage<Planned, Claimed, Wo
     name: "dedupe",
     async run(input, ctx) {
       const scope = input.identity;
-      let result = await store.claim(scope, input.requestId, input.fingerprint);
+      const clientTimeMs = input.clientTimeMs;
+      let result = await store.claim(scope, input.requestId, input.fingerprint, { clientTimeMs });
       if (result.state === "pending") {
-        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: ctx.record.deadlineMs });
+        result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: ctx.record.deadlineMs, clientTimeMs });
       }
       switch (result.state) {
         case "claimed":
-          ctx.record.claim = { scope, requestId: input.requestId, token: result.token };
+          ctx.record.claim = { scope, requestId: input.requestId, token: result.token, fingerprint: input.fingerprint };
           // Keep the claim while this request works (up to its deadline, which may be far longer
           // than one lease): otherwise a waiting duplicate takes over a live claim and calls STS
           // again. The worker stops the renewal before settling the claim.
@@ -33,6 +36,12 @@ export function dedupeStage(store: IdempotencyStore): Stage<Planned, Claimed, Wo
         case "mismatch":
           throw new CredvendError("CV_ERR_IDEMPOTENCY_KEY_REUSED",
             `request_id '${input.requestId}' was already used for a different request; use a new request_id for new content (reuse an id only to retry the identical request)`,
+            { field: "request_id" });
+        case "forgotten":
+          // Redis lost its records (a restart without persistence) after this request was first
+          // sent: it may have been issued then, and one request id never gets two credentials.
+          throw new CredvendError("CV_ERR_REQUEST_STALE",
+            `request_id '${input.requestId}' was sent before the idempotency store's memory began (${new Date(result.epochMs).toISOString()}; Redis lost its data), so whether it was already served is unknown; send the request again with a new request_id`,
             { field: "request_id" });
         case "pending":
           throw new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS",

@@ -1,43 +1,51 @@
-import { encodeCredentials, encodeSuccessReply } from "@credvend/protocol";
-import type { EnvelopeSealer } from "@credvend/envelope";
-import { classifyAwsError } from "../aws/classify-aws-error.js";
+import { encodeCredentials, encodeSuccessReply, type SubjectIdentity } from "@credvend/protocol";
+import type { EnvelopeSealer, PreparedDataKey } from "@credvend/envelope";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Issued, Replied, WorkerStageContext } from "../pipeline/types.js";
+import type { IssuedCredentials, Replied, WorkerStageContext } from "../pipeline/types.js";
+import type { KeyedIssued } from "./data-key.js";
+
+/** What sealing needs: the recipient, the request id, the issued credentials and the data key. */
+export interface ToSeal {
+  readonly identity: SubjectIdentity;
+  readonly requestId: string;
+  readonly issued: IssuedCredentials;
+  readonly dataKey: PreparedDataKey;
+}
 
 /**
- * Seals the credentials for the requester: a KMS data key under the requester's encryption
- * context, AES-256-GCM with the request id and every clear field of the reply as additional data.
- * The reply carries no plaintext secret.
+ * The success reply for `input`: the credentials sealed under the data key obtained before STS
+ * (no KMS call here, so nothing fails between STS and the reply), AES-256-GCM with the request
+ * id and every clear field of the reply as additional data. The plaintext is zeroed.
  */
-export function encryptStage(sealer: EnvelopeSealer): Stage<Issued, Replied, WorkerStageContext> {
+export function sealedReply(sealer: EnvelopeSealer, input: ToSeal, nowMs: number): Uint8Array {
+  const { issued } = input;
+  const plaintext = encodeCredentials({
+    accessKeyId: issued.accessKeyId,
+    secretAccessKey: issued.secretAccessKey,
+    sessionToken: issued.sessionToken,
+    expirationMs: issued.expirationMs,
+  });
+  try {
+    const sealed = sealer.sealWith(input.dataKey, input.requestId, {
+      expirationMs: issued.expirationMs,
+      assumedRoleArn: issued.assumedRoleArn,
+      accessKeyId: issued.accessKeyId,
+      sourceIdentity: issued.sourceIdentity,
+      packedPolicySize: issued.packedPolicySize,
+    }, plaintext);
+    // The sealed envelope carries the clear fields it is bound to: the reply sends exactly those.
+    return encodeSuccessReply(input.requestId, sealed, nowMs);
+  } finally {
+    plaintext.fill(0);
+  }
+}
+
+/** Seals the credentials for the requester. The reply carries no plaintext secret. */
+export function encryptStage(sealer: EnvelopeSealer): Stage<KeyedIssued, Replied, WorkerStageContext> {
   return {
     name: "encrypt",
-    async run(input, ctx) {
-            const { issued } = input;
-      const plaintext = encodeCredentials({
-        accessKeyId: issued.accessKeyId,
-        secretAccessKey: issued.secretAccessKey,
-        sessionToken: issued.sessionToken,
-        expirationMs: issued.expirationMs,
-      });
-      let sealed;
-      try {
-        sealed = await sealer.seal(input.identity, input.requestId, {
-          expirationMs: issued.expirationMs,
-          assumedRoleArn: issued.assumedRoleArn,
-          accessKeyId: issued.accessKeyId,
-          sourceIdentity: issued.sourceIdentity,
-          packedPolicySize: issued.packedPolicySize,
-        }, plaintext, ctx.signal);
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        throw classifyAwsError(error, "kms", "GenerateDataKey");
-      } finally {
-        plaintext.fill(0);
-      }
-      // The sealed envelope carries the clear fields it is bound to: the reply sends exactly those.
-      const reply = encodeSuccessReply(input.requestId, sealed, ctx.now());
-      return { reply };
+    run(input, ctx) {
+      return { reply: sealedReply(sealer, input, ctx.now()) };
     },
   };
 }

@@ -1,0 +1,30 @@
+// The reply key is checked once at start (DescribeKey): a missing, disabled or wrong kind of key
+// is reported before the first request, and the readiness state says so to whoever asks (health
+// probes, `credvend status`). Requests are then refused at the data-key stage, before STS.
+import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { classifyAwsError } from "./classify-aws-error.js";
+
+export type ReplyKeyReadiness =
+  | { readonly state: "ready"; readonly keyArn: string }
+  /** `reason` is a registry reason (CV_ERR_KMS_*); `problem` says what to fix. */
+  | { readonly state: "unusable"; readonly reason: string; readonly problem: string };
+
+const DESCRIBE_TIMEOUT_MS = 5_000;
+
+export async function checkReplyKey(kms: KMSClient, keyId: string): Promise<ReplyKeyReadiness> {
+  let meta;
+  try {
+    meta = (await kms.send(new DescribeKeyCommand({ KeyId: keyId }), { abortSignal: AbortSignal.timeout(DESCRIBE_TIMEOUT_MS) })).KeyMetadata;
+  } catch (error) {
+    const classified = classifyAwsError(error, "kms", "DescribeKey");
+    return { state: "unusable", reason: classified.reason, problem: `DescribeKey of the reply key ${keyId} failed: ${classified.message}` };
+  }
+  if (!meta?.Arn) return { state: "unusable", reason: "CV_ERR_KMS_KEY_NOT_FOUND", problem: `KMS described no key for ${keyId}` };
+  if (meta.KeyState !== "Enabled") {
+    return { state: "unusable", reason: "CV_ERR_KMS_DENIED", problem: `the reply key ${meta.Arn} is ${meta.KeyState ?? "not enabled"}; enable it (or set CREDVEND_REPLY_KEY_ID to an enabled key)` };
+  }
+  if (meta.KeySpec !== "SYMMETRIC_DEFAULT" || meta.KeyUsage !== "ENCRYPT_DECRYPT") {
+    return { state: "unusable", reason: "CV_ERR_KMS_DENIED", problem: `the reply key ${meta.Arn} is ${meta.KeySpec ?? "?"}/${meta.KeyUsage ?? "?"}; data keys need a SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key` };
+  }
+  return { state: "ready", keyArn: meta.Arn };
+}

@@ -1,0 +1,31 @@
+import type { EnvelopeSealer, PreparedDataKey } from "@credvend/envelope";
+import { classifyAwsError } from "../aws/classify-aws-error.js";
+import type { Stage } from "../pipeline/pipeline.js";
+import type { Claimed, Issued, WorkerStageContext } from "../pipeline/types.js";
+
+/** Claimed, with the data key its reply will be sealed with already in hand. */
+export interface Keyed extends Claimed {
+  readonly dataKey: PreparedDataKey;
+}
+
+export type KeyedIssued = Issued & Keyed;
+
+/**
+ * Obtains the reply's KMS data key BEFORE STS is called: a broken reply key, a KMS refusal or a
+ * KMS outage then costs no AssumeRole, and once STS has issued credentials nothing can fail on
+ * KMS any more (sealing needs no further call). Cached data keys make this free for a busy
+ * requester.
+ */
+export function dataKeyStage(sealer: EnvelopeSealer): Stage<Claimed, Keyed, WorkerStageContext> {
+  return {
+    name: "data-key",
+    async run(input, ctx) {
+      try {
+        return { ...input, dataKey: await sealer.dataKey(input.identity, ctx.signal) };
+      } catch (error) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw classifyAwsError(error, "kms", "GenerateDataKey");
+      }
+    },
+  };
+}

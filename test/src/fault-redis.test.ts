@@ -1,0 +1,121 @@
+// Redis restarted empty, killed with SIGKILL (with AOF), and paused (SIGSTOP) under load: for
+// every request id, never two access keys, never lost, never hung. Each test owns its
+// redis-server, so it can break it.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
+import { Redis } from "ioredis";
+import { demoConfig } from "./support/config.js";
+import { rawRequester, ReplyLedger, tally, type Final, type RawRequester } from "./support/faults.js";
+import { startHarness, type Harness } from "./support/harness.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+async function stack(redisArgs: readonly string[] = []): Promise<{ redis: RedisServerHandle; h: Harness; tenant: string; ledger: ReplyLedger }> {
+  const redis = await startRedisServer({ args: redisArgs });
+  cleanups.push(() => redis.stop());
+  const tenant = uniqueName("fault");
+  const h = await startHarness({ config: demoConfig({ tenants: [tenant] }), redisUrl: redis.url });
+  cleanups.push(() => h.stop());
+  const ledger = new ReplyLedger(h.nc, tenant, "demo-app");
+  cleanups.push(async () => ledger.close());
+  await h.nc.flush();
+  return { redis, h, tenant, ledger };
+}
+
+const assumeRoleOk = async (h: Harness) => (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `n` requests, one started every `everyMs` (load that spans the fault), each until final. */
+function staggered(h: Harness, tenant: string, n: number, everyMs: number, budgetMs: number): { requesters: RawRequester[]; finals: Promise<Final[]> } {
+  const requesters = Array.from({ length: n }, () => rawRequester(h.nc, tenant, "demo-app"));
+  const finals = Promise.all(requesters.map(async (r, i) => {
+    await sleep(i * everyMs);
+    return r.untilFinal(budgetMs);
+  }));
+  return { requesters, finals };
+}
+
+function assertExactlyOnce(label: string, finals: readonly Final[], ledger: ReplyLedger, requesters: readonly RawRequester[], allowed: readonly string[]) {
+  const t = tally(finals, ledger, requesters.map((r) => r.requestId));
+  const unexpected = Object.keys(t.reasons).filter((r) => !allowed.includes(r));
+  assert.equal(t.issuedTwice, 0, `${label}: ids issued twice ${JSON.stringify(t)}`);
+  assert.equal(t.hung, 0, `${label}: ids hung ${JSON.stringify(finals.filter((f) => f.kind === "hung"))}`);
+  assert.deepEqual(unexpected, [], `${label}: unexpected final errors ${JSON.stringify(t.reasons)}`);
+  return t;
+}
+
+test("Redis restarted without persistence: ids served before are refused for good (CV_ERR_REQUEST_STALE), never issued again", async (t) => {
+  const { redis, h, tenant, ledger } = await stack();
+  const before = Array.from({ length: 20 }, () => rawRequester(h.nc, tenant, "demo-app"));
+  const first = await Promise.all(before.map((r) => r.untilFinal(5000)));
+  assert.ok(first.every((f) => f.kind === "credentials"), JSON.stringify(first));
+  // More requests in flight while the store is emptied.
+  const during = Array.from({ length: 20 }, () => rawRequester(h.nc, tenant, "demo-app"));
+  const inFlight = Promise.all(during.map((r) => r.untilFinal(10_000)));
+  await sleep(30);
+  await redis.restart();
+  const mid = await inFlight;
+  // Every id retried with its very same payload (as the client SDK's retries send it).
+  const all = [...before, ...during];
+  const again = await Promise.all(all.map((r) => r.untilFinal(5000)));
+  const tl = assertExactlyOnce("after the restart", [...mid, ...again], ledger, all, ["CV_ERR_REQUEST_STALE"]);
+  assert.ok(again.slice(0, before.length).every((f) => f.kind === "error" && f.reason === "CV_ERR_REQUEST_STALE"), "an id served before the restart is refused, not re-issued");
+  const calls = await assumeRoleOk(h);
+  assert.ok(calls <= all.length, `${calls} AssumeRole calls for ${all.length} ids`);
+  // A request sent after the restart is served as usual.
+  assert.equal((await rawRequester(h.nc, tenant, "demo-app").untilFinal(5000)).kind, "credentials");
+  t.diagnostic(`restart: ${JSON.stringify(tl)}; AssumeRole ${calls} for ${all.length} ids`);
+});
+
+test("Redis SIGKILLed under load with AOF: pending records are settled, not re-issued", async (t) => {
+  const { redis, h, tenant, ledger } = await stack(["--appendonly", "yes", "--appendfsync", "always"]);
+  await h.awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 300 } });
+  const probe = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  const info = await probe.info("server");
+  probe.disconnect();
+  const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+  const { requesters, finals } = staggered(h, tenant, 40, 25, 15_000);
+  await sleep(300);
+  process.kill(pid, "SIGKILL");
+  await sleep(400);
+  for (let i = 0; i < 50; i += 1) {
+    try {
+      await redis.startAgain();
+      break;
+    } catch {
+      await sleep(50);
+    }
+  }
+  const first = await finals;
+  const again = await Promise.all(requesters.map((r) => r.untilFinal(5000)));
+  const tl = assertExactlyOnce("kill -9", [...first, ...again], ledger, requesters, []);
+  assert.ok([...first, ...again].every((f) => f.kind === "credentials"), `every id served, first and again: ${JSON.stringify(tl)}`);
+  const calls = await assumeRoleOk(h);
+  assert.equal(calls, requesters.length, "one AssumeRole per id");
+  t.diagnostic(`kill -9: ${JSON.stringify(tl)}; AssumeRole ${calls} for ${requesters.length} ids`);
+});
+
+test("Redis paused (SIGSTOP) under load: late commands change nothing, no orphan claim holds a retry", async (t) => {
+  const { redis, h, tenant, ledger } = await stack();
+  await h.awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 100 } });
+  const { requesters, finals } = staggered(h, tenant, 60, 35, 15_000);
+  await sleep(300);
+  await redis.pause();
+  await sleep(1500);
+  await redis.resume();
+  const resumed = Date.now();
+  const first = await finals;
+  const recoveredMs = Date.now() - resumed;
+  const again = await Promise.all(requesters.map((r) => r.untilFinal(5000)));
+  const tl = assertExactlyOnce("pause", [...first, ...again], ledger, requesters, []);
+  assert.ok([...first, ...again].every((f) => f.kind === "credentials"), `every id served, first and again: ${JSON.stringify(tl)}`);
+  // An orphan claim (a claim that ran after its caller gave up) would hold its id for a lease.
+  assert.ok(recoveredMs < 4000, `all served ${recoveredMs} ms after Redis resumed`);
+  const calls = await assumeRoleOk(h);
+  assert.equal(calls, requesters.length, "one AssumeRole per id");
+  t.diagnostic(`pause: ${JSON.stringify(tl)}; served ${recoveredMs} ms after resume; AssumeRole ${calls}`);
+});
