@@ -8,6 +8,7 @@ import { CliFailure, UsageError } from "./args.js";
 import { requesterEnv } from "./cli-env.js";
 import { natsFailure } from "./connect.js";
 import { errorCount, formatProblems } from "./problems.js";
+import { auditCommand, AUDIT_USAGE } from "./commands/audit.js";
 import { awsLocalCommand, AWS_LOCAL_USAGE } from "./commands/aws-local.js";
 import { configCommand, CONFIG_USAGE } from "./commands/config.js";
 import { devCommand, DEV_USAGE } from "./commands/dev.js";
@@ -30,6 +31,7 @@ commands:
   templates render FILE   dry run: the exact STS request a request would produce
   config push FILE        validate and publish a config to NATS KV
   config show             print the live config from NATS KV
+  audit tail              the decisions workers recorded (no secrets), by tenant, principal, time
   nats-config FILE        print the nats-server authorization block for a config
   iam trust-policy        print the trust policy a template's role needs
   help, --version         this text, the version
@@ -48,6 +50,7 @@ const COMMANDS: Record<string, { readonly run: Command; readonly usage: string }
   "nats-config": { run: natsConfigCommand, usage: NATS_CONFIG_USAGE },
   iam: { run: iamCommand, usage: IAM_USAGE },
   "aws-local": { run: awsLocalCommand, usage: AWS_LOCAL_USAGE },
+  audit: { run: auditCommand, usage: AUDIT_USAGE },
 };
 
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {

@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { Admission, type Job, type Refused, type Waiter } from "./admission/admission.js";
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
+import { auditHook, startAuditor } from "./audit/audit.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
@@ -87,6 +88,15 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
   });
   const observer = new Observer(log);
+  const auditor = await startAuditor(nc, {
+    mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxPending: settings.auditMaxPending,
+    maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
+  }, log);
+  const audit = auditHook(auditor, {
+    // The service (and its id) exists before the first request arrives.
+    get workerId() { return service.info().id; },
+    template: (name) => deps.config.current().templates[name],
+  }, now);
   const running = new Set<AbortController>();
   let stopping = false;
   let idle: (() => void) | undefined;
@@ -102,14 +112,16 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     return target;
   }
 
-  /** Duplicates that waited for this request get its reply, marked as a replay. */
-  function answerWaiters(record: RequestRecord, bytes: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): void {
+  /** Duplicates that waited for this request get its reply, marked as a replay (each its own audited decision). */
+  async function answerWaiters(record: RequestRecord, bytes: Uint8Array, payload: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): Promise<void> {
     if (waiters.length === 0) return;
     const replayed = markReplayed(bytes);
-    for (const w of waiters) {
-      const target = reply(record, w.replyTo, replayed);
-      observer.answered({ record: { ...record, receivedAt: w.receivedAt }, error, outcome: error ? outcome : "replayed", target, coalesced: true, answeredAt: now() });
-    }
+    await Promise.all(waiters.map(async (w) => {
+      const own = { ...record, receivedAt: w.receivedAt };
+      const audited = await audit.decide({ record: own, error, outcome: error ? outcome : "replayed", reply: replayed, payload, coalesced: true, decidedAt: now() });
+      const target = reply(record, w.replyTo, audited.reply);
+      observer.answered({ record: own, error: audited.error, outcome: audited.outcome, target, coalesced: true, answeredAt: now() });
+    }));
   }
 
   async function runJob(job: Job): Promise<void> {
@@ -118,10 +130,13 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
         { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
       await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
-      const target = reply(served.record, job.msg.reply, served.reply);
-      observer.answered({ ...served, target, answeredAt: now() });
+      // Audited after the claim is settled (a failed audit write keeps the sealed credentials for
+      // the retry) and before the reply (in "required" mode no credentials leave unaudited).
+      const audited = await audit.decide({ ...served, payload: job.msg.data, decidedAt: now() });
+      const target = reply(served.record, job.msg.reply, audited.reply);
+      observer.answered({ ...served, ...audited, target, answeredAt: now() });
       finished = true;
-      answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+      await answerWaiters(served.record, audited.reply, job.msg.data, admission.finish(job), audited.outcome, audited.error);
     } finally {
       // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)
       // and every duplicate that waited gets an answer.
@@ -142,7 +157,9 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     const { receivedAt } = refused;
     const requestId = refused.requestId ?? (identity ? requestIdOfReplySubject(replyTo, identity) : undefined);
     const record: RequestRecord = { receivedAt, deadlineMs: receivedAt, ...(identity ? { identity } : {}), ...(requestId ? { requestId } : {}) };
-    const target = reply(record, replyTo, errorReply(record, error, now()));
+    const bytes = errorReply(record, error, now());
+    const target = reply(record, replyTo, bytes);
+    audit.note({ record, error, outcome: "refused", reply: bytes, decidedAt: now() });
     observer.answered({ record, error, outcome: "refused", target, answeredAt: now() });
   }
 
