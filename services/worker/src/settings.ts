@@ -33,7 +33,6 @@ const schema = z.object({
   CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
   CREDVEND_AUDIT: z.enum(["required", "async", "off"], { message: "must be required (credentials wait for the audit write), async or off" }).default("required"),
   CREDVEND_AUDIT_TIMEOUT_MS: int(100, 60_000).default(2000),
-  CREDVEND_AUDIT_MAX_PENDING: int(0, 1_000_000).default(10_000),
   CREDVEND_AUDIT_MAX_AGE_HOURS: int(1, 87_600).default(2160),
   CREDVEND_AUDIT_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(120_000),
   CREDVEND_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -78,8 +77,6 @@ export interface WorkerSettings {
   readonly auditMode: "required" | "async" | "off";
   /** How long one audit publish waits for the stream's ack. */
   readonly auditTimeoutMs: number;
-  /** Audit publishes nobody waits for (refusals, async mode) in flight at once; more are dropped and counted. */
-  readonly auditMaxPending: number;
   /** Retention and de-duplication window of the audit stream when the worker creates it. */
   readonly auditMaxAgeHours: number;
   readonly auditDuplicateWindowMs: number;
@@ -134,7 +131,6 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,
     auditMode: e.CREDVEND_AUDIT,
     auditTimeoutMs: e.CREDVEND_AUDIT_TIMEOUT_MS,
-    auditMaxPending: e.CREDVEND_AUDIT_MAX_PENDING,
     auditMaxAgeHours: e.CREDVEND_AUDIT_MAX_AGE_HOURS,
     auditDuplicateWindowMs: e.CREDVEND_AUDIT_DUPLICATE_WINDOW_MS,
     logLevel: e.CREDVEND_LOG_LEVEL,

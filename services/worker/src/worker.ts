@@ -89,8 +89,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   });
   const observer = new Observer(log);
   const auditor = await startAuditor(nc, {
-    mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxPending: settings.auditMaxPending,
-    maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
+    mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
   }, log);
   const audit = auditHook(auditor, {
     // The service (and its id) exists before the first request arrives.

@@ -58,7 +58,7 @@ export interface AuditSettings extends AuditorOptions, AuditStreamOptions {}
  * refused as retryable until the stream exists, which is what an operator sees and fixes.
  */
 export async function startAuditor(nc: NatsConnection, settings: AuditSettings, log: Logger): Promise<Auditor> {
-  const auditor = new Auditor(nc.jetstream({ timeout: settings.timeoutMs }), settings, log);
+  const auditor = new Auditor(nc, settings, log);
   if (settings.mode === "off") return auditor;
   try {
     const jsm = await nc.jetstreamManager({ timeout: settings.timeoutMs, checkAPI: false });
