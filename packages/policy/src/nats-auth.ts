@@ -47,6 +47,8 @@ const NKEY_USER = /^U[A-Z2-7]{55}$/;
 
 /** The stream behind the config KV bucket that workers read (and only `credvend config push` writes). */
 const CONFIG_STREAM = "KV_credvend-config";
+/** The audit stream: workers publish to it and may create it once; nothing here may update, purge or delete it. */
+export const AUDIT_STREAM = "CREDVEND_AUDIT";
 
 /**
  * The vendor's permissions: serve requests (queue group only), answer, audit, discovery, and READ
@@ -69,6 +71,8 @@ export const VENDOR_PERMISSIONS = {
     "$SRV.>",
     "_INBOX.>",
     "credvend.v1.audit.>",
+    `$JS.API.STREAM.INFO.${AUDIT_STREAM}`,
+    `$JS.API.STREAM.CREATE.${AUDIT_STREAM}`,
   ],
   subscribe: [`${REQUEST_WILDCARD} ${VENDOR_QUEUE_GROUP}`, "$SRV.>", "_INBOX.>"],
 } as const;

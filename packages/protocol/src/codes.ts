@@ -75,6 +75,7 @@ export const REASONS = {
   CV_ERR_KMS_KEY_NOT_FOUND: { code: "FAILED_PRECONDITION", retryable: false, summary: "The configured reply KMS key does not exist." },
   // Infrastructure
   CV_ERR_REDIS_UNAVAILABLE: { code: "UNAVAILABLE", retryable: true, summary: "Redis is unreachable, so dedupe and rate limits cannot be enforced." },
+  CV_ERR_AUDIT_UNAVAILABLE: { code: "UNAVAILABLE", retryable: true, summary: "The audit stream did not store the decision, so no credentials were handed out; retry later." },
   CV_ERR_SHUTTING_DOWN: { code: "UNAVAILABLE", retryable: true, summary: "The worker is draining; another worker will serve a retry." },
   CV_ERR_INTERNAL: { code: "INTERNAL", retryable: false, summary: "An unexpected failure in the vendor; the vendor's logs have the details." },
   // Client side (never sent by the vendor)

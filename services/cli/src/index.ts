@@ -15,6 +15,7 @@ commands:
   templates render FILE   dry run: the exact STS request a request would produce
   config push FILE        validate and publish a config to NATS KV
   config show             print the live config from NATS KV
+  audit tail              the decisions workers recorded (no secrets), by tenant, principal, time
   nats-config FILE        print the nats-server authorization block for a config
   iam trust-policy        print the trust policy a template's role needs
   revoke --template T     deny sessions already issued for a template (IAM inline deny)
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   iam: async () => import("./commands/iam.js").then((m) => ({ run: m.iamCommand, usage: m.IAM_USAGE })),
   "aws-local": async () => import("./commands/aws-local.js").then((m) => ({ run: m.awsLocalCommand, usage: m.AWS_LOCAL_USAGE })),
   revoke: async () => import("./commands/revoke.js").then((m) => ({ run: m.revokeCommand, usage: m.REVOKE_USAGE })),
+  audit: async () => import("./commands/audit.js").then((m) => ({ run: m.auditCommand, usage: m.AUDIT_USAGE })),
 };
 
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {

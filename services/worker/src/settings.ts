@@ -40,6 +40,10 @@ const schema = z.object({
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
   CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
   CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
+  CREDVEND_AUDIT: z.enum(["required", "async", "off"], { message: "must be required (credentials wait for the audit write), async or off" }).default("required"),
+  CREDVEND_AUDIT_TIMEOUT_MS: int(100, 60_000).default(2000),
+  CREDVEND_AUDIT_MAX_AGE_HOURS: int(1, 87_600).default(2160),
+  CREDVEND_AUDIT_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(120_000),
   CREDVEND_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AWS_REGION: z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(),
 });
@@ -85,6 +89,13 @@ export interface WorkerSettings {
   /** The vendor runs on role credentials, so AssumeRole is role chaining (1 hour cap). */
   readonly vendorUsesRoleCredentials: boolean;
   readonly drainTimeoutMs: number;
+  /** required: credentials are handed out only once the audit stream acked their event; async: never wait; off. */
+  readonly auditMode: "required" | "async" | "off";
+  /** How long one audit publish waits for the stream's ack. */
+  readonly auditTimeoutMs: number;
+  /** Retention and de-duplication window of the audit stream when the worker creates it. */
+  readonly auditMaxAgeHours: number;
+  readonly auditDuplicateWindowMs: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly region: string | undefined;
 }
@@ -150,6 +161,10 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     deniedCacheMs: e.CREDVEND_DENIED_CACHE_MS,
     vendorUsesRoleCredentials: e.CREDVEND_VENDOR_ROLE_CREDENTIALS,
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,
+    auditMode: e.CREDVEND_AUDIT,
+    auditTimeoutMs: e.CREDVEND_AUDIT_TIMEOUT_MS,
+    auditMaxAgeHours: e.CREDVEND_AUDIT_MAX_AGE_HOURS,
+    auditDuplicateWindowMs: e.CREDVEND_AUDIT_DUPLICATE_WINDOW_MS,
     logLevel: e.CREDVEND_LOG_LEVEL,
     region: e.AWS_REGION,
   });

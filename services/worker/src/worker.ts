@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { Admission, type Job, type Refused, type Waiter } from "./admission/admission.js";
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
+import { auditHook, startAuditor } from "./audit/audit.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
 import { StsBudget } from "./aws/sts-budget.js";
 import { DeniedCache } from "./aws/denied-cache.js";
@@ -96,6 +97,14 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   // The idempotency store's epoch predates every request this fleet serves (see dedupe).
   await idempotency.epoch();
   const observer = new Observer(log);
+  const auditor = await startAuditor(nc, {
+    mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
+  }, log);
+  const audit = auditHook(auditor, {
+    // The service (and its id) exists before the first request arrives.
+    get workerId() { return service.info().id; },
+    template: (name) => deps.config.current().templates[name],
+  }, now);
   const running = new Set<AbortController>();
   let stopping = false;
   let idle: (() => void) | undefined;
@@ -111,14 +120,16 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     return target;
   }
 
-  /** Duplicates that waited for this request get its reply, marked as a replay. */
-  function answerWaiters(record: RequestRecord, bytes: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): void {
+  /** Duplicates that waited for this request get its reply, marked as a replay (each its own audited decision). */
+  async function answerWaiters(record: RequestRecord, bytes: Uint8Array, payload: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): Promise<void> {
     if (waiters.length === 0) return;
     const replayed = markReplayed(bytes);
-    for (const w of waiters) {
-      const target = reply(record, w.replyTo, replayed);
-      observer.answered({ record: { ...record, receivedAt: w.receivedAt }, error, outcome: error ? outcome : "replayed", target, coalesced: true, answeredAt: now() });
-    }
+    await Promise.all(waiters.map(async (w) => {
+      const own = { ...record, receivedAt: w.receivedAt };
+      const audited = await audit.decide({ record: own, error, outcome: error ? outcome : "replayed", reply: replayed, payload, coalesced: true, decidedAt: now() });
+      const target = reply(record, w.replyTo, audited.reply);
+      observer.answered({ record: own, error: audited.error, outcome: audited.outcome, target, coalesced: true, answeredAt: now() });
+    }));
   }
 
   async function runJob(job: Job): Promise<void> {
@@ -127,21 +138,24 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
         { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
       await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
+      // Audited after the claim is settled (a failed audit write keeps the sealed credentials for
+      // the retry) and before the reply (in "required" mode no credentials leave unaudited).
+      const audited = await audit.decide({ ...served, payload: job.msg.data, decidedAt: now() });
       // A request whose own deadline passed has no one waiting (the deadline is the requester's
       // whole budget); its reply could only reach a later call with the same request id (all
       // attempts share one reply subject) and fail that call with this call's stale error.
       // (One that arrived past its deadline is still told so: its deadline was never set.)
       const outlived = served.error?.reason === "CV_ERR_DEADLINE_PASSED" && now() >= served.record.deadlineMs;
-      const target = outlived ? undefined : reply(served.record, job.msg.reply, served.reply);
-      observer.answered({ ...served, target, answeredAt: now() });
+      const target = outlived ? undefined : reply(served.record, job.msg.reply, audited.reply);
+      observer.answered({ ...served, ...audited, target, answeredAt: now() });
       finished = true;
       if (outlived) {
         // Duplicates have deadlines of their own (an application's retry of the id): the work goes
         // on (late settlement), so they are told to retry, not given the leader's stale error.
         const inProgress = new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS", "an identical request is still being served; retry with the same request_id", { retryAfterMs: 250 });
-        answerWaiters(served.record, errorReply(served.record, inProgress, now()), admission.finish(job), served.outcome, inProgress);
+        await answerWaiters(served.record, errorReply(served.record, inProgress, now()), job.msg.data, admission.finish(job), served.outcome, inProgress);
       } else {
-        answerWaiters(served.record, served.reply, admission.finish(job), served.outcome, served.error);
+        await answerWaiters(served.record, audited.reply, job.msg.data, admission.finish(job), audited.outcome, audited.error);
       }
     } finally {
       // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)
@@ -163,7 +177,9 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     const { receivedAt } = refused;
     const requestId = refused.requestId ?? (identity ? requestIdOfReplySubject(replyTo, identity) : undefined);
     const record: RequestRecord = { receivedAt, deadlineMs: receivedAt, ...(identity ? { identity } : {}), ...(requestId ? { requestId } : {}) };
-    const target = reply(record, replyTo, errorReply(record, error, now()));
+    const bytes = errorReply(record, error, now());
+    const target = reply(record, replyTo, bytes);
+    audit.note({ record, error, outcome: "refused", reply: bytes, decidedAt: now() });
     observer.answered({ record, error, outcome: "refused", target, answeredAt: now() });
   }
 
