@@ -32,6 +32,7 @@ const FIELDS_BY_KIND: Readonly<Record<string, readonly TemplateKind[]>> = {
   federation_name: ["federation_token"],
   reuse: ["assume_role", "federation_token"],
   credential_source: ["session_token", "federation_token"],
+  web_identity: ["web_identity"],
 };
 
 /** Kinds whose STS call needs long-term IAM user credentials, which the template must name. */
@@ -63,6 +64,10 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
     if (tpl.role_arn === undefined) err([], `${tpl.kind} templates need role_arn`);
     else if (hasPlaceholder(tpl.role_arn)) err(["role_arn"], "role_arn can not use variables; write one template per role");
     else if (!ROLE_ARN_PATTERN.test(tpl.role_arn)) err(["role_arn"], `${preview(tpl.role_arn)} is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>)`);
+  }
+  // Without an issuer allow-list every token, from any IdP, would cost an STS call.
+  if (tpl.kind === "web_identity" && tpl.web_identity === undefined) {
+    err([], "web_identity templates need web_identity: { issuers: [...], audiences: [...] } (and jwks to verify signatures before STS does)");
   }
   if (tpl.saml_provider_arn !== undefined && !SAML_PROVIDER_ARN_PATTERN.test(tpl.saml_provider_arn)) {
     err(["saml_provider_arn"], `${preview(tpl.saml_provider_arn)} is not a SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)`);

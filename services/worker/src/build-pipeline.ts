@@ -10,6 +10,7 @@ import { callStsStage } from "./stages/call-sts.js";
 import { decodeStage } from "./stages/decode.js";
 import { dedupeStage } from "./stages/dedupe.js";
 import { encryptStage } from "./stages/encrypt.js";
+import { federationCheckStage } from "./stages/federation-check.js";
 import { identifyStage } from "./stages/identify.js";
 import { planStage } from "./stages/plan.js";
 import { callerRateLimitStage, planRateLimitStage } from "./stages/rate-limit.js";
@@ -39,6 +40,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(callerRateLimitStage(deps.limiter, deps.config))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(planRateLimitStage(deps.limiter, deps.config))
+    .then(federationCheckStage(deps.config))
     .then(dedupeStage(deps.idempotency))
     .then(callStsStage(deps.sts, deps.reuse))
     .then(encryptStage(deps.sealer));

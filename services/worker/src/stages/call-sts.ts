@@ -19,9 +19,9 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
   } catch (error) {
     // A shared call's own timeout is an AWS outage for its waiters; a request's own abort
     // (deadline, shutdown) is mapped by the boundary.
-    if (signal.aborted && isTimeout(signal.reason)) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind]);
+    if (signal.aborted && isTimeout(signal.reason)) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind], plan.template);
     if (signal.aborted) throw signal.reason;
-    throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind]);
+    throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind], plan.template);
   }
   const c = result.credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
