@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { SignJWT, type CryptoKey } from "jose";
-import { startHarness, type Harness } from "./support/harness.js";
+import { devCredentials } from "@credvend/aws-local";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { credvend } from "./support/cli.js";
+import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
 import {
   assertNoSecrets, federationSeed, makeOidcKey, makeTestIdp, OIDC_CLIENT_ID, OIDC_ISSUER, OIDC_KID, WEB_ROLE_ARN, type OidcKey,
 } from "./support/federation.js";
@@ -127,6 +132,27 @@ access:
     const creds = await vend("web-read-sts-verifies", await token());
     secrets.push(creds.secretAccessKey, creds.sessionToken);
     assert.match(creds.arn, /assumed-role\/web-reader\//);
+  });
+
+  test("credvend request --web-identity-token-file sends the file's token and never prints it", async () => {
+    const jwt = await token();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-webid-")), "token");
+    writeFileSync(file, `${jwt}\n`, { mode: 0o600 });
+    const env = {
+      NATS_URL: h.natsUrl, CREDVEND_TENANT: tenant, CREDVEND_PRINCIPAL: CALLER, CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: h.awsLocal.endpoint, AWS_ACCESS_KEY_ID: devCredentials(CALLER).accessKeyId, AWS_SECRET_ACCESS_KEY: devCredentials(CALLER).secretAccessKey,
+    };
+    const ok = await credvend(["request", "--template", "web-read", "--web-identity-token-file", file], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    const out = JSON.parse(ok.stdout) as { Arn: string; SecretAccessKey: string; SessionToken: string };
+    secrets.push(out.SecretAccessKey, out.SessionToken);
+    assert.match(out.Arn, /assumed-role\/web-reader\//);
+    const expired = path.join(path.dirname(file), "expired");
+    writeFileSync(expired, await token({ expIn: -60 }));
+    const refused = await credvend(["request", "--template", "web-read", "--web-identity-token-file", expired], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /UNAUTHENTICATED \(CV_ERR_WEB_IDENTITY_EXPIRED\)/);
+    assert.ok(!refused.stderr.includes(jwt.slice(0, 40)));
   });
 
   test("the worker's trace-level log holds none of the tokens or issued secrets", (t) => {

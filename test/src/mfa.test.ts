@@ -4,11 +4,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { DEV_MFA_SERIAL, DEV_MFA_TOTP_SECRET, totp } from "@credvend/aws-local";
+import { DEV_MFA_SERIAL, DEV_MFA_TOTP_SECRET, devCredentials, totp } from "@credvend/aws-local";
 import { CredvendError } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { Redis } from "ioredis";
-import { REGION, startHarness, type Harness } from "./support/harness.js";
+import { credvend } from "./support/cli.js";
+import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
 import {
   assertNoSecrets, federationSeed, LEGACY_MFA_SERIAL, LEGACY_SECRET, LEGACY_TOTP_SECRET, LEGACY_USER, makeOidcKey, makeTestIdp, useLegacyProfile,
 } from "./support/federation.js";
@@ -110,6 +111,33 @@ access:
     assert.equal((await h.awsLocal.admin.session(creds.accessKeyId))?.mfaPresent, true);
     const error = await refusal(vend("mfa-role"));
     assert.equal(`${error.code} ${error.reason}`, "UNAUTHENTICATED CV_ERR_MFA_REQUIRED");
+  });
+
+  test("credvend request reads the code from stdin with --mfa-code - and never prints it", async () => {
+    const env = {
+      NATS_URL: h.natsUrl, CREDVEND_TENANT: tenant, CREDVEND_PRINCIPAL: CALLER, CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: h.awsLocal.endpoint, AWS_ACCESS_KEY_ID: devCredentials(CALLER).accessKeyId, AWS_SECRET_ACCESS_KEY: devCredentials(CALLER).secretAccessKey,
+    };
+    const args = ["request", "--template", "legacy-session", "--mfa-serial", LEGACY_MFA_SERIAL, "--mfa-code", "-"];
+    const code = totp(LEGACY_TOTP_SECRET, Date.now() + 30_000);
+    codes.push(code);
+    const ok = await credvend(args, env, 30_000, `${code}\n`);
+    assert.equal(ok.code, 0, ok.stderr);
+    const out = JSON.parse(ok.stdout) as { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
+    secrets.push(out.SecretAccessKey, out.SessionToken);
+    assert.equal((await h.awsLocal.admin.session(out.AccessKeyId))?.mfaPresent, true);
+    assert.ok(!ok.stderr.includes(code));
+
+    const wrong = wrongCode(LEGACY_TOTP_SECRET);
+    codes.push(wrong);
+    const refused = await credvend(args, env, 30_000, `${wrong}\n`);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /UNAUTHENTICATED \(CV_ERR_MFA_CODE_REJECTED\)/);
+    assert.ok(!refused.stderr.includes(wrong) && !refused.stdout.includes(wrong));
+
+    const noCode = await credvend(["request", "--template", "legacy-session", "--mfa-serial", LEGACY_MFA_SERIAL], env);
+    assert.equal(noCode.code, 2);
+    assert.match(noCode.stderr, /--mfa-code -/);
   });
 
   test("no code is stored in Redis (idempotency records, refusals) or written to the worker's trace-level log", async (t) => {
