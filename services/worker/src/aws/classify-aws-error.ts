@@ -18,7 +18,7 @@ interface AwsLikeError {
 
 interface Meaning {
   readonly reason: Reason;
-  /** What happened and what to fix; `op` is the operation, `code` the AWS error name, `tpl` " (template x)" or "". */
+  /** What happened and what to fix; `op` is the operation, `code` the AWS error name, `tpl` " for template x" or "". */
   readonly message: (op: string, code: string, svc: string, tpl: string) => string;
   readonly retryAfterMs?: number;
 }
@@ -30,7 +30,7 @@ const VENDOR_CREDENTIALS: Meaning = {
 };
 const STS_REJECTED_INPUT: Meaning = {
   reason: "CV_ERR_STS_REJECTED_INPUT",
-  message: (op, code, _svc, tpl) => `STS rejected the ${op} request the template${tpl} produced (${code}); see what is sent with 'credvend templates render', then fix the template or the parameters`,
+  message: (op, code, _svc, tpl) => `STS rejected the ${op} request the template produced (${code})${tpl}; see what is sent with 'credvend templates render', then fix the template or the parameters`,
 };
 const TOKEN_REJECTED: Meaning = {
   reason: "CV_ERR_STS_TOKEN_REJECTED",
@@ -127,7 +127,7 @@ export function classifyAwsError(error: unknown, service: AwsService, operation:
   const transient = transientAwsFailure(error);
   if (transient === "throttled") return make("CV_ERR_AWS_THROTTLED", `AWS ${svc} throttled ${operation} (${name || "HTTP 429"}); retry later`, 1000);
   const specific = (service === "sts" ? BY_OPERATION[operation]?.[name] : undefined) ?? SPECIFIC[service][name] ?? SPECIFIC.any[name];
-  if (specific) return make(specific.reason, specific.message(operation, name, svc, template === undefined ? "" : ` (template ${template})`), specific.retryAfterMs);
+  if (specific) return make(specific.reason, specific.message(operation, name, svc, template === undefined ? "" : ` for template ${template}`), specific.retryAfterMs);
   if (transient === "unavailable" || err.$fault === "server") {
     return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} could not be reached or failed for ${operation} (${name || "network error"}); retry later`, 1000);
   }
