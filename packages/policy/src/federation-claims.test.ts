@@ -62,3 +62,22 @@ access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
 `);
   assert.ok(misplaced.some((p) => p.severity === "error" && p.path === "templates.ar.web_identity"), JSON.stringify(misplaced));
 });
+
+test("web_identity allow-lists: https issuers written as iss is, public RSA/EC keys only", () => {
+  const problems = problemsOf(`
+templates:
+  web:
+    kind: web_identity
+    role_arn: "arn:aws:iam::123456789012:role/web"
+    web_identity:
+      issuers: ["http://idp.example.com", "https://idp.example.com/"]
+      audiences: [a]
+      jwks: { keys: [{ kty: RSA, n: abc }, { kty: EC, crv: P-256, x: a, y: b, d: secret }, { kty: oct, k: abc }] }
+access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+`).filter((p) => p.severity === "error").map((p) => p.path);
+  assert.deepEqual(problems, [
+    "templates.web.web_identity.issuers[0]", "templates.web.web_identity.issuers[1]",
+    "templates.web.web_identity.jwks.keys[0]", "templates.web.web_identity.jwks.keys[1]",
+    "templates.web.web_identity.jwks.keys[2]", "templates.web.web_identity.jwks.keys[2].kty",
+  ]);
+});

@@ -69,6 +69,7 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
   if (tpl.kind === "web_identity" && tpl.web_identity === undefined) {
     err([], "web_identity templates need web_identity: { issuers: [...], audiences: [...] } (and jwks to verify signatures before STS does)");
   }
+  if (tpl.web_identity !== undefined) lintWebIdentity(tpl.web_identity, (path, msg) => err(["web_identity", ...path], msg));
   if (tpl.saml_provider_arn !== undefined && !SAML_PROVIDER_ARN_PATTERN.test(tpl.saml_provider_arn)) {
     err(["saml_provider_arn"], `${preview(tpl.saml_provider_arn)} is not a SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)`);
   }
@@ -168,4 +169,24 @@ function lintVariables(name: string, tpl: Template, out: Problem[], err: (p: Pat
     if (!used.has(pname)) warn(["params", pname], "parameter is never used in the policy, tags, external_id or federation_name");
   }
   if (tpl.reuse !== undefined && used.has("request_id")) err(["reuse"], "the template uses {{request_id}}, so no two requests render the same and reuse never applies");
+}
+
+/** Members each public key type needs (RFC 7518 section 6); a private member means a leaked key. */
+const JWK_PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ["n", "e"], EC: ["crv", "x", "y"] };
+const JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+function lintWebIdentity(check: NonNullable<Template["web_identity"]>, err: (path: PathSegment[], msg: string) => void): void {
+  check.issuers.forEach((issuer, i) => {
+    // IAM OIDC providers are https only, and a token's iss is compared as an exact string.
+    if (!/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(issuer)) err(["issuers", i], `${preview(issuer)} is not an https issuer URL without query or fragment, as IAM OIDC providers require`);
+    else if (issuer.endsWith("/")) err(["issuers", i], `${preview(issuer)} ends in '/': write it exactly as the tokens' iss claim does (usually without)`);
+  });
+  (check.jwks?.keys ?? []).forEach((key, i) => {
+    const fields = key as Readonly<Record<string, unknown>>;
+    const needed = JWK_PUBLIC_MEMBERS[key.kty];
+    if (needed === undefined) err(["jwks", "keys", i, "kty"], `${preview(key.kty)} is not a key type STS verifies (RSA or EC)`);
+    else for (const m of needed) if (typeof fields[m] !== "string") err(["jwks", "keys", i], `an ${key.kty} public key needs "${m}"`);
+    const secret = JWK_PRIVATE_MEMBERS.filter((m) => m in fields);
+    if (secret.length > 0) err(["jwks", "keys", i], `holds private key members (${secret.join(", ")}); put only the IdP's public keys here, and replace that key`);
+  });
 }
