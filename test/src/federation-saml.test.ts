@@ -103,6 +103,7 @@ access:
       ["expired", signedResponse(spec({ notBeforeMs: now - 600_000, notOnOrAfterMs: now - 1000 }), idp), "UNAUTHENTICATED", "CV_ERR_SAML_EXPIRED"],
       ["role not in the assertion", signedResponse(spec({ roles: [`arn:aws:iam::000000000000:role/other,${SAML_PROVIDER_ARN}`] }), idp), "PERMISSION_DENIED", "CV_ERR_SAML_ROLE_NOT_GRANTED"],
       ["not XML", "<<<not xml", "INVALID_ARGUMENT", "CV_ERR_SAML_MALFORMED"],
+      ["larger than STS accepts", `${signed}<!--${"x".repeat(80_000)}-->`, "INVALID_ARGUMENT", "CV_ERR_FEDERATION_INPUT"],
       ["a DOCTYPE", `<!DOCTYPE x [<!ENTITY a "b">]>${signed}`, "INVALID_ARGUMENT", "CV_ERR_SAML_MALFORMED"],
     ];
     for (const [label, xml, code, reason] of cases) {

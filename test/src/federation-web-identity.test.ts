@@ -114,6 +114,7 @@ access:
       ["alg none", none, "UNAUTHENTICATED", "CV_ERR_WEB_IDENTITY_ALGORITHM"],
       ["another caller's sub", await token({ sub: "other-app" }), "PERMISSION_DENIED", "CV_ERR_WEB_IDENTITY_CLAIM_MISMATCH"],
       ["not a JWT", "definitely-not-a-jwt-token", "INVALID_ARGUMENT", "CV_ERR_WEB_IDENTITY_MALFORMED"],
+      ["larger than STS accepts", `${await token()}${"A".repeat(20_000)}`, "INVALID_ARGUMENT", "CV_ERR_FEDERATION_INPUT"],
     ];
     for (const [label, jwt, code, reason] of cases) {
       const error = await refusal(vend("web-read", jwt));
