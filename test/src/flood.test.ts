@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createRedis, waitReady, type Redis } from "@credvend/guard";
-import { encodeRequest, readReply, REPLY_PREFIX, replyWildcard, requestSubject, type ReplyView } from "@credvend/protocol";
+import { encodeRequest, MAX_REQUEST_BYTES, readReply, REPLY_PREFIX, replyWildcard, requestSubject, type ReplyView } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";
@@ -69,7 +69,7 @@ test("a flooding tenant does not starve another tenant, and leaves bounded memor
   const subject = requestSubject(flooder, "demo-app");
   const dupId = uniqueRequestId();
   const dup = valid(dupId);
-  const big = new Uint8Array(100 * 1024).fill(0x0a);
+  const big = new Uint8Array(MAX_REQUEST_BYTES + 1024).fill(0x0a);
   const garbage = Uint8Array.from([0xff, 0xff, 0xff]);
   const batches: (() => void)[] = [];
   const SENT = { unique: 2000, duplicates: 1000, oversized: 20, notFound: 500, garbage: 200 };

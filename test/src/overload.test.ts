@@ -5,7 +5,7 @@
 // processing time and errors.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CredvendError, encodeRequest, readReply, REPLY_PREFIX, requestSubject } from "@credvend/protocol";
+import { CredvendError, encodeRequest, MAX_REQUEST_BYTES, readReply, REPLY_PREFIX, requestSubject } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { demoConfig } from "./support/config.js";
 import { startHarness, type Harness } from "./support/harness.js";
@@ -36,7 +36,7 @@ describe("worker bounds", () => {
     assert.equal(await outcome(ask(tA, "other-app")), "CV_ERR_OVERLOADED 150");
     assert.ok(Date.now() - started < STS_MS, "refused without waiting for a slot");
     // An oversized payload is refused for its size, before any queue: even now.
-    const big = await sendRaw(h.nc, tA, "demo-app", new Uint8Array(100 * 1024).fill(0x0a));
+    const big = await sendRaw(h.nc, tA, "demo-app", new Uint8Array(MAX_REQUEST_BYTES + 1024).fill(0x0a));
     assert.equal(big.kind === "error" && `${big.error.code} ${big.error.reason}`, "INVALID_ARGUMENT CV_ERR_REQUEST_TOO_LARGE");
     assert.deepEqual(await Promise.all([first, second]), ["served", "served"]);
     assert.equal(h.vendor.worker.stats().overloaded, 1);

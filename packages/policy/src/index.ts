@@ -4,7 +4,7 @@ export { lintConfig, type LintOptions } from "./lint.js";
 export type { Problem } from "./problems.js";
 export { formatProblems } from "./problems.js";
 export type {
-  CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec,
+  CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec, WebIdentityCheck,
 } from "./schema.js";
 export { planRequest } from "./plan.js";
 export type { VendInput } from "./plan-inputs.js";

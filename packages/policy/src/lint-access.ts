@@ -26,6 +26,7 @@ export function lintAccess(config: CredvendConfig): Problem[] {
       if (rule.effect !== "deny" && matchesAnyName(g)) out.push(problem("error", [...at, "on_behalf_of", j], `${preview(g)} lets the principals act for every tenant; list the customer tenants or a prefix such as "cust-*"`));
     });
     if (rule.max_duration !== undefined && rule.max_duration < REQUEST_DURATION_RANGE.min) out.push(problem("error", [...at, "max_duration"], `${rule.max_duration} is below ${REQUEST_DURATION_RANGE.min} seconds, the STS minimum`));
+    out.push(...lintClaims(config, rule.claims ?? {}, matched, [...at, "claims"]));
     for (const [pname, constraint] of Object.entries(rule.params ?? {})) {
       const cat: PathSegment[] = [...at, "params", pname];
       const declaring = matched.filter((t) => Object.hasOwn(config.templates[t]?.params ?? {}, pname));
@@ -66,6 +67,25 @@ export function lintAccess(config: CredvendConfig): Problem[] {
     if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"`));
   }
   out.push(...lintIdentities(config));
+  return out;
+}
+
+/**
+ * A claim binding applies only to web identity tokens: on any other kind the rule would serve the
+ * template with the claim unchecked. Its variables are the bindings plus the templates' parameters.
+ */
+function lintClaims(config: CredvendConfig, claims: Readonly<Record<string, string>>, matched: readonly string[], at: PathSegment[]): Problem[] {
+  const out: Problem[] = [];
+  if (Object.keys(claims).length === 0) return out;
+  const other = matched.filter((t) => config.templates[t]?.kind !== "web_identity");
+  if (other.length > 0) out.push(problem("error", at, `claims apply only to web_identity templates, but the rule also matches ${other.join(", ")}; narrow the rule's templates`));
+  for (const [claim, binding] of Object.entries(claims)) {
+    if (hasMalformedPlaceholder(binding)) out.push(problem("error", [...at, claim], `${preview(binding)} has a malformed placeholder; write {{principal}}`));
+    for (const v of variablesIn(binding)) {
+      const known = (BINDING_VARIABLES as readonly string[]).includes(v) || matched.every((t) => Object.hasOwn(config.templates[t]?.params ?? {}, v));
+      if (!known) out.push(problem("error", [...at, claim], `unknown variable {{${v}}}; use ${BINDING_VARIABLES.map((x) => `{{${x}}}`).join(", ")} or a parameter every matched template declares`));
+    }
+  }
   return out;
 }
 

@@ -32,6 +32,7 @@ const FIELDS_BY_KIND: Readonly<Record<string, readonly TemplateKind[]>> = {
   federation_name: ["federation_token"],
   reuse: ["assume_role", "federation_token"],
   credential_source: ["session_token", "federation_token"],
+  web_identity: ["web_identity"],
 };
 
 /** Kinds whose STS call needs long-term IAM user credentials, which the template must name. */
@@ -64,6 +65,11 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
     else if (hasPlaceholder(tpl.role_arn)) err(["role_arn"], "role_arn can not use variables; write one template per role");
     else if (!ROLE_ARN_PATTERN.test(tpl.role_arn)) err(["role_arn"], `${preview(tpl.role_arn)} is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>)`);
   }
+  // Without an issuer allow-list every token, from any IdP, would cost an STS call.
+  if (tpl.kind === "web_identity" && tpl.web_identity === undefined) {
+    err([], "web_identity templates need web_identity: { issuers: [...], audiences: [...] } (and jwks to verify signatures before STS does)");
+  }
+  if (tpl.web_identity !== undefined) lintWebIdentity(tpl.web_identity, (path, msg) => err(["web_identity", ...path], msg));
   if (tpl.saml_provider_arn !== undefined && !SAML_PROVIDER_ARN_PATTERN.test(tpl.saml_provider_arn)) {
     err(["saml_provider_arn"], `${preview(tpl.saml_provider_arn)} is not a SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)`);
   }
@@ -163,4 +169,24 @@ function lintVariables(name: string, tpl: Template, out: Problem[], err: (p: Pat
     if (!used.has(pname)) warn(["params", pname], "parameter is never used in the policy, tags, external_id or federation_name");
   }
   if (tpl.reuse !== undefined && used.has("request_id")) err(["reuse"], "the template uses {{request_id}}, so no two requests render the same and reuse never applies");
+}
+
+/** Members each public key type needs (RFC 7518 section 6); a private member means a leaked key. */
+const JWK_PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = { RSA: ["n", "e"], EC: ["crv", "x", "y"] };
+const JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+function lintWebIdentity(check: NonNullable<Template["web_identity"]>, err: (path: PathSegment[], msg: string) => void): void {
+  check.issuers.forEach((issuer, i) => {
+    // IAM OIDC providers are https only, and a token's iss is compared as an exact string.
+    if (!/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(issuer)) err(["issuers", i], `${preview(issuer)} is not an https issuer URL without query or fragment, as IAM OIDC providers require`);
+    else if (issuer.endsWith("/")) err(["issuers", i], `${preview(issuer)} ends in '/': write it exactly as the tokens' iss claim does (usually without)`);
+  });
+  (check.jwks?.keys ?? []).forEach((key, i) => {
+    const fields = key as Readonly<Record<string, unknown>>;
+    const needed = JWK_PUBLIC_MEMBERS[key.kty];
+    if (needed === undefined) err(["jwks", "keys", i, "kty"], `${preview(key.kty)} is not a key type STS verifies (RSA or EC)`);
+    else for (const m of needed) if (typeof fields[m] !== "string") err(["jwks", "keys", i], `an ${key.kty} public key needs "${m}"`);
+    const secret = JWK_PRIVATE_MEMBERS.filter((m) => m in fields);
+    if (secret.length > 0) err(["jwks", "keys", i], `holds private key members (${secret.join(", ")}); put only the IdP's public keys here, and replace that key`);
+  });
 }

@@ -57,6 +57,8 @@ export interface WebIdentityPlan extends PlanBase {
   providerId?: string;
   policy?: string;
   policyArns: string[];
+  /** Claims the token must carry with exactly these values (the access rule's `claims`, rendered). */
+  expectedClaims: Readonly<Record<string, string>>;
 }
 
 export interface SamlPlan extends PlanBase {

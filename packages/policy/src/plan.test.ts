@@ -29,6 +29,7 @@ templates:
     kind: web_identity
     role_arn: arn:aws:iam::123456789012:role/web
     duration: { default: 1800 }
+    web_identity: { issuers: ["https://idp.example.com"], audiences: [web-app] }
   sa:
     kind: saml
     role_arn: arn:aws:iam::123456789012:role/saml

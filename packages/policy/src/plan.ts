@@ -61,7 +61,10 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
       break;
     }
     case "web_identity":
-      plan = { kind: "web_identity", ...base, roleArn: tpl.role_arn ?? "", roleSessionName: sessionName, policyArns, ...(policy !== undefined && { policy }), ...webIdentityInput(input.template, input) };
+      plan = {
+        kind: "web_identity", ...base, roleArn: tpl.role_arn ?? "", roleSessionName: sessionName, policyArns, ...(policy !== undefined && { policy }),
+        ...webIdentityInput(input.template, input), expectedClaims: expectedClaims(decision.rule.claims ?? {}, values, req, decision.label),
+      };
       break;
     case "saml":
       plan = { kind: "saml", ...base, roleArn: tpl.role_arn ?? "", policyArns, ...(policy !== undefined && { policy }), ...samlInput(input.template, tpl, input) };
@@ -85,6 +88,20 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
 function sessionTags(tpl: Template, values: ReadonlyMap<string, string>, req: AccessRequest, requestId: string): SessionTag[] {
   const own = Object.entries(tpl.tags ?? {}).map(([key, v]) => ({ key, value: renderTemplateString(v, values) }));
   return [...own, ...autoTags(req.effectiveTenant, req.callerTenant, req.principal, requestId)];
+}
+
+/** The rule's claim bindings with the caller's values; lint vets the variables, this refuses what slipped past. */
+function expectedClaims(claims: Readonly<Record<string, string>>, values: ReadonlyMap<string, string>, req: AccessRequest, rule: string): Record<string, string> {
+  const vars = new Map(values).set("caller_tenant", req.callerTenant);
+  const out: Record<string, string> = {};
+  for (const [claim, binding] of Object.entries(claims)) {
+    try {
+      out[claim] = renderTemplateString(binding, vars);
+    } catch {
+      throw new CredvendError("CV_ERR_INTERNAL", `access rule ${rule}: claim ${claim} names a variable this request has no value for; fix the rule`);
+    }
+  }
+  return out;
 }
 
 /** Lint requires it; refusing here keeps a config that slipped past lint from using the worker's identity. */

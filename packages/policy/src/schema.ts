@@ -79,6 +79,18 @@ const credentialSourceSchema = z.strictObject({
   profile: z.string().regex(/^[A-Za-z0-9_.+@-]{1,64}$/, "an AWS shared-config profile name: 1-64 of A-Z, a-z, 0-9 and _.+@-"),
 });
 
+/**
+ * What the worker checks in a web identity token before spending an STS call on it. STS checks
+ * everything again; these only let junk fail early. `jwks` (public keys, as the IdP publishes
+ * them) makes the worker verify the signature too; without it the signature is STS's alone.
+ */
+const jwkSchema = z.looseObject({ kty: z.string().min(1), kid: z.string().optional(), alg: z.string().optional() });
+const webIdentityCheckSchema = z.strictObject({
+  issuers: z.array(z.string().url("an issuer URL, exactly as the tokens' iss claim writes it")).min(1),
+  audiences: z.array(z.string().min(1)).min(1),
+  jwks: z.strictObject({ keys: z.array(jwkSchema).min(1) }).optional(),
+});
+
 export const templateSchema = z.strictObject({
   kind: z.enum(TEMPLATE_KINDS as [string, ...string[]]).transform((k) => k as (typeof TEMPLATE_KINDS)[number]),
   description: z.string().optional(),
@@ -97,6 +109,7 @@ export const templateSchema = z.strictObject({
   federation_name: z.string().optional(),
   reuse: z.strictObject({ min_remaining_seconds: posInt }).optional(),
   credential_source: credentialSourceSchema.optional(),
+  web_identity: webIdentityCheckSchema.optional(),
 });
 
 const rateLimit = z.strictObject({ per_second: z.number().positive(), burst: posInt });
@@ -118,6 +131,11 @@ export const accessRuleSchema = z.strictObject({
   params: z.record(z.string(), paramConstraintSchema).optional(),
   max_duration: posInt.optional(),
   rate_limit: rateLimit.optional(),
+  /**
+   * Web identity templates: token claims that must equal these values (a literal, or a binding such
+   * as "{{principal}}" or "{{params.email}}"), so one caller can not spend another's token.
+   */
+  claims: z.record(z.string().regex(/^[A-Za-z0-9_:./-]{1,128}$/, "a JWT claim name such as sub or email"), z.string().min(1)).optional(),
 });
 
 export const identitySchema = z.strictObject({
@@ -149,4 +167,5 @@ export type PolicyDocument = NonNullable<Template["policy"]>;
 export type AccessRule = NonNullable<CredvendConfig["access"]>[number];
 export type ParamConstraint = NonNullable<AccessRule["params"]>[string];
 export type RateLimitSpec = NonNullable<NonNullable<CredvendConfig["rate_limits"]>["per_principal"]>;
+export type WebIdentityCheck = NonNullable<Template["web_identity"]>;
 export type IdentitySpec = NonNullable<CredvendConfig["identities"]>[number];

@@ -21,8 +21,12 @@ export type PlainCredentialsMessage = credvend.v1.Credentials;
 
 export const messages = credvend.v1;
 
-/** Largest request the vendor decodes (well under NATS's 1 MiB max_payload). */
-export const MAX_REQUEST_BYTES = 64 * 1024;
+/**
+ * Largest request the vendor decodes (well under NATS's 1 MiB max_payload). It must hold a SAML
+ * assertion as large as STS accepts (100,000 base64 characters; enterprise IdPs with many group
+ * attributes send tens of kilobytes) plus the other fields.
+ */
+export const MAX_REQUEST_BYTES = 128 * 1024;
 
 export function encodeRequest(init: CredentialRequestInit): Uint8Array {
   return credvend.v1.CredentialRequest.encode(init).finish();

@@ -62,6 +62,18 @@ export const REASONS = {
   CV_ERR_DURATION_INVALID: { code: "INVALID_ARGUMENT", retryable: false, summary: "duration_seconds is outside what the template and access rule allow." },
   CV_ERR_MFA_REQUIRED: { code: "UNAUTHENTICATED", retryable: false, summary: "The template requires MFA; send mfa.serial_number and mfa.token_code." },
   CV_ERR_FEDERATION_INPUT: { code: "INVALID_ARGUMENT", retryable: false, summary: "The template needs a web identity token or SAML assertion that the request lacks." },
+  CV_ERR_MFA_CODE_REJECTED: { code: "UNAUTHENTICATED", retryable: false, summary: "STS refused the MFA code (wrong, expired or already used); send a fresh code with a new request id." },
+  // Federation inputs, checked by the worker before any STS call
+  CV_ERR_WEB_IDENTITY_MALFORMED: { code: "INVALID_ARGUMENT", retryable: false, summary: "federation.web_identity_token is not a JWT (header.claims.signature, base64url JSON)." },
+  CV_ERR_WEB_IDENTITY_ALGORITHM: { code: "UNAUTHENTICATED", retryable: false, summary: "The token is not signed with an algorithm STS accepts (RS256/384/512, ES256/384/512); none and HMAC are refused." },
+  CV_ERR_WEB_IDENTITY_ISSUER: { code: "UNAUTHENTICATED", retryable: false, summary: "The token's iss is not an issuer the template accepts." },
+  CV_ERR_WEB_IDENTITY_AUDIENCE: { code: "UNAUTHENTICATED", retryable: false, summary: "The token's aud names no audience the template accepts." },
+  CV_ERR_WEB_IDENTITY_EXPIRED: { code: "UNAUTHENTICATED", retryable: false, summary: "The token has no exp, has expired, or is not valid yet (nbf, iat); get a fresh one." },
+  CV_ERR_WEB_IDENTITY_SIGNATURE: { code: "UNAUTHENTICATED", retryable: false, summary: "The token's signature does not verify with the template's JWKS." },
+  CV_ERR_WEB_IDENTITY_CLAIM_MISMATCH: { code: "PERMISSION_DENIED", retryable: false, summary: "A token claim the access rule binds (e.g. sub, email) does not equal the caller's value." },
+  CV_ERR_SAML_MALFORMED: { code: "INVALID_ARGUMENT", retryable: false, summary: "federation.saml_assertion is not base64 of a SAML Response with exactly one Assertion." },
+  CV_ERR_SAML_EXPIRED: { code: "UNAUTHENTICATED", retryable: false, summary: "The SAML assertion is outside its NotBefore / NotOnOrAfter window; sign in again." },
+  CV_ERR_SAML_ROLE_NOT_GRANTED: { code: "PERMISSION_DENIED", retryable: false, summary: "The assertion's Role attribute does not grant the template's role with its SAML provider." },
   CV_ERR_RENDERED_POLICY_TOO_LARGE: { code: "FAILED_PRECONDITION", retryable: false, summary: "The rendered session policy exceeds STS limits." },
   // AWS
   CV_ERR_STS_ACCESS_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "STS refused the call (trust policy, MFA, external id or the vendor's own permissions)." },

@@ -13,6 +13,7 @@ import { decodeStage } from "./stages/decode.js";
 import { dataKeyStage } from "./stages/data-key.js";
 import { dedupeStage } from "./stages/dedupe.js";
 import { encryptStage } from "./stages/encrypt.js";
+import { federationCheckStage } from "./stages/federation-check.js";
 import { identifyStage } from "./stages/identify.js";
 import { planStage } from "./stages/plan.js";
 import { callerRateLimitStage, planRateLimitStage } from "./stages/rate-limit.js";
@@ -45,6 +46,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(callerRateLimitStage(deps.limiter, deps.config))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(planRateLimitStage(deps.limiter, deps.config))
+    .then(federationCheckStage(deps.config))
     .then(dedupeStage(deps.idempotency))
     .then(dataKeyStage(deps.sealer))
     .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))

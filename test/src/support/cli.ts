@@ -14,9 +14,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function credvend(args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 30_000): Promise<CliResult> {
+/** `input`, when given, is written to the command's stdin (then closed). */
+export function credvend(args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 30_000, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], {
+    const child = execFile(process.execPath, [BIN, ...args], {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
       timeout: timeoutMs,
       encoding: "utf8",
@@ -24,6 +25,7 @@ export function credvend(args: readonly string[], env: Readonly<Record<string, s
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 

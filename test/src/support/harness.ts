@@ -1,7 +1,7 @@
 // One vendor stack per test file: its own nats-server (so no other file's worker joins the
 // queue group), its own aws-local, the shared Redis (keys are isolated by unique tenant names).
 import { KMSClient } from "@aws-sdk/client-kms";
-import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, startAwsLocal, type AwsLocal, type Seed } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
 import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
@@ -37,6 +37,8 @@ export interface HarnessOptions {
   readonly vendorNats?: { readonly user: string; readonly password: string };
   /** Collect every vendor log line here (at the level of CREDVEND_LOG_LEVEL in env, e.g. trace). */
   readonly logLines?: string[];
+  /** aws-local's seed (default: the built-in dev seed). */
+  readonly seed?: Seed;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -45,7 +47,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   writeFileSync(configFile, options.config);
   const nats = await startNatsServer(options.natsConfig ? { config: options.natsConfig } : {});
   const redisUrl = options.redisUrl ?? (await sharedRedisUrl());
-  const awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
+  const awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined, ...(options.seed ? { seed: options.seed } : {}) });
   const settings = settingsFromEnv({
     NATS_URL: nats.url,
     REDIS_URL: redisUrl,

@@ -72,3 +72,19 @@ test("AWS's message is never copied into the reply: it may echo the request's ow
     assert.equal(out.cause, error, "the original stays on the error as its cause, never in the reply");
   }
 });
+
+test("GetSessionToken's AccessDenied is the MFA check (UNAUTHENTICATED); AssumeRole's stays PERMISSION_DENIED", () => {
+  const denied = aws("AccessDenied", 403);
+  assert.equal(classifyAwsError(denied, "sts", "GetSessionToken").reason, "CV_ERR_MFA_CODE_REJECTED");
+  assert.equal(classifyAwsError(denied, "sts", "GetSessionToken").code, "UNAUTHENTICATED");
+  assert.equal(classifyAwsError(denied, "sts", "AssumeRole").reason, "CV_ERR_STS_ACCESS_DENIED");
+  assert.equal(classifyAwsError(aws("AccessDeniedException", 400), "kms", "GetSessionToken").reason, "CV_ERR_KMS_DENIED");
+});
+
+test("a rejected template input names the template", () => {
+  for (const name of ["PackedPolicyTooLarge", "MalformedPolicyDocument"]) {
+    const out = classifyAwsError(aws(name, 400), "sts", "GetFederationToken", "fed-read");
+    assert.equal(out.code, "FAILED_PRECONDITION");
+    assert.match(out.message, /template fed-read/);
+  }
+});

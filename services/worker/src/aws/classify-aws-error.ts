@@ -18,8 +18,8 @@ interface AwsLikeError {
 
 interface Meaning {
   readonly reason: Reason;
-  /** What happened and what to fix; `op` is the operation, `code` the AWS error name. */
-  readonly message: (op: string, code: string, svc: string) => string;
+  /** What happened and what to fix; `op` is the operation, `code` the AWS error name, `tpl` " for template x" or "". */
+  readonly message: (op: string, code: string, svc: string, tpl: string) => string;
   readonly retryAfterMs?: number;
 }
 
@@ -30,7 +30,7 @@ const VENDOR_CREDENTIALS: Meaning = {
 };
 const STS_REJECTED_INPUT: Meaning = {
   reason: "CV_ERR_STS_REJECTED_INPUT",
-  message: (op, code) => `STS rejected the ${op} request the template produced (${code}); see what is sent with 'credvend templates render', then fix the template or the parameters`,
+  message: (op, code, _svc, tpl) => `STS rejected the ${op} request the template produced (${code})${tpl}; see what is sent with 'credvend templates render', then fix the template or the parameters`,
 };
 const TOKEN_REJECTED: Meaning = {
   reason: "CV_ERR_STS_TOKEN_REJECTED",
@@ -48,6 +48,10 @@ const IDP_UNAVAILABLE: Meaning = {
 const REGION_DISABLED: Meaning = {
   reason: "CV_ERR_STS_REGION_DISABLED",
   message: (op, code) => `STS is not activated in the vendor's region (${op}: ${code}); the operator must activate it or move the vendor's STS endpoint`,
+};
+const MFA_CODE_REJECTED: Meaning = {
+  reason: "CV_ERR_MFA_CODE_REJECTED",
+  message: (op, code) => `STS refused the MFA code for ${op} (${code}): it is wrong, expired or already used; send a fresh code with a new request id`,
 };
 const STS_ACCESS_DENIED: Meaning = {
   reason: "CV_ERR_STS_ACCESS_DENIED",
@@ -102,8 +106,17 @@ const SPECIFIC: Readonly<Record<AwsService | "any", Readonly<Record<string, Mean
   },
 };
 
+/**
+ * Codes whose meaning depends on the operation. GetSessionToken needs no IAM permission, so its
+ * only AccessDenied is the MFA check (AWS: "MultiFactorAuthentication failed with invalid MFA one
+ * time pass code"). AssumeRole's AccessDenied may equally be the trust policy, so it stays generic.
+ */
+const BY_OPERATION: Readonly<Record<string, Readonly<Record<string, Meaning>>>> = {
+  GetSessionToken: { AccessDenied: MFA_CODE_REJECTED, AccessDeniedException: MFA_CODE_REJECTED },
+};
+
 /** Maps an AWS SDK (or network) error from `service` to a CredvendError with an actionable message. */
-export function classifyAwsError(error: unknown, service: AwsService, operation: string): CredvendError {
+export function classifyAwsError(error: unknown, service: AwsService, operation: string, template?: string): CredvendError {
   const err: AwsLikeError = typeof error === "object" && error !== null ? (error as AwsLikeError) : {};
   const name = err.name ?? "";
   const svc = service.toUpperCase();
@@ -113,8 +126,8 @@ export function classifyAwsError(error: unknown, service: AwsService, operation:
   // Throttling first: a throttled call says nothing about the request itself.
   const transient = transientAwsFailure(error);
   if (transient === "throttled") return make("CV_ERR_AWS_THROTTLED", `AWS ${svc} throttled ${operation} (${name || "HTTP 429"}); retry later`, 1000);
-  const specific = SPECIFIC[service][name] ?? SPECIFIC.any[name];
-  if (specific) return make(specific.reason, specific.message(operation, name, svc), specific.retryAfterMs);
+  const specific = (service === "sts" ? BY_OPERATION[operation]?.[name] : undefined) ?? SPECIFIC[service][name] ?? SPECIFIC.any[name];
+  if (specific) return make(specific.reason, specific.message(operation, name, svc, template === undefined ? "" : ` for template ${template}`), specific.retryAfterMs);
   if (transient === "unavailable" || err.$fault === "server") {
     return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} could not be reached or failed for ${operation} (${name || "network error"}); retry later`, 1000);
   }

@@ -23,8 +23,8 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
     result = await send(sts, plan, signal);
   } catch (error) {
     // The call's own timeout is an AWS outage; anything else is classified by the SDK's errors.
-    if (signal.aborted) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind]);
-    throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind]);
+    if (signal.aborted) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind], plan.template);
+    throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind], plan.template);
   }
   const c = result.credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {

@@ -1,0 +1,38 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig, type SamlPlan } from "@credvend/policy";
+import { federationCheckStage } from "./federation-check.js";
+import type { Planned, WorkerStageContext } from "../pipeline/types.js";
+import { Finished } from "../pipeline/pipeline.js";
+
+const ROLE = "arn:aws:iam::123456789012:role/r";
+const PROVIDER = "arn:aws:iam::123456789012:saml-provider/idp";
+const parsed = parseConfig(`templates:\n  s: { kind: saml, role_arn: "${ROLE}", saml_provider_arn: "${PROVIDER}" }\naccess: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]\n`);
+assert.ok(parsed.ok);
+const config = parsed.config;
+
+function samlInput(sessionDuration: number, durationSeconds: number): Planned {
+  const xml = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a">` +
+    `<saml:AttributeStatement><saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><saml:AttributeValue>${ROLE},${PROVIDER}</saml:AttributeValue></saml:Attribute>` +
+    `<saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/SessionDuration"><saml:AttributeValue>${sessionDuration}</saml:AttributeValue></saml:Attribute>` +
+    `</saml:AttributeStatement></saml:Assertion></samlp:Response>`;
+  const plan: SamlPlan = {
+    kind: "saml", template: "s", effectiveTenant: "acme", callerTenant: "acme", principal: "app", requestId: "req-00000001", accessRule: "#0",
+    durationSeconds, rateLimits: [], roleArn: ROLE, principalArn: PROVIDER, samlAssertion: Buffer.from(xml).toString("base64"), policyArns: [],
+  };
+  return { plan } as unknown as Planned;
+}
+
+const ctx = { now: () => Date.now() } as unknown as WorkerStageContext;
+
+test("a SAML session is shortened to the assertion's SessionDuration, never lengthened, never below STS's minimum", async () => {
+  const stage = federationCheckStage(() => config);
+  const duration = async (sessionDuration: number, requested: number) => {
+    const out = await stage.run(samlInput(sessionDuration, requested), ctx);
+    assert.ok(!(out instanceof Finished));
+    return out.plan.durationSeconds;
+  };
+  assert.equal(await duration(1200, 3600), 1200);
+  assert.equal(await duration(7200, 3600), 3600);
+  assert.equal(await duration(600, 3600), 3600, "below 900 s STS itself caps the session");
+});
