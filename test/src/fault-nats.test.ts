@@ -6,7 +6,7 @@ import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-loca
 import { freePort, redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
@@ -19,10 +19,12 @@ let nats: NatsServerHandle;
 let awsLocal: AwsLocal;
 let worker: RunningWorker;
 let nc: NatsConnection;
+// A restarted nats-server keeps its JetStream store (the audit stream lives there), as a real one does.
+const storeDir = mkdtempSync(path.join(tmpdir(), "credvend-nats-store-"));
 
 before(async () => {
   port = await freePort();
-  nats = await startNatsServer({ port });
+  nats = await startNatsServer({ port, storeDir });
   awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
   const configFile = path.join(mkdtempSync(path.join(tmpdir(), "credvend-test-")), "credvend.yaml");
   writeFileSync(configFile, demoConfig({ tenants: [tenant] }));
@@ -35,6 +37,7 @@ after(async () => {
   await worker?.stop();
   await awsLocal?.stop();
   await nats?.stop();
+  rmSync(storeDir, { recursive: true, force: true });
 });
 
 test("nats-server restarted under load: every id served, one access key each, none hung", async (t) => {
@@ -48,7 +51,7 @@ test("nats-server restarted under load: every id served, one access key each, no
   await new Promise((r) => setTimeout(r, 300));
   await nats.stop();
   await new Promise((r) => setTimeout(r, 300));
-  nats = await startNatsServer({ port });
+  nats = await startNatsServer({ port, storeDir });
   const first = await finals;
   const again = await Promise.all(requesters.map((r) => r.untilFinal(5000, 1000)));
   const tl = tally([...first, ...again], ledger, requesters.map((r) => r.requestId));
