@@ -6,6 +6,7 @@ import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnectio
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { ConfigHolder } from "./config-holder.js";
+import { prepareWorkerHttp } from "./http/worker-http.js";
 import { loadKvConfig } from "./kv-config.js";
 import { createLogger } from "./logger.js";
 import type { WorkerSettings } from "./settings.js";
@@ -23,6 +24,8 @@ export interface RunningWorker {
   readonly nc: NatsConnection;
   readonly config: ConfigHolder;
   readonly log: Logger;
+  /** Health and metrics (when RunOptions.http): http://host:port of /healthz, /readyz, /metrics. */
+  readonly httpUrl: string | undefined;
   /** Re-reads the config file (file mode; SIGHUP). */
   reload(): void;
   stop(): Promise<void>;
@@ -37,6 +40,8 @@ export interface RunOptions {
   readonly name?: string;
   /** A file config the caller has already loaded and checked (file mode); otherwise it is loaded here. */
   readonly config?: ConfigHolder;
+  /** Serve /healthz, /readyz and /metrics on CREDVEND_HTTP_HOST:CREDVEND_HTTP_PORT (the worker command and the dev stack). */
+  readonly http?: boolean;
 }
 
 export class WorkerStartError extends Error {
@@ -96,13 +101,25 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   };
   const sts = new STSClient(aws);
   const kms = new KMSClient(aws);
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log });
+  const http = options.http ? prepareWorkerHttp(settings, { nc, redis, sts, kms, config: holder }) : undefined;
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) });
+  let httpUrl: string | undefined;
+  try {
+    httpUrl = await http?.listen(worker);
+  } catch (cause) {
+    await worker.stop();
+    await nc.close().catch(() => undefined);
+    redis.disconnect();
+    throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
+  }
+  if (httpUrl) log.info({ url: httpUrl }, "health and metrics listening");
 
   return {
     worker,
     nc,
     config: holder,
     log,
+    httpUrl,
     reload() {
       if (!fileHolder) return;
       const result = fileHolder.reloadFile();
@@ -110,7 +127,9 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
       else log.error({ problems: result.problems }, "config reload refused; keeping the last good config");
     },
     async stop() {
+      http?.stopping();
       await worker.stop();
+      await http?.close();
       kvWatch?.stop();
       // drain() waits for the server; with NATS gone it would wait forever (reconnects never stop).
       await bounded(nc.drain(), settings.drainTimeoutMs).catch(() => undefined);

@@ -31,6 +31,8 @@ const schema = z.object({
   CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
   CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
   CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
+  CREDVEND_HTTP_PORT: int(0, 65_535).default(9465),
+  CREDVEND_HTTP_HOST: z.string().min(1, "set an address to bind, e.g. 127.0.0.1 or 0.0.0.0").default("127.0.0.1"),
   CREDVEND_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AWS_REGION: z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(),
 });
@@ -69,6 +71,10 @@ export interface WorkerSettings {
   /** The vendor runs on role credentials, so AssumeRole is role chaining (1 hour cap). */
   readonly vendorUsesRoleCredentials: boolean;
   readonly drainTimeoutMs: number;
+  /** Health (/healthz, /readyz) and metrics (/metrics) port; 0 picks a free one. */
+  readonly httpPort: number;
+  /** Address the health and metrics port binds (0.0.0.0 in a container). */
+  readonly httpHost: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly region: string | undefined;
 }
@@ -118,6 +124,8 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     dataKeyCacheSeconds: e.CREDVEND_DATA_KEY_CACHE_SECONDS,
     vendorUsesRoleCredentials: e.CREDVEND_VENDOR_ROLE_CREDENTIALS,
     drainTimeoutMs: e.CREDVEND_DRAIN_TIMEOUT_MS,
+    httpPort: e.CREDVEND_HTTP_PORT,
+    httpHost: e.CREDVEND_HTTP_HOST,
     logLevel: e.CREDVEND_LOG_LEVEL,
     region: e.AWS_REGION,
   });

@@ -19,7 +19,7 @@ import { CredentialReuse } from "./aws/credential-reuse.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
-import { describeCause, Observer } from "./phases/observe.js";
+import { describeCause, Observer, type Answered } from "./phases/observe.js";
 import { serve } from "./phases/serve.js";
 import { settleClaim } from "./phases/settle.js";
 import type { RequestRecord } from "./pipeline/record.js";
@@ -34,6 +34,8 @@ export interface WorkerDeps {
   readonly settings: WorkerSettings;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Hears every answered request (the metrics of the HTTP port). */
+  readonly onAnswered?: (a: Answered) => void;
 }
 
 export interface WorkerStats {
@@ -86,7 +88,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
   });
-  const observer = new Observer(log);
+  const observer = new Observer(log, deps.onAnswered ? [deps.onAnswered] : []);
   const running = new Set<AbortController>();
   let stopping = false;
   let idle: (() => void) | undefined;

@@ -101,6 +101,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out(`  Redis      ${stack.redisUrl}`);
     out(`  aws-local  ${stack.awsEndpoint}`);
     out(`  worker     ${stack.vendor.worker.pipeline}`);
+    out(`  health     ${stack.vendor.httpUrl ?? "off"}/readyz  (metrics: /metrics)`);
     out(`  config     ${stack.configFile}`);
     out(`  logs       ${stack.workerLog}\n`);
     out(`Vended one demo credential in ${demo.ms} ms:`);

@@ -33,7 +33,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   // the handler must exist before start-up, or an early reload request would end the worker.
   let reload: () => void = () => undefined;
   process.on("SIGHUP", () => reload());
-  const vendor = await runWorker(settings, config ? { config } : {});
+  const vendor = await runWorker(settings, { ...(config ? { config } : {}), http: true });
   reload = () => vendor.reload();
   await stopRequested;
   vendor.log.info("draining");
