@@ -1,4 +1,4 @@
-export { settingsFromEnv, SettingsError, DEFAULT_SETTINGS, type WorkerSettings } from "./settings.js";
+export { settingsFromEnv, SettingsError, DEFAULT_SETTINGS, SETTING_NAMES, type WorkerSettings } from "./settings.js";
 export { createLogger, REDACT_PATHS, type Logger } from "./logger.js";
 export { startWorker, WORKER_SERVICE_NAME, VENDOR_VERSION, type Worker, type WorkerDeps, type WorkerStats } from "./worker.js";
 export { runWorker, redactUrl, WorkerStartError, type RunningWorker, type RunOptions } from "./run.js";

@@ -37,6 +37,9 @@ const schema = z.object({
   AWS_REGION: z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(),
 });
 
+/** Every environment variable the worker reads (the AWS SDK also reads its own standard ones). */
+export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(schema.shape));
+
 export interface WorkerSettings {
   readonly natsUrl: string;
   readonly natsUser: string | undefined;
