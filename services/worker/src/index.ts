@@ -6,3 +6,5 @@ export { ConfigHolder, ConfigRefusedError, formatProblems, type ConfigStatus } f
 export { CONFIG_KV_BUCKET, CONFIG_KV_KEY, openConfigBucket, isMissingBucket, MissingKvConfigError } from "./kv-config.js";
 export { classifyAwsError } from "./aws/classify-aws-error.js";
 export { buildPipeline } from "./build-pipeline.js";
+export { SETTINGS_REFERENCE, type SettingReference } from "./settings.js";
+export { unknownSettings, unknownSettingLine, type UnknownSetting } from "./settings-unknown.js";

@@ -101,17 +101,22 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   };
   const sts = new STSClient(aws);
   const kms = new KMSClient(aws);
+  // The HTTP port comes up before the worker subscribes (probes answer "starting" meanwhile).
   const http = options.http ? prepareWorkerHttp(settings, { nc, redis, sts, kms, config: holder }) : undefined;
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) });
   let httpUrl: string | undefined;
   try {
-    httpUrl = await http?.listen(worker);
+    httpUrl = await http?.listen();
   } catch (cause) {
-    await worker.stop();
     await nc.close().catch(() => undefined);
     redis.disconnect();
     throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
   }
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
+    .catch(async (error: unknown) => {
+      await http?.close();
+      throw error;
+    });
+  http?.attach(worker);
   if (httpUrl) log.info({ url: httpUrl }, "health and metrics listening");
 
   return {

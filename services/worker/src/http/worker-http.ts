@@ -14,8 +14,10 @@ import { startHttpServer, type HttpServer } from "./server.js";
 
 export interface WorkerHttp {
   readonly metrics: WorkerMetrics;
-  /** Starts serving for `worker`; resolves with the URL. */
-  listen(worker: Worker): Promise<string>;
+  /** Starts serving (not ready until attach()); resolves with the URL. */
+  listen(): Promise<string>;
+  /** The worker now runs: /readyz may answer 200, gauges read its stats. */
+  attach(worker: Worker): void;
   /** /readyz answers 503 from now on (the worker drains). */
   stopping(): void;
   close(): Promise<void>;
@@ -42,12 +44,12 @@ export function prepareWorkerHttp(settings: WorkerSettings, deps: { nc: NatsConn
   ];
   return {
     metrics,
-    async listen(w) {
-      worker = w;
+    async listen() {
       await replyKey.refresh();
       server = await startHttpServer(settings.httpHost, settings.httpPort, checks, metrics);
       return server.url;
     },
+    attach: (w) => { worker = w; },
     stopping: () => { draining = true; },
     async close() {
       replyKey.stop();
