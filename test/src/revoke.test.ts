@@ -31,6 +31,7 @@ function config(tenant: string): string {
           Resource: ["${DATA_KEY_ARN}"]
   own-keys:
     kind: session_token
+    credential_source: { profile: revoke-test-user }
 access:
   - tenants: ["${tenant}"]
     principals: ["demo-app", "other-app"]

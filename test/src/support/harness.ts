@@ -6,7 +6,7 @@ import { CredvendClient } from "@credvend/client";
 import { redisUrl as sharedRedisUrl, startNatsServer } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -57,10 +57,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const lines = options.logLines;
   const destination = lines ? new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }) : process.stderr;
+  // A worker that refuses to start (e.g. a config lint error) must not leave the servers running:
+  // they would keep the test process alive after its failure.
   const vendor = await runWorker(settings, {
     logger: createLogger({ level: settings.logLevel, destination }),
     awsCredentials: devCredentials("credvend-vendor"),
     awsEndpoint: awsLocal.endpoint,
+  }).catch(async (error: unknown) => {
+    await awsLocal.stop();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   });
   const nc = options.natsConfig ? vendor.nc : await connect({ servers: nats.url, name: "test-requester" });
   const kmsClients: KMSClient[] = [];
