@@ -13,22 +13,23 @@ RUN npm ci --no-audit --no-fund && node scripts/build.mjs
 # ---- deps: production dependencies of the runtime workspaces only ----
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
-# Every workspace's manifest (npm resolves the workspace list from the root), no code.
+# The runtime workspaces' manifests, no code; the root manifest is cut down to those workspaces
+# (npm installs every listed workspace's dependencies, and the test harness's are testcontainers).
 COPY package.json package-lock.json ./
+COPY scripts/runtime-manifest.mjs scripts/
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/policy/package.json packages/policy/
 COPY packages/envelope/package.json packages/envelope/
 COPY packages/guard/package.json packages/guard/
 COPY packages/client/package.json packages/client/
 COPY packages/launcher/package.json packages/launcher/
-COPY packages/testkit/package.json packages/testkit/
 COPY services/aws-local/package.json services/aws-local/
 COPY services/worker/package.json services/worker/
 COPY services/cli/package.json services/cli/
-COPY test/package.json test/
-# --ignore-scripts: the root `prepare` builds, which needs the dev tools this stage leaves out.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-      --workspace services/cli --workspace services/worker --workspace services/aws-local
+# install, not ci: the lock (kept as the base, so versions are the locked ones) lists the test
+# workspaces this stage leaves out. --ignore-scripts: the root `prepare` builds with dev tools.
+RUN node scripts/runtime-manifest.mjs package.json \
+ && npm install --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:24-bookworm-slim

@@ -31,6 +31,11 @@ async function startWorker(name: string): Promise<RunningWorker> {
 
 const assumeRoleCalls = async () => (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.total ?? 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `count()` grew by `more` (load is running), at most 20 s. */
+async function progress(count: () => number, more: number): Promise<void> {
+  const target = count() + more;
+  for (let i = 0; i < 200 && count() < target; i += 1) await sleep(100);
+}
 
 test("two workers restarted one after the other under load: every request answered, none issued twice", async (t) => {
   let a: RunningWorker = h.vendor;
@@ -54,15 +59,15 @@ test("two workers restarted one after the other under load: every request answer
     }
   };
   const loops = Array.from({ length: 6 }, loop);
-  await sleep(400);
+  await progress(() => issued.size, 20);
   const servedBeforeRestart = issued.size;
   // Restart a, then b: at every moment one worker is in the queue group.
   await a.stop();
   a = await startWorker("worker-a2");
-  await sleep(400);
+  await progress(() => issued.size, 20);
   await b.stop();
   b = await startWorker("worker-b2");
-  await sleep(400);
+  await progress(() => issued.size, 20);
   done = true;
   await Promise.all(loops);
 
