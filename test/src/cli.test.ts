@@ -239,7 +239,7 @@ describe("commands against a running stack", () => {
     const file = path.join(dir, "worker.yaml");
     writeFileSync(file, demoConfig({ tenants: [tenant] }));
     const worker = spawnCredvend(["worker"], {
-      NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: file, CREDVEND_LOG_LEVEL: "info",
+      NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: file, CREDVEND_LOG_LEVEL: "info", CREDVEND_HTTP_PORT: "0",
       AWS_REGION: REGION, AWS_ENDPOINT_URL: h.awsLocal.endpoint,
       AWS_ACCESS_KEY_ID: devCredentials("credvend-vendor").accessKeyId, AWS_SECRET_ACCESS_KEY: devCredentials("credvend-vendor").secretAccessKey,
     });

@@ -1,4 +1,4 @@
-export { settingsFromEnv, shownValue, SettingsError, DEFAULT_SETTINGS, type WorkerSettings } from "./settings.js";
+export { settingsFromEnv, shownValue, SettingsError, DEFAULT_SETTINGS, SETTING_NAMES, type WorkerSettings } from "./settings.js";
 export { createLogger, REDACT_PATHS, type Logger } from "./logger.js";
 export { startWorker, WORKER_SERVICE_NAME, VENDOR_VERSION, type Worker, type WorkerDeps, type WorkerStats } from "./worker.js";
 export { runWorker, redactUrl, WorkerStartError, type RunningWorker, type RunOptions, type ReplyKeyReadiness } from "./run.js";
@@ -8,3 +8,5 @@ export { classifyAwsError } from "./aws/classify-aws-error.js";
 export { buildPipeline } from "./build-pipeline.js";
 export { AUDIT_PREFIX, auditSubject, type AuditEvent, type AuditOutcome } from "./audit/event.js";
 export { AUDIT_STREAM, auditStreamConfig, ensureAuditStream } from "./audit/stream.js";
+export { SETTINGS_REFERENCE, type SettingReference } from "./settings.js";
+export { unknownSettings, unknownSettingLine, type UnknownSetting } from "./settings-unknown.js";

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { checkReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
 import { ConfigHolder } from "./config-holder.js";
+import { prepareWorkerHttp } from "./http/worker-http.js";
 import { loadKvConfig } from "./kv-config.js";
 import { createLogger } from "./logger.js";
 import type { WorkerSettings } from "./settings.js";
@@ -27,6 +28,8 @@ export interface RunningWorker {
   readonly log: Logger;
   /** What the start-up check of the reply key found (DescribeKey): "ready" or why not. */
   replyKey(): ReplyKeyReadiness;
+  /** Health and metrics (when RunOptions.http): http://host:port of /healthz, /readyz, /metrics. */
+  readonly httpUrl: string | undefined;
   /** Re-reads the config file (file mode; SIGHUP). */
   reload(): void;
   stop(): Promise<void>;
@@ -43,6 +46,8 @@ export interface RunOptions {
   readonly config?: ConfigHolder;
   /** The CA that signed the NATS server's certificate (the dev stack's own; otherwise the system's trust). */
   readonly natsCaFile?: string;
+  /** Serve /healthz, /readyz and /metrics on CREDVEND_HTTP_HOST:CREDVEND_HTTP_PORT (the worker command and the dev stack). */
+  readonly http?: boolean;
 }
 
 const REPLY_KEY_RECHECK_MS = 10_000;
@@ -121,7 +126,23 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     void checkReplyKey(kms, settings.replyKeyId).then((r) => { if (r.state !== replyKey.state) report(r); replyKey = r; });
   }, REPLY_KEY_RECHECK_MS);
   recheck.unref();
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log });
+  // The HTTP port comes up before the worker subscribes (probes answer "starting" meanwhile).
+  const http = options.http ? prepareWorkerHttp(settings, { nc, redis, sts, kms, config: holder }) : undefined;
+  let httpUrl: string | undefined;
+  try {
+    httpUrl = await http?.listen();
+  } catch (cause) {
+    await nc.close().catch(() => undefined);
+    redis.disconnect();
+    throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
+  }
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
+    .catch(async (error: unknown) => {
+      await http?.close();
+      throw error;
+    });
+  http?.attach(worker);
+  if (httpUrl) log.info({ url: httpUrl }, "health and metrics listening");
 
   return {
     worker,
@@ -129,6 +150,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     config: holder,
     log,
     replyKey: () => replyKey,
+    httpUrl,
     reload() {
       if (!fileHolder) return;
       const result = fileHolder.reloadFile();
@@ -137,7 +159,9 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     },
     async stop() {
       clearInterval(recheck);
+      http?.stopping();
       await worker.stop();
+      await http?.close();
       kvWatch?.stop();
       // drain() waits for the server; with NATS gone it would wait forever (reconnects never stop).
       await bounded(nc.drain(), settings.drainTimeoutMs).catch(() => undefined);

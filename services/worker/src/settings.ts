@@ -3,50 +3,85 @@
 import { redactUrls } from "@credvend/protocol";
 import { z } from "zod";
 
-const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
+const BOOL_VALUES = ["true", "false", "1", "0", "yes", "no"] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const bool = z.enum(BOOL_VALUES).transform((v) => v === "true" || v === "1" || v === "yes");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** One setting's documentation: what it means and what a valid value looks like. */
+export interface SettingDoc {
+  readonly meaning: string;
+  readonly valid: string;
+}
+const docs: Record<string, SettingDoc> = {};
+/** Records the setting's documentation beside its schema, so the reference can not drift from it. */
+function setting<T extends z.ZodType>(name: string, field: T, meaning: string, valid: string): T {
+  docs[name] = { meaning, valid };
+  return field;
+}
+const whole = (min: number, max: number) => `a whole number from ${min} to ${max}`;
+const intSetting = (name: string, min: number, max: number, fallback: number, meaning: string) =>
+  setting(name, int(min, max).default(fallback), meaning, whole(min, max));
+
 const schema = z.object({
-  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
-  NATS_USER: z.string().optional(),
-  NATS_PASSWORD: z.string().optional(),
-  NATS_CREDS_FILE: z.string().optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").default("redis://127.0.0.1:6379"),
-  CREDVEND_CONFIG: z.string().min(1).optional(),
-  CREDVEND_CONFIG_KV_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  CREDVEND_REPLY_KEY_ID: z.string().min(1).default("alias/credvend-replies"),
-  CREDVEND_MAX_IN_FLIGHT: int(1, 100_000).default(256),
-  CREDVEND_MAX_QUEUED: int(0, 1_000_000).default(4096),
-  CREDVEND_MAX_QUEUED_BYTES: int(65_536, 4_294_967_296).default(16 * 1024 * 1024),
-  CREDVEND_PRINCIPAL_MAX_IN_FLIGHT: int(1, 100_000).default(32),
-  CREDVEND_PRINCIPAL_MAX_QUEUED: int(0, 1_000_000).default(128),
-  CREDVEND_PRINCIPAL_MAX_WAITING: int(0, 1_000_000).default(1024),
-  CREDVEND_TENANT_MAX_IN_FLIGHT: int(1, 100_000).default(128),
-  CREDVEND_TENANT_MAX_QUEUED: int(0, 1_000_000).default(1024),
-  CREDVEND_OVERLOAD_RETRY_AFTER_MS: int(1, 60_000).default(200),
-  CREDVEND_REFUSAL_TTL_MS: int(1_000, 3_600_000).default(10_000),
-  CREDVEND_DEFAULT_DEADLINE_MS: int(100, 300_000).default(10_000),
-  CREDVEND_REPLAY_WINDOW_MS: int(1_000, 3_600_000).default(300_000),
+  NATS_URL: setting("NATS_URL", z.string().min(1).default("nats://127.0.0.1:4222"), "NATS servers, comma-separated (every node of a cluster, so a worker reconnects to any)", "nats://host:port[,nats://host:port...]"),
+  NATS_USER: setting("NATS_USER", z.string().optional(), "the worker's NATS user (with NATS_PASSWORD)", "a user name from the generated authorization, e.g. credvend-vendor"),
+  NATS_PASSWORD: setting("NATS_PASSWORD", z.string().optional(), "the worker's NATS password", "the password (never logged)"),
+  NATS_CREDS_FILE: setting("NATS_CREDS_FILE", z.string().optional(), "instead of user and password, a NATS credentials file (JWT + nkey)", "a path to a .creds file"),
+  REDIS_URL: setting("REDIS_URL", z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://, e.g. redis://:password@host:6379").default("redis://127.0.0.1:6379"), "Redis for idempotency, rate limits and caches", "redis://[:password@]host:port or rediss://..."),
+  CREDVEND_CONFIG: setting("CREDVEND_CONFIG", z.string().min(1).optional(), "templates and access rules file (SIGHUP reloads it; an invalid new version is refused)", "a path to a YAML file"),
+  CREDVEND_CONFIG_KV_BUCKET: setting("CREDVEND_CONFIG_KV_BUCKET", z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a bucket name of letters, digits, - and _, e.g. credvend-config").optional(), "instead, a NATS KV bucket watched for new versions (fill it with credvend config push FILE)", "a bucket name, e.g. credvend-config"),
+  CREDVEND_REPLY_KEY_ID: setting("CREDVEND_REPLY_KEY_ID", z.string().min(1).default("alias/credvend-replies"), "KMS key for reply data keys", "a key id, key ARN, alias/name or alias ARN"),
+  CREDVEND_MAX_IN_FLIGHT: intSetting("CREDVEND_MAX_IN_FLIGHT", 1, 100_000, 256, "requests a worker runs at once"),
+  CREDVEND_MAX_QUEUED: intSetting("CREDVEND_MAX_QUEUED", 0, 1_000_000, 4096, "requests waiting for a slot, all principals together; beyond, RESOURCE_EXHAUSTED"),
+  CREDVEND_MAX_QUEUED_BYTES: intSetting("CREDVEND_MAX_QUEUED_BYTES", 65_536, 4_294_967_296, 16 * 1024 * 1024, "payload bytes all queues together may hold"),
+  CREDVEND_PRINCIPAL_MAX_IN_FLIGHT: intSetting("CREDVEND_PRINCIPAL_MAX_IN_FLIGHT", 1, 100_000, 32, "requests of one principal running at once"),
+  CREDVEND_PRINCIPAL_MAX_QUEUED: intSetting("CREDVEND_PRINCIPAL_MAX_QUEUED", 0, 1_000_000, 128, "requests of one principal waiting for a slot"),
+  CREDVEND_PRINCIPAL_MAX_WAITING: intSetting("CREDVEND_PRINCIPAL_MAX_WAITING", 0, 1_000_000, 1024, "duplicates of one principal's in-flight requests held for the first one's reply"),
+  CREDVEND_TENANT_MAX_IN_FLIGHT: intSetting("CREDVEND_TENANT_MAX_IN_FLIGHT", 1, 100_000, 128, "requests of one tenant (all its principals) running at once"),
+  CREDVEND_TENANT_MAX_QUEUED: intSetting("CREDVEND_TENANT_MAX_QUEUED", 0, 1_000_000, 1024, "requests of one tenant waiting for a slot"),
+  CREDVEND_OVERLOAD_RETRY_AFTER_MS: intSetting("CREDVEND_OVERLOAD_RETRY_AFTER_MS", 1, 60_000, 200, "retry_after_ms of an overload refusal"),
+  CREDVEND_REFUSAL_TTL_MS: intSetting("CREDVEND_REFUSAL_TTL_MS", 1_000, 3_600_000, 10_000, "how long a stored refusal answers retries of its request id"),
+  CREDVEND_DEFAULT_DEADLINE_MS: intSetting("CREDVEND_DEFAULT_DEADLINE_MS", 100, 300_000, 10_000, "deadline of a request that sets none"),
+  CREDVEND_REPLAY_WINDOW_MS: intSetting("CREDVEND_REPLAY_WINDOW_MS", 1_000, 3_600_000, 300_000, "how far client_time_ms may be from the worker's clock"),
   // Short, and renewed every third of it: a killed worker's claim lapses well inside a client's
   // retry budget (3 attempts of 5 s), so another worker serves the retry.
-  CREDVEND_IDEMPOTENCY_LEASE_MS: int(1_000, 600_000).default(5_000),
-  CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS: int(0, 300_000).default(0),
-  CREDVEND_IDEMPOTENCY_TTL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
+  CREDVEND_IDEMPOTENCY_LEASE_MS: intSetting("CREDVEND_IDEMPOTENCY_LEASE_MS", 1_000, 600_000, 5_000, "a crashed worker's claim expires after this (live ones are renewed every third of it)"),
+  CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS: intSetting("CREDVEND_IDEMPOTENCY_FENCE_MARGIN_MS", 0, 300_000, 0, "how far ahead of Redis's clock a client's clock may be before a request older than an emptied Redis is refused as stale"),
+  CREDVEND_IDEMPOTENCY_TTL_MS: intSetting("CREDVEND_IDEMPOTENCY_TTL_MS", 60_000, 7 * 86_400_000, 86_400_000, "how long replies are replayable (never past the credentials' expiry)"),
   // Off by default (0): the right rate is the operator's share of the account's STS quota
   // (commonly cited at 600/s per account and region), which other callers of STS may share too.
-  CREDVEND_STS_BUDGET_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
-  CREDVEND_STS_BUDGET_BURST: int(1, 100_000).default(100),
-  CREDVEND_DENIED_CACHE_MS: int(0, 300_000).default(5_000),
-  CREDVEND_DATA_KEY_CACHE_SECONDS: int(0, 86_400).default(300),
-  CREDVEND_VENDOR_ROLE_CREDENTIALS: bool.default(false),
-  CREDVEND_DRAIN_TIMEOUT_MS: int(0, 600_000).default(15_000),
-  CREDVEND_AUDIT: z.enum(["required", "async", "off"], { message: "must be required (credentials wait for the audit write), async or off" }).default("required"),
-  CREDVEND_AUDIT_TIMEOUT_MS: int(100, 60_000).default(2000),
-  CREDVEND_AUDIT_MAX_AGE_HOURS: int(1, 87_600).default(2160),
-  CREDVEND_AUDIT_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(120_000),
-  CREDVEND_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  AWS_REGION: z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(),
+  CREDVEND_STS_BUDGET_PER_SECOND: setting("CREDVEND_STS_BUDGET_PER_SECOND", z.coerce.number().min(0).max(100_000).default(0), "fleet-wide STS calls per second per AWS account and region, shared by all workers through Redis (0: no budget)", "a number from 0 to 100000"),
+  CREDVEND_STS_BUDGET_BURST: intSetting("CREDVEND_STS_BUDGET_BURST", 1, 100_000, 100, "STS calls the fleet budget allows in a burst"),
+  CREDVEND_DENIED_CACHE_MS: intSetting("CREDVEND_DENIED_CACHE_MS", 0, 300_000, 5_000, "how long an STS AccessDenied answers identical requests without calling STS (0: off)"),
+  CREDVEND_DATA_KEY_CACHE_SECONDS: intSetting("CREDVEND_DATA_KEY_CACHE_SECONDS", 0, 86_400, 300, "reuse of a recipient's data key (0: one KMS call per reply)"),
+  CREDVEND_VENDOR_ROLE_CREDENTIALS: setting("CREDVEND_VENDOR_ROLE_CREDENTIALS", bool.default(false), "the worker runs on role credentials: templates are capped at 1 hour (role chaining)", BOOL_VALUES.join(", ")),
+  CREDVEND_DRAIN_TIMEOUT_MS: intSetting("CREDVEND_DRAIN_TIMEOUT_MS", 0, 600_000, 15_000, "how long a stop waits for in-flight requests"),
+  CREDVEND_HTTP_PORT: intSetting("CREDVEND_HTTP_PORT", 0, 65_535, 9465, "health (/healthz, /readyz) and metrics (/metrics) port of credvend worker; 0 picks a free one"),
+  CREDVEND_HTTP_HOST: setting("CREDVEND_HTTP_HOST", z.string().min(1, "set an address to bind, e.g. 127.0.0.1 or 0.0.0.0").default("127.0.0.1"), "address the health and metrics port binds (0.0.0.0 in a container)", "an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0"),
+  CREDVEND_AUDIT: setting("CREDVEND_AUDIT", z.enum(["required", "async", "off"], { message: "must be required (credentials wait for the audit write), async or off" }).default("required"), "audit stream: required (credentials leave only once their event is stored), async (never wait) or off", "required, async, off"),
+  CREDVEND_AUDIT_TIMEOUT_MS: intSetting("CREDVEND_AUDIT_TIMEOUT_MS", 100, 60_000, 2000, "how long one audit write waits for the stream's ack"),
+  CREDVEND_AUDIT_MAX_AGE_HOURS: intSetting("CREDVEND_AUDIT_MAX_AGE_HOURS", 1, 87_600, 2160, "retention of the audit stream when the worker creates it"),
+  CREDVEND_AUDIT_DUPLICATE_WINDOW_MS: intSetting("CREDVEND_AUDIT_DUPLICATE_WINDOW_MS", 1000, 86_400_000, 120_000, "de-duplication window of the audit stream when the worker creates it"),
+  CREDVEND_LOG_LEVEL: setting("CREDVEND_LOG_LEVEL", z.enum(LOG_LEVELS).default("info"), "pino level; one JSON completion line per request, secrets redacted", LOG_LEVELS.join(", ")),
+  AWS_REGION: setting("AWS_REGION", z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(), "region STS and KMS calls are signed for (the AWS SDK reads its other standard variables itself)", "a region name, e.g. us-east-1"),
 });
+
+/** One row of the generated reference: every setting, its default and what it means. */
+export interface SettingReference extends SettingDoc {
+  readonly name: string;
+  readonly default: string | undefined;
+}
+
+export const SETTINGS_REFERENCE: readonly SettingReference[] = Object.freeze(Object.entries(schema.shape).map(([name, field]) => {
+  const fallback = (field as z.ZodType).safeParse(undefined);
+  const value = fallback.success ? fallback.data : undefined;
+  const doc = docs[name] ?? { meaning: "", valid: "" };
+  return { name, default: value === undefined ? undefined : String(value), ...doc };
+}));
+
+/** Every environment variable the worker reads (the AWS SDK also reads its own standard ones). */
+export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(schema.shape));
 
 export interface WorkerSettings {
   readonly natsUrl: string;
@@ -96,6 +131,10 @@ export interface WorkerSettings {
   /** Retention and de-duplication window of the audit stream when the worker creates it. */
   readonly auditMaxAgeHours: number;
   readonly auditDuplicateWindowMs: number;
+  /** Health (/healthz, /readyz) and metrics (/metrics) port; 0 picks a free one. */
+  readonly httpPort: number;
+  /** Address the health and metrics port binds (0.0.0.0 in a container). */
+  readonly httpHost: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   readonly region: string | undefined;
 }
@@ -126,7 +165,8 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "?");
-      return `${name}=${shownValue(name, present[name])}: ${issue.message}`;
+      const valid = docs[name]?.valid;
+      return `${name}=${shownValue(name, present[name])}: ${issue.message}${valid ? ` (valid: ${valid})` : ""}`;
     });
     throw new SettingsError(`invalid vendor settings:\n  ${lines.join("\n  ")}`);
   }
@@ -165,6 +205,8 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     auditTimeoutMs: e.CREDVEND_AUDIT_TIMEOUT_MS,
     auditMaxAgeHours: e.CREDVEND_AUDIT_MAX_AGE_HOURS,
     auditDuplicateWindowMs: e.CREDVEND_AUDIT_DUPLICATE_WINDOW_MS,
+    httpPort: e.CREDVEND_HTTP_PORT,
+    httpHost: e.CREDVEND_HTTP_HOST,
     logLevel: e.CREDVEND_LOG_LEVEL,
     region: e.AWS_REGION,
   });

@@ -22,7 +22,7 @@ import { DeniedCache } from "./aws/denied-cache.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
-import { describeCause, Observer } from "./phases/observe.js";
+import { describeCause, Observer, type Answered } from "./phases/observe.js";
 import { serve } from "./phases/serve.js";
 import { settleClaim } from "./phases/settle.js";
 import type { RequestRecord } from "./pipeline/record.js";
@@ -37,6 +37,8 @@ export interface WorkerDeps {
   readonly settings: WorkerSettings;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Hears every answered request (the metrics of the HTTP port). */
+  readonly onAnswered?: (a: Answered) => void;
 }
 
 export interface WorkerStats {
@@ -96,7 +98,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   });
   // The idempotency store's epoch predates every request this fleet serves (see dedupe).
   await idempotency.epoch();
-  const observer = new Observer(log);
+  const observer = new Observer(log, deps.onAnswered ? [deps.onAnswered] : []);
   const auditor = await startAuditor(nc, {
     mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
   }, log);

@@ -115,6 +115,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out(`  Redis      ${redactUrl(stack.redisUrl)}${redisUrl ? "" : "  (password generated)"}`);
     out(`  aws-local  ${stack.awsEndpoint}`);
     out(`  worker     ${stack.vendor.worker.pipeline}`);
+    out(`  health     ${stack.vendor.httpUrl ?? "off"}/readyz  (metrics: /metrics)`);
     out(`  config     ${stack.configFile}`);
     out(`  logs       ${stack.workerLog}  (removed when the stack stops)\n`);
     out(`Vended one demo credential in ${demo.ms} ms:`);

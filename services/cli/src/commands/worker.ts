@@ -1,4 +1,4 @@
-import { ConfigHolder, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { ConfigHolder, runWorker, settingsFromEnv, unknownSettingLine, unknownSettings, type RunningWorker } from "@credvend/worker";
 import { parse, requireFile } from "../args.js";
 import { processEnv } from "../cli-env.js";
 import { requireAwsRegion } from "../connect.js";
@@ -16,6 +16,8 @@ every variable.`;
 export async function workerCommand(argv: readonly string[]): Promise<number> {
   parse(argv, {});
   const settings = settingsFromEnv(processEnv());
+  // A typo is not silently ignored: one warning line per unknown CREDVEND_* variable.
+  for (const unknown of unknownSettings(processEnv())) process.stderr.write(`credvend worker: ${unknownSettingLine(unknown)}\n`);
   // Files, the config and the region are checked before any connection, each failure naming what to fix.
   let config: ConfigHolder | undefined;
   if (settings.configFile && !settings.configKvBucket) {
@@ -34,7 +36,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   process.on("SIGHUP", () => reload());
   let vendor: RunningWorker;
   try {
-    vendor = await runWorker(settings, config ? { config } : {});
+    vendor = await runWorker(settings, { ...(config ? { config } : {}), http: true });
   } catch (error) {
     stop.dispose();
     throw error;

@@ -83,11 +83,13 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       REDIS_URL: redisUrl,
       CREDVEND_CONFIG: configFile,
       AWS_REGION: DEV_REGION,
+      // A free port, like every other server of the dev stack (the URL is printed).
+      CREDVEND_HTTP_PORT: "0",
     });
     const logger = createLogger({ level: "info", destination: pino.destination({ dest: workerLog, sync: false, mkdir: true }) });
     const natsCaFile = nats.caFile;
     if (!natsCaFile) throw new Error("nats-server was started without TLS");
-    const vendor = await runWorker(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config, natsCaFile });
+    const vendor = await runWorker(settings, { logger, awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "credvend-dev-worker", config, natsCaFile, http: true });
     cleanups.push(() => vendor.stop());
 
     return {

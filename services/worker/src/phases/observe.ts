@@ -33,8 +33,12 @@ export class Observer {
   readonly #log: Logger;
   #c = { requests: 0, served: 0, failed: 0, replayed: 0, overloaded: 0, coalesced: 0, processingNanos: 0, lastError: undefined as string | undefined };
 
-  constructor(log: Logger) {
+  readonly #listeners: readonly ((a: Answered) => void)[];
+
+  /** `listeners` hear every completion (metrics), after the counters and the log line. */
+  constructor(log: Logger, listeners: readonly ((a: Answered) => void)[] = []) {
     this.#log = log;
+    this.#listeners = listeners;
   }
 
   counters(): Counters {
@@ -75,6 +79,7 @@ export class Observer {
     };
     if (error?.code === "INTERNAL") this.#log.error({ ...line, err: describeCause(error.cause) }, "request failed");
     else this.#log.info(line, error ? `request refused: ${error.message}` : "request done");
+    for (const listen of this.#listeners) listen(a);
   }
 }
 

@@ -1,0 +1,62 @@
+// Readiness: what a worker needs to vend. Each check is a small function returning the reason it
+// is not ready (undefined when it is), so /readyz can say what is wrong.
+import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import type { Redis } from "@credvend/guard";
+import { Events, type NatsConnection } from "nats";
+import type { ConfigHolder } from "../config-holder.js";
+
+export interface ReadinessCheck {
+  readonly name: string;
+  /** Why the worker is not ready, or undefined. Fast: reads state, never waits on a server. */
+  notReady(): string | undefined;
+}
+
+/** Follows the connection's status events: reconnecting means not ready (requests are not received). */
+export function natsCheck(nc: NatsConnection): ReadinessCheck {
+  let connected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === Events.Disconnect) connected = false;
+      if (s.type === Events.Reconnect) connected = true;
+    }
+  })().catch(() => undefined);
+  return {
+    name: "nats",
+    notReady: () => (nc.isClosed() ? "NATS connection closed" : connected ? undefined : "NATS disconnected (reconnecting)"),
+  };
+}
+
+export function redisCheck(redis: Redis): ReadinessCheck {
+  return { name: "redis", notReady: () => (redis.status === "ready" ? undefined : `Redis not ready (connection ${redis.status})`) };
+}
+
+export function configCheck(config: ConfigHolder): ReadinessCheck {
+  return {
+    name: "config",
+    notReady: () => {
+      try {
+        config.current();
+        return undefined;
+      } catch (error) {
+        return `no config loaded: ${(error as Error).message}`;
+      }
+    },
+  };
+}
+
+/** The reply key: DescribeKey succeeds and the key is enabled for encryption. Checked every `everyMs` in the background. */
+export function replyKeyCheck(kms: KMSClient, keyId: string, everyMs = 30_000): ReadinessCheck & { refresh(): Promise<void>; stop(): void } {
+  let reason: string | undefined = "reply key not checked yet";
+  const refresh = async () => {
+    try {
+      const out = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+      const meta = out.KeyMetadata;
+      reason = !meta?.Enabled ? `reply key ${keyId} is not enabled` : meta.KeyUsage !== "ENCRYPT_DECRYPT" ? `reply key ${keyId} is not an encryption key` : undefined;
+    } catch (error) {
+      reason = `reply key ${keyId} not usable: ${(error as Error).name}`;
+    }
+  };
+  const timer = setInterval(() => void refresh(), everyMs);
+  timer.unref();
+  return { name: "reply-key", notReady: () => reason, refresh, stop: () => clearInterval(timer) };
+}

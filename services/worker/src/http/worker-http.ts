@@ -1,0 +1,59 @@
+// Wires the HTTP port to a worker being started: metrics first (the AWS clients are instrumented
+// before the first request), the server once the worker runs.
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { STSClient } from "@aws-sdk/client-sts";
+import type { Redis } from "@credvend/guard";
+import type { NatsConnection } from "nats";
+import type { ConfigHolder } from "../config-holder.js";
+import type { WorkerSettings } from "../settings.js";
+import type { Worker } from "../worker.js";
+import { instrumentKms, instrumentSts } from "./aws-metrics.js";
+import { WorkerMetrics } from "./metrics.js";
+import { configCheck, natsCheck, redisCheck, replyKeyCheck, type ReadinessCheck } from "./readiness.js";
+import { startHttpServer, type HttpServer } from "./server.js";
+
+export interface WorkerHttp {
+  readonly metrics: WorkerMetrics;
+  /** Starts serving (not ready until attach()); resolves with the URL. */
+  listen(): Promise<string>;
+  /** The worker now runs: /readyz may answer 200, gauges read its stats. */
+  attach(worker: Worker): void;
+  /** /readyz answers 503 from now on (the worker drains). */
+  stopping(): void;
+  close(): Promise<void>;
+}
+
+export function prepareWorkerHttp(settings: WorkerSettings, deps: { nc: NatsConnection; redis: Redis; sts: STSClient; kms: KMSClient; config: ConfigHolder }): WorkerHttp {
+  let worker: Worker | undefined;
+  let draining = false;
+  let server: HttpServer | undefined;
+  const metrics = new WorkerMetrics(() => {
+    const s = worker?.stats();
+    const status = deps.config.status();
+    return { inFlight: s?.inFlight ?? 0, queued: s?.queued ?? 0, waiting: s?.waiting ?? 0, configVersion: status.version, configLoadedAt: status.loadedAt };
+  });
+  instrumentSts(deps.sts, metrics);
+  instrumentKms(deps.kms, metrics);
+  const replyKey = replyKeyCheck(deps.kms, settings.replyKeyId);
+  const checks: ReadinessCheck[] = [
+    { name: "worker", notReady: () => (draining ? "worker is stopping (draining)" : worker ? undefined : "worker starting") },
+    natsCheck(deps.nc),
+    redisCheck(deps.redis),
+    configCheck(deps.config),
+    replyKey,
+  ];
+  return {
+    metrics,
+    async listen() {
+      await replyKey.refresh();
+      server = await startHttpServer(settings.httpHost, settings.httpPort, checks, metrics);
+      return server.url;
+    },
+    attach: (w) => { worker = w; },
+    stopping: () => { draining = true; },
+    async close() {
+      replyKey.stop();
+      await server?.close();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// The worker's HTTP port: /readyz follows Redis (503 naming it while Redis is down, 200 when it is
+// back), /metrics counts exactly the vends done, and every metric the Grafana dashboard queries exists.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { CredvendClient } from "@credvend/client";
+import { startNatsServer, startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
+import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { connect, type NatsConnection } from "nats";
+import { demoConfig } from "./support/config.js";
+import { REGION, REPLY_KEY_ARN } from "./support/harness.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const tenant = uniqueName("http");
+let nats: Awaited<ReturnType<typeof startNatsServer>>;
+let redis: RedisServerHandle;
+let awsLocal: AwsLocal;
+let vendor: RunningWorker;
+let nc: NatsConnection;
+let kms: KMSClient;
+let url: string;
+
+before(async () => {
+  nats = await startNatsServer();
+  redis = await startRedisServer();
+  awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-http-")), "c.yaml");
+  writeFileSync(file, demoConfig({ tenants: [tenant] }));
+  const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: redis.url, CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "silent" });
+  vendor = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, http: true });
+  url = vendor.httpUrl ?? assert.fail("no http url");
+  nc = await connect({ servers: nats.url });
+  kms = new KMSClient({ region: REGION, endpoint: awsLocal.endpoint, credentials: devCredentials("demo-app") });
+});
+after(async () => {
+  kms?.destroy();
+  await nc?.close();
+  await vendor?.stop();
+  await awsLocal?.stop();
+  await redis?.stop();
+  await nats?.stop();
+});
+
+const get = async (p: string) => {
+  const r = await fetch(url + p);
+  return { status: r.status, text: await r.text() };
+};
+
+/** Sum of a metric's samples whose labels include `labels`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+test("bound to 127.0.0.1 on a free port; /healthz answers; unknown paths are 404", async () => {
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal((await get("/healthz")).status, 200);
+  assert.equal((await get("/nope")).status, 404);
+});
+
+test("/readyz is 503 naming Redis while it is down, 200 when it is back", async () => {
+  assert.deepEqual(await get("/readyz"), { status: 200, text: "ready\n" });
+  await redis.stopOnly();
+  let down = await get("/readyz");
+  for (let i = 0; i < 50 && down.status === 200; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    down = await get("/readyz");
+  }
+  assert.equal(down.status, 503);
+  assert.match(down.text, /^redis: Redis not ready/m);
+  assert.doesNotMatch(down.text, /nats|config|reply-key/);
+  await redis.startAgain();
+  let up = await get("/readyz");
+  for (let i = 0; i < 100 && up.status !== 200; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    up = await get("/readyz");
+  }
+  assert.equal(up.status, 200, up.text);
+});
+
+test("/metrics counts what was done; every dashboard metric exists", async () => {
+  const before = (await get("/metrics")).text;
+  const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn: REPLY_KEY_ARN });
+  const vends = 4;
+  for (let i = 0; i < vends; i += 1) await client.request({ template: "s3-tenant-read", params: { bucket: `acme-data` } });
+  await assert.rejects(client.request({ template: "no-such-template", params: {} }));
+  const text = (await get("/metrics")).text;
+  const delta = (name: string, labels: Record<string, string> = {}) => sample(text, name, labels) - sample(before, name, labels);
+
+  assert.equal(delta("credvend_requests_total", { outcome: "issued", template: "s3-tenant-read" }), vends);
+  assert.equal(delta("credvend_requests_total", { outcome: "refused" }), 1);
+  // Each issued credential came from STS or from reuse, never both, never neither.
+  assert.equal(delta("credvend_aws_calls_total", { service: "sts" }) + delta("credvend_cache_hits_total", { cache: "reuse" }), vends);
+  // Each seal used a fresh data key or a cached one.
+  assert.equal(delta("credvend_aws_calls_total", { service: "kms", operation: "GenerateDataKey" }) + delta("credvend_cache_hits_total", { cache: "data_key" }), vends);
+  assert.equal(delta("credvend_stage_duration_seconds_count", { stage: "encrypt" }), vends);
+  assert.equal(sample(text, "credvend_in_flight_requests"), 0);
+  assert.equal(sample(text, "credvend_config_info"), 1);
+
+  const dashboard = readFileSync(path.join(ROOT, "docs/grafana-dashboard.json"), "utf8");
+  const used = new Set([...dashboard.matchAll(/credvend_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, "")));
+  assert.ok(used.size >= 10, `dashboard uses ${used.size} metrics`);
+  const exposed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+  for (const name of used) assert.ok(exposed.has(name), `dashboard metric ${name} is not in /metrics`);
+});
