@@ -70,26 +70,6 @@ test("bound to 127.0.0.1 on a free port; /healthz answers; unknown paths are 404
   assert.equal((await get("/nope")).status, 404);
 });
 
-test("/readyz is 503 naming Redis while it is down, 200 when it is back", async () => {
-  assert.deepEqual(await get("/readyz"), { status: 200, text: "ready\n" });
-  await redis.stopOnly();
-  let down = await get("/readyz");
-  for (let i = 0; i < 50 && down.status === 200; i += 1) {
-    await new Promise((r) => setTimeout(r, 100));
-    down = await get("/readyz");
-  }
-  assert.equal(down.status, 503);
-  assert.match(down.text, /^redis: Redis not ready/m);
-  assert.doesNotMatch(down.text, /nats|config|reply-key/);
-  await redis.startAgain();
-  let up = await get("/readyz");
-  for (let i = 0; i < 100 && up.status !== 200; i += 1) {
-    await new Promise((r) => setTimeout(r, 100));
-    up = await get("/readyz");
-  }
-  assert.equal(up.status, 200, up.text);
-});
-
 test("/metrics counts what was done; every dashboard metric exists", async () => {
   const before = (await get("/metrics")).text;
   const client = new CredvendClient({ nc, tenant, principal: "demo-app", kms, replyKeyArn: REPLY_KEY_ARN });
@@ -115,3 +95,24 @@ test("/metrics counts what was done; every dashboard metric exists", async () =>
   const exposed = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
   for (const name of used) assert.ok(exposed.has(name), `dashboard metric ${name} is not in /metrics`);
 });
+
+test("/readyz is 503 naming Redis while it is down, 200 when it is back", async () => {
+  assert.deepEqual(await get("/readyz"), { status: 200, text: "ready\n" });
+  await redis.stopOnly();
+  let down = await get("/readyz");
+  for (let i = 0; i < 50 && down.status === 200; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    down = await get("/readyz");
+  }
+  assert.equal(down.status, 503);
+  assert.match(down.text, /^redis: Redis not ready/m);
+  assert.doesNotMatch(down.text, /nats|config|reply-key/);
+  await redis.startAgain();
+  let up = await get("/readyz");
+  for (let i = 0; i < 100 && up.status !== 200; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    up = await get("/readyz");
+  }
+  assert.equal(up.status, 200, up.text);
+});
+

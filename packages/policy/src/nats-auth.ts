@@ -101,6 +101,8 @@ function hashed(password: string, what: string, hash: HashSecrets): string {
   const ref = ENV_REF.test(password) ? password.slice(1) : undefined;
   const value = ref === undefined ? password : hash.env[ref];
   const source = ref === undefined ? "the password" : `$${ref}`;
+  // A variable may hold a hash made beforehand (deploy files that must not change on every run).
+  if (value !== undefined && BCRYPT_HASH.test(value)) return value;
   if (value === undefined || value === "") throw new RangeError(`${what}: ${source} is ${value === undefined ? "unset" : "empty"}; set it to a random secret of at least ${MIN_NATS_PASSWORD_LENGTH} characters`);
   if (value.length < MIN_NATS_PASSWORD_LENGTH) throw new RangeError(`${what}: ${source} has ${value.length} characters; use a random secret of at least ${MIN_NATS_PASSWORD_LENGTH}`);
   // bcrypt reads at most 72 bytes: a longer secret would be silently cut.
