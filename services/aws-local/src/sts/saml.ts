@@ -16,7 +16,7 @@ import { nameQualifier } from "./saml-provider.js";
 import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { validationError, Validator } from "./validation.js";
-import { notAuthorized, providerCaller, type UnsignedStsOperation } from "./web-identity.js";
+import { authorizeTrust, notAuthorized, providerCaller, type UnsignedStsOperation } from "./web-identity.js";
 import { credentialsXml, el } from "./xml.js";
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
@@ -78,13 +78,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
     ...tagContext(inputs),
   };
   const caller = providerCaller("saml", role.accountId, provider.arn, assertion.subject);
-  const actions = [action];
-  if (inputs.tags.length > 0) actions.push("sts:TagSession");
-  if (sourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
-  for (const a of actions) {
-    const decision = deps.evaluate([role.trustPolicy], { action: a, resource: role.arn, caller, context }, { principalCheck: true });
-    if (decision !== "Allow") throw notAuthorized(a);
-  }
+  authorizeTrust(deps, role, { action, caller, context, tags: inputs.tags.length > 0, sourceIdentity: sourceIdentity !== undefined });
 
   const { session, assumedRoleUserXml } = issueRoleSession(deps, {
     role,

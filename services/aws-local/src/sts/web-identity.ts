@@ -32,6 +32,24 @@ export function providerCaller(kind: "web-identity" | "saml", accountId: string,
   return { accountId, kind, arn: providerArn, userId: subject, principalTags: {}, mfaPresent: false, accessKeyId: "", identityPolicies: [] };
 }
 
+/**
+ * The federated caller may act only where the role's trust policy allows the call itself, and
+ * sts:TagSession / sts:SetSourceIdentity where the call sets tags or a source identity (as in AWS).
+ */
+export function authorizeTrust(
+  deps: StsDeps,
+  role: { readonly arn: string; readonly trustPolicy: Parameters<StsDeps["evaluate"]>[0][number] },
+  request: { readonly action: string; readonly caller: CallerIdentity; readonly context: PolicyRequest["context"]; readonly tags: boolean; readonly sourceIdentity: boolean },
+): void {
+  const actions = [request.action];
+  if (request.tags) actions.push("sts:TagSession");
+  if (request.sourceIdentity) actions.push("sts:SetSourceIdentity");
+  for (const a of actions) {
+    const decision = deps.evaluate([role.trustPolicy], { action: a, resource: role.arn, caller: request.caller, context: request.context }, { principalCheck: true });
+    if (decision !== "Allow") throw notAuthorized(a);
+  }
+}
+
 export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) => {
   const v = new Validator();
   const roleArn = p.get("RoleArn");
@@ -75,13 +93,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     ...tagContext(inputs),
   };
   const caller = providerCaller("web-identity", role.accountId, identity.provider.arn, identity.subject);
-  const actions = [action];
-  if (inputs.tags.length > 0) actions.push("sts:TagSession");
-  if (identity.sourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
-  for (const a of actions) {
-    const decision = deps.evaluate([role.trustPolicy], { action: a, resource: role.arn, caller, context }, { principalCheck: true });
-    if (decision !== "Allow") throw notAuthorized(a);
-  }
+  authorizeTrust(deps, role, { action, caller, context, tags: inputs.tags.length > 0, sourceIdentity: identity.sourceIdentity !== undefined });
 
   const { session, assumedRoleUserXml } = issueRoleSession(deps, {
     role,
