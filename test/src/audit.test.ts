@@ -4,13 +4,13 @@
 // handed out only once the stream stored their event. Real NATS (JetStream), Redis, aws-local.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { AUDIT_STREAM, ensureAuditStream, type AuditEvent } from "@credvend/worker";
 import { credvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { startHarness, type Harness } from "./support/harness.js";
 import { sendRequest } from "./support/raw.js";
+import { refusal } from "./support/outcome.js";
 
 const ROLE = "arn:aws:iam::000000000000:role/credvend-demo";
 const STS_MS = 400;
@@ -47,16 +47,6 @@ function assertNoSecrets(stored: readonly Stored[], secrets: readonly string[]):
   const text = stored.map((s) => new TextDecoder().decode(s.data)).join("\n");
   for (const secret of secrets) assert.ok(!text.includes(secret), `an audit event holds a secret (${secret.length} chars)`);
   for (const s of stored) assert.doesNotMatch(Object.keys(s.event).join(","), /secret|token|assertion|mfa|dataKey|ciphertext/i);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<CredvendError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CredvendError, String(error));
-    return error;
-  }
-  assert.fail("expected a refusal, the request succeeded");
 }
 
 describe("audit stream", () => {

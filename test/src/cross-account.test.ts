@@ -6,9 +6,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_ACCOUNT_ID, DEV_SEED, validateSeed } from "@credvend/aws-local";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
+import { reason } from "./support/outcome.js";
 
 const PARTNER = "222233334444";
 const EXTERNAL_ID = "test-only-partner-external-id";
@@ -75,8 +75,7 @@ describe("a role in another account, with an ExternalId", () => {
   let h: Harness;
   const tenant = uniqueName("xacct");
   const stsClients: STSClient[] = [];
-  const reason = (p: Promise<unknown>) => p.then(() => "served", (e: unknown) => (e instanceof CredvendError ? e.reason : String(e)));
-
+  
   before(async () => {
     h = await startHarness({ config: config(tenant), seed: seed() });
   });

@@ -5,24 +5,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { b64, signedResponse, assertionXml, type AssertionSpec } from "@credvend/aws-local/testing/saml";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { startHarness, type Harness } from "./support/harness.js";
 import {
   assertNoSecrets, federationSeed, makeOidcKey, makeTestIdp, SAML_ISSUER, SAML_PROVIDER_ARN, SAML_ROLE_ARN, type TestIdp,
 } from "./support/federation.js";
+import { refusal } from "./support/outcome.js";
 
 const CALLER = "demo-app";
-
-async function refusal(promise: Promise<unknown>): Promise<CredvendError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CredvendError, `expected a CredvendError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a refusal, but the request succeeded");
-}
 
 describe("SAML through the worker", () => {
   let h: Harness;

@@ -3,7 +3,6 @@
 // can know still reaches it. No token ever appears in the worker's trace-level log.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { SignJWT, type CryptoKey } from "jose";
 import { devCredentials } from "@credvend/aws-local";
@@ -15,18 +14,9 @@ import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/har
 import {
   assertNoSecrets, federationSeed, makeOidcKey, makeTestIdp, OIDC_CLIENT_ID, OIDC_ISSUER, OIDC_KID, WEB_ROLE_ARN, type OidcKey,
 } from "./support/federation.js";
+import { refusal } from "./support/outcome.js";
 
 const CALLER = "demo-app";
-
-async function refusal(promise: Promise<unknown>): Promise<CredvendError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CredvendError, `expected a CredvendError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a refusal, but the request succeeded");
-}
 
 describe("web identity (OIDC) through the worker", () => {
   let h: Harness;

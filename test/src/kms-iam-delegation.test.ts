@@ -5,12 +5,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DEV_SEED, validateSeed, type Seed } from "@credvend/aws-local";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { demoConfig } from "./support/config.js";
 import { startHarness, type Harness } from "./support/harness.js";
+import { reason } from "./support/outcome.js";
 
-const reason = (p: Promise<unknown>) => p.then(() => "served", (e: unknown) => (e instanceof CredvendError ? e.reason : String(e)));
 
 /** The dev seed with one user's IAM policies changed by `edit` (the key policy stays as it is). */
 function seedWith(user: string, edit: (policiesJson: string) => string): Seed {

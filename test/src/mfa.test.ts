@@ -5,7 +5,6 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_MFA_SERIAL, DEV_MFA_TOTP_SECRET, devCredentials, totp } from "@credvend/aws-local";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { Redis } from "ioredis";
 import { credvend } from "./support/cli.js";
@@ -13,18 +12,9 @@ import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/har
 import {
   assertNoSecrets, federationSeed, LEGACY_MFA_SERIAL, LEGACY_SECRET, LEGACY_TOTP_SECRET, LEGACY_USER, makeOidcKey, makeTestIdp, useLegacyProfile,
 } from "./support/federation.js";
+import { refusal } from "./support/outcome.js";
 
 const CALLER = "demo-app";
-
-async function refusal(promise: Promise<unknown>): Promise<CredvendError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CredvendError, `expected a CredvendError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected a refusal, but the request succeeded");
-}
 
 /** A 6-digit code that is not valid in the ±1-step window around now. */
 function wrongCode(secret: string): string {

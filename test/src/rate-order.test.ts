@@ -3,9 +3,9 @@
 // always draws from its own bucket too (rotating tenants does not buy a fresh budget each time).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { startHarness, type Harness } from "./support/harness.js";
+import { reason } from "./support/outcome.js";
 
 const home = uniqueName("ro");
 const platform = uniqueName("ro-plat");
@@ -50,7 +50,6 @@ after(async () => {
   await h?.stop();
 });
 
-const reason = (p: Promise<unknown>) => p.then(() => "served", (e: unknown) => (e instanceof CredvendError ? e.reason : String(e)));
 
 test("refused requests are charged: after a burst of junk, a valid request is rate-limited", async () => {
   const client = h.client(home, "demo-app", { attempts: 1 });

@@ -22,7 +22,7 @@ import { DeniedCache } from "./aws/denied-cache.js";
 import { buildPipeline } from "./build-pipeline.js";
 import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
-import { describeCause, Observer, type Answered } from "./phases/observe.js";
+import { describeCause, Observer, type Answered, type Counters } from "./phases/observe.js";
 import { serve } from "./phases/serve.js";
 import { settleClaim } from "./phases/settle.js";
 import type { RequestRecord } from "./pipeline/record.js";
@@ -41,19 +41,13 @@ export interface WorkerDeps {
   readonly onAnswered?: (a: Answered) => void;
 }
 
-export interface WorkerStats {
+/** The observer's counters (requests answered, served, …) beside admission's gauges and the config. */
+export interface WorkerStats extends Pick<Counters, "requests" | "served" | "failed" | "replayed" | "overloaded" | "coalesced"> {
   readonly inFlight: number;
   readonly queued: number;
   readonly queuedBytes: number;
   /** Duplicates held for the reply of an identical request in flight (they hold no slot). */
   readonly waiting: number;
-  /** Requests answered, whatever the answer. */
-  readonly requests: number;
-  readonly served: number;
-  readonly failed: number;
-  readonly replayed: number;
-  readonly overloaded: number;
-  readonly coalesced: number;
   readonly config: ReturnType<ConfigHolder["status"]>;
 }
 

@@ -20,26 +20,20 @@ export interface Principal {
 
 type Failure = SigV4FailureKind | "unknown-key" | "credentials-expired";
 
+/** awsQuery services (STS, and IAM, which speaks the same protocol) spell these failures alike. */
+const QUERY_SPELLING: Readonly<Record<Failure, readonly [code: string, status: number]>> = {
+  missing: ["MissingAuthenticationToken", 403],
+  incomplete: ["IncompleteSignature", 400],
+  mismatch: ["SignatureDoesNotMatch", 403],
+  expired: ["SignatureDoesNotMatch", 403],
+  "not-yet-valid": ["SignatureDoesNotMatch", 403],
+  "unknown-key": ["InvalidClientTokenId", 403],
+  "credentials-expired": ["ExpiredToken", 403],
+};
+
 const SPELLING: Readonly<Record<SignedService, Readonly<Record<Failure, readonly [code: string, status: number]>>>> = {
-  sts: {
-    missing: ["MissingAuthenticationToken", 403],
-    incomplete: ["IncompleteSignature", 400],
-    mismatch: ["SignatureDoesNotMatch", 403],
-    expired: ["SignatureDoesNotMatch", 403],
-    "not-yet-valid": ["SignatureDoesNotMatch", 403],
-    "unknown-key": ["InvalidClientTokenId", 403],
-    "credentials-expired": ["ExpiredToken", 403],
-  },
-  // IAM speaks awsQuery like STS and spells these failures the same way.
-  iam: {
-    missing: ["MissingAuthenticationToken", 403],
-    incomplete: ["IncompleteSignature", 400],
-    mismatch: ["SignatureDoesNotMatch", 403],
-    expired: ["SignatureDoesNotMatch", 403],
-    "not-yet-valid": ["SignatureDoesNotMatch", 403],
-    "unknown-key": ["InvalidClientTokenId", 403],
-    "credentials-expired": ["ExpiredToken", 403],
-  },
+  sts: QUERY_SPELLING,
+  iam: QUERY_SPELLING,
   kms: {
     missing: ["MissingAuthenticationTokenException", 400],
     incomplete: ["IncompleteSignatureException", 400],

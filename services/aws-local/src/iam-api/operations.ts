@@ -84,44 +84,42 @@ function noSuchRolePolicy(policyName: string, roleName: string): AwsError {
   return new AwsError("NoSuchEntity", `The role policy with name ${policyName} cannot be found on role ${roleName}.`, 404);
 }
 
-export const putRolePolicy: IamOperation = ({ params, principal }, deps) => {
+/**
+ * The role and policy name a role-policy call names, validated (with `more` for its other
+ * parameters, all reported together as AWS does) and authorized for `action`.
+ */
+function rolePolicyTarget(call: IamCall, deps: IamDeps, action: string, more: (v: Validator) => void = () => undefined): { role: IamRole; policyName: string } {
   const v = new Validator();
-  const roleName = params.get("RoleName");
-  const policyName = params.get("PolicyName");
-  const text = params.get("PolicyDocument");
+  const roleName = call.params.get("RoleName");
+  const policyName = call.params.get("PolicyName");
   validateRoleName(v, roleName);
   validatePolicyName(v, policyName);
-  if (v.required("policyDocument", text)) v.text("policyDocument", text, 1, 131_072, POLICY_CHARS);
+  more(v);
   v.done();
-  const role = authorizedRole({ params, principal }, deps, "iam:PutRolePolicy", roleName ?? "");
-  const policy = { name: policyName ?? "", document: parseRolePolicyDocument(text ?? ""), text: text ?? "" };
+  return { role: authorizedRole(call, deps, action, roleName ?? ""), policyName: policyName ?? "" };
+}
+
+export const putRolePolicy: IamOperation = (call, deps) => {
+  const text = call.params.get("PolicyDocument");
+  const { role, policyName } = rolePolicyTarget(call, deps, "iam:PutRolePolicy", (v) => {
+    if (v.required("policyDocument", text)) v.text("policyDocument", text, 1, 131_072, POLICY_CHARS);
+  });
+  const policy = { name: policyName, document: parseRolePolicyDocument(text ?? ""), text: text ?? "" };
   checkAggregateSize(role.name, deps.rolePolicies.withReplacement(role, policy));
   deps.rolePolicies.put(role, policy);
   return undefined;
 };
 
 export const getRolePolicy: IamOperation = (call, deps) => {
-  const v = new Validator();
-  const roleName = call.params.get("RoleName");
-  const policyName = call.params.get("PolicyName");
-  validateRoleName(v, roleName);
-  validatePolicyName(v, policyName);
-  v.done();
-  const role = authorizedRole(call, deps, "iam:GetRolePolicy", roleName ?? "");
-  const policy = deps.rolePolicies.get(role, policyName ?? "");
-  if (policy === undefined) throw noSuchRolePolicy(policyName ?? "", role.name);
+  const { role, policyName } = rolePolicyTarget(call, deps, "iam:GetRolePolicy");
+  const policy = deps.rolePolicies.get(role, policyName);
+  if (policy === undefined) throw noSuchRolePolicy(policyName, role.name);
   return el("RoleName", role.name) + el("PolicyName", policy.name) + el("PolicyDocument", encodePolicyDocument(policy.text));
 };
 
 export const deleteRolePolicy: IamOperation = (call, deps) => {
-  const v = new Validator();
-  const roleName = call.params.get("RoleName");
-  const policyName = call.params.get("PolicyName");
-  validateRoleName(v, roleName);
-  validatePolicyName(v, policyName);
-  v.done();
-  const role = authorizedRole(call, deps, "iam:DeleteRolePolicy", roleName ?? "");
-  if (!deps.rolePolicies.delete(role, policyName ?? "")) throw noSuchRolePolicy(policyName ?? "", role.name);
+  const { role, policyName } = rolePolicyTarget(call, deps, "iam:DeleteRolePolicy");
+  if (!deps.rolePolicies.delete(role, policyName)) throw noSuchRolePolicy(policyName, role.name);
   return undefined;
 };
 

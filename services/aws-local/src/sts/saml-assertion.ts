@@ -5,11 +5,11 @@
 // certificate from the message); the signature must reference that very Assertion (by ID), and
 // every field is then read from the signed bytes (`getSignedReferences()`), never from the
 // original document, so comments, wrapped copies and unsigned siblings change nothing.
-import { DOMParser } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
 import { AwsError } from "../types.js";
 import { tagsFromSamlAttributes, type FederatedTags } from "./federated-tags.js";
 import type { SamlProvider } from "./saml-provider.js";
+import { parseStrictXml } from "./strict-xml.js";
 
 const PROTOCOL_NS = "urn:oasis:names:tc:SAML:2.0:protocol";
 const ASSERTION_NS = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -48,20 +48,6 @@ const invalid = (message: string) => new AwsError("InvalidIdentityToken", messag
 
 type El = Element;
 
-function parse(xml: string): Document {
-  return new DOMParser({
-    errorHandler: {
-      warning: () => undefined,
-      error: (msg: string) => {
-        throw new Error(msg);
-      },
-      fatalError: (msg: string) => {
-        throw new Error(msg);
-      },
-    },
-  }).parseFromString(xml, "text/xml") as unknown as Document;
-}
-
 function children(parent: El, ns: string, name: string): El[] {
   const out: El[] = [];
   for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
@@ -92,7 +78,7 @@ function signedAssertion(xml: string, provider: SamlProvider): El {
   if (/<!DOCTYPE/i.test(xml)) throw invalid("The SAML response must not contain a DOCTYPE.");
   let doc: Document;
   try {
-    doc = parse(xml);
+    doc = parseStrictXml(xml);
   } catch {
     throw invalid("The SAML response is not well-formed XML.");
   }
@@ -129,7 +115,7 @@ function signedAssertion(xml: string, provider: SamlProvider): El {
     if (signed.length !== 1) throw invalid("The Assertion's signature must have exactly one Reference (to the Assertion).");
     let signedDoc: Document;
     try {
-      signedDoc = parse(signed[0] ?? "");
+      signedDoc = parseStrictXml(signed[0] ?? "");
     } catch {
       throw invalid("The signed part of the SAML response is not well-formed XML.");
     }

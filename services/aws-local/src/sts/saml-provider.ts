@@ -2,9 +2,9 @@
 // certificates, read from the IdP metadata document or given directly. Built at start-up, so a bad
 // metadata document fails the seed, not the first AssumeRoleWithSAML.
 import { createHash, X509Certificate } from "node:crypto";
-import { DOMParser } from "@xmldom/xmldom";
 import type { SeedSamlProvider } from "../seed/schema.js";
 import { SeedError } from "../seed/load.js";
+import { parseStrictXml } from "./strict-xml.js";
 
 export interface SamlProvider {
   readonly accountId: string;
@@ -47,17 +47,7 @@ function readMetadata(xml: string, where: string): { entityId: string; certifica
   if (/<!DOCTYPE/i.test(xml)) throw new SeedError(`${where}: metadata_xml must not contain a DOCTYPE`);
   let doc: Document;
   try {
-    doc = new DOMParser({
-      errorHandler: {
-        warning: () => undefined,
-        error: (msg: string) => {
-          throw new Error(msg);
-        },
-        fatalError: (msg: string) => {
-          throw new Error(msg);
-        },
-      },
-    }).parseFromString(xml, "text/xml") as unknown as Document;
+    doc = parseStrictXml(xml);
   } catch (err) {
     throw new SeedError(`${where}: metadata_xml is not well-formed XML (${(err as Error).message.split("\n")[0]})`);
   }
