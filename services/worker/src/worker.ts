@@ -17,6 +17,7 @@ import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { auditHook, startAuditor } from "./audit/audit.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
+import { followRevocations } from "./aws/follow-revocations.js";
 import { StsBudget } from "./aws/sts-budget.js";
 import { DeniedCache } from "./aws/denied-cache.js";
 import { buildPipeline } from "./build-pipeline.js";
@@ -75,9 +76,10 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     keyId: settings.replyKeyId,
     cache: new DataKeyCache({ maxAgeMs: settings.dataKeyCacheSeconds * 1000, maxUses: 10_000, maxEntries: 10_000 }),
   });
+  const reuse = new CredentialReuse({ maxEntries: 10_000, now });
   const pipeline = buildPipeline({
     sts: deps.sts,
-    reuse: new CredentialReuse({ maxEntries: 10_000, now }),
+    reuse,
     sealer,
     idempotency,
     limiter: new RateLimiter(deps.redis),
@@ -226,6 +228,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       admission.admit(msg, now());
     },
   });
+  const revocations = followRevocations(nc, reuse, () => service.info().id, log);
   await nc.flush();
   log.info({ subject: REQUEST_WILDCARD, queue: VENDOR_QUEUE_GROUP, serviceId: service.info().id, pipeline: pipeline.describe(), maxInFlight: settings.maxInFlight }, "worker ready");
 
@@ -239,6 +242,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // Stop receiving (the service drains its subscriptions); in-flight and queued requests
       // finish, or hit the drain timeout.
       await service.stop();
+      revocations.stop();
       await untilIdle(settings.drainTimeoutMs);
       // Past the drain timeout: requests still queued are refused now instead of
       // starting after stop() returned (on a drained connection, so they got no reply at all), and
