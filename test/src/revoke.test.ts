@@ -17,30 +17,22 @@ import { REGION, startHarness, type Harness } from "./support/harness.js";
 const DATA_KEY_ARN = `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_DEMO_DATA_KEY_ID}`;
 const ROLE = "credvend-demo";
 
+/** An assume_role template on ROLE that may use the data key (`extra`: more YAML lines at its level). */
+const kmsTemplate = (name: string, extra = "") => `  ${name}:
+    kind: assume_role
+    role_arn: arn:aws:iam::${DEV_ACCOUNT_ID}:role/${ROLE}
+    duration: { default: 900, max: 3600 }
+${extra}    policy:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: ["kms:Encrypt"]
+          Resource: ["${DATA_KEY_ARN}"]
+`;
+
 function config(tenant: string): string {
   return `templates:
-  kms-data:
-    kind: assume_role
-    role_arn: arn:aws:iam::${DEV_ACCOUNT_ID}:role/${ROLE}
-    duration: { default: 900, max: 3600 }
-    policy:
-      Version: "2012-10-17"
-      Statement:
-        - Effect: Allow
-          Action: ["kms:Encrypt"]
-          Resource: ["${DATA_KEY_ARN}"]
-  kms-reused:
-    kind: assume_role
-    role_arn: arn:aws:iam::${DEV_ACCOUNT_ID}:role/${ROLE}
-    duration: { default: 900, max: 3600 }
-    reuse: { min_remaining_seconds: 60 }
-    policy:
-      Version: "2012-10-17"
-      Statement:
-        - Effect: Allow
-          Action: ["kms:Encrypt"]
-          Resource: ["${DATA_KEY_ARN}"]
-  own-keys:
+${kmsTemplate("kms-data")}${kmsTemplate("kms-reused", "    reuse: { min_remaining_seconds: 60 }\n")}  own-keys:
     kind: session_token
     credential_source: { profile: revoke-test-user }
 access:
