@@ -20,6 +20,8 @@ export interface PreparedDataKey {
   readonly recipient: Recipient;
   readonly encryptionContext: Record<string, string>;
   readonly key: CachedDataKey;
+  /** Sealed replies (x25519.ts): the worker's ephemeral public key, sent and bound in clear. */
+  readonly senderPublicKey?: Uint8Array;
 }
 
 export interface SealerOptions {
@@ -64,6 +66,7 @@ export class EnvelopeSealer {
         accessKeyId: clear.accessKeyId,
         sourceIdentity: clear.sourceIdentity,
         packedPolicySize: clear.packedPolicySize,
+        ...(prepared.senderPublicKey ? { senderPublicKey: prepared.senderPublicKey } : {}),
       };
       const { nonce, ciphertext } = aeadSeal(dataKey.plaintext, plaintext, bindingData(requestId, fields));
       return { ...fields, encryptionContext, encryptedDataKey: dataKey.encrypted, nonce, ciphertext, binding: REPLY_BINDING_VERSION };

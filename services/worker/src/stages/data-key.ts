@@ -1,4 +1,4 @@
-import type { EnvelopeSealer, PreparedDataKey } from "@credvend/envelope";
+import { prepareSealedReplyKey, type EnvelopeSealer, type PreparedDataKey } from "@credvend/envelope";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Claimed, Issued, WorkerStageContext } from "../pipeline/types.js";
@@ -14,12 +14,15 @@ export type KeyedIssued = Issued & Keyed;
  * Obtains the reply's KMS data key BEFORE STS is called: a broken reply key, a KMS refusal or a
  * KMS outage then costs no AssumeRole, and once STS has issued credentials nothing can fail on
  * KMS any more (sealing needs no further call). Cached data keys make this free for a busy
- * requester.
+ * requester. A request with a reply_public_key gets an X25519 key instead, and no KMS call.
  */
 export function dataKeyStage(sealer: EnvelopeSealer): Stage<Claimed, Keyed, WorkerStageContext> {
   return {
     name: "data-key",
     async run(input, ctx) {
+      // A sealed reply: the access rule permitted it (entitle+render), the key was checked
+      // (validate); the X25519 exchange is done here, before STS, like the KMS call it replaces.
+      if (input.replyPublicKey) return { ...input, dataKey: prepareSealedReplyKey(input.identity, input.replyPublicKey) };
       try {
         return { ...input, dataKey: await sealer.dataKey(input.identity, ctx.signal) };
       } catch (error) {

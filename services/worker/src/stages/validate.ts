@@ -1,3 +1,4 @@
+import { importReplyPublicKey, ReplyKeyError } from "@credvend/envelope";
 import { CredvendError } from "@credvend/protocol";
 import { checkRequestFields, checkRequestId, type VendInput } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
@@ -15,6 +16,17 @@ export interface ValidateOptions {
 
 function invalid(field: string, message: string): CredvendError {
   return new CredvendError("CV_ERR_REQUEST_FIELD", `${field}: ${message}`, { field });
+}
+
+/** A sealed reply's key, refused here (before any config or AWS) when no reply could be sealed to it. */
+function checkedReplyKey(raw: Uint8Array): Uint8Array {
+  try {
+    importReplyPublicKey(raw);
+  } catch (error) {
+    if (error instanceof ReplyKeyError) throw invalid("reply_public_key", `${error.message}; send the 32-byte public key of a fresh X25519 key pair, or omit it for a KMS envelope`);
+    throw error;
+  }
+  return Uint8Array.from(raw);
 }
 
 /** Request-shape checks that need no config: ids, clocks, deadlines, sizes. */
@@ -42,9 +54,8 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       vctx.setDeadline(deadline);
 
       vctx.record.template = r.template.slice(0, 128);
-      if (r.replyPublicKey && r.replyPublicKey.length > 0) {
-        throw new CredvendError("CV_ERR_REQUEST_FIELD", "reply_public_key: sealed (X25519) replies are not enabled on this vendor; omit it and decrypt the KMS envelope", { field: "reply_public_key" });
-      }
+      const replyPublicKey = r.replyPublicKey && r.replyPublicKey.length > 0 ? checkedReplyKey(r.replyPublicKey) : undefined;
+      if (replyPublicKey) vctx.record.sealedReply = true;
 
       const vendInput: VendInput = {
         tenant: input.identity.tenant,
@@ -63,10 +74,11 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
             ...(r.federation.samlProviderArn ? { samlProviderArn: r.federation.samlProviderArn } : {}),
           },
         } : {}),
+        ...(replyPublicKey ? { sealedReply: true } : {}),
       };
       // Template, parameter, duration and on_behalf_of bounds: the one check policy also runs.
       checkRequestFields(vendInput);
-      return { ...input, requestId: r.requestId, input: vendInput, fingerprint: requestFingerprint(r), clientTimeMs: r.clientTimeMs };
+      return { ...input, requestId: r.requestId, input: vendInput, fingerprint: requestFingerprint(r), clientTimeMs: r.clientTimeMs, ...(replyPublicKey ? { replyPublicKey } : {}) };
     },
   };
 }
