@@ -41,18 +41,22 @@ export function generateReplyKeyPair(): ReplyKeyPair {
  * zeros and the other small-subgroup points give a shared secret an attacker knows in advance).
  */
 export function importReplyPublicKey(raw: Uint8Array): KeyObject {
-  if (raw.length !== X25519_KEY_BYTES) throw new ReplyKeyError(`must be ${X25519_KEY_BYTES} bytes (a raw X25519 public key), got ${raw.length}`);
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
-  } catch (cause) {
-    throw new ReplyKeyError("is not an X25519 public key", { cause });
-  }
+  const key = parsePublicKey(raw);
   // A throwaway exchange is the test for a low-order point: the shared secret would be all zeros
   // (OpenSSL refuses to derive it; the explicit check covers a library that does not).
   const probe = generateKeyPairSync("x25519").privateKey;
   sharedSecret(probe, key).fill(0);
   return key;
+}
+
+/** The key's shape only; sharedSecret() refuses low-order points when it is used. */
+function parsePublicKey(raw: Uint8Array): KeyObject {
+  if (raw.length !== X25519_KEY_BYTES) throw new ReplyKeyError(`must be ${X25519_KEY_BYTES} bytes (a raw X25519 public key), got ${raw.length}`);
+  try {
+    return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
+  } catch (cause) {
+    throw new ReplyKeyError("is not an X25519 public key", { cause });
+  }
 }
 
 function rawPublicKey(key: KeyObject): Uint8Array {
@@ -88,7 +92,7 @@ function replyKey(secret: Uint8Array, senderPublicKey: Uint8Array, recipientPubl
  * public key travels in `senderPublicKey` (bound into the additional data like every clear field).
  */
 export function prepareSealedReplyKey(recipient: Recipient, recipientPublicKey: Uint8Array): PreparedDataKey {
-  const theirs = importReplyPublicKey(recipientPublicKey);
+  const theirs = parsePublicKey(recipientPublicKey);
   const mine = generateKeyPairSync("x25519");
   const senderPublicKey = rawPublicKey(mine.publicKey);
   const secret = sharedSecret(mine.privateKey, theirs);
@@ -131,7 +135,7 @@ export function openSealedReply(envelope: SealedReplyInput, requestId: string, r
   const sender = envelope.senderPublicKey ?? new Uint8Array();
   let secret: Buffer;
   try {
-    secret = sharedSecret(keyPair.privateKey, importReplyPublicKey(sender));
+    secret = sharedSecret(keyPair.privateKey, parsePublicKey(sender));
   } catch (cause) {
     throw new SealedReplyOpenError(`reply's sender public key ${cause instanceof Error ? cause.message : "is unusable"}`, { cause });
   }
