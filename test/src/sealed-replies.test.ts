@@ -4,12 +4,17 @@
 // altered clear fields, low-order keys, a replay under another key, a sealed request where no rule
 // permits it (refused before any AWS call), and sealed replies as a way around the KMS key policy.
 import { after, before, test } from "node:test";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { connect } from "nats";
+import { WorkerStartError } from "@credvend/worker";
 import assert from "node:assert/strict";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { CredvendClient, CredvendError, fromCredvend } from "@credvend/client";
-import { EnvelopeOpenError, EnvelopeOpener, generateReplyKeyPair, openSealedReply, SealedReplyOpenError, type ReplyKeyPair } from "@credvend/envelope";
-import { decodeCredentials, type EnvelopeView, type ReplyView } from "@credvend/protocol";
+import { aeadSeal, bindingData, EnvelopeOpenError, EnvelopeOpener, generateReplyKeyPair, openSealedReply as open, prepareSealedReplyKey, REPLY_BINDING_VERSION, sealingKeyFromPem, SealedReplyOpenError, type ReplyKeyPair, type SealedReplyInput } from "@credvend/envelope";
+import { decodeCredentials, decodeRequest, encodeCredentials, encodeSuccessReply, replySubject, requestSubject, type EnvelopeView, type ReplyView } from "@credvend/protocol";
 import { uniqueName, uniqueRequestId } from "@credvend/testkit";
 import { demoConfig, s3ReadTemplate } from "./support/config.js";
 import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
@@ -33,13 +38,25 @@ const extraAccess = `  - name: onprem-sealed
 `;
 const config = demoConfig({ tenants: [tenant], extraTemplates: s3ReadTemplate("s3-other-read"), extraAccess });
 let h: Harness;
+// The fleet's sealing key, as an operator makes it (openssl genpkey -algorithm X25519).
+const keyDir = mkdtempSync(path.join(tmpdir(), "credvend-sealing-"));
+const sealingKeyFile = path.join(keyDir, "sealing-key.pem");
+const sealingPem = String(generateKeyPairSync("x25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+const sealing = sealingKeyFromPem(sealingPem);
 
 before(async () => {
-  h = await startHarness({ config });
+  writeFileSync(sealingKeyFile, sealingPem, { mode: 0o600 });
+  h = await startHarness({ config, env: { CREDVEND_SEALING_KEY_FILE: sealingKeyFile } });
 });
 after(async () => {
   await h?.stop();
+  rmSync(keyDir, { recursive: true, force: true });
 });
+
+/** Opens as a requester that pins the fleet's sealing key. */
+function openSealedReply(envelope: SealedReplyInput, requestId: string, to: typeof recipient, pair: ReplyKeyPair): Uint8Array {
+  return open(envelope, requestId, to, pair, sealing.publicKey);
+}
 
 async function counts() {
   const calls = await h.awsLocal.admin.calls();
@@ -48,7 +65,7 @@ async function counts() {
 }
 
 function sealedClient(principal = onPrem): CredvendClient {
-  return new CredvendClient({ nc: h.nc, tenant, principal, sealedReplies: true });
+  return new CredvendClient({ nc: h.nc, tenant, principal, sealedReplies: { sealingPublicKey: Buffer.from(sealing.publicKey).toString("base64") } });
 }
 
 function envelopeOf(reply: ReplyView): EnvelopeView {
@@ -158,7 +175,58 @@ test("a KMS opener refuses a sealed reply and a sealed opener refuses a KMS enve
 });
 
 test("a client is either sealed or KMS, never both", () => {
-  assert.throws(() => new CredvendClient({ nc: h.nc, tenant, principal: onPrem, sealedReplies: true, kms: h.kmsFor(onPrem), replyKeyArn: REPLY_KEY_ARN }), /not both/);
+  assert.throws(() => new CredvendClient({ nc: h.nc, tenant, principal: onPrem, sealedReplies: { sealingPublicKey: sealing.publicKey }, kms: h.kmsFor(onPrem), replyKeyArn: REPLY_KEY_ARN }), /not both/);
+  assert.throws(() => new CredvendClient({ nc: h.nc, tenant, principal: onPrem, sealedReplies: { sealingPublicKey: new Uint8Array(32) } }), /low-order/);
+  assert.throws(() => new CredvendClient({ nc: h.nc, tenant, principal: onPrem, sealedReplies: { sealingPublicKey: "c2hvcnQ=" } }), /32 bytes/);
+});
+
+test("a forger who reads the request and reseals credentials of its own to the requester's key is ignored", async () => {
+  // A process with broad NATS rights: it sees the request (and its public key) and answers first.
+  const eve = await connect({ servers: h.natsUrl, name: "forger" });
+  let forged = 0;
+  const forgerKey = sealingKeyFromPem(generateKeyPairSync("x25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+  const sub = eve.subscribe(requestSubject(tenant, onPrem), {
+    callback: (_err, msg) => {
+      const request = decodeRequest(msg.data);
+      const key = prepareSealedReplyKey(recipient, request.replyPublicKey, forgerKey);
+      const clear = { expirationMs: Date.now() + 3600_000, assumedRoleArn: "arn:aws:sts::000000000000:assumed-role/eve/x", accessKeyId: "ASIAFORGEDBYEVE00000", sourceIdentity: "", packedPolicySize: 0 };
+      const plaintext = encodeCredentials({ accessKeyId: clear.accessKeyId, secretAccessKey: "eve", sessionToken: "eve", expirationMs: clear.expirationMs });
+      const fields = { ...clear, kmsKeyId: "", encryptionContext: key.encryptionContext, senderPublicKey: key.senderPublicKey ?? new Uint8Array() };
+      const { nonce, ciphertext } = aeadSeal(key.key.plaintext, plaintext, bindingData(request.requestId, fields));
+      eve.publish(replySubject(tenant, onPrem, request.requestId), encodeSuccessReply(request.requestId, { ...fields, encryptedDataKey: new Uint8Array(), nonce, ciphertext, binding: REPLY_BINDING_VERSION }, Date.now()));
+      forged += 1;
+    },
+  });
+  await eve.flush();
+  try {
+    const creds = await sealedClient().request({ template: "s3-tenant-read", params: { bucket: "acme-data" } });
+    assert.equal(forged, 1, "the forgery was sent");
+    assert.notEqual(creds.accessKeyId, "ASIAFORGEDBYEVE00000");
+    assert.match(creds.arn, /assumed-role\/credvend-demo\//);
+  } finally {
+    sub.unsubscribe();
+    await eve.close();
+  }
+});
+
+test("a worker without a sealing key refuses sealed requests, before any AWS call", async () => {
+  const plain = await startHarness({ config });
+  try {
+    const before = (await plain.awsLocal.admin.calls())["sts:AssumeRole"]?.total ?? 0;
+    const client = new CredvendClient({ nc: plain.nc, tenant, principal: onPrem, sealedReplies: { sealingPublicKey: sealing.publicKey } });
+    await assert.rejects(client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" } }),
+      (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_SEALED_REPLY_NOT_ALLOWED" && /CREDVEND_SEALING_KEY_FILE/.test(e.message));
+    assert.equal((await plain.awsLocal.admin.calls())["sts:AssumeRole"]?.total ?? 0, before);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test("a worker whose sealing key file is missing or not X25519 does not start, and says which setting to fix", async () => {
+  const wrong = path.join(keyDir, "ed25519.pem");
+  writeFileSync(wrong, generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+  await assert.rejects(startHarness({ config, env: { CREDVEND_SEALING_KEY_FILE: wrong } }), (e: unknown) => e instanceof WorkerStartError && /CREDVEND_SEALING_KEY_FILE .* not X25519/.test(e.message));
+  await assert.rejects(startHarness({ config, env: { CREDVEND_SEALING_KEY_FILE: path.join(keyDir, "absent.pem") } }), (e: unknown) => e instanceof WorkerStartError && /cannot read CREDVEND_SEALING_KEY_FILE/.test(e.message));
 });
 
 // Last: it changes the access rules.

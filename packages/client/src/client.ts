@@ -3,7 +3,7 @@
 // reply bound to this request is taken (see verify-reply.ts); anything else on the reply subject
 // is ignored while the client waits for the real one.
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { EnvelopeOpener, generateReplyKeyPair, openSealedReply, untilAborted, type Recipient } from "@credvend/envelope";
+import { EnvelopeOpener, generateReplyKeyPair, importReplyPublicKey, openSealedReply, ReplyKeyError, untilAborted, type Recipient } from "@credvend/envelope";
 import { CredvendError, encodeRequest, isValidName, replySubject, requestSubject, type CredentialRequestInit } from "@credvend/protocol";
 import { ErrorCode as NatsErrorCode, type NatsConnection, type NatsError } from "nats";
 import { randomUUID } from "node:crypto";
@@ -30,10 +30,12 @@ export interface CredvendClientOptions {
   /**
    * For a requester with no AWS identity: each request carries the public half of a fresh X25519
    * key pair and the reply is sealed to it (no KMS on either side). The private half stays in this
-   * process's memory for the request's life and is never sent or logged. The vendor serves it only
-   * where an access rule has `sealed_replies: allow` (CV_ERR_SEALED_REPLY_NOT_ALLOWED otherwise).
+   * process's memory for the request's life and is never sent or logged. `sealingPublicKey` is the
+   * workers' sealing key (32 bytes, or their base64, as the worker logs it at start): replies not
+   * sealed with it are refused, as KMS replies under another key are. The vendor serves sealed
+   * replies only where an access rule has `sealed_replies: allow` (CV_ERR_SEALED_REPLY_NOT_ALLOWED).
    */
-  readonly sealedReplies?: boolean;
+  readonly sealedReplies?: { readonly sealingPublicKey: Uint8Array | string };
   /** Wait for one reply, per attempt. Default 5000 ms. */
   readonly timeoutMs?: number;
   /** Attempts on timeouts and retryable refusals, with the same request id. Default 3. */
@@ -66,8 +68,8 @@ const RETRY_GAP_BUDGET_MS = 3000;
 type AttemptOutcome = { readonly kind: "credentials"; readonly credentials: VendedCredentials } | { readonly kind: "failed"; readonly error: CredvendError };
 
 export class CredvendClient {
-  /** The KMS opener, or undefined for a client whose replies are sealed to per-request keys. */
-  private readonly opener: EnvelopeOpener | undefined;
+  /** The KMS opener, or the pinned sealing key of a client whose replies are sealed to per-request keys. */
+  private readonly opener: EnvelopeOpener | { readonly sealingPublicKey: Uint8Array };
   private readonly recipient: Recipient;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -86,7 +88,8 @@ export class CredvendClient {
   /** Who this client asks as and how its replies are opened: what a credential cache must key on. */
   get identity(): { readonly tenant: string; readonly principal: string; readonly replies: string } {
     const { tenant, principal, replyKeyArn } = this.options;
-    return { tenant, principal, replies: this.opener ? `kms:${replyKeyArn ?? ""}` : "sealed:x25519" };
+    const replies = this.opener instanceof EnvelopeOpener ? `kms:${replyKeyArn ?? ""}` : `sealed:${Buffer.from(this.opener.sealingPublicKey).toString("base64")}`;
+    return { tenant, principal, replies };
   }
 
   async request(req: VendRequest): Promise<VendedCredentials> {
@@ -143,9 +146,10 @@ export class CredvendClient {
    * sends the same public key, as the same content); the private key lives in this closure only.
    */
   private openerForRequest(): { readonly opener: ReplyOpener; readonly replyPublicKey?: Uint8Array } {
-    if (this.opener) return { opener: this.opener };
+    if (this.opener instanceof EnvelopeOpener) return { opener: this.opener };
+    const { sealingPublicKey } = this.opener;
     const pair = generateReplyKeyPair();
-    return { opener: { open: async (envelope, id) => openSealedReply(envelope, id, this.recipient, pair) }, replyPublicKey: pair.publicKey };
+    return { opener: { open: async (envelope, id) => openSealedReply(envelope, id, this.recipient, pair, sealingPublicKey) }, replyPublicKey: pair.publicKey };
   }
 
   /** Reads the reply subject until a reply bound to this request arrives or the attempt times out. */
@@ -177,16 +181,27 @@ export class CredvendClient {
   }
 }
 
-/** The KMS opener the options describe; none for sealed replies; a usage error for neither or both. */
-function openerFor(options: CredvendClientOptions, recipient: Recipient): EnvelopeOpener | undefined {
+/** The KMS opener the options describe, or the pinned sealing key; a usage error for neither or both. */
+function openerFor(options: CredvendClientOptions, recipient: Recipient): EnvelopeOpener | { readonly sealingPublicKey: Uint8Array } {
   if (options.sealedReplies) {
     if (options.kms || options.replyKeyArn) throw new RangeError("give either sealedReplies or kms with replyKeyArn, not both: a sealed reply is opened without KMS");
-    return undefined;
+    return { sealingPublicKey: pinnedSealingKey(options.sealedReplies.sealingPublicKey) };
   }
   if (!options.kms || !options.replyKeyArn) {
     throw new RangeError("kms and replyKeyArn are required to open KMS-sealed replies (or set sealedReplies: true for a requester with no AWS identity)");
   }
   return new EnvelopeOpener({ kms: options.kms, recipient, keyArn: options.replyKeyArn });
+}
+
+function pinnedSealingKey(given: Uint8Array | string): Uint8Array {
+  const raw = typeof given === "string" ? Buffer.from(given, "base64") : Uint8Array.from(given);
+  try {
+    importReplyPublicKey(raw);
+  } catch (error) {
+    if (error instanceof ReplyKeyError) throw new RangeError(`sealedReplies.sealingPublicKey ${error.message}; give the 32-byte key (or its base64) the workers log at start`);
+    throw error;
+  }
+  return raw;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { generateKeyPairSync } from "node:crypto";
 import { EnvelopeSealer, type SealedEnvelope } from "./seal.js";
-import { generateReplyKeyPair, importReplyPublicKey, openSealedReply, prepareSealedReplyKey, ReplyKeyError, SealedReplyOpenError, type ReplyKeyPair } from "./x25519.js";
+import { generateReplyKeyPair, importReplyPublicKey, openSealedReply as open, prepareSealedReplyKey, ReplyKeyError, sealingKeyFromPem, SealedReplyOpenError, type ReplyKeyPair, type SealedReplyInput, type SealingKey } from "./x25519.js";
 
 const recipient = { tenant: "acme", principal: "batch-job" };
 const requestId = "req-sealed-0001";
@@ -11,8 +12,18 @@ const clear = { expirationMs: Date.now() + 900_000, assumedRoleArn: "arn:aws:sts
 const sealer = new EnvelopeSealer({ kms: new KMSClient({ region: "us-east-1" }), keyId: "alias/unused" });
 const secret = new TextEncoder().encode("the credentials");
 
-function sealTo(pair: ReplyKeyPair, to = recipient, id = requestId): SealedEnvelope {
-  return sealer.sealWith(prepareSealedReplyKey(to, pair.publicKey), id, clear, secret);
+function newSealingKey(): SealingKey {
+  return sealingKeyFromPem(generateKeyPairSync("x25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+}
+const fleet = newSealingKey();
+
+function sealTo(pair: ReplyKeyPair, to = recipient, id = requestId, sealing = fleet): SealedEnvelope {
+  return sealer.sealWith(prepareSealedReplyKey(to, pair.publicKey, sealing), id, clear, secret);
+}
+
+/** Opens as a requester that pins the fleet's sealing key. */
+function openSealedReply(envelope: SealedReplyInput, id: string, to: typeof recipient, pair: ReplyKeyPair): Uint8Array {
+  return open(envelope, id, to, pair, fleet.publicKey);
 }
 
 test("a sealed reply opens with the requester's private key, and carries no KMS fields", () => {
@@ -46,6 +57,22 @@ test("a swapped sender key or any altered clear field fails authentication", () 
   }
 });
 
+test("a reply sealed without the pinned sealing key is refused: a forger who saw the request can not reseal", () => {
+  const pair = generateReplyKeyPair();
+  // The forger knows the requester's public key (it read the request) and has a sealing key of its own.
+  const forger = newSealingKey();
+  const forged = sealTo(pair, recipient, requestId, forger);
+  assert.throws(() => openSealedReply(forged, requestId, recipient, pair), /failed authentication/);
+  // Only pinning the forger's key would open it: the pin is what refuses it.
+  assert.equal(Buffer.from(open(forged, requestId, recipient, pair, forger.publicKey)).toString(), "the credentials");
+});
+
+test("sealing keys: X25519 PEM only", () => {
+  assert.equal(fleet.publicKey.length, 32);
+  assert.throws(() => sealingKeyFromPem("not a key"), /PEM private key/);
+  assert.throws(() => sealingKeyFromPem(generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" })), /ed25519 key, not X25519/);
+});
+
 test("a KMS envelope or an unbound version is refused before any key work", () => {
   const pair = generateReplyKeyPair();
   const sealed = sealTo(pair);
@@ -66,7 +93,7 @@ test("low-order, all-zero and mis-sized public keys are refused", () => {
   for (const key of lowOrder) assert.throws(() => importReplyPublicKey(key), ReplyKeyError, Buffer.from(key).toString("hex"));
   assert.throws(() => importReplyPublicKey(new Uint8Array(31)), /32 bytes/);
   assert.throws(() => importReplyPublicKey(new Uint8Array(33)), /32 bytes/);
-  assert.throws(() => prepareSealedReplyKey(recipient, new Uint8Array(32)), ReplyKeyError);
+  assert.throws(() => prepareSealedReplyKey(recipient, new Uint8Array(32), fleet), ReplyKeyError);
   const pair = generateReplyKeyPair();
   assert.throws(() => openSealedReply({ ...sealTo(pair), senderPublicKey: new Uint8Array(32) }, requestId, recipient, pair), /sender public key/);
 });

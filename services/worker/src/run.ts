@@ -7,6 +7,7 @@ import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnectio
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { watchReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
+import { loadSealingKey } from "./aws/sealing-key.js";
 import { ConfigHolder } from "./config-holder.js";
 import { prepareWorkerHttp } from "./http/worker-http.js";
 import { loadKvConfig } from "./kv-config.js";
@@ -68,6 +69,8 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   }
   // A bad file is reported before any connection is made.
   const fileHolder = settings.configFile && !settings.configKvBucket ? (options.config ?? ConfigHolder.fromFile(settings.configFile, lint)) : undefined;
+  const sealingKey = settings.sealingKeyFile ? loadSealingKey(settings.sealingKeyFile) : undefined;
+  if (sealingKey) log.info({ sealingPublicKey: Buffer.from(sealingKey.publicKey).toString("base64") }, "sealed replies enabled (requesters pin this public key)");
 
   const natsOptions: ConnectionOptions = {
     servers: settings.natsUrl.split(","),
@@ -134,7 +137,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     redis.disconnect();
     throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
   }
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(sealingKey ? { sealingKey } : {}), ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
     .catch(async (error: unknown) => {
       await http?.close();
       throw error;

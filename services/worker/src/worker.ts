@@ -7,7 +7,7 @@
 // and the worker drains on stop.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { DataKeyCache, EnvelopeSealer } from "@credvend/envelope";
+import { DataKeyCache, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
 import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
@@ -37,6 +37,8 @@ export interface WorkerDeps {
   readonly config: ConfigHolder;
   readonly settings: WorkerSettings;
   readonly log: Logger;
+  /** The fleet's X25519 sealing key; without it, requests for sealed replies are refused. */
+  readonly sealingKey?: SealingKey;
   readonly now?: () => number;
   /** Hears every answered request (the metrics of the HTTP port). */
   readonly onAnswered?: (a: Answered) => void;
@@ -81,10 +83,11 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     sts: deps.sts,
     reuse,
     sealer,
+    sealingKey: deps.sealingKey,
     idempotency,
     limiter: new RateLimiter(deps.redis),
     config: () => deps.config.current(),
-    validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
+    validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000, sealedReplies: deps.sealingKey !== undefined },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
     now,
     stsBudget: settings.stsBudgetPerSecond > 0

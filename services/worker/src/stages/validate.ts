@@ -12,6 +12,8 @@ export interface ValidateOptions {
   readonly defaultDeadlineMs: number;
   /** Longest deadline honoured. */
   readonly maxDeadlineMs: number;
+  /** The worker has a sealing key: requests may ask for sealed replies (where a rule permits). */
+  readonly sealedReplies?: boolean;
 }
 
 function invalid(field: string, message: string): CredvendError {
@@ -19,7 +21,10 @@ function invalid(field: string, message: string): CredvendError {
 }
 
 /** A sealed reply's key, refused here (before any config or AWS) when no reply could be sealed to it. */
-function checkedReplyKey(raw: Uint8Array): Uint8Array {
+function checkedReplyKey(raw: Uint8Array, enabled: boolean): Uint8Array {
+  if (!enabled) {
+    throw new CredvendError("CV_ERR_SEALED_REPLY_NOT_ALLOWED", "this vendor has no sealing key (CREDVEND_SEALING_KEY_FILE), so it seals no replies to requesters' keys; omit reply_public_key and decrypt the KMS envelope", { field: "reply_public_key" });
+  }
   try {
     importReplyPublicKey(raw);
   } catch (error) {
@@ -54,7 +59,7 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       vctx.setDeadline(deadline);
 
       vctx.record.template = r.template.slice(0, 128);
-      const replyPublicKey = r.replyPublicKey && r.replyPublicKey.length > 0 ? checkedReplyKey(r.replyPublicKey) : undefined;
+      const replyPublicKey = r.replyPublicKey && r.replyPublicKey.length > 0 ? checkedReplyKey(r.replyPublicKey, options.sealedReplies === true) : undefined;
       if (replyPublicKey) vctx.record.sealedReply = true;
 
       const vendInput: VendInput = {
