@@ -1,6 +1,7 @@
 // The requester SDK: ask for credentials over NATS, decrypt the reply with the requester's own
-// AWS identity (or, with `sealedReplies`, with a key pair made for each request), retry safely (same request id, so a retry never costs a second STS call). Only a
-// reply bound to this request is taken (see verify-reply.ts); anything else on the reply subject
+// AWS identity (or, with `sealedReplies`, with a key pair made for each request), retry safely
+// (same request id, so a retry never costs a second STS call). Only a reply bound to this
+// request is taken (see verify-reply.ts); anything else on the reply subject
 // is ignored while the client waits for the real one.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import { EnvelopeOpener, generateReplyKeyPair, importReplyPublicKey, openSealedReply, ReplyKeyError, untilAborted, type Recipient } from "@credvend/envelope";
@@ -188,7 +189,7 @@ function openerFor(options: CredvendClientOptions, recipient: Recipient): Envelo
     return { sealingPublicKey: pinnedSealingKey(options.sealedReplies.sealingPublicKey) };
   }
   if (!options.kms || !options.replyKeyArn) {
-    throw new RangeError("kms and replyKeyArn are required to open KMS-sealed replies (or set sealedReplies: true for a requester with no AWS identity)");
+    throw new RangeError("kms and replyKeyArn are required to open KMS-sealed replies (or set sealedReplies: { sealingPublicKey } for a requester with no AWS identity)");
   }
   return new EnvelopeOpener({ kms: options.kms, recipient, keyArn: options.replyKeyArn });
 }
