@@ -8,7 +8,7 @@ import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, DEV_SEED } from "@credvend/aws-local"
 /** Templates the fleet uses, beside the bench's own two (topology.mjs). */
 export const LIMITED_TEMPLATE = "s3-tenant-read-limited";
 /** Per tenant: the limited template refuses beyond this (GCRA in Redis, one counter per tenant). */
-export const LIMITED_PER_SECOND = 5;
+export const LIMITED_PER_SECOND = 1;
 
 const pad = (n, width) => String(n).padStart(width, "0");
 
