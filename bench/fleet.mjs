@@ -69,7 +69,18 @@ export async function runFleet(ctx) {
 
   // ---- warm the fleet: one vend per principal, so each recipient has its data key (and the
   // client its key) as in a running fleet; what that costs is reported too ----
-  const warm = await phase("fleet-warm", { name: "fleet warm-up: first vend of every principal", concurrency: 256, seconds: d.warmSeconds, maxCalls: members.length, call: fresh(TEMPLATE) });
+  // A warm-up, not a measurement of failures: a vend refused for a transient reason (a loaded
+  // machine can outlast the worker's Redis timeout) is asked again, so every principal is warm.
+  const warmCall = async (i) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await fresh(TEMPLATE)(i);
+      } catch (err) {
+        if (attempt >= 5 || err?.retryable !== true) throw err;
+      }
+    }
+  };
+  const warm = await phase("fleet-warm", { name: "fleet warm-up: first vend of every principal (transient refusals asked again)", concurrency: 256, seconds: d.warmSeconds, maxCalls: members.length, call: warmCall });
   check("every principal got its first vend (data key generated per recipient, client decrypts per principal)", warm.calls === members.length, `${warm.calls}/${members.length}`);
 
   // ---- unique requests over P x T, one worker ----
