@@ -86,8 +86,8 @@ function cpuTable(out) {
   const procs = ["bench", "worker", "worker-b", "aws-local", "nats-server", "redis-server", "nats-responder", "machine"];
   const used = procs.filter((k) => out.phases.some((p) => Number.isFinite(p.cpu[k])));
   return table(
-    ["phase", ...used.map((k) => (k === "machine" ? "machine total %" : k === "other" ? "other processes %" : `${k} %`))],
-    out.phases.map((p) => [`${p.name}, ${p.concurrency} in flight`, ...used.map((k) => (Number.isFinite(p.cpu[k]) ? f0((100 * p.cpu[k]) / p.seconds) : ""))]),
+    ["phase", ...used.map((k) => (k === "machine" ? "machine total %" : k === "other" ? "other processes %" : `${k} %`)), "load avg (1 min) at end"],
+    out.phases.map((p) => [`${p.name}, ${p.concurrency} in flight`, ...used.map((k) => (Number.isFinite(p.cpu[k]) ? f0((100 * p.cpu[k]) / p.seconds) : "")), f1(p.loadavg1)]),
   );
 }
 

@@ -85,6 +85,7 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
     r.cpuMsPerOp = Object.fromEntries(Object.entries(r.cpu).filter(([k]) => k !== "machine").map(([k, v]) => [k, (1000 * v) / Math.max(1, r.calls)]));
     r.aws = callDelta(calls0, calls1);
     r.redis = redisDelta(redis0, redis1);
+    r.loadavg1 = os.loadavg()[0];
     out.phases.push(r);
     if (r.errors > 0) log(`  ${r.errors} errors: ${JSON.stringify(r.errorKinds)}`);
     return r;
