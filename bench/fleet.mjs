@@ -16,6 +16,28 @@ export const FLEET_DURATIONS = {
   full: { direct: 5, warmSeconds: 30, unique: 8, identicalRounds: 3, reuse: 5, dedupe: 3, limited: 5, victim: 3, flood: 4, memory: 8 },
   quick: { direct: 1, warmSeconds: 10, unique: 1.5, identicalRounds: 1, reuse: 1, dedupe: 1, limited: 1, victim: 1, flood: 1.5, memory: 2 },
 };
+/**
+ * Redis cost per refusal, from INFO commandstats (commands inside Lua scripts count by name): the
+ * vends served in the same window are subtracted at the per-vend cost measured in `vendPhase`.
+ * The limiter's GCRA script (packages/guard/lua/gcra.lua) reads each of its keys with GET and
+ * stores it back with SET, so SETs up to the GETs are its own; any other write (HSET, PEXPIRE, DEL,
+ * ...: the idempotency claim's, packages/guard/lua/idem-claim.lua) would be a claim or a stored refusal.
+ */
+function refusalCost(redis, served, refused, vendPhase) {
+  const perVend = (name) => (vendPhase.redis.commands[name] ?? 0) / Math.max(1, vendPhase.calls);
+  const perRefusal = {};
+  for (const [name, n] of Object.entries(redis.commands)) perRefusal[name] = Math.max(0, (n - served * perVend(name)) / Math.max(1, refused));
+  const limiterScripts = perRefusal.evalsha ?? 0;
+  const otherWrites = Object.entries(perRefusal).filter(([name]) => WRITE_COMMANDS.has(name) && name !== "set").reduce((a, [, v]) => a + v, 0) + Math.max(0, (perRefusal.set ?? 0) - (perRefusal.get ?? 0));
+  return {
+    redisCommandsPerRefusal: Object.values(perRefusal).reduce((a, b) => a + b, 0),
+    redisByCommandPerRefusal: perRefusal,
+    limiterScriptsPerRefusal: limiterScripts,
+    writesBeyondLimiterPerRefusal: otherWrites,
+    vendRedisCommands: vendPhase.redis.total / Math.max(1, vendPhase.calls),
+  };
+}
+
 /** Redis commands that change data (what a refusal must not do beyond the limiter's own state). */
 const WRITE_COMMANDS = new Set(["set", "setex", "psetex", "setnx", "hset", "hsetnx", "hmset", "hdel", "del", "unlink", "expire", "pexpire", "pexpireat", "incr", "incrby", "decr", "lpush", "rpush", "sadd", "zadd", "xadd", "getdel", "getex"]);
 const REPLY_KEY_ARN = `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`;
@@ -81,7 +103,7 @@ export async function runFleet(ctx) {
     }
   };
   const warm = await phase("fleet-warm", { name: "fleet warm-up: first vend of every principal (transient refusals asked again)", concurrency: 256, seconds: d.warmSeconds, maxCalls: members.length, call: warmCall });
-  check("every principal got its first vend (data key generated per recipient, client decrypts per principal)", warm.calls === members.length, `${warm.calls}/${members.length}`);
+  finding("every principal got its first vend (data key generated per recipient, client decrypts per principal)", warm.calls === members.length, `${warm.calls}/${members.length}`);
 
   // ---- unique requests over P x T, one worker ----
   const unique64 = await phase("unique-1w", { name: "unique requests over P×T, one worker", concurrency: 64, seconds: d.unique, call: fresh(TEMPLATE) });
@@ -165,29 +187,9 @@ export async function runFleet(ctx) {
       },
     });
     const assumeRole = limited.aws["sts:AssumeRole"]?.total ?? 0;
-    // Per refusal, from INFO commandstats (commands inside Lua scripts are counted by name too):
-    // the served vends' share, measured per vend in the unique phase, is subtracted. The limiter's
-    // GCRA script stores its own state with SET, so SETs up to one per limiter script are its own;
-    // any other write (HSET, PEXPIRE, DEL, ...) would be a dedupe claim or a stored refusal.
-    const perVend = (name) => (unique256.redis.commands[name] ?? 0) / Math.max(1, unique256.calls);
-    const perRefusal = {};
-    for (const [name, n] of Object.entries(limited.redis.commands)) perRefusal[name] = Math.max(0, (n - served * perVend(name)) / Math.max(1, refused));
-    const limiterScripts = perRefusal.evalsha ?? 0;
-    const otherWrites = Object.entries(perRefusal).filter(([name]) => WRITE_COMMANDS.has(name) && name !== "set").reduce((a, [, v]) => a + v, 0) + Math.max(0, (perRefusal.set ?? 0) - limiterScripts);
-    fleet.limited = {
-      served,
-      refused,
-      refusalsPerSecond: refused / limited.seconds,
-      assumeRole,
-      redisCommandsPerRefusal: Object.values(perRefusal).reduce((a, b) => a + b, 0),
-      redisByCommandPerRefusal: perRefusal,
-      limiterScriptsPerRefusal: limiterScripts,
-      writesBeyondLimiterPerRefusal: otherWrites,
-      vendRedisCommands: unique256.redis.total / Math.max(1, unique256.calls),
-      reason: limited.errorKinds,
-    };
+    const cost = refusalCost(limited.redis, served, refused, unique256);
+    fleet.limited = { served, refused, refusalsPerSecond: refused / limited.seconds, assumeRole, ...cost, reason: limited.errorKinds };
     check("rate-limit refusals call no AWS (AssumeRole calls = vends served)", assumeRole === served, `${assumeRole} AssumeRole, ${served} served, ${refused} refused`);
-    finding("rate-limit refusals write nothing to Redis beyond the limiter (< 0.01 other writes per refusal)", refused > 0 && otherWrites < 0.01, `${otherWrites.toFixed(3)} other writes per refusal; per refusal: ${Object.entries(perRefusal).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
   }
 
   // ---- a flood from one principal while another measures its latency ----
@@ -209,6 +211,15 @@ export async function runFleet(ctx) {
       const during = await phase("victim", { name: `quiet principal during a flood of ${label} from ${attacker.tenant}/${attacker.principal}`, concurrency: 1, seconds: d.flood - 0.5, call: victimCall });
       const f = await flood;
       floods[label] = { floodRate: f.rate, floodServed: f.calls, floodRefused: f.errors, floodErrorKinds: f.errorKinds, victimP50: during.p50, victimP99: during.p99 };
+      if (template === LIMITED_TEMPLATE) {
+        // Nearly every answer here is a refusal (one principal, its tenant's limit long spent): the
+        // cleanest measure of what a refusal costs Redis. The quiet principal's vends are subtracted.
+        const refused = f.errorKinds.CV_ERR_RATE_LIMITED ?? 0;
+        const cost = refusalCost(during.redis, f.calls + during.calls, refused, unique256);
+        fleet.refusalCost = { refused, vendsSubtracted: f.calls + during.calls, ...cost };
+        finding("rate-limit refusals write nothing to Redis beyond the limiter (< 0.01 other writes per refusal)", refused > 0 && cost.writesBeyondLimiterPerRefusal < 0.01,
+          `${cost.writesBeyondLimiterPerRefusal.toFixed(3)} other writes per refusal; per refusal: ${Object.entries(cost.redisByCommandPerRefusal).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
+      }
     }
     fleet.flood = { aloneP50: alone.p50, aloneP99: alone.p99, floods };
   }

@@ -136,9 +136,12 @@ ${identical}
 ${f.dedupe.distinctCredentials} distinct credentials, ${f.dedupe.assumeRole} AssumeRole call(s) (including ${f.dedupe.replays} closed-loop replays after).
 
 **Rate-limited tenants**: ${f.limited.served} vends served and ${f.limited.refused} refused (${f0(f.limited.refusalsPerSecond)} refusals/s) over ${f.tenants} tenants;
-AssumeRole calls in the phase: ${f.limited.assumeRole}. Per refusal (the served vends' share subtracted; a fresh vend costs ${f2(f.limited.vendRedisCommands)}):
-${f2(f.limited.redisCommandsPerRefusal)} Redis commands (${Object.entries(f.limited.redisByCommandPerRefusal).map(([k, v]) => `${k} ${f2(v)}`).join(", ")}; commands inside Lua scripts count by name),
-of which ${f2(f.limited.limiterScriptsPerRefusal)} limiter scripts and **${f3(f.limited.writesBeyondLimiterPerRefusal)} writes beyond the limiter's own state**.
+AssumeRole calls in the phase: ${f.limited.assumeRole}.${f.refusalCost ? `
+
+**What a refusal costs Redis**, measured in the flood of the rate-limited template below (${f.refusalCost.refused} refusals; the ${f.refusalCost.vendsSubtracted} vends served in that window are
+subtracted at a fresh vend's cost, ${f2(f.refusalCost.vendRedisCommands)} commands): ${f2(f.refusalCost.redisCommandsPerRefusal)} commands per refusal
+(${Object.entries(f.refusalCost.redisByCommandPerRefusal).map(([k, v]) => `${k} ${f2(v)}`).join(", ")}; commands inside Lua scripts count by name),
+of which ${f2(f.refusalCost.limiterScriptsPerRefusal)} limiter scripts and **${f3(f.refusalCost.writesBeyondLimiterPerRefusal)} writes beyond the limiter's own state**.` : ""}
 
 **Flood beside a quiet principal** (it vends 1 at a time; alone: p50 ${ms(f.flood.aloneP50)} ms, p99 ${ms(f.flood.aloneP99)} ms):
 
