@@ -7,7 +7,7 @@
 // and the worker drains on stop.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { DataKeyCache, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
+import { DataKeyCache, DEFAULT_DATA_KEY_CACHE, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
 import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
@@ -76,7 +76,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const sealer = new EnvelopeSealer({
     kms: deps.kms,
     keyId: settings.replyKeyId,
-    cache: new DataKeyCache({ maxAgeMs: settings.dataKeyCacheSeconds * 1000, maxUses: 10_000, maxEntries: 10_000 }),
+    cache: new DataKeyCache({ ...DEFAULT_DATA_KEY_CACHE, maxAgeMs: settings.dataKeyCacheSeconds * 1000 }),
   });
   const reuse = new CredentialReuse({ maxEntries: 10_000, now });
   const pipeline = buildPipeline({
