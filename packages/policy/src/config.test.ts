@@ -27,8 +27,14 @@ test("config: the result is deep-frozen", () => {
 });
 
 const schemaCases: [name: string, yaml: string, path: string, fragment: string][] = [
-  ["unknown top-level key", `${DEMO}\ntemplate: {}`, "template", 'unknown key "template"'],
+  ["unknown top-level key", `${DEMO}\ntemplate: {}`, "template", 'unknown key "template" in the top level; did you mean "templates"?'],
   ["unknown template key", DEMO.replace("kind: assume_role", "kind: assume_role\n    role: x"), "templates.s3-tenant-read.role", 'unknown key "role"'],
+  ["misspelt template key", DEMO.replace("kind: assume_role", "kind: assume_role\n    rol_arn: x"), "templates.s3-tenant-read.rol_arn", 'did you mean "role_arn"?'],
+  ["misspelt param key", DEMO.replace('bucket: { pattern', 'bucket: { max_lenght: 3, pattern'), "templates.s3-tenant-read.params.bucket.max_lenght", 'did you mean "max_length"?'],
+  ["misspelt statement key", DEMO.replace("Effect: Allow", "Effect: Allow\n          Actions: []"), "templates.s3-tenant-read.policy.Statement[0].Actions", 'did you mean "Action"?'],
+  ["misspelt access rule key", DEMO.replace('  - tenants: ["acme"]', '  - tenant: ["acme"]'), "access[0].tenant", 'did you mean "tenants"?'],
+  ["misspelt rate limit key", DEMO.replace("per_second: 20", "per_secnd: 20"), "rate_limits.per_principal.per_secnd", 'did you mean "per_second"?'],
+  ["a key far from any", `${DEMO}\nzzzzzz: {}`, "zzzzzz", 'unknown key "zzzzzz" in the top level; check the spelling against the config reference'],
   ["unknown kind", DEMO.replace("kind: assume_role", "kind: assume_rol"), "templates.s3-tenant-read.kind", '"assume_rol"'],
   ["duration not a number", DEMO.replace("default: 900", "default: soon"), "templates.s3-tenant-read.duration.default", '"soon"'],
   ["bad param type", DEMO.replace('bucket: { pattern', 'bucket: { type: regex, pattern'), "templates.s3-tenant-read.params.bucket.type", ""],

@@ -26,3 +26,4 @@ export {
   TEMPLATE_KINDS, DURATION_RANGES, REQUEST_DURATION_RANGE, MAX_REQUEST_PARAMS, MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS,
   MAX_TEMPLATE_NAME_CHARS, type TemplateKind,
 } from "./limits.js";
+export { closest, didYouMean } from "./suggest.js";
