@@ -190,6 +190,47 @@ describe("offline commands", () => {
     assert.ok(!r.stdout.includes(secrets.DEMO_APP_NATS_PASSWORD) && !r.stdout.includes("$DEMO_APP_NATS_PASSWORD"));
   });
 
+  test("iam worker-policy and requester-policy print policies, and refuse what IAM could not use", async () => {
+    const key = REPLY_KEY_ARN;
+    const worker = await credvend(["iam", "worker-policy", EXAMPLE, "--reply-key-arn", key]);
+    assert.equal(worker.code, 0, worker.stderr);
+    const doc = JSON.parse(worker.stdout) as { Statement: { Action: string[]; Resource: string[] }[] };
+    assert.deepEqual(doc.Statement.flatMap((s) => s.Resource).sort(), ["arn:aws:iam::000000000000:role/credvend-demo", key].sort());
+    const fromEnv = await credvend(["iam", "worker-policy"], { CREDVEND_CONFIG: EXAMPLE, CREDVEND_REPLY_KEY_ARN: key });
+    assert.equal(fromEnv.stdout, worker.stdout);
+    const requester = await credvend(["iam", "requester-policy", "--reply-key-arn", key, "--principal", "${aws:username}"]);
+    assert.equal(requester.code, 0, requester.stderr);
+    assert.match(requester.stdout, /"kms:EncryptionContext:credvend:principal": "\$\{aws:username\}"/);
+    assert.match(requester.stdout, /"kms:EncryptionContext:credvend:tenant": "\$\{aws:PrincipalTag\/credvend:tenant\}"/);
+    const federated = path.join(dir, "federated.yaml");
+    writeFileSync(federated, `templates:
+  ft: { kind: federation_token, credential_source: { profile: vend-ft }, policy: { Statement: { Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{tenant}}/x" } } }
+  st: { kind: session_token, credential_source: { profile: vend-st } }
+access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+`);
+    const note = await credvend(["iam", "worker-policy", federated, "--reply-key-arn", key]);
+    assert.equal(note.code, 0, note.stderr);
+    assert.match(note.stderr, /templates ft sign with credential_source profile vend-ft, not this identity/);
+    const ft = await credvend(["iam", "worker-policy", federated, "--reply-key-arn", key, "--credential-source", "vend-ft"]);
+    assert.match(ft.stdout, /"sts:GetFederationToken"/);
+    const st = await credvend(["iam", "worker-policy", federated, "--reply-key-arn", key, "--credential-source", "vend-st"]);
+    assert.equal(st.code, 0);
+    assert.equal(st.stdout, "");
+    assert.match(st.stderr, /GetSessionToken needs no IAM permission/);
+    for (const [args, expected] of [
+      [["iam", "worker-policy", EXAMPLE, "--reply-key-arn", "alias/credvend-replies"], /is not a KMS key ARN .*not an alias/],
+      [["iam", "worker-policy", EXAMPLE], /--reply-key-arn \(or CREDVEND_REPLY_KEY_ARN\) is required/],
+      [["iam", "requester-policy", "--reply-key-arn", key, "--tenant", "acme*"], /neither a name .* nor an IAM policy variable/],
+      [["iam", "worker-policy", EXAMPLE, "--reply-key-arn", key, "--credential-source", "nope"], /no template names credential_source profile "nope"/],
+      [["iam", "worker-polcy"], /unknown subcommand 'worker-polcy'; did you mean "worker-policy"\?/],
+      [["iam", "frob"], /unknown subcommand 'frob'; use one of trust-policy, worker-policy, requester-policy/],
+    ] as const) {
+      const r = await credvend(args, { CREDVEND_REPLY_KEY_ARN: "" });
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(oneLine(r), expected);
+    }
+  });
+
   test("iam trust-policy prints what the role must trust", async () => {
     const r = await credvend(["iam", "trust-policy", "--config", EXAMPLE, "--template", "s3-tenant-read", "--vendor-arn", "arn:aws:iam::111122223333:role/credvend-vendor"]);
     assert.equal(r.code, 0, r.stderr);

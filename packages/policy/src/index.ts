@@ -27,3 +27,7 @@ export {
   MAX_TEMPLATE_NAME_CHARS, type TemplateKind,
 } from "./limits.js";
 export { closest, didYouMean } from "./suggest.js";
+export {
+  workerPolicyFor, credentialSourcePolicyFor, credentialSources, checkReplyKeyArn, type IamPolicy, type IamStatement, type WorkerPolicyOptions,
+} from "./worker-policy.js";
+export { requesterPolicyFor, type RequesterPolicyOptions } from "./requester-policy.js";
