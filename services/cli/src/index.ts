@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 const USAGE = `usage: credvend <command> [options]
 
 commands:
-  dev [--once]            the whole stack on this machine, with a demo request
+  dev [--port-base N]     the whole stack on this machine, with a demo request (--once: JSON, exit)
   worker                  run a vendor worker (settings from the environment)
   request --template T    ask for credentials as a requester
   status                  every running worker's counters and live config version
@@ -18,6 +18,8 @@ commands:
   audit tail              the decisions workers recorded (no secrets), by tenant, principal, time
   nats-config FILE        print the nats-server authorization block for a config
   iam trust-policy        print the trust policy a template's role needs
+  iam worker-policy FILE  print the IAM policy the worker's own identity needs for a config
+  iam requester-policy    print the IAM policy a requester needs to open its replies
   revoke --template T     deny sessions already issued for a template (IAM inline deny)
   help [COMMAND]          this text, or a command's options (as COMMAND --help)
   --version               the version
