@@ -18,7 +18,7 @@ import { matchesAny } from "./glob.js";
 import { fullyMatches } from "./pattern.js";
 import { renderTemplateString } from "./placeholders.js";
 import { preview } from "./problems.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, nearby } from "./suggest.js";
 
 /** Variables a parameter binding may use: `customer: "{{tenant}}"`. */
 export const BINDING_VARIABLES = ["tenant", "principal", "caller_tenant"] as const;
@@ -71,8 +71,10 @@ export function matchIdentity(config: CredvendConfig, req: AccessRequest): Match
  */
 export function templateHint(config: CredvendConfig, req: AccessRequest): string {
   const rules = (config.access ?? []).filter((rule) => rule.effect !== "deny");
-  const usable = Object.keys(config.templates).filter((t) => t !== req.template && rules.some((rule) => identityMatches(rule, { ...req, template: t })));
-  return didYouMean(req.template, usable);
+  // Near names first (cheap), then the rules for those few only: a refusal costs little to compute.
+  const near = nearby(req.template, Object.keys(config.templates).filter((t) => t !== req.template));
+  const usable = near.find((t) => rules.some((rule) => identityMatches(rule, { ...req, template: t })));
+  return usable === undefined ? "" : didYouMean(req.template, [usable]);
 }
 
 function bindings(req: AccessRequest): Map<string, string> {

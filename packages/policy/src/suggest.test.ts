@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closest, didYouMean, editDistance } from "./suggest.js";
+import { closest, didYouMean, editDistance, nearby } from "./suggest.js";
 
 test("edit distance counts insertions, deletions and substitutions, ignoring case", () => {
   assert.equal(editDistance("status", "status"), 0);
@@ -26,4 +26,9 @@ test("closest suggests only a candidate near enough to be the evident intent", (
 test("didYouMean quotes the suggestion, or says nothing", () => {
   assert.equal(didYouMean("s3-tenant-reed", ["s3-tenant-read"]), '; did you mean "s3-tenant-read"?');
   assert.equal(didYouMean("zzz", ["s3-tenant-read"]), "");
+});
+
+test("nearby lists every close candidate, nearest first", () => {
+  assert.deepEqual(nearby("s3-read", ["s3-reader", "s3-read2", "ec2-admin", "s3-reed"]), ["s3-read2", "s3-reed", "s3-reader"]);
+  assert.deepEqual(nearby("", ["a"]), []);
 });
