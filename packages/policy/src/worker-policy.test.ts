@@ -20,17 +20,9 @@ templates:
     kind: assume_role
     role_arn: arn:aws:iam::210987654321:role/other-account
     source_identity: false
-  web:
-    kind: web_identity
-    role_arn: arn:aws:iam::123456789012:role/web
-    web_identity: { issuers: ["https://idp.example.com"], audiences: [web-app] }
-  sa:
-    kind: saml
-    role_arn: arn:aws:iam::123456789012:role/saml
-    saml_provider_arn: arn:aws:iam::123456789012:saml-provider/corp
-  st:
-    kind: session_token
-    credential_source: { profile: vend-st }
+  web: { kind: web_identity, role_arn: "arn:aws:iam::123456789012:role/web", web_identity: { issuers: ["https://idp.example.com"], audiences: [web-app] } }
+  sa: { kind: saml, role_arn: "arn:aws:iam::123456789012:role/saml", saml_provider_arn: "arn:aws:iam::123456789012:saml-provider/corp" }
+  st: { kind: session_token, credential_source: { profile: vend-st } }
   ft:
     kind: federation_token
     credential_source: { profile: vend-ft }
