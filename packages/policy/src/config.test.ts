@@ -96,3 +96,13 @@ test("config: loadConfigFile reads a file and names it in messages", () => {
   const missing = loadConfigFile(join(dir, "missing.yaml"));
   assert.ok(!missing.ok && missing.problems[0]?.message.includes("ENOENT"));
 });
+
+test("config: a misspelt template name in an access rule or a rate limit gets the nearest template", () => {
+  const rule = parseConfig(DEMO.replace('templates: ["s3-tenant-read"]', 'templates: ["s3-tenant-raed"]'));
+  const warnings = rule.ok ? rule.warnings : rule.problems;
+  assert.ok(warnings.some((p) => p.path === "access[0].templates" && p.message.endsWith('matches no template; did you mean "s3-tenant-read"?')), JSON.stringify(warnings));
+  const limit = parseConfig(`${DEMO.replace("rate_limits:", 'rate_limits:\n  per_template: { s3-tenant-red: { per_second: 1, burst: 1 } }')}`);
+  assert.equal(limit.ok, false);
+  if (limit.ok) return;
+  assert.ok(limit.problems.some((p) => p.path === "rate_limits.per_template.s3-tenant-red" && p.message === 'no template is named "s3-tenant-red"; did you mean "s3-tenant-read"?'), JSON.stringify(limit.problems));
+});
