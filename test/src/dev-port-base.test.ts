@@ -71,8 +71,8 @@ test("dev --port-base puts each server on its port, and a second run keeps the p
     firstStatus = block(out, /See the workers \(as the operator's NATS user\):/);
     assert.match(JSON.parse(shell(firstRequest)).Arn as string, /assumed-role\/credvend-demo\//);
   } finally {
-    first.kill();
-    await first.exited;
+    // A clean stop (Ctrl-C): the servers end and free the ports, their temp folders go.
+    await stopDev(first).finally(() => first.kill());
   }
   // The secret: made once, readable by this user alone.
   const secretFile = path.join(state, "credvend", "dev-secret");
