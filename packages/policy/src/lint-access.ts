@@ -6,6 +6,7 @@ import { checkParamValue } from "./params.js";
 import { hasMalformedPlaceholder, variablesIn } from "./placeholders.js";
 import { BINDING_VARIABLES, constraintParts, label } from "./access.js";
 import { REQUEST_DURATION_RANGE } from "./limits.js";
+import { didYouMean } from "./suggest.js";
 
 export function lintAccess(config: CredvendConfig): Problem[] {
   const out: Problem[] = [];
@@ -15,7 +16,11 @@ export function lintAccess(config: CredvendConfig): Problem[] {
   rules.forEach((rule, i) => {
     const at: PathSegment[] = ["access", i];
     const matched = templateNames.filter((t) => matchesAny(rule.templates, t));
-    if (matched.length === 0) out.push(problem("warning", [...at, "templates"], `${preview(rule.templates)} matches no template`));
+    if (matched.length === 0) {
+      // A single literal name that matches nothing is usually a typo of one that exists.
+      const only = rule.templates.length === 1 && !/[*?]/.test(rule.templates[0] ?? "") ? rule.templates[0] : undefined;
+      out.push(problem("warning", [...at, "templates"], `${preview(rule.templates)} matches no template${only === undefined ? "" : didYouMean(only, templateNames)}`));
+    }
     if (rule.effect === "deny") {
       if (rule.max_duration !== undefined) out.push(problem("error", [...at, "max_duration"], "a deny rule has no duration cap; move it to an allow rule"));
       if (rule.rate_limit !== undefined) out.push(problem("error", [...at, "rate_limit"], "a deny rule has no rate limit; move it to an allow rule"));
@@ -69,7 +74,7 @@ export function lintAccess(config: CredvendConfig): Problem[] {
     }
   });
   for (const t of Object.keys(config.rate_limits?.per_template ?? {})) {
-    if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"`));
+    if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"${didYouMean(t, Object.keys(config.templates))}`));
   }
   out.push(...lintIdentities(config));
   return out;

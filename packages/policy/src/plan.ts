@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { CredvendError } from "@credvend/protocol";
 import type { CredvendConfig, Template } from "./schema.js";
 import type { StsPlan } from "./plan-types.js";
-import { checkDenies, matchIdentity, selectAllowRule, type AccessRequest, type MatchedRule } from "./access.js";
+import { checkDenies, matchIdentity, selectAllowRule, templateHint, type AccessRequest, type MatchedRule } from "./access.js";
 import { checkRequestFields, checkMfa, effectiveTenantOf, resolveParams, samlInput, webIdentityInput, type VendInput } from "./plan-inputs.js";
 import { renderPolicy } from "./render.js";
 import { renderTemplateString } from "./placeholders.js";
@@ -23,7 +23,7 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
   // the same refusal for a missing template as for one it may not use, so it can not list
   // templates by probing names. Only callers whose rules name it learn that it does not exist.
   const matched = matchIdentity(config, req);
-  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${preview(input.template, 140)}`, { field: "template" });
+  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${preview(input.template, 140)}${templateHint(config, req)}`, { field: "template" });
   const candidates = input.sealedReply ? permittingSealedReplies(matched, req) : matched;
   const params = resolveParams(input.template, tpl, input.params);
   checkDenies(config, tpl, req, params);

@@ -1,8 +1,8 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { CredvendClient } from "@credvend/client";
-import { parse, parseIntFlag, parseParams, UsageError } from "../args.js";
+import { parse, parseIntFlag, parseParams, parseRequestId, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
-import { connectNats, requireAwsRegion } from "../connect.js";
+import { connectNats, permissionDeniedSignal, requireAwsRegion } from "../connect.js";
 import { BEARER_OPTIONS, bearerInputs } from "./request-inputs.js";
 
 export const REQUEST_USAGE = `usage: credvend request --template T [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID] [--timeout MS]
@@ -34,12 +34,14 @@ export async function requestCommand(argv: readonly string[], out: (line: string
   const timeoutMs = parseIntFlag("timeout", values.timeout);
   const duration = parseIntFlag("duration", values.duration);
   const params = parseParams(values.param);
+  const requestId = parseRequestId(values["request-id"]);
   const bearer = await bearerInputs(values);
   const env = requesterEnv();
   if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
   if (!env.replyKeyArn) throw new UsageError("set CREDVEND_REPLY_KEY_ARN to the ARN of the workers' reply KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); replies sealed under any other key are refused");
   const region = await requireAwsRegion(env.region, "the reply is decrypted with KMS there");
   const nc = await connectNats(env, `credvend-cli:${env.tenant}.${env.principal}`);
+  const denied = permissionDeniedSignal(nc);
   const kms = new KMSClient({ region });
   try {
     const client = new CredvendClient({ nc, tenant: env.tenant, principal: env.principal, kms, replyKeyArn: env.replyKeyArn, ...(timeoutMs ? { timeoutMs } : {}) });
@@ -48,8 +50,9 @@ export async function requestCommand(argv: readonly string[], out: (line: string
       params,
       ...(duration ? { durationSeconds: duration } : {}),
       ...(values["on-behalf-of"] ? { onBehalfOf: values["on-behalf-of"] } : {}),
-      ...(values["request-id"] ? { requestId: values["request-id"] } : {}),
+      ...(requestId ? { requestId } : {}),
       ...bearer,
+      signal: denied,
     });
     // This command's job is to hand credentials to the caller (like `aws configure export-credentials`).
     out(JSON.stringify({
