@@ -10,6 +10,7 @@
 --           a command that ran late (Redis paused, then resumed) must change nothing
 -- ARGV[5]   the request's client_time_ms (the same for every attempt of one request)
 -- ARGV[6]   fence margin in ms (client clock skew allowed against Redis's clock)
+-- ARGV[7]   when the caller first saw Redis processes alive ("run_id:ms,...", for the epoch)
 --
 -- Returns { "claimed" } | { "done", reply } | { "pending" } | { "mismatch" } | { "stale" }
 --       | { "forgotten", epoch }.
@@ -23,7 +24,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if now > tonumber(ARGV[4]) then
   return { "stale" }
 end
-local epoch = tenant_epoch(KEYS[2])
+local epoch = tenant_epoch(KEYS[2], ARGV[7])
 local record = redis.call("HMGET", KEYS[1], "state", "fp", "owner")
 if not record[1] then
   if tonumber(ARGV[5]) < epoch + tonumber(ARGV[6]) then

@@ -7,10 +7,12 @@
 --
 -- When it is missing (a new tenant, or the data is gone) it is the start of this Redis process:
 -- whatever an earlier process held may be lost, and nothing sent after this one started can have
--- been issued before it. INFO gives the start in whole seconds only (uptime_in_seconds), so the
--- epoch is the first whole second after it: never before the start, at most 1 s after it.
+-- been issued before it. Any bound of the start from above is safe (never before the start):
+-- INFO gives the start in whole seconds only (uptime_in_seconds), so the first whole second after
+-- it, or, earlier still, when the calling client first saw this process alive (`seen`,
+-- "run_id:ms,...", see incarnations.ts), whichever is earlier.
 
-local function tenant_epoch(key)
+local function tenant_epoch(key, seen)
   local stored = tonumber(redis.call("GET", key) or "")
   if stored then
     return stored
@@ -19,6 +21,11 @@ local function tenant_epoch(key)
   local server_s = math.floor(tonumber(string.match(info, "server_time_usec:(%d+)")) / 1000000)
   local uptime_s = tonumber(string.match(info, "uptime_in_seconds:(%d+)"))
   local epoch = (server_s - uptime_s + 1) * 1000
+  local run_id = string.match(info, "run_id:(%x+)")
+  local first_seen = run_id and tonumber(string.match(seen or "", run_id .. ":(%d+)") or "")
+  if first_seen and first_seen < epoch then
+    epoch = first_seen
+  end
   redis.call("SET", key, string.format("%d", epoch))
   return epoch
 end

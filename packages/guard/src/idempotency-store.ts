@@ -5,6 +5,7 @@ import { isValidName, isValidRequestId } from "@credvend/protocol";
 import { CredvendError } from "@credvend/protocol";
 import { commandTimeoutOf, COMMAND_TIMED_OUT } from "./command-timeout.js";
 import { callRedis, redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
+import { incarnationsOf, type Incarnations } from "./incarnations.js";
 import { guardCommands, guardPipeline, type GuardCommands } from "./scripts.js";
 
 export type ClaimResult =
@@ -93,6 +94,7 @@ export class IdempotencyStore {
   readonly #fenceMarginMs: number;
   readonly #replicas: number;
   readonly #replicaWaitMs: number;
+  readonly #incarnations: Incarnations;
 
   constructor(redis: Redis, options: IdempotencyStoreOptions = {}) {
     this.#redis = redis;
@@ -103,6 +105,7 @@ export class IdempotencyStore {
     this.#fenceMarginMs = options.fenceMarginMs ?? DEFAULT_FENCE_MARGIN_MS;
     this.#replicas = nonNegativeInteger("replicas", options.replicas ?? 0);
     this.#replicaWaitMs = positiveInteger("replicaWaitMs", options.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS);
+    this.#incarnations = incarnationsOf(redis);
   }
 
   /**
@@ -112,7 +115,8 @@ export class IdempotencyStore {
    */
   async epoch(tenant: string): Promise<number> {
     const key = this.#epochKey(tenant);
-    const value = await callRedis(this.#redis, "idempotency epoch", () => this.#commands.cvIdemEpoch(key));
+    await this.#incarnations.settled();
+    const value = await callRedis(this.#redis, "idempotency epoch", () => this.#commands.cvIdemEpoch(key, this.#incarnations.hint()));
     return Number(value);
   }
 
@@ -130,10 +134,12 @@ export class IdempotencyStore {
     // Without a client time there is no fence (a request "from the far future").
     const clientTimeMs = options.clientTimeMs ?? Number.MAX_SAFE_INTEGER;
     const what = `idempotency claim of ${requestId}`;
+    // Right after a (re)connection: learn when the Redis process was first seen, for its epoch.
+    await this.#incarnations.settled();
     let reply: Buffer[] | undefined;
     for (let attempt = 1; reply === undefined; attempt += 1) {
       const notAfterMs = Date.now() + timeoutMs + LATE_COMMAND_ALLOWANCE_MS;
-      const args = [key, epochKey, token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs] as const;
+      const args = [key, epochKey, token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs, this.#incarnations.hint()] as const;
       try {
         reply = await callRedis(this.#redis, what, async () => {
           const answer = this.#replicas === 0

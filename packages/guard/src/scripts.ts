@@ -24,8 +24,8 @@ export interface GuardCommands {
   /** numKeys, keys..., quantity, (intervalUs, burst)... → [allowed, retryAfterUs, limitedBy, remaining] */
   cvGcra(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, number, number, number]>;
   /** Buffer variant: the "done" reply is binary. */
-  cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number): Promise<Buffer[]>;
-  cvIdemEpoch(epochKey: string): Promise<string>;
+  cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number, seen: string): Promise<Buffer[]>;
+  cvIdemEpoch(epochKey: string, seen: string): Promise<string>;
   cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number, fingerprint: string): Promise<number>;
   cvIdemRelease(key: string, token: string): Promise<number>;
   cvIdemRenew(key: string, token: string, leaseMs: number): Promise<number>;
