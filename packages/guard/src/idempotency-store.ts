@@ -110,8 +110,9 @@ export class IdempotencyStore {
 
   /**
    * From when the store remembers `tenant`'s records (epoch ms, Redis's clock): a request sent
-   * before it whose record is missing is "forgotten". Written at the tenant's first claim, as the
-   * start of the Redis process that holds the tenant's slot (see lua/tenant-epoch.lua).
+   * before it whose record is missing is "forgotten". Written at the tenant's first claim: no
+   * earlier than the start of the Redis process that holds the tenant's slot, and no later than
+   * when this client first saw that process (see lua/tenant-epoch.lua).
    */
   async epoch(tenant: string): Promise<number> {
     const key = this.#epochKey(tenant);

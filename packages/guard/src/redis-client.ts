@@ -23,6 +23,7 @@ const MAX_RECONNECT_DELAY_MS = 1000;
 // How often a cluster client re-reads the slot map: after a failover the promoted replica's
 // slots are found within about this long even when no command meets a MOVED redirection.
 const SLOTS_REFRESH_MS = 1000;
+const BACKSTOP_FACTOR = 4;
 
 const reconnectDelay = (times: number): number => Math.min(50 * 2 ** Math.min(times - 1, 10), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50);
 
@@ -34,9 +35,17 @@ const reconnectDelay = (times: number): number => Math.min(50 * 2 ** Math.min(ti
  * (command-timeout.ts), not ioredis's, which a busy event loop trips.
  */
 export function createRedis(url: string, options: CreateRedisOptions = {}): Redis {
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const common: RedisOptions = {
     ...(options.name === undefined ? {} : { connectionName: options.name }),
-    maxRetriesPerRequest: 1,
+    // ioredis's own timer stays as a far longer backstop: a command whose reply never comes (its
+    // connection went down mid-pipeline) would otherwise hold ioredis's auto-pipeline, and every
+    // command after it, for good. It fires in a stall only past BACKSTOP_FACTOR × the timeout.
+    commandTimeout: BACKSTOP_FACTOR * timeoutMs,
+    // 0: the commands in flight when a connection closes are rejected at once. With 1, ioredis
+    // keeps them for one reconnect and then, with autoResendUnfulfilledCommands off, drops them
+    // unanswered: their promises (and the auto-pipeline behind them) would wait for the backstop.
+    maxRetriesPerRequest: 0,
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // A command whose caller already got a timeout must not run later: GCRA would consume twice.
     autoResendUnfulfilledCommands: false,
@@ -67,7 +76,7 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
       retryStrategy: reconnectDelay,
     });
   }
-  setCommandTimeout(redis, options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+  setCommandTimeout(redis, timeoutMs);
   watchConnection(redis, options.name ?? "credvend", options.logger);
   return redis;
 }
