@@ -6,6 +6,8 @@
 //      whose on_behalf_of fits the request (an allow rule with on_behalf_of only serves requests
 //      for another tenant matching it; one without it only serves the caller's own tenant).
 //      No allow rule → NOT_ENTITLED (or ON_BEHALF_OF_DENIED when acting for another tenant).
+//      A request for a sealed (X25519) reply keeps only the rules with `sealed_replies: allow`
+//      (plan.ts); none left → SEALED_REPLY_NOT_ALLOWED.
 //   2. Parameters are validated against the template's types (done by the caller, plan.ts).
 //   3. Every matching deny rule is checked, wherever it sits in the list; if its parameter
 //      conditions hold, the request is refused. So a broad allow never shadows a narrower deny.

@@ -19,6 +19,11 @@ export function lintAccess(config: CredvendConfig): Problem[] {
     if (rule.effect === "deny") {
       if (rule.max_duration !== undefined) out.push(problem("error", [...at, "max_duration"], "a deny rule has no duration cap; move it to an allow rule"));
       if (rule.rate_limit !== undefined) out.push(problem("error", [...at, "rate_limit"], "a deny rule has no rate limit; move it to an allow rule"));
+      if (rule.sealed_replies !== undefined) out.push(problem("error", [...at, "sealed_replies"], "a deny rule serves no replies; move sealed_replies to an allow rule"));
+    } else if (rule.sealed_replies === "allow" && rule.principals.some(matchesAnyName)) {
+      // Sealed replies drop the KMS key policy as a second check: the NATS credential alone
+      // suffices, so they should be granted to the few principals that have no AWS identity.
+      out.push(problem("warning", [...at, "sealed_replies"], `sealed replies are allowed for every principal of ${preview(rule.tenants)}; name the principals that have no AWS identity (each then needs only its NATS credential to obtain AWS credentials)`));
     }
     (rule.on_behalf_of ?? []).forEach((g, j) => {
       // Acting for every tenant is never what a platform needs: it also reaches tenants that are

@@ -1,7 +1,7 @@
 // natsAuthorization: the nats-server `authorization { users = [...] }` block that makes the
 // subject carry the requester's identity. Each requester may publish only on its own request
 // subject and subscribe only to its own replies; the vendor user gets what the worker needs.
-import { isValidName, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import { isValidName, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, REVOCATION_SUBJECT, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import bcrypt from "bcryptjs";
 import type { CredvendConfig } from "./schema.js";
 
@@ -51,7 +51,8 @@ const CONFIG_STREAM = "KV_credvend-config";
 export const AUDIT_STREAM = "CREDVEND_AUDIT";
 
 /**
- * The vendor's permissions: serve requests (queue group only), answer, audit, discovery, and READ
+ * The vendor's permissions: serve requests (queue group only), answer, audit, discovery, hear
+ * revocation notices, and READ
  * the config KV bucket. The JetStream API grants are exactly what reading and watching one bucket
  * takes (account info, stream info, direct and message get, an ordered consumer and its flow
  * control), so a worker can neither write the config nor touch any other stream.
@@ -74,7 +75,7 @@ export const VENDOR_PERMISSIONS = {
     `$JS.API.STREAM.INFO.${AUDIT_STREAM}`,
     `$JS.API.STREAM.CREATE.${AUDIT_STREAM}`,
   ],
-  subscribe: [`${REQUEST_WILDCARD} ${VENDOR_QUEUE_GROUP}`, "$SRV.>", "_INBOX.>"],
+  subscribe: [`${REQUEST_WILDCARD} ${VENDOR_QUEUE_GROUP}`, "$SRV.>", "_INBOX.>", REVOCATION_SUBJECT],
 } as const;
 
 /**

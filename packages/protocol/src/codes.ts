@@ -55,6 +55,7 @@ export const REASONS = {
   CV_ERR_TEMPLATE_NOT_FOUND: { code: "NOT_FOUND", retryable: false, summary: "No template has that name; said only to a caller whose access rules name it." },
   CV_ERR_NOT_ENTITLED: { code: "PERMISSION_DENIED", retryable: false, summary: "No access rule lets this principal use this template; also the answer for a missing one the rules do not name." },
   CV_ERR_ON_BEHALF_OF_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "The principal may not act for that tenant." },
+  CV_ERR_SEALED_REPLY_NOT_ALLOWED: { code: "PERMISSION_DENIED", retryable: false, summary: "The request asks for a reply sealed to its own X25519 key, but no access rule allowing it has sealed_replies: allow (or the vendor has no sealing key); omit reply_public_key and decrypt the KMS envelope." },
   CV_ERR_PARAM_MISSING: { code: "INVALID_ARGUMENT", retryable: false, summary: "A required template parameter is missing." },
   CV_ERR_PARAM_UNKNOWN: { code: "INVALID_ARGUMENT", retryable: false, summary: "The template has no parameter of that name." },
   CV_ERR_PARAM_INVALID: { code: "INVALID_ARGUMENT", retryable: false, summary: "A parameter value does not fit its type, pattern or length." },

@@ -46,6 +46,7 @@ const schema = z.object({
   CREDVEND_CONFIG: setting("CREDVEND_CONFIG", z.string().min(1).optional(), "templates and access rules file (SIGHUP reloads it; an invalid new version is refused)", "a path to a YAML file"),
   CREDVEND_CONFIG_KV_BUCKET: setting("CREDVEND_CONFIG_KV_BUCKET", z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a bucket name of letters, digits, - and _, e.g. credvend-config").optional(), "instead, a NATS KV bucket watched for new versions (fill it with credvend config push FILE)", "a bucket name, e.g. credvend-config"),
   CREDVEND_REPLY_KEY_ID: setting("CREDVEND_REPLY_KEY_ID", z.string().min(1).default("alias/credvend-replies"), "KMS key for reply data keys", "a key id, key ARN, alias/name or alias ARN"),
+  CREDVEND_SEALING_KEY_FILE: setting("CREDVEND_SEALING_KEY_FILE", z.string().min(1).optional(), "X25519 private key that sealed replies are sealed with (requesters pin its public half); unset: sealed replies are refused", "a path to a PEM file from: openssl genpkey -algorithm X25519"),
   CREDVEND_MAX_IN_FLIGHT: intSetting("CREDVEND_MAX_IN_FLIGHT", 1, 100_000, 256, "requests a worker runs at once"),
   CREDVEND_MAX_QUEUED: intSetting("CREDVEND_MAX_QUEUED", 0, 1_000_000, 4096, "requests waiting for a slot, all principals together; beyond, RESOURCE_EXHAUSTED"),
   CREDVEND_MAX_QUEUED_BYTES: intSetting("CREDVEND_MAX_QUEUED_BYTES", 65_536, 4_294_967_296, 16 * 1024 * 1024, "payload bytes all queues together may hold"),
@@ -109,6 +110,8 @@ export interface WorkerSettings {
   readonly configFile: string | undefined;
   readonly configKvBucket: string | undefined;
   readonly replyKeyId: string;
+  /** PEM file of the fleet's X25519 sealing key; sealed replies are refused without it. */
+  readonly sealingKeyFile: string | undefined;
   readonly maxInFlight: number;
   readonly maxQueued: number;
   /** Bytes of payload all queues together may hold (admission refuses beyond it). */
@@ -197,6 +200,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     configFile: e.CREDVEND_CONFIG,
     configKvBucket: e.CREDVEND_CONFIG_KV_BUCKET,
     replyKeyId: e.CREDVEND_REPLY_KEY_ID,
+    sealingKeyFile: e.CREDVEND_SEALING_KEY_FILE,
     maxInFlight: e.CREDVEND_MAX_IN_FLIGHT,
     maxQueued: e.CREDVEND_MAX_QUEUED,
     maxQueuedBytes: e.CREDVEND_MAX_QUEUED_BYTES,
