@@ -6,8 +6,9 @@ import type { Redis as SingleRedis } from "ioredis";
 import { commandTimeoutOf, replyWithin } from "./command-timeout.js";
 import type { Redis } from "./connection.js";
 
-// Enough for every node of a cluster and a few restarts of each.
-const MAX_REMEMBERED = 64;
+// The hint goes with every claim: the processes of a 3 to 8 node cluster and a restart or two of
+// each (about 50 bytes apiece). A process forgotten here still gets the whole-second bound.
+const MAX_REMEMBERED = 16;
 
 export class Incarnations {
   readonly #firstSeen = new Map<string, number>();
