@@ -72,7 +72,7 @@ export interface Worker {
 export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
-  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs });
+  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs, replicas: settings.redisWaitReplicas });
   const sealer = new EnvelopeSealer({
     kms: deps.kms,
     keyId: settings.replyKeyId,
@@ -95,8 +95,6 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       : undefined,
     deniedCache: settings.deniedCacheMs > 0 ? new DeniedCache({ ttlMs: settings.deniedCacheMs, maxEntries: 10_000, now }) : undefined,
   });
-  // The idempotency store's epoch predates every request this fleet serves (see dedupe).
-  await idempotency.epoch();
   const observer = new Observer(log, deps.onAnswered ? [deps.onAnswered] : []);
   const auditor = await startAuditor(nc, {
     mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
