@@ -8,6 +8,7 @@ import { EnvelopeOpener, generateReplyKeyPair, importReplyPublicKey, openSealedR
 import { CredvendError, encodeRequest, isValidName, replySubject, requestSubject, type CredentialRequestInit } from "@credvend/protocol";
 import { ErrorCode as NatsErrorCode, type NatsConnection, type NatsError } from "nats";
 import { randomUUID } from "node:crypto";
+import { permissionWatch } from "./permission-watch.js";
 import { ReplyInbox } from "./reply-inbox.js";
 import { defaultRetryStrategy, retryErrorInfo, type RetryStrategy } from "./retry.js";
 import { verifyReply, type ReplyOpener, type VendedCredentials } from "./verify-reply.js";
@@ -115,6 +116,9 @@ export class CredvendClient {
     const subject = requestSubject(tenant, principal);
     // One subscription for every attempt: a late reply to an earlier attempt is just as good.
     const inbox = new ReplyInbox(this.options.nc, replySubject(tenant, principal, requestId));
+    const stopWatching = permissionWatch(this.options.nc).on((v) => {
+      if (v.operation === "publish" && v.subject === subject) inbox.push({ kind: "publish-denied", subject });
+    });
     const refusals: CredvendError[] = [];
     let lastError: CredvendError | undefined;
     try {
@@ -137,6 +141,7 @@ export class CredvendClient {
         }
       }
     } finally {
+      stopWatching();
       inbox.close();
     }
     throw finalError(lastError, refusals);
@@ -168,6 +173,9 @@ export class CredvendClient {
         return { kind: "failed", error: new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `no credvend worker is listening on ${subject}; start one (credvend worker) or check NATS_URL`) };
       }
       if (event.kind === "failed") return { kind: "failed", error: transportError(event.error, subject) };
+      if (event.kind === "publish-denied") {
+        return { kind: "failed", error: new CredvendError("CV_ERR_CLIENT_NATS_DENIED", `NATS refused this user publish on ${subject}: a requester may publish only on its own request subject; connect as the NATS user of this tenant and principal`) };
+      }
       const verdict = await verifyReply(event.data, requestId, opener, Date.now, signal).catch((error: unknown) => {
         if (signal?.aborted) throw aborted(signal);
         throw error;
@@ -224,7 +232,7 @@ function aborted(signal: AbortSignal | undefined): CredvendError {
 
 function transportError(error: NatsError, subject: string): CredvendError {
   if (error.code === NatsErrorCode.PermissionsViolation) {
-    return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `NATS refused this user access to ${subject} or its reply subject; its permissions must allow publish on ${subject} and subscribe on its reply subjects`, { cause: error });
+    return new CredvendError("CV_ERR_CLIENT_NATS_DENIED", `NATS refused this user the reply subject of ${subject}: a requester may subscribe only to its own replies; connect as the NATS user of this tenant and principal`, { cause: error });
   }
   return new CredvendError("CV_ERR_CLIENT_NO_VENDOR", `NATS request on ${subject} failed: ${error.message}`, { cause: error });
 }

@@ -94,6 +94,7 @@ export const REASONS = {
   // Client side (never sent by the vendor)
   CV_ERR_CLIENT_TIMEOUT: { code: "DEADLINE_EXCEEDED", retryable: true, summary: "No reply arrived in time." },
   CV_ERR_CLIENT_NO_VENDOR: { code: "UNAVAILABLE", retryable: true, summary: "No vendor worker is listening on the request subject." },
+  CV_ERR_CLIENT_NATS_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "NATS refused this user the request subject or its reply subject; connect as the NATS user of the request's tenant and principal." },
   CV_ERR_CLIENT_DECRYPT: { code: "UNAUTHENTICATED", retryable: false, summary: "The reply could not be decrypted with the requester's identity." },
   CV_ERR_CLIENT_BAD_REPLY: { code: "INTERNAL", retryable: false, summary: "The reply was not a valid credvend.v1.CredentialReply." },
 } as const satisfies Record<string, ReasonSpec>;
