@@ -119,7 +119,8 @@ const BENCH_ADMISSION = {
   CREDVEND_TENANT_MAX_QUEUED: "8192",
 };
 
-export function startWorkerChild({ name = "worker", natsUrl, redisUrl, awsEndpoint, population, extraEnv = {}, nodeArgs = [] }) {
+/** `httpPort`: where its health and metrics listen (0: a free port nobody is told of). The handle's `metricsUrl` names it. */
+export function startWorkerChild({ name = "worker", natsUrl, redisUrl, awsEndpoint, population, extraEnv = {}, nodeArgs = [], httpPort = 0 }) {
   const configFile = path.join(benchTempDir(), "credvend.yaml");
   fs.writeFileSync(configFile, benchConfig(population));
   const vendorKeys = devCredentials("credvend-vendor");
@@ -128,8 +129,8 @@ export function startWorkerChild({ name = "worker", natsUrl, redisUrl, awsEndpoi
     REDIS_URL: redisUrl,
     CREDVEND_CONFIG: configFile,
     CREDVEND_LOG_LEVEL: "warn",
-    // Two workers side by side: each takes a free port for health and metrics.
-    CREDVEND_HTTP_PORT: "0",
+    // Two workers side by side: each on its own port for health and metrics.
+    CREDVEND_HTTP_PORT: String(httpPort),
     ...BENCH_ADMISSION,
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL: awsEndpoint,
@@ -137,5 +138,6 @@ export function startWorkerChild({ name = "worker", natsUrl, redisUrl, awsEndpoi
     AWS_SECRET_ACCESS_KEY: vendorKeys.secretAccessKey,
     ...extraEnv,
   });
-  return spawnNode(name, [CLI, "worker"], { env, nodeArgs });
+  const proc = spawnNode(name, [CLI, "worker"], { env, nodeArgs });
+  return Object.assign(proc, { metricsUrl: httpPort ? `http://127.0.0.1:${httpPort}/metrics` : undefined });
 }

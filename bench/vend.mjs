@@ -3,7 +3,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, signHeaders } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { uniqueRequestId } from "@credvend/testkit";
+import { freePort, uniqueRequestId } from "@credvend/testkit";
 import { connect } from "nats";
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
@@ -47,7 +47,7 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
   const seedFile = path.join(tmp, "fleet-seed.yaml");
   fs.writeFileSync(seedFile, fleetSeed(population));
   const aws = await startAwsLocalChild(log, { seedFile });
-  const worker = startWorkerChild({ natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population });
+  const worker = startWorkerChild({ natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, httpPort: await freePort() });
   log(`worker       pid ${worker.pid}`);
   const stats = redisStats(redis.url);
   registerStop("bench Redis stats connection", () => stats.close());
@@ -182,7 +182,7 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
     finding: (name, ok, detail) => out.findings.push({ name, ok: Boolean(ok), detail }),
     // The second worker runs under --cpu-prof (the first stays unprofiled, so its CPU per vend is clean).
     async startSecondWorker() {
-      workerB = startWorkerChild({ name: "worker-b", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
+      workerB = startWorkerChild({ name: "worker-b", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, httpPort: await freePort(), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
       pids["worker-b"] = workerB.pid;
       log(`worker-b     pid ${workerB.pid} (--cpu-prof)`);
       const client = new CredvendClient({ nc, tenant: TENANT, principal: PRINCIPAL, kms, replyKeyArn: `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`, attempts: 1, timeoutMs: 10_000 });
@@ -201,6 +201,24 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
 
   out.awsTotals = await aws.admin.calls();
 
+  // ---- the workers' /metrics count what was done: N fresh vends more, and the AssumeRole calls aws-local saw ----
+  const workers = [worker, workerB].filter(Boolean);
+  const scrape = async () => {
+    const texts = await Promise.all(workers.map(async (w) => (await fetch(w.metricsUrl)).text()));
+    return {
+      issued: texts.reduce((n, t) => n + metricSum(t, "credvend_requests_total", { outcome: "issued" }), 0),
+      assumeRole: texts.reduce((n, t) => n + metricSum(t, "credvend_aws_calls_total", { service: "sts", operation: "AssumeRole" }), 0),
+    };
+  };
+  const metricVends = quick ? 50 : 200;
+  const [m0, c0] = [await scrape(), await aws.admin.calls()];
+  for (let i = 0; i < metricVends; i += 8) await Promise.all(Array.from({ length: Math.min(8, metricVends - i) }, () => vend(uniqueRequestId())));
+  const [m1, c1] = [await scrape(), await aws.admin.calls()];
+  const awsAssume = (c1["sts:AssumeRole"]?.total ?? 0) - (c0["sts:AssumeRole"]?.total ?? 0);
+  out.metrics = { vends: metricVends, issued: m1.issued - m0.issued, assumeRoleMetric: m1.assumeRole - m0.assumeRole, assumeRoleAwsLocal: awsAssume, issuedTotal: m1.issued, assumeRoleTotal: m1.assumeRole };
+  check(out, `the workers' /metrics count the ${metricVends} vends made (credvend_requests_total{outcome="issued"})`, out.metrics.issued === metricVends, JSON.stringify(out.metrics));
+  check(out, "the workers' /metrics count exactly the AssumeRole calls aws-local received", out.metrics.assumeRoleMetric === awsAssume, JSON.stringify(out.metrics));
+
   // ---- stop the workers on their own: each must drain and exit 0 ----
   const exit = await worker.stop(20_000);
   check(out, "worker drains and exits 0 on SIGTERM", exit.code === 0, JSON.stringify(exit));
@@ -217,6 +235,18 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
   const json = lines.filter((l) => l.startsWith("{"));
   out.workerLog = { jsonLines: json.length, jsonSample: json.slice(0, 3), otherFirstLines: [...new Set(lines.filter((l) => !l.startsWith("{")).map((l) => l.replace(/^\(node:\d+\) /, "")))].slice(0, 2) };
   return out;
+}
+
+/** Sum of a Prometheus metric's samples whose labels include `labels`. */
+function metricSum(text, name, labels) {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
 }
 
 function check(out, name, ok, detail) {

@@ -50,7 +50,8 @@ describe("identity from the subject, enforced by nats-server with the generated 
     const client = new CredvendClient({ nc: demoNc, tenant, principal: "other-app", kms: h.kmsFor("demo-app"), replyKeyArn: REPLY_KEY_ARN, timeoutMs: 500, attempts: 1 });
     await assert.rejects(client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" } }), (error: unknown) => {
       assert.ok(error instanceof CredvendError);
-      assert.ok(["DEADLINE_EXCEEDED", "UNAVAILABLE"].includes(error.code), `${error.code}: ${error.message}`);
+      // NATS refuses the reply subscription (another principal's) and the publish: told at once, not retried.
+      assert.equal(error.reason, "CV_ERR_CLIENT_NATS_DENIED", `${error.code}: ${error.message}`);
       return true;
     });
     const servedAfter = h.vendor.worker.stats();
