@@ -9,6 +9,10 @@ commands:
   dev [--once]            the whole stack on this machine, with a demo request
   worker                  run a vendor worker (settings from the environment)
   request --template T    ask for credentials as a requester
+  credential-process      credentials for an AWS profile's credential_process (cached)
+  env --template T        credentials as shell 'export' lines (or json, powershell)
+  exec --template T -- CMD  run CMD with self-renewing credentials (container endpoint)
+  serve --template T      a loopback container-credentials endpoint (sidecar)
   status                  every running worker's counters and live config version
   aws-local               the local STS + KMS emulator (dev and tests only)
   templates lint FILE     check a config file
@@ -41,6 +45,10 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   iam: async () => import("./commands/iam.js").then((m) => ({ run: m.iamCommand, usage: m.IAM_USAGE })),
   "aws-local": async () => import("./commands/aws-local.js").then((m) => ({ run: m.awsLocalCommand, usage: m.AWS_LOCAL_USAGE })),
   revoke: async () => import("./commands/revoke.js").then((m) => ({ run: m.revokeCommand, usage: m.REVOKE_USAGE })),
+  "credential-process": async () => import("./commands/credential-process.js").then((m) => ({ run: m.credentialProcessCommand, usage: m.CREDENTIAL_PROCESS_USAGE })),
+  env: async () => import("./commands/env.js").then((m) => ({ run: m.envCommand, usage: m.ENV_USAGE })),
+  exec: async () => import("./commands/exec.js").then((m) => ({ run: (argv) => m.execCommand(argv), usage: m.EXEC_USAGE })),
+  serve: async () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, usage: m.SERVE_USAGE })),
   audit: async () => import("./commands/audit.js").then((m) => ({ run: m.auditCommand, usage: m.AUDIT_USAGE })),
 };
 
@@ -66,7 +74,9 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   }
   try {
     const command = await load();
-    if (rest.includes("--help") || rest.includes("-h")) {
+    // Words after '--' belong to the command `exec` runs, not to credvend.
+    const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+    if (own.includes("--help") || own.includes("-h")) {
       out(command.usage);
       return 0;
     }
