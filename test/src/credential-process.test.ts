@@ -119,11 +119,15 @@ region = ${REGION}
     assert.notEqual(loop.code, 0);
     assert.match(loop.stderr, /credvend's own AWS identity .* would come from profile 'credvend-s3', chosen by AWS_PROFILE, whose credential_process runs credvend itself; set CREDVEND_AWS_PROFILE/);
     assert.ok(loop.ms < 20_000, `refused after ${loop.ms} ms`);
-    // Through a wrapper script the first guard can not see into: the environment marker stops the second credvend.
+    // Through a wrapper script the first guard can not see into: the environment marker stops the
+    // second credvend at once (the SDK's chain then reports only that it found no credentials).
     const wrapped = await aws(["sts", "get-caller-identity"], { AWS_PROFILE: "credvend-wrapped", CREDVEND_AWS_PROFILE: "", CREDVEND_CACHE_DIR: path.join(home, "cache-wrapped") });
     assert.notEqual(wrapped.code, 0);
-    assert.match(wrapped.stderr, /credvend was started to find credvend's own AWS identity/);
+    assert.match(wrapped.stderr, /cannot get credvend's own AWS identity from the AWS SDK's default chain: .*; set CREDVEND_AWS_PROFILE/);
     assert.ok(wrapped.ms < 20_000, `refused after ${wrapped.ms} ms`);
+    const nested = await run(bin, ["credential-process", "--template", "s3-tenant-read", "--param", "bucket=shared-data"], env({ CREDVEND_RESOLVING_OWN_IDENTITY: "1" }), elsewhere);
+    assert.equal(nested.code, 1);
+    assert.match(nested.stderr, /credvend was started to find credvend's own AWS identity/);
   });
 
   test("eight cold credential-process calls at once cost one AssumeRole and get the same credential", async () => {

@@ -63,7 +63,8 @@ export async function requesterKms(settings: RequesterAwsSettings, replyKeyArn: 
     kms.destroy();
     const from = id.kind === "profile" ? `profile '${id.profile}' (CREDVEND_AWS_PROFILE)` : "the AWS SDK's default chain";
     const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
-    throw new CliFailure(`cannot get credvend's own AWS identity from ${from}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`);
+    const fix = id.kind === "profile" ? "fix that profile" : "set CREDVEND_AWS_PROFILE, or CREDVEND_AWS_ACCESS_KEY_ID and CREDVEND_AWS_SECRET_ACCESS_KEY";
+    throw new CliFailure(`cannot get credvend's own AWS identity from ${from}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}; ${fix}`);
   }
   return kms;
 }

@@ -32,6 +32,8 @@ export class CredentialSource {
 
   /** Credentials with more than the refresh margin left. */
   async get(): Promise<VendedCredentials> {
+    // First of all: a nested credvend must not even wait for the lock its parent holds.
+    refuseIfNested();
     const dir = this.spec.cache && this.options.cacheDir ? privateCacheDir(this.options.cacheDir) : undefined;
     if (!dir) return (await vendWithReply(this.spec, this.who, await this.kmsClient())).credentials;
     const warm = await this.fromCache(dir);
@@ -79,7 +81,6 @@ export class CredentialSource {
 
   private async kmsClient(): Promise<KMSClient> {
     if (!this.kms) {
-      refuseIfNested();
       await refuseSelfProfile(this.who.aws.identity);
       markResolving();
       this.kms = await requesterKms(this.who.aws, this.who.replyKeyArn);
