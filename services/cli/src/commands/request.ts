@@ -46,8 +46,11 @@ export async function requestCommand(argv: readonly string[], out: (line: string
   const who = requester(requesterEnv());
   refuseIfNested();
   await refuseSelfProfile(who.aws.identity);
-  const kms = await requesterKms(who.aws, who.replyKeyArn);
   const nc = await connectNats(who.env, `credvend-cli:${who.tenant}.${who.principal}`);
+  const kms = await requesterKms(who.aws, who.replyKeyArn).catch(async (error: unknown) => {
+    await nc.close();
+    throw error;
+  });
   try {
     const client = new CredvendClient({ nc, tenant: who.tenant, principal: who.principal, kms, replyKeyArn: who.replyKeyArn, ...(timeoutMs ? { timeoutMs } : {}) });
     const creds = await client.request({
