@@ -3,14 +3,14 @@
 // AWS CLI (the real one, on the PATH) run from another folder. Shown: the CLI gets the assumed
 // role; ten commands cost one AssumeRole (the sealed reply is cached); eight cold callers at once
 // cost one; AWS_PROFILE naming that profile does not make credvend run itself; the cache is
-// private and never holds a secret; a warm call loads no NATS client (so it connects nowhere).
+// private and never holds a secret; a warm call makes no NATS connection.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { devCredentials } from "@credvend/aws-local";
 import { uniqueName } from "@credvend/testkit";
 import { demoConfig } from "./support/config.js";
@@ -101,6 +101,8 @@ region = ${REGION}
       assert.match((JSON.parse(r.stdout) as { Arn: string }).Arn, /^arn:aws:sts::000000000000:assumed-role\/credvend-demo\//);
     }
     assert.equal(await assumeRoles() - before, 1);
+    // The install carries the bundled entry point the command takes for credential-process.
+    assert.ok(existsSync(path.join(project, "node_modules/@credvend/cli/dist/bundle/credential-process-main.js")));
   });
 
   test("without the cache every command costs its own AssumeRole (the count above is the cache's doing)", async () => {
@@ -183,26 +185,33 @@ region = ${REGION}
     assert.match(JSON.stringify(session?.sessionPolicy ?? ""), /shared-data/);
   });
 
-  test("a warm call loads no NATS client (it connects nowhere): one KMS Decrypt from the cached sealed reply", async () => {
-    const warm = await run(bin, ["credential-process", "--template", "s3-tenant-read", "--param", "bucket=acme-data"], env(), elsewhere);
-    assert.equal(warm.code, 0, warm.stderr);
-    const log = path.join(home, "loaded.txt");
-    writeFileSync(log, "");
-    writeFileSync(path.join(home, "hooks.mjs"), `import { appendFileSync } from "node:fs";
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, result.url + "\\n");
-  return result;
-}
-`);
-    writeFileSync(path.join(home, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(path.join(home, "hooks.mjs")).href)});\n`);
-    const decrypts = (await h.awsLocal.admin.calls())["kms:Decrypt"]?.ok ?? 0;
-    const hooked = await run(process.execPath, ["--import", pathToFileURL(path.join(home, "register.mjs")).href, bin, "credential-process", "--template", "s3-tenant-read", "--param", "bucket=acme-data"], env(), elsewhere);
-    assert.equal(hooked.code, 0, hooked.stderr);
-    assert.equal(JSON.parse(hooked.stdout).AccessKeyId, JSON.parse(warm.stdout).AccessKeyId);
-    const loaded = readFileSync(log, "utf8").split("\n").filter(Boolean);
-    assert.ok(loaded.some((u) => u.includes("/@credvend/cli/")), "the hook sees the installed CLI");
-    assert.deepEqual(loaded.filter((u) => /\/node_modules\/nats\//.test(u)), []);
-    assert.equal(((await h.awsLocal.admin.calls())["kms:Decrypt"]?.ok ?? 0) - decrypts, 1);
+  test("a warm call makes no NATS connection: one KMS Decrypt of the cached sealed reply", async () => {
+    // NATS through a loopback proxy that counts connections (the URL is part of the cache key, so
+    // both calls go through it).
+    const target = new URL(h.natsUrl);
+    let connections = 0;
+    const proxy = createServer((socket) => {
+      connections += 1;
+      const upstream = connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      for (const s of [socket, upstream]) s.on("error", () => { socket.destroy(); upstream.destroy(); });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const viaProxy = env({ NATS_URL: `nats://127.0.0.1:${(proxy.address() as AddressInfo).port}`, CREDVEND_CACHE_DIR: path.join(home, "cache-proxy") });
+      const args = ["credential-process", "--template", "s3-tenant-read", "--param", "bucket=acme-data"];
+      const cold = await run(bin, args, viaProxy, elsewhere);
+      assert.equal(cold.code, 0, cold.stderr);
+      assert.ok(connections >= 1, "the cold call connects through the proxy");
+      const seen = connections;
+      const decrypts = (await h.awsLocal.admin.calls())["kms:Decrypt"]?.ok ?? 0;
+      const warm = await run(bin, args, viaProxy, elsewhere);
+      assert.equal(warm.code, 0, warm.stderr);
+      assert.equal((JSON.parse(warm.stdout) as { AccessKeyId: string }).AccessKeyId, (JSON.parse(cold.stdout) as { AccessKeyId: string }).AccessKeyId);
+      assert.equal(connections, seen, "the warm call connected to NATS");
+      assert.equal(((await h.awsLocal.admin.calls())["kms:Decrypt"]?.ok ?? 0) - decrypts, 1);
+    } finally {
+      proxy.close();
+    }
   });
 });

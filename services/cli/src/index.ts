@@ -82,6 +82,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     }
     return await command.run(rest, out);
   } catch (error) {
+    const { reportFailure } = await import("./report-failure.js");
     return reportFailure(name, error);
   }
 }
@@ -89,14 +90,4 @@ export async function main(argv: readonly string[], out: (line: string) => void 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
-}
-
-/** One line on stderr that says what to fix; 2 for a wrong command line, 1 for everything else. */
-async function reportFailure(command: string, error: unknown): Promise<number> {
-  const { describeFailure } = await import("./failures.js");
-  const { natsFailure } = await import("./nats-failure.js");
-  const { requesterEnv } = await import("./cli-env.js");
-  const { text, exit } = describeFailure(command, natsFailure(error, requesterEnv()));
-  process.stderr.write(`${text}\n`);
-  return exit;
 }
