@@ -153,10 +153,15 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     const health = await fetch(url.replace("/credentials", "/healthz"));
     assert.equal(health.status, 200);
     assert.doesNotMatch(await health.text(), /ASIA/);
-    // The AWS CLI with only the URI and the token (the JS SDK: the expiry test below).
-    const cli = await exec("aws", ["sts", "get-caller-identity", "--output", "json"], endpointEnv(url, token));
-    assert.equal(cli.code, 0, cli.stderr);
-    assert.match((JSON.parse(cli.stdout) as { Arn: string }).Arn, /assumed-role\/credvend-demo\//);
+    // The AWS CLI with only the URI and the token (the JS SDK: the expiry test below); the
+    // endpoint serves what it holds, so commands in a row cost no AssumeRole.
+    const before = (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0;
+    for (let i = 0; i < 3; i += 1) {
+      const cli = await exec("aws", ["sts", "get-caller-identity", "--output", "json"], endpointEnv(url, token));
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match((JSON.parse(cli.stdout) as { Arn: string }).Arn, /assumed-role\/credvend-demo\//);
+    }
+    assert.equal(((await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0) - before, 0);
     const wrong = await exec("aws", ["sts", "get-caller-identity"], endpointEnv(url, "x".repeat(43)));
     assert.notEqual(wrong.code, 0);
     p.child.kill("SIGTERM");
@@ -166,6 +171,30 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
       assert.equal(refused.code, 2, `${host}: ${refused.stderr}`);
       assert.match(refused.stderr, /is not a loopback address/);
     }
+  });
+
+  test("env prints export lines a shell evaluates for the AWS CLI; json and powershell; request --output env and table", async () => {
+    const lines = await credvend(["env", ...TEMPLATE], requesterEnv("env"));
+    assert.equal(lines.code, 0, lines.stderr);
+    assert.match(lines.stdout, /^export AWS_ACCESS_KEY_ID='ASIA[A-Z0-9]+'$/m);
+    const shell = await exec("sh", ["-c", `eval "$CREDS" && aws sts get-caller-identity --output json`], { ...endpointEnv("", ""), AWS_CONTAINER_CREDENTIALS_FULL_URI: "", AWS_CONTAINER_AUTHORIZATION_TOKEN: "", CREDS: lines.stdout });
+    assert.equal(shell.code, 0, shell.stderr);
+    assert.match((JSON.parse(shell.stdout) as { Arn: string }).Arn, /assumed-role\/credvend-demo\//);
+    const json = await credvend(["env", ...TEMPLATE, "--format", "json"], requesterEnv("env"));
+    const vars = JSON.parse(json.stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(vars).sort(), ["AWS_ACCESS_KEY_ID", "AWS_CREDENTIAL_EXPIRATION", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);
+    const ps = await credvend(["env", ...TEMPLATE, "--format", "powershell"], requesterEnv("env"));
+    assert.match(ps.stdout, /^\$Env:AWS_SESSION_TOKEN='[^']+'$/m);
+    const bad = await credvend(["env", ...TEMPLATE, "--format", "yaml"], requesterEnv("env"));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--format must be one of env, json, powershell/);
+    const table = await credvend(["request", ...TEMPLATE, "--output", "table"], requesterEnv("env"));
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^access key id\s+ASIA/m);
+    assert.match(table.stdout, /^secret access key\s+.{4}…\(\d+ chars, masked\)$/m);
+    assert.doesNotMatch(table.stdout, new RegExp(vars.AWS_SECRET_ACCESS_KEY?.slice(8) ?? "-"));
+    const env = await credvend(["request", ...TEMPLATE, "--output", "env"], requesterEnv("env"));
+    assert.match(env.stdout, /^export AWS_SESSION_TOKEN='/m);
   });
 
   test("serve: the JS SDK and the AWS CLI keep working across a credential's expiry", async () => {
@@ -188,7 +217,7 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     // The job runs past the first credential's expiry, calling every 2 s.
     const calls = Math.ceil((lifeMs + 6000) / 2000);
     const r = await exec(process.execPath, [job, String(calls), "2000"], endpointEnv(url, token), 90_000);
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nserve: ${p.output()}`);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as JobLine);
     assert.equal(lines.length, calls);
     for (const line of lines) assert.match(line.arn, /assumed-role\/credvend-demo\//);

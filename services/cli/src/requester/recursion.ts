@@ -19,9 +19,15 @@ export function runsCredvend(command: string): boolean {
   return command.split(/\s+/).some((word) => /(^|[/\\])credvend(\.js)?["']?$/.test(word.replace(/^["']/, "")));
 }
 
+/**
+ * The marker as this process found it when it started: a long-running command (serve, exec) sets it
+ * itself for the processes the SDK starts, and must not then take its own mark for its parent's.
+ */
+const inherited = Boolean(process.env[RECURSION_MARKER]);
+
 /** Guard 2: refuse if this process was started by credvend's own credential resolution. */
-export function refuseIfNested(env: NodeJS.ProcessEnv = process.env): void {
-  if (env[RECURSION_MARKER]) {
+export function refuseIfNested(startedMarked: boolean = inherited): void {
+  if (startedMarked) {
     throw new RecursionError(`credvend was started to find credvend's own AWS identity (a credential_process that runs credvend, perhaps through a script); ${FIX}`);
   }
 }
