@@ -166,6 +166,11 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     assert.notEqual(wrong.code, 0);
     p.child.kill("SIGTERM");
     assert.equal(await p.exited, 0);
+    const shared = path.join(dir, "shared-token");
+    writeFileSync(shared, "t".repeat(40), { mode: 0o644 });
+    const open = await credvend(["serve", ...TEMPLATE, "--token-file", shared], requesterEnv("serve"));
+    assert.equal(open.code, 1);
+    assert.match(open.stderr, /is readable by other users \(mode 0644\); run chmod 600/);
     for (const host of ["0.0.0.0", "192.168.1.10", "::"]) {
       const refused = await credvend(["serve", ...TEMPLATE, "--token-file", tokenFile, "--host", host], requesterEnv("serve"));
       assert.equal(refused.code, 2, `${host}: ${refused.stderr}`);

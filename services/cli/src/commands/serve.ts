@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CliFailure, parse, parseIntFlag, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
@@ -32,6 +32,9 @@ function loadOrCreateToken(file: string): string {
   if (!existsSync(file)) {
     writeFileSync(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
   }
+  // Whoever can read the token can take the credentials: like an ssh key, it must be the owner's alone.
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new CliFailure(`--token-file ${file} is readable by other users (mode ${mode.toString(8).padStart(4, "0")}); run chmod 600 ${file}`);
   const token = readFileSync(file, "utf8").trim();
   if (token.length < MIN_TOKEN_LENGTH) throw new CliFailure(`--token-file ${file}: the token must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -base64 32)`);
   return token;
