@@ -18,7 +18,6 @@ export class RefreshingCredentials {
   private pending: Promise<VendedCredentials> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private lastError: unknown;
 
   constructor(private readonly source: CredentialGetter, private readonly marginMs: number, private readonly onError: (error: unknown) => void = () => undefined) {}
 
@@ -51,11 +50,9 @@ export class RefreshingCredentials {
   private renew(): Promise<VendedCredentials> {
     this.pending ??= this.source.get().then((c) => {
       this.current = c;
-      this.lastError = undefined;
       this.schedule(Math.max(1000, this.remaining(c) - this.marginMs));
       return c;
     }, (error: unknown) => {
-      this.lastError = error;
       this.onError(error);
       this.schedule(RETRY_MS);
       throw error;
@@ -72,10 +69,5 @@ export class RefreshingCredentials {
       this.renew().catch(() => undefined);
     }, ms);
     this.timer.unref();
-  }
-
-  /** The last renewal's failure, while no renewal has succeeded since. */
-  failure(): unknown {
-    return this.lastError;
   }
 }
