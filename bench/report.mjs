@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { ROOT } from "./procs.mjs";
+import { TARGETS, targetMet } from "./ratios.mjs";
 
 export function machineInfo() {
   const version = (cmd, args, pattern) => {
@@ -30,8 +31,23 @@ const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : "–");
 const f3 = (n) => (Number.isFinite(n) ? n.toFixed(3) : "–");
 const ms = (n) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : "–");
 const mib = (kib) => (kib === undefined || !Number.isFinite(kib) ? "–" : (kib / 1024).toFixed(1));
-const unit = { nats: "req/s", sts: "calls/s", vend: "vends/s", reuse: "vends/s", replay: "replays/s" };
-const CREDVEND_GROUPS = new Set(["vend", "reuse", "replay"]);
+const unit = {
+  nats: "req/s",
+  sts: "calls/s",
+  direct: "pairs/s",
+  vend: "vends/s",
+  reuse: "vends/s",
+  replay: "replays/s",
+  "fleet-warm": "vends/s",
+  "unique-1w": "vends/s",
+  "unique-2w": "vends/s",
+  "fleet-reuse": "vends/s",
+  dedupe: "replays/s",
+  limited: "answers/s",
+  victim: "vends/s",
+  memory: "vends/s",
+};
+const CREDVEND_GROUPS = new Set(["vend", "reuse", "replay", "fleet-warm", "unique-1w", "unique-2w", "fleet-reuse", "dedupe", "limited", "victim", "memory"]);
 
 function table(header, rows) {
   return [`| ${header.join(" | ")} |`, `| ${header.map((h, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -67,25 +83,95 @@ function awsTable(out) {
 }
 
 function cpuTable(out) {
-  const procs = ["bench", "worker", "aws-local", "nats-server", "redis-server", "nats-responder", "machine"];
+  const procs = ["bench", "worker", "worker-b", "aws-local", "nats-server", "redis-server", "nats-responder", "machine"];
   const used = procs.filter((k) => out.phases.some((p) => Number.isFinite(p.cpu[k])));
   return table(
-    ["phase", ...used.map((k) => (k === "machine" ? "machine total %" : k === "other" ? "other processes %" : `${k} %`)), "worker CPU ms / op"],
-    out.phases.map((p) => [
-      `${p.name}, ${p.concurrency} in flight`,
-      ...used.map((k) => (Number.isFinite(p.cpu[k]) ? f0((100 * p.cpu[k]) / p.seconds) : "")),
-      CREDVEND_GROUPS.has(p.group) ? f2((1000 * p.cpu.worker) / Math.max(1, p.calls)) : "",
-    ]),
+    ["phase", ...used.map((k) => (k === "machine" ? "machine total %" : k === "other" ? "other processes %" : `${k} %`)), "load avg (1 min) at end"],
+    out.phases.map((p) => [`${p.name}, ${p.concurrency} in flight`, ...used.map((k) => (Number.isFinite(p.cpu[k]) ? f0((100 * p.cpu[k]) / p.seconds) : "")), f1(p.loadavg1)]),
   );
+}
+
+/** CPU milliseconds per successful operation, for every process (the load generator is "bench"). */
+function cpuPerOpTable(out) {
+  const procs = ["bench", "worker", "worker-b", "aws-local", "nats-server", "redis-server"];
+  const used = procs.filter((k) => out.phases.some((p) => Number.isFinite(p.cpuMsPerOp?.[k])));
+  const rows = out.phases.filter((p) => p.cpuMsPerOp && p.group !== "nats" && p.group !== "sts");
+  return table(
+    ["phase", ...used.map((k) => `${k} ms`), "all workers ms", "Redis commands", "STS calls", "KMS calls"],
+    rows.map((p) => {
+      const n = Math.max(1, p.calls);
+      const workers = (p.cpuMsPerOp.worker ?? 0) + (Number.isFinite(p.cpuMsPerOp["worker-b"]) ? p.cpuMsPerOp["worker-b"] : 0);
+      const sum = (prefix) => Object.entries(p.aws).filter(([k]) => k.startsWith(prefix)).reduce((a, [, c]) => a + c.total, 0);
+      return [`${p.name}, ${p.concurrency} in flight`, ...used.map((k) => (Number.isFinite(p.cpuMsPerOp[k]) ? f3(p.cpuMsPerOp[k]) : "")), f3(workers), f2((p.redis?.total ?? NaN) / n), f3(sum("sts:") / n), f3(sum("kms:") / n)];
+    }),
+  );
+}
+
+function ratiosTable(out) {
+  const r = out.ratios ?? {};
+  return table(
+    ["key", "value", "target", "met", "what"],
+    Object.entries(TARGETS).map(([k, t]) => [`\`${k}\``, r[k] === null || r[k] === undefined ? "–" : f3(r[k]), t.min !== undefined ? `≥ ${t.min}` : `≤ ${t.max}`, targetMet(k, r[k]) ? "yes" : "**no**", t.what]),
+  );
+}
+
+function fleetSection(out) {
+  const f = out.fleet;
+  if (!f) return "";
+  const identical = table(
+    ["round", "principal", "requests", "served", "distinct credentials", "sts:AssumeRole", "kms:GenerateDataKey", "wall ms"],
+    f.identical.map((r, i) => [i + 1, r.principal, r.requests, r.ok, r.distinctCredentials, r.assumeRole, r.generateDataKey, f0(r.ms)]),
+  );
+  const floods = Object.entries(f.flood.floods).map(([label, x]) => `- flood of ${label} (256 in flight, ${f0(x.floodRate)}/s answered, ${x.floodServed} served, ${x.floodRefused} refused ${JSON.stringify(x.floodErrorKinds)}): quiet principal p50 ${ms(x.victimP50)} ms, p99 ${ms(x.victimP99)} ms`).join("\n");
+  return `## Fleet shape
+
+aws-local injected latency: STS ${f.latency.stsMs} ms, KMS ${f.latency.kmsMs} ms per call. ${f.principals} principals over ${f.tenants} tenants
+(each an aws-local IAM user bound to its tenant, with its own KMS client: it can open only its own replies). ${f.clients} requester clients in the load generator.
+
+**1,000 identical requests at once** (template with \`reuse:\`, a principal with nothing cached, two workers):
+
+${identical}
+
+**Retries of one request id**: ${f.dedupe.concurrentSameId} concurrent copies of a new id across two workers: ${f.dedupe.served} served,
+${f.dedupe.distinctCredentials} distinct credentials, ${f.dedupe.assumeRole} AssumeRole call(s) (including ${f.dedupe.replays} closed-loop replays after).
+
+**Rate-limited tenants**: ${f.limited.served} vends served and ${f.limited.refused} refused (${f0(f.limited.refusalsPerSecond)} refusals/s) over ${f.tenants} tenants;
+AssumeRole calls in the phase: ${f.limited.assumeRole}.${f.refusalCost ? `
+
+**What a refusal costs Redis**, measured in the flood of the rate-limited template below (${f.refusalCost.refused} refusals; the ${f.refusalCost.vendsSubtracted} vends served in that window are
+subtracted at a fresh vend's cost, ${f2(f.refusalCost.vendRedisCommands)} commands): ${f2(f.refusalCost.redisCommandsPerRefusal)} commands per refusal
+(${Object.entries(f.refusalCost.redisByCommandPerRefusal).map(([k, v]) => `${k} ${f2(v)}`).join(", ")}; commands inside Lua scripts count by name),
+of which ${f2(f.refusalCost.limiterScriptsPerRefusal)} limiter scripts and **${f3(f.refusalCost.writesBeyondLimiterPerRefusal)} writes beyond the limiter's own state**.` : ""}
+
+**Flood beside a quiet principal** (it vends 1 at a time; alone: p50 ${ms(f.flood.aloneP50)} ms, p99 ${ms(f.flood.aloneP99)} ms):
+
+${floods}
+
+**2,000 in flight** (two workers): ${f.memory.vends} vends, ${f.memory.errors} errors; memory below.
+`;
+}
+
+function profileSection(out) {
+  const p = out.profile;
+  if (!p) return "";
+  return `## Worker CPU profile (second worker, \`node --cpu-prof\`, its whole life: the fleet phases from "two workers" on)
+
+Busy ${f0(p.busyMs)} ms (${f0(100 * p.busyShareOfWall)}% of its samples), sampled every ${f2(p.sampleMs)} ms.
+
+${table(["top frames (self time)", "ms", "share of busy"], p.topFrames.map((x) => [`\`${x.frame}\``, f0(x.selfMs), `${f1(100 * x.share)}%`]))}
+
+${table(["by package", "ms", "share of busy"], p.byPackage.map((x) => [x.package, f0(x.selfMs), `${f1(100 * x.share)}%`]))}
+`;
 }
 
 function memoryTable(out) {
   const m = out.memory;
   return table(
-    ["process", "before (ready, 1 vend)", "after vend phases", "after replay phases", "peak (VmHWM)"],
+    ["process", "before (ready, 1 vend)", "after vend phases", "after replay phases", "after fleet phases", "peak (VmHWM)"],
     [
-      ["worker", mib(m.workerReady?.rssKiB), mib(m.workerAfterVend?.rssKiB), mib(m.workerAfterReplay?.rssKiB), mib(m.workerAfterReplay?.hwmKiB)],
-      ["aws-local", mib(m.awsLocalReady?.rssKiB), mib(m.awsLocalAfterVend?.rssKiB), mib(m.awsLocalAfterReplay?.rssKiB), mib(m.awsLocalAfterReplay?.hwmKiB)],
+      ["worker", mib(m.workerReady?.rssKiB), mib(m.workerAfterVend?.rssKiB), mib(m.workerAfterReplay?.rssKiB), mib(m.workerAfterFleet?.rssKiB), mib(m.workerAfterFleet?.hwmKiB)],
+      ["worker-b (from the two-worker phases)", "", "", "", mib(m.workerBAfterFleet?.rssKiB), mib(m.workerBAfterFleet?.hwmKiB)],
+      ["aws-local", mib(m.awsLocalReady?.rssKiB), mib(m.awsLocalAfterVend?.rssKiB), mib(m.awsLocalAfterReplay?.rssKiB), mib(m.awsLocalAfterFleet?.rssKiB), mib(m.awsLocalAfterFleet?.hwmKiB)],
     ],
   );
 }
@@ -145,10 +231,17 @@ Generated by \`npm run bench${out.quick ? " -- --quick" : ""}\` (bench/README.md
 
 **Machine**: ${machine.nproc} CPUs (\`nproc\`), ${machine.cpu}, ${machine.memGiB} GiB RAM, ${machine.kernel};
 Node ${machine.node}; nats-server ${machine.natsServer}; redis-server ${machine.redisServer}; credvend at commit ${machine.commit} (plus any uncommitted changes).
-**Topology** (loopback): nats-server and redis-server from @credvend/testkit; \`credvend aws-local\` and one \`credvend worker\`
-(CREDVEND_LOG_LEVEL=warn, rate limits raised to 1,000,000/s) as child processes; the load generator
-(CredvendClient as acme/demo-app, one NATS connection, KMS Decrypt as demo-app) in the bench process.
+Load average (1 min) at start ${f2(out.startup.loadavg?.[0])}, at end ${f2(out.endLoadavg?.[0])}: anything above what the bench itself adds (about 2 here) is other work on the machine, which skews the numbers.
+**Topology** (loopback): nats-server (JetStream on, for the audit stream the worker writes before it answers) and redis-server from @credvend/testkit;
+\`credvend aws-local\` (the dev seed plus ${out.shape.principals} tenant-bound bench principals over ${out.shape.tenants} tenants) and one \`credvend worker\`
+(CREDVEND_LOG_LEVEL=warn, rate limits raised to 1,000,000/s except the fleet's rate-limited template) as child processes, a second worker
+(under \`--cpu-prof\`) from the two-worker phases on; the load generator (CredvendClient as acme/demo-app, and one client with its own
+KMS identity per fleet principal, all on one NATS connection) in the bench process.
 Closed loop: each of the *in flight* loops waits for its reply before sending the next request. Stack ready (first vend served) after ${f0(out.startup.readyMs)} ms.
+
+## Targets (\`ratios\` in the JSON report)
+
+${ratiosTable(out)}
 
 ## Throughput and latency
 
@@ -161,9 +254,16 @@ ${awsTable(out)}
 Whole run (readiness, warm-ups and all phases, aws-local's admin \`calls()\`): ${Object.entries(out.awsTotals ?? {}).map(([k, c]) => `${k} ${c.total}${c.failed ? ` (${c.failed} failed)` : ""}`).join(", ")}.
 Replay check: AssumeRole calls for the replayed request id, original included: **${out.replayAssumeRole}**.
 
+${fleetSection(out)}
 ## CPU (% of one core, averaged over each phase)
 
 ${cpuTable(out)}
+
+## Cost per operation (CPU ms of each process, Redis commands and AWS calls, per successful call)
+
+${cpuPerOpTable(out)}
+
+${profileSection(out)}
 
 ## Memory (RSS, MiB, from /proc/<pid>/status)
 
@@ -172,6 +272,7 @@ ${memoryTable(out)}
 ## Checks
 
 ${out.checks.map((c) => `- ${c.ok ? "ok" : "**FAILED**"}: ${c.name}${c.detail ? ` (${c.detail})` : ""}`).join("\n")}
+${(out.findings ?? []).map((c) => `- finding, ${c.ok ? "holds" : "**does not hold**"}: ${c.name}${c.detail ? ` (${c.detail})` : ""}`).join("\n")}
 - worker log (level warn): ${out.workerLog.jsonLines} vendor log line(s)${out.workerLog.jsonSample.length ? `, e.g.\n\n\`\`\`\n${out.workerLog.jsonSample.map((l) => l.slice(0, 400)).join("\n")}\n\`\`\`` : ""}; other stderr: ${out.workerLog.otherFirstLines.length ? out.workerLog.otherFirstLines.map((l) => `\`${l.slice(0, 160)}\``).join("; ") : "none"}
 
 ## Reading

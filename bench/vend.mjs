@@ -11,26 +11,46 @@ import { fileURLToPath } from "node:url";
 import { runLoad } from "./measure.mjs";
 import { cpuSecondsOf, machineBusySeconds, memoryOf, registerStop, spawnNode, waitUntil } from "./procs.mjs";
 import os from "node:os";
-import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE, TENANT, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
+import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE, TENANT, benchTempDir, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
+import { FLEET_DURATIONS, runFleet } from "./fleet.mjs";
+import { fleetPopulation, fleetSeed } from "./fleet-seed.mjs";
+import { summarizeProfileDir } from "./cpu-profile.mjs";
+import { computeRatios } from "./ratios.mjs";
+import { redisDelta, redisStats } from "./redis-stats.mjs";
+import fs from "node:fs";
+import path from "node:path";
 
 /** Seconds per measured phase. The full run stays around a minute of load; --quick around 15 s. */
 const DURATIONS = {
   full: { natsWarm: 0.5, nats: 3, stsWarm: 1, stsAssume: 5, stsGci: 4, stsRaw: 4, e2eWarm: 2, e2eSerial: 5, e2e: 10, replaySerial: 3, replay: 5 },
-  quick: { natsWarm: 0.3, nats: 1, stsWarm: 0.5, stsAssume: 1.5, stsGci: 1.5, stsRaw: 1.5, e2eWarm: 1, e2eSerial: 2, e2e: 3, replaySerial: 1, replay: 2 },
+  quick: { natsWarm: 0.3, nats: 1, stsWarm: 0.3, stsAssume: 1, stsGci: 1, stsRaw: 1, e2eWarm: 0.5, e2eSerial: 1, e2e: 1.5, replaySerial: 0.5, replay: 1 },
 };
 const ECHO_SUBJECT = "bench.echo";
 const ECHO_BYTES = 128;
 
-export async function runVendBench({ quick = false, log = (line) => process.stderr.write(`bench: ${line}\n`) } = {}) {
+/** Fleet shape by default; --quick shrinks it so the smoke run stays short. */
+export const FLEET_DEFAULTS = {
+  full: { principals: 1000, tenants: 50, stsMs: 30, kmsMs: 5, identical: 1000 },
+  quick: { principals: 100, tenants: 10, stsMs: 30, kmsMs: 5, identical: 1000 },
+};
+
+export async function runVendBench({ quick = false, fleet: fleetOptions = {}, log = (line) => process.stderr.write(`bench: ${line}\n`) } = {}) {
   const d = quick ? DURATIONS.quick : DURATIONS.full;
-  const out = { quick, phases: [], memory: {}, checks: [], startup: { loadavg: os.loadavg() } };
+  const shape = { ...(quick ? FLEET_DEFAULTS.quick : FLEET_DEFAULTS.full), ...fleetOptions };
+  const out = { quick, shape, phases: [], memory: {}, checks: [], findings: [], startup: { loadavg: os.loadavg() } };
 
   // ---- topology ----
   const t0 = performance.now();
   const { nats, redis, natsPid, redisPid } = await startServers(log);
-  const aws = await startAwsLocalChild(log);
-  const worker = startWorkerChild({ natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint });
+  const population = fleetPopulation(shape.principals, shape.tenants);
+  const tmp = benchTempDir();
+  const seedFile = path.join(tmp, "fleet-seed.yaml");
+  fs.writeFileSync(seedFile, fleetSeed(population));
+  const aws = await startAwsLocalChild(log, { seedFile });
+  const worker = startWorkerChild({ natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population });
   log(`worker       pid ${worker.pid}`);
+  const stats = redisStats(redis.url);
+  registerStop("bench Redis stats connection", () => stats.close());
 
   const nc = await connect({ servers: nats.url, name: "credvend-bench-client" });
   registerStop("bench NATS connection", () => nc.close());
@@ -56,13 +76,16 @@ export async function runVendBench({ quick = false, log = (line) => process.stde
   const phase = async (group, opts) => {
     log(`${group}: ${opts.name}, ${opts.concurrency} in flight, ${opts.seconds} s`);
     const cpu0 = cpuSnapshot(pids);
-    const calls0 = await aws.admin.calls();
+    const [calls0, redis0] = await Promise.all([aws.admin.calls(), stats.snapshot()]);
     const r = await runLoad(opts);
     const cpu1 = cpuSnapshot(pids);
-    const calls1 = await aws.admin.calls();
+    const [calls1, redis1] = await Promise.all([aws.admin.calls(), stats.snapshot()]);
     r.group = group;
     r.cpu = Object.fromEntries(Object.keys(cpu1).map((k) => [k, cpu1[k] - cpu0[k]]));
+    r.cpuMsPerOp = Object.fromEntries(Object.entries(r.cpu).filter(([k]) => k !== "machine").map(([k, v]) => [k, (1000 * v) / Math.max(1, r.calls)]));
     r.aws = callDelta(calls0, calls1);
+    r.redis = redisDelta(redis0, redis1);
+    r.loadavg1 = os.loadavg()[0];
     out.phases.push(r);
     if (r.errors > 0) log(`  ${r.errors} errors: ${JSON.stringify(r.errorKinds)}`);
     return r;
@@ -143,11 +166,51 @@ export async function runVendBench({ quick = false, log = (line) => process.stde
   out.memory.workerAfterReplay = memoryOf(worker.pid);
   out.memory.awsLocalAfterReplay = memoryOf(aws.proc.pid);
 
+  // ---- 5. fleet shape: injected latency, P x T principals, two workers ----
+  const profileDir = path.join(tmp, "cpu-profile");
+  let workerB;
+  const fleetResult = await runFleet({
+    nc,
+    aws,
+    population,
+    latency: { stsMs: shape.stsMs, kmsMs: shape.kmsMs },
+    identical: shape.identical,
+    d: quick ? FLEET_DURATIONS.quick : FLEET_DURATIONS.full,
+    log,
+    phase,
+    check: (name, ok, detail) => check(out, name, ok, detail),
+    finding: (name, ok, detail) => out.findings.push({ name, ok: Boolean(ok), detail }),
+    // The second worker runs under --cpu-prof (the first stays unprofiled, so its CPU per vend is clean).
+    async startSecondWorker() {
+      workerB = startWorkerChild({ name: "worker-b", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
+      pids["worker-b"] = workerB.pid;
+      log(`worker-b     pid ${workerB.pid} (--cpu-prof)`);
+      const client = new CredvendClient({ nc, tenant: TENANT, principal: PRINCIPAL, kms, replyKeyArn: `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`, attempts: 1, timeoutMs: 10_000 });
+      // Ready = it answers from the queue group: requests go round robin-ish, so poll until its CPU moves.
+      const cpuBefore = cpuSecondsOf(workerB.pid);
+      await waitUntil("the second worker serving", async () => {
+        await Promise.all(Array.from({ length: 32 }, () => client.request({ template: TEMPLATE, params: PARAMS, requestId: uniqueRequestId() })));
+        return cpuSecondsOf(workerB.pid) - cpuBefore > 0.05;
+      }, { proc: workerB, timeoutMs: 30_000, intervalMs: 200 });
+    },
+  });
+  out.fleet = fleetResult.fleet;
+  out.memory.workerAfterFleet = memoryOf(worker.pid);
+  out.memory.workerBAfterFleet = workerB ? memoryOf(workerB.pid) : undefined;
+  out.memory.awsLocalAfterFleet = memoryOf(aws.proc.pid);
+
   out.awsTotals = await aws.admin.calls();
 
-  // ---- stop the worker on its own: it must drain and exit 0 ----
+  // ---- stop the workers on their own: each must drain and exit 0 ----
   const exit = await worker.stop(20_000);
   check(out, "worker drains and exits 0 on SIGTERM", exit.code === 0, JSON.stringify(exit));
+  if (workerB) {
+    const exitB = await workerB.stop(20_000);
+    check(out, "second worker drains and exits 0 on SIGTERM (and writes its CPU profile)", exitB.code === 0, JSON.stringify(exitB));
+    out.profile = summarizeProfileDir(profileDir);
+  }
+  out.ratios = computeRatios(out, fleetResult);
+  out.endLoadavg = os.loadavg();
   // Worker output at CREDVEND_LOG_LEVEL=warn: pino JSON lines (warnings/errors of the vendor) and
   // anything else written to stderr (e.g. Node or SDK deprecation notices), kept apart.
   const lines = worker.tail().split("\n").filter((l) => l.trim() !== "");

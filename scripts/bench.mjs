@@ -1,13 +1,14 @@
 // `npm run bench`: builds the workspace, starts NATS, Redis, aws-local and one worker on loopback,
 // measures baselines (raw NATS, direct STS) and credvend end to end, prints a markdown report and
-// writes it to bench/reports/<YYYY-MM-DD>-vend.md. Everything started is stopped at the end, also
-// on failure or Ctrl-C.
+// writes it to bench/reports/<YYYY-MM-DD>-vend.md, with the numbers (and the `ratios` targets) in
+// <YYYY-MM-DD>-vend.json beside it. Everything started is stopped at the end, also on failure or Ctrl-C.
 //
-//   npm run bench [-- --quick] [--no-build] [--out FILE] [--no-report]
-//     --quick      a ~20 s smoke run (printed only, unless --out is given)
+//   npm run bench [-- --quick] [--no-build] [--out FILE] [--no-report] [fleet flags]
+//     --quick      a short smoke run (printed only, unless --out is given)
 //     --no-build   skip `node scripts/build.mjs`
-//     --out FILE   write the report there instead
+//     --out FILE   write the report there instead (FILE.md -> FILE.json beside it)
 //     --no-report  print only
+//   fleet flags: --principals N (1000) --tenants N (50) --sts-ms MS (30) --kms-ms MS (5) --identical N (1000)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -15,17 +16,35 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const USAGE = "usage: npm run bench -- [--quick] [--no-build] [--out FILE] [--no-report] [--principals N] [--tenants N] [--sts-ms MS] [--kms-ms MS] [--identical N]";
+/** Fleet flags: name -> [option key, smallest, largest]. */
+const FLEET_FLAGS = { principals: ["principals", 4, 10_000], tenants: ["tenants", 1, 1000], "sts-ms": ["stsMs", 0, 10_000], "kms-ms": ["kmsMs", 0, 10_000], identical: ["identical", 1, 10_000] };
 let args;
+const fleet = {};
 try {
   args = parseArgs({
-    options: { quick: { type: "boolean" }, "no-build": { type: "boolean" }, out: { type: "string" }, "no-report": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      quick: { type: "boolean" },
+      "no-build": { type: "boolean" },
+      out: { type: "string" },
+      "no-report": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      ...Object.fromEntries(Object.keys(FLEET_FLAGS).map((k) => [k, { type: "string" }])),
+    },
   }).values;
+  for (const [flag, [key, min, max]] of Object.entries(FLEET_FLAGS)) {
+    if (args[flag] === undefined) continue;
+    const n = Number(args[flag]);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${flag} must be a whole number from ${min} to ${max} (got "${args[flag]}")`);
+    fleet[key] = n;
+  }
+  if (fleet.tenants !== undefined && fleet.principals !== undefined && fleet.tenants > fleet.principals) throw new Error("--tenants must not exceed --principals (each tenant needs a principal)");
 } catch (err) {
-  console.error(`bench: ${err.message}\nusage: npm run bench -- [--quick] [--no-build] [--out FILE] [--no-report]`);
+  console.error(`bench: ${err.message}\n${USAGE}`);
   process.exit(2);
 }
 if (args.help) {
-  console.log("usage: npm run bench -- [--quick] [--no-build] [--out FILE] [--no-report]\nSee bench/README.md.");
+  console.log(`${USAGE}\nSee bench/README.md.`);
   process.exit(0);
 }
 if (!args["no-build"]) {
@@ -54,7 +73,7 @@ process.on("SIGTERM", onSignal);
 const started = performance.now();
 let status = 0;
 try {
-  const out = await runVendBench({ quick: Boolean(args.quick) });
+  const out = await runVendBench({ quick: Boolean(args.quick), fleet });
   await stopAll();
   const now = new Date();
   const date = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
@@ -64,7 +83,9 @@ try {
     const file = args.out ? path.resolve(args.out) : path.join(root, "bench/reports", `${date}-vend.md`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text);
-    process.stderr.write(`bench: report written to ${path.relative(process.cwd(), file) || file}\n`);
+    const jsonFile = file.replace(/(\.md)?$/, ".json");
+    fs.writeFileSync(jsonFile, `${JSON.stringify({ date, machine: machineInfo(), seconds: (performance.now() - started) / 1000, ...out }, null, 2)}\n`);
+    process.stderr.write(`bench: report written to ${path.relative(process.cwd(), file) || file} and ${path.relative(process.cwd(), jsonFile) || jsonFile}\n`);
   }
   if (out.checks.some((c) => !c.ok)) status = 1;
 } catch (err) {

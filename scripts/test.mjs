@@ -43,6 +43,10 @@ const env = { ...process.env };
 // leaves behind is named at the end and removed with it, also after a failure or Ctrl-C.
 const runTmp = fs.mkdtempSync(path.join(os.tmpdir(), "credvend-testrun-"));
 env.TMPDIR = runTmp;
+// `credvend dev` keeps a per-user dev secret in the XDG state folder: the run gets its own, never
+// the real one of whoever runs the tests, removed at the end.
+const runState = fs.mkdtempSync(path.join(os.tmpdir(), "credvend-teststate-"));
+env.XDG_STATE_HOME = runState;
 // Test processes load the AWS SDK; its notice about future Node versions would precede every file's output.
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const servers = [];
@@ -69,6 +73,7 @@ const status = await new Promise((resolve) => {
 });
 await stopSharedServers();
 removeRunTmp();
+fs.rmSync(runState, { recursive: true, force: true });
 if (interrupted && status === 0) process.exit(130);
 process.exit(status);
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { devCredentials } from "@credvend/aws-local";
 import { startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { credvend, ROOT, spawnCredvend } from "./support/cli.js";
@@ -59,6 +59,10 @@ describe("offline commands", () => {
       [["request", "--template", "x", "--duration", "abc"], /--duration must be a whole number, got "abc"/],
       [["dev", "extra"], /^credvend dev: unexpected argument "extra"/],
       [["status", "--wait", "soon"], /--wait must be a whole number/],
+      [["status", "--output", "yaml"], /--output must be table or json, got "yaml"/],
+      [["status", "--json", "--output", "table"], /--json and --output table contradict each other/],
+      [["request", "--template", "x", "--request-id", "not ok!"], /^credvend request: --request-id must be 8 to 128 letters, digits, '-' or '_' \(e\.g\. a UUID such as [0-9a-f-]{36}\), got "not ok!" \(see 'credvend request --help'\)$/],
+      [["request", "--template", "x", "--request-id", "short"], /--request-id must be 8 to 128/],
       [["worker", "now"], /^credvend worker: unexpected argument "now"/],
       [["templates"], /templates needs a subcommand: lint or render/],
       [["config", "pull"], /unknown subcommand 'pull'; use push or show/],
@@ -109,10 +113,41 @@ describe("offline commands", () => {
     assert.match(r.stderr, /has no 'identities:'.*no requester can connect/);
   });
 
-  test("--help prints a command's usage", async () => {
+  test("--help prints a command's usage, and so does 'help COMMAND'", async () => {
     const r = await credvend(["request", "--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--template T/);
+    for (const command of ["request", "status", "dev", "iam"]) {
+      const viaHelp = await credvend(["help", command]);
+      assert.equal(viaHelp.code, 0, viaHelp.stderr);
+      assert.equal(viaHelp.stdout, (await credvend([command, "--help"])).stdout, command);
+      assert.match(viaHelp.stdout, new RegExp(`^usage: credvend ${command}`));
+    }
+    assert.match((await credvend(["help"])).stdout, /help \[COMMAND\]/);
+    const unknown = await credvend(["help", "reqest"]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'credvend: unknown command \'reqest\'; did you mean "request"?\n');
+    const two = await credvend(["help", "request", "status"]);
+    assert.equal(two.code, 2);
+    assert.match(oneLine(two), /help: takes one command, got 2/);
+  });
+
+  test("a misspelt command, template or config key gets the nearest valid name", async () => {
+    for (const [typo, meant] of [["statsu", "status"], ["templtes", "templates"], ["reqeust", "request"], ["aws-locl", "aws-local"]] as const) {
+      const r = await credvend([typo]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, `credvend: unknown command '${typo}'; did you mean "${meant}"?\n`);
+    }
+    const template = await credvend(["iam", "trust-policy", "--config", EXAMPLE, "--template", "s3-tenant-reed", "--vendor-arn", "arn:aws:iam::111122223333:role/v"]);
+    assert.equal(template.code, 2);
+    assert.match(oneLine(template), /no template is named "s3-tenant-reed"; did you mean "s3-tenant-read"\?/);
+    const render = await credvend(["templates", "render", EXAMPLE, "--template", "s3-tenant-reed", "--tenant", "acme", "--principal", "demo-app"]);
+    assert.match((JSON.parse(render.stdout) as { error: { message: string } }).error.message, /did you mean "s3-tenant-read"\?$/);
+    const typoKey = path.join(dir, "typo-key.yaml");
+    writeFileSync(typoKey, readFileSync(EXAMPLE, "utf8").replace("role_arn:", "rol_arn:"));
+    const lint = await credvend(["templates", "lint", typoKey]);
+    assert.equal(lint.code, 1);
+    assert.match(lint.stdout + lint.stderr, /unknown key "rol_arn" in templates\.s3-tenant-read; did you mean "role_arn"\?/);
   });
 
   test("templates lint accepts the example and names each problem of a bad file", async () => {
@@ -153,6 +188,47 @@ describe("offline commands", () => {
     // Hashes of the variables' values, never the values nor references nats-server could resolve to empty.
     assert.match(r.stdout, /user: "demo-app", password: "\$2[ab]\$\d\d\$/);
     assert.ok(!r.stdout.includes(secrets.DEMO_APP_NATS_PASSWORD) && !r.stdout.includes("$DEMO_APP_NATS_PASSWORD"));
+  });
+
+  test("iam worker-policy and requester-policy print policies, and refuse what IAM could not use", async () => {
+    const key = REPLY_KEY_ARN;
+    const worker = await credvend(["iam", "worker-policy", EXAMPLE, "--reply-key-arn", key]);
+    assert.equal(worker.code, 0, worker.stderr);
+    const doc = JSON.parse(worker.stdout) as { Statement: { Action: string[]; Resource: string[] }[] };
+    assert.deepEqual(doc.Statement.flatMap((s) => s.Resource).sort(), ["arn:aws:iam::000000000000:role/credvend-demo", key].sort());
+    const fromEnv = await credvend(["iam", "worker-policy"], { CREDVEND_CONFIG: EXAMPLE, CREDVEND_REPLY_KEY_ARN: key });
+    assert.equal(fromEnv.stdout, worker.stdout);
+    const requester = await credvend(["iam", "requester-policy", "--reply-key-arn", key, "--principal", "${aws:username}"]);
+    assert.equal(requester.code, 0, requester.stderr);
+    assert.match(requester.stdout, /"kms:EncryptionContext:credvend:principal": "\$\{aws:username\}"/);
+    assert.match(requester.stdout, /"kms:EncryptionContext:credvend:tenant": "\$\{aws:PrincipalTag\/credvend:tenant\}"/);
+    const federated = path.join(dir, "federated.yaml");
+    writeFileSync(federated, `templates:
+  ft: { kind: federation_token, credential_source: { profile: vend-ft }, policy: { Statement: { Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{tenant}}/x" } } }
+  st: { kind: session_token, credential_source: { profile: vend-st } }
+access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+`);
+    const note = await credvend(["iam", "worker-policy", federated, "--reply-key-arn", key]);
+    assert.equal(note.code, 0, note.stderr);
+    assert.match(note.stderr, /templates ft sign with credential_source profile vend-ft, not this identity/);
+    const ft = await credvend(["iam", "worker-policy", federated, "--reply-key-arn", key, "--credential-source", "vend-ft"]);
+    assert.match(ft.stdout, /"sts:GetFederationToken"/);
+    const st = await credvend(["iam", "worker-policy", federated, "--reply-key-arn", key, "--credential-source", "vend-st"]);
+    assert.equal(st.code, 0);
+    assert.equal(st.stdout, "");
+    assert.match(st.stderr, /GetSessionToken needs no IAM permission/);
+    for (const [args, expected] of [
+      [["iam", "worker-policy", EXAMPLE, "--reply-key-arn", "alias/credvend-replies"], /is not a KMS key ARN .*not an alias/],
+      [["iam", "worker-policy", EXAMPLE], /--reply-key-arn \(or CREDVEND_REPLY_KEY_ARN\) is required/],
+      [["iam", "requester-policy", "--reply-key-arn", key, "--tenant", "acme*"], /neither a name .* nor an IAM policy variable/],
+      [["iam", "worker-policy", EXAMPLE, "--reply-key-arn", key, "--credential-source", "nope"], /no template names credential_source profile "nope"/],
+      [["iam", "worker-polcy"], /unknown subcommand 'worker-polcy'; did you mean "worker-policy"\?/],
+      [["iam", "frob"], /unknown subcommand 'frob'; use one of trust-policy, worker-policy, requester-policy/],
+    ] as const) {
+      const r = await credvend(args, { CREDVEND_REPLY_KEY_ARN: "" });
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(oneLine(r), expected);
+    }
   });
 
   test("iam trust-policy prints what the role must trust", async () => {
@@ -227,12 +303,34 @@ describe("commands against a running stack", () => {
     assert.equal(r.code, 1);
     // Not NOT_FOUND: the caller's rules do not name "nope", so it is not told whether it exists.
     assert.match(r.stderr, /PERMISSION_DENIED \(CV_ERR_NOT_ENTITLED\)/);
+    // A typo of a template this caller may use is answered with that template's name.
+    const typo = await credvend(["request", "--template", "s3-tenant-reed", "--param", "bucket=acme-data"], requesterEnv());
+    assert.equal(typo.code, 1);
+    assert.match(oneLine(typo), /PERMISSION_DENIED \(CV_ERR_NOT_ENTITLED\) \[template\]: .*may not use template "s3-tenant-reed"; did you mean "s3-tenant-read"\?$/);
     const missing = await credvend(["request", "--template", "s3-tenant-read"], { ...requesterEnv(), CREDVEND_TENANT: "" });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /set CREDVEND_TENANT and CREDVEND_PRINCIPAL/);
     const badParam = await credvend(["request", "--template", "s3-tenant-read", "--param", "bucket"], requesterEnv());
     assert.equal(badParam.code, 2);
     assert.match(badParam.stderr, /must be name=value/);
+  });
+
+  test("status prints a table by default and every report with --output json", async () => {
+    const table = await credvend(["status"], { NATS_URL: h.natsUrl });
+    assert.equal(table.code, 0, table.stderr);
+    const [header, row, ...rest] = table.stdout.trimEnd().split("\n");
+    assert.match(header ?? "", /^WORKER +VERSION +UP SINCE +SERVED +FAILED +REPLAYED +IN FLIGHT +QUEUED +OVERLOADED +CONFIG$/);
+    assert.match(row ?? "", new RegExp(`^${h.vendor.worker.id} +\\S+ +\\S+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +\\d+ +file:1 \\(`));
+    assert.deepEqual(rest, [], "one worker, one row");
+    // The header's columns line up with the row's.
+    assert.equal(header?.indexOf("SERVED"), row?.search(/(?<=\S +\S+ +\S+ +)\d/));
+    for (const args of [["status", "--output", "json"], ["status", "--json"]]) {
+      const json = await credvend(args, { NATS_URL: h.natsUrl });
+      assert.equal(json.code, 0, json.stderr);
+      const reports = JSON.parse(json.stdout) as { id: string; stats: { served: number; config: { version: string } } }[];
+      assert.deepEqual(reports.map((r) => r.id), [h.vendor.worker.id]);
+      assert.equal(reports[0]?.stats.config.version, "file:1");
+    }
   });
 
   test("worker as an operator runs it: SIGHUP reloads (a bad file is refused), SIGTERM drains and exits 0", async () => {
@@ -285,15 +383,18 @@ describe("a wrong environment is one line that names the setting", () => {
   before(async () => {
     nats = await startNatsServer({
       jetstream: false,
-      config: `authorization { users = [ { user: "app", password: "${password}", permissions: { publish: ["credvend.v1.req.acme.app"], subscribe: ["credvend.v1.reply.acme.app.>"] } } ] }`,
+      config: `authorization { users = [
+        { user: "app", password: "${password}", permissions: { publish: ["credvend.v1.req.acme.app"], subscribe: ["credvend.v1.reply.acme.app.>"] } },
+        { user: "listener", password: "${password}", permissions: { publish: { deny: [">"] }, subscribe: ["credvend.v1.reply.acme.listener.>"] } }
+      ] }`,
     });
   });
   after(async () => {
     await nats?.stop();
   });
-  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION };
-  /** credvend's own AWS identity (any keys: nothing is decrypted when no vendor answers). */
+  /** credvend's own AWS identity (any keys: nothing is decrypted when no vendor answers), resolved before a request is sent. */
   const OWN_IDENTITY = { CREDVEND_AWS_ACCESS_KEY_ID: "AKIAOWNIDENTITY00000", CREDVEND_AWS_SECRET_ACCESS_KEY: "not-used-no-vendor-answers" };
+  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION, ...OWN_IDENTITY };
 
   test("NATS down, unknown host, wrong password, missing permission", async () => {
     const down = await credvend(["request", "--template", "t"], { ...requester, NATS_URL: "nats://127.0.0.1:1" });
@@ -316,6 +417,24 @@ describe("a wrong environment is one line that names the setting", () => {
     for (const r of [wrong, denied]) assert.doesNotMatch(r.stdout + r.stderr, new RegExp(password));
   });
 
+  test("a principal NATS does not permit gets a permission error at once, not 'no vendor listening' after the timeouts", async () => {
+    const started = Date.now();
+    // Another principal's subjects: the subscription to its replies is refused first.
+    const other = await credvend(["request", "--template", "t", "--timeout", "5000"], { ...requester, CREDVEND_PRINCIPAL: "other", NATS_URL: nats.url, NATS_USER: "app", NATS_PASSWORD: password });
+    assert.equal(other.code, 1);
+    assert.match(oneLine(other), /^credvend request: NATS denied user "app": Permissions Violation for Subscription to "credvend\.v1\.reply\.acme\.other\.[^"]+"; a requester may use only its own subjects, so NATS_USER must be the user credvend nats-config generated for acme\/other/);
+    // A user that may read its replies but publish nothing: nats.js reports the refused publish only as a status event.
+    const mute = await credvend(["request", "--template", "t", "--timeout", "5000"], { ...requester, CREDVEND_PRINCIPAL: "listener", NATS_URL: nats.url, NATS_USER: "listener", NATS_PASSWORD: password });
+    assert.equal(mute.code, 1);
+    assert.match(oneLine(mute), /^credvend request: NATS denied user "listener": Permissions Violation for Publish to "credvend\.v1\.req\.acme\.listener"; a requester may use only its own subjects/);
+    // Each stopped at the refusal, long before one attempt's 5 s timeout.
+    assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
+    for (const r of [other, mute]) assert.doesNotMatch(r.stderr, /no credvend worker is listening|no reply/);
+    // The permitted principal with no worker running is told exactly that.
+    const permitted = await credvend(["request", "--template", "t", "--timeout", "2000"], { ...requester, NATS_URL: nats.url, NATS_USER: "app", NATS_PASSWORD: password });
+    assert.match(oneLine(permitted), /CV_ERR_CLIENT_NO_VENDOR/);
+  });
+
   test("status with no worker says so; the worker needs an AWS region, a requester takes its reply key's", async () => {
     const plain = await startNatsServer({ jetstream: false });
     try {
@@ -324,7 +443,7 @@ describe("a wrong environment is one line that names the setting", () => {
       assert.match(oneLine(none), /no credvend worker answered on .* within 200 ms/);
       // The reply is decrypted where the pinned reply key lives (its ARN names the region), so a
       // requester without AWS_REGION gets as far as asking for a vendor.
-      const request = await credvend(["request", "--template", "t", "--timeout", "300"], { ...requester, ...NO_REGION, ...OWN_IDENTITY, NATS_URL: plain.url });
+      const request = await credvend(["request", "--template", "t", "--timeout", "300"], { ...requester, ...NO_REGION, NATS_URL: plain.url });
       assert.equal(request.code, 1);
       assert.match(oneLine(request), /^credvend request: UNAVAILABLE \(CV_ERR_CLIENT_NO_VENDOR\)/);
       const worker = await credvend(["worker"], { ...NO_REGION, CREDVEND_CONFIG: EXAMPLE, NATS_URL: plain.url });

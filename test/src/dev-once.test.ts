@@ -60,6 +60,28 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
     const creds = JSON.parse(stdout) as { AccessKeyId: string; Arn: string };
     assert.match(creds.AccessKeyId, /^ASIA/);
     assert.match(creds.Arn, /assumed-role\/credvend-demo\//);
+    // The exports serve the AWS CLI v1 too, which reads AWS_DEFAULT_REGION (not AWS_REGION).
+    assert.match(printed, /AWS_DEFAULT_REGION='us-east-1'/);
+    const exportsOnly = script.split("\n").filter((line) => !line.startsWith("node ")).join("\n");
+    const who = JSON.parse(execFileSync("bash", ["-euc", `${exportsOnly}\naws sts get-caller-identity --output json`], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? "", HOME: tmpdir() },
+      encoding: "utf8",
+      timeout: 60_000,
+    })) as { Arn: string };
+    assert.equal(who.Arn, "arn:aws:iam::000000000000:user/demo-app");
+    // The status command works as printed, as the operator's NATS user, and lists the dev worker.
+    const statusBlock = /See the workers \(as the operator's NATS user\):\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
+    assert.ok(statusBlock, dev.output());
+    const status = execFileSync("bash", ["-euc", statusBlock.split("\n").map((line) => line.replace(/^ {2}/, "")).join("\n")], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir() },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    // Served: the demo vend and the request just made from the other shell.
+    assert.match(status, /^WORKER +VERSION .*\n\S+ +0\.1\.0 +\S+ +2 +0 /, status);
+    assert.match(statusBlock, /NATS_USER='credvend-operator'/);
     dev.child.kill("SIGINT");
     const started = Date.now();
     assert.equal(await dev.exited, 0, dev.output());

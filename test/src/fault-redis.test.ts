@@ -1,6 +1,6 @@
 // Redis restarted empty, killed with SIGKILL (with AOF), and paused (SIGSTOP) under load: for
-// every request id, never two access keys, never lost, never hung. Each test owns its
-// redis-server, so it can break it.
+// every request id, never two access keys, never lost, never hung; after a restart without
+// persistence, new requests are served at once. Each test owns its redis-server, so it can break it.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
@@ -69,6 +69,26 @@ test("Redis restarted without persistence: ids served before are refused for goo
   // A request sent after the restart is served as usual.
   assert.equal((await rawRequester(h.nc, tenant, "demo-app").untilFinal(5000)).kind, "credentials");
   t.diagnostic(`restart: ${JSON.stringify(tl)}; AssumeRole ${calls} for ${all.length} ids`);
+});
+
+test("after a Redis restart without persistence: a burst of new requests is served, ids issued before are stale", async (t) => {
+  const { redis, h, tenant, ledger } = await stack();
+
+  const before = Array.from({ length: 10 }, () => rawRequester(h.nc, tenant, "demo-app"));
+  assert.ok((await Promise.all(before.map((r) => r.untilFinal(5000)))).every((f) => f.kind === "credentials"));
+  await redis.restart();
+  // The worker reconnects within its backoff (about 50 ms for a first attempt).
+  await new Promise((r) => setTimeout(r, 300));
+  const burst = Array.from({ length: 20 }, () => rawRequester(h.nc, tenant, "demo-app"));
+  const fresh = await Promise.all(burst.map((r) => r.untilFinal(5000)));
+  const stale = await Promise.all(before.map((r) => r.untilFinal(5000)));
+  const tl = tally([...fresh, ...stale], ledger, [...before, ...burst].map((r) => r.requestId));
+  assert.equal(tl.issuedTwice, 0, JSON.stringify(tl));
+  assert.deepEqual(fresh.map((f) => f.kind), burst.map(() => "credentials"), `sent after the restart: served ${JSON.stringify(fresh)}`);
+  assert.deepEqual(stale.map((f) => (f.kind === "error" ? f.reason : f.kind)), before.map(() => "CV_ERR_REQUEST_STALE"), "issued before the loss: refused, never re-issued");
+  const calls = await assumeRoleOk(h);
+  assert.equal(calls, before.length + burst.length, "one AssumeRole per id");
+  t.diagnostic(`epoch: ${JSON.stringify(tl)}; AssumeRole ${calls}`);
 });
 
 test("Redis SIGKILLed under load with AOF: pending records are settled, not re-issued", async (t) => {

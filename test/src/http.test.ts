@@ -116,3 +116,24 @@ test("/readyz is 503 naming Redis while it is down, 200 when it is back", async 
   assert.equal(up.status, 200, up.text);
 });
 
+
+test("/readyz reports the worker's own reply-key finding: 503 with what to fix while the key is unusable, the same state the worker refuses requests by", async () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-http-")), "c.yaml");
+  writeFileSync(file, demoConfig({ tenants: [tenant] }));
+  const settings = settingsFromEnv({
+    NATS_URL: nats.url, REDIS_URL: redis.url, CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "silent",
+    CREDVEND_REPLY_KEY_ID: "alias/no-such-reply-key",
+  });
+  const broken = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, http: true });
+  try {
+    const readiness = broken.replyKey();
+    assert.equal(readiness.state, "unusable");
+    const r = await fetch(`${broken.httpUrl ?? assert.fail("no http url")}/readyz`);
+    const text = await r.text();
+    assert.equal(r.status, 503);
+    assert.match(text, /^reply-key: DescribeKey of the reply key alias\/no-such-reply-key failed: .* \(CV_ERR_KMS_KEY_NOT_FOUND\)$/m);
+    assert.doesNotMatch(text, /^(redis|nats|config):/m);
+  } finally {
+    await broken.stop();
+  }
+});

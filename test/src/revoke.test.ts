@@ -17,25 +17,28 @@ import { REGION, startHarness, type Harness } from "./support/harness.js";
 const DATA_KEY_ARN = `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_DEMO_DATA_KEY_ID}`;
 const ROLE = "credvend-demo";
 
-function config(tenant: string): string {
-  return `templates:
-  kms-data:
+/** An assume_role template on ROLE that may use the data key (`extra`: more YAML lines at its level). */
+const kmsTemplate = (name: string, extra = "") => `  ${name}:
     kind: assume_role
     role_arn: arn:aws:iam::${DEV_ACCOUNT_ID}:role/${ROLE}
     duration: { default: 900, max: 3600 }
-    policy:
+${extra}    policy:
       Version: "2012-10-17"
       Statement:
         - Effect: Allow
           Action: ["kms:Encrypt"]
           Resource: ["${DATA_KEY_ARN}"]
-  own-keys:
+`;
+
+function config(tenant: string): string {
+  return `templates:
+${kmsTemplate("kms-data")}${kmsTemplate("kms-reused", "    reuse: { min_remaining_seconds: 60 }\n")}  own-keys:
     kind: session_token
     credential_source: { profile: revoke-test-user }
 access:
   - tenants: ["${tenant}"]
     principals: ["demo-app", "other-app"]
-    templates: ["kms-data", "own-keys"]
+    templates: ["kms-data", "kms-reused", "own-keys"]
 rate_limits:
   per_principal: { per_second: 1000, burst: 1000 }
   per_tenant: { per_second: 10000, burst: 10000 }
@@ -60,13 +63,15 @@ describe("credvend revoke (IAM inline deny on the template's role, enforced by a
       return true;
     });
   };
-  const revoke = (args: readonly string[], who = operator): Promise<CliResult> =>
+  const revoke = (args: readonly string[], who = operator, env: Readonly<Record<string, string>> = {}): Promise<CliResult> =>
     credvend(["revoke", "--config", h.configFile, ...args], {
       AWS_ACCESS_KEY_ID: who.accessKeyId,
       AWS_SECRET_ACCESS_KEY: who.secretAccessKey,
       AWS_SESSION_TOKEN: "",
       AWS_PROFILE: "",
       AWS_ENDPOINT_URL_IAM: h.awsLocal.endpoint,
+      NATS_URL: h.natsUrl,
+      ...env,
     });
   /** Waits until the printed revocation time has passed, so sessions issued next are not covered. */
   const waitPast = async (result: CliResult): Promise<void> => {
@@ -137,10 +142,35 @@ describe("credvend revoke (IAM inline deny on the template's role, enforced by a
     await encrypt(await vend("demo-app"));
   });
 
+  test("a template with reuse: the workers drop the revoked session and confirm; the next request gets a fresh one that works", async () => {
+    const reused = (principal: string) => h.client(tenant, principal).request({ template: "kms-reused" });
+    const first = await reused("demo-app");
+    const again = await reused("demo-app");
+    assert.equal(again.accessKeyId, first.accessKeyId, "reuse serves the cached session");
+    const other = await reused("other-app");
+    const result = await revoke(["--template", "kms-reused", "--principal", "demo-app", "--tenant", tenant]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^workers: 1 of 1 stopped reusing the revoked sessions \(1 cached session\(s\) dropped\)$/m);
+    await refused(first);
+    await waitPast(result);
+    const fresh = await reused("demo-app");
+    assert.notEqual(fresh.accessKeyId, first.accessKeyId, "a revoked session is never handed out again");
+    await encrypt(fresh);
+    assert.equal((await reused("other-app")).accessKeyId, other.accessKeyId, "another principal's reused session is kept");
+
+    // A notice the worker cannot hear (no worker on that NATS) is not reported as applied.
+    const none = await revoke(["--template", "kms-reused", "--principal", "demo-app"], operator, { NATS_URL: "nats://127.0.0.1:1" });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /NATS/);
+    const skipped = await revoke(["--template", "kms-reused", "--principal", "demo-app", "--no-notify"], operator, { NATS_URL: "nats://127.0.0.1:1" });
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.doesNotMatch(skipped.stdout, /^workers:/m);
+  });
+
   test("clear errors: unknown template, a template without a role, an operator without IAM permissions, a role in another account, a future --before", async () => {
     const unknown = await revoke(["--template", "nope"]);
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /template "nope" is not in .*; it has: kms-data, own-keys/);
+    assert.match(unknown.stderr, /template "nope" is not in .*; it has: kms-data, kms-reused, own-keys/);
 
     const noRole = await revoke(["--template", "own-keys"]);
     assert.equal(noRole.code, 1);

@@ -87,6 +87,8 @@ test("npx credvend worker: SIGTERM to the npx pid stops the worker (it leaves th
   const nc = await connect({ servers: nats.url, name: "signals-test" });
   const npx = start("npx", ["credvend", "worker"], shellEnv({
     NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG: config, AWS_REGION: REGION,
+    // A free port: the default 9465 may be held by any other worker on this machine.
+    CREDVEND_HTTP_PORT: "0",
   }));
   let tree: number[] = [];
   try {

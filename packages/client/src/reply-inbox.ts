@@ -9,6 +9,8 @@ export type InboxEvent =
   | { readonly kind: "no-responders" }
   /** The subscription failed (e.g. NATS refused this user the reply subject). */
   | { readonly kind: "failed"; readonly error: NatsError }
+  /** NATS refused this user a publish on the request subject (reported on the connection's status). */
+  | { readonly kind: "publish-denied"; readonly subject: string }
   | { readonly kind: "timeout" };
 
 /** Messages held before they are read; a flood beyond this is dropped, never buffered without bound. */
@@ -47,7 +49,7 @@ export class ReplyInbox {
     this.sub.unsubscribe();
   }
 
-  private push(event: InboxEvent): void {
+  push(event: InboxEvent): void {
     if (this.queued.length >= MAX_QUEUED) return;
     this.queued.push(event);
     this.wake?.();

@@ -3,7 +3,7 @@
 // name this request id; credentials must open under the pinned reply key, for this requester,
 // with every clear field as sealed, and must not have expired. Anything else is refused, and the
 // client keeps waiting for the real reply.
-import { EnvelopeOpenError, transientAwsFailure, type EnvelopeOpener } from "@credvend/envelope";
+import { EnvelopeOpenError, SealedReplyOpenError, transientAwsFailure, type EnvelopeInput } from "@credvend/envelope";
 import { CredvendError, decodeCredentials, readReply, type ReplyView } from "@credvend/protocol";
 
 export interface VendedCredentials {
@@ -28,7 +28,12 @@ export type Verdict =
   /** The requester's own KMS could not be used just now; the reply may be genuine. */
   | { readonly kind: "kms-unavailable"; readonly error: CredvendError };
 
-export async function verifyReply(bytes: Uint8Array, requestId: string, opener: EnvelopeOpener, now: () => number, signal?: AbortSignal): Promise<Verdict> {
+/** Opens an envelope for this requester: the KMS EnvelopeOpener, or the request's own X25519 key. */
+export interface ReplyOpener {
+  open(envelope: EnvelopeInput, requestId: string, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+export async function verifyReply(bytes: Uint8Array, requestId: string, opener: ReplyOpener, now: () => number, signal?: AbortSignal): Promise<Verdict> {
   let reply: ReplyView;
   try {
     reply = readReply(bytes);
@@ -47,7 +52,7 @@ export async function verifyReply(bytes: Uint8Array, requestId: string, opener: 
     plaintext = await opener.open(envelope, requestId, signal);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    if (error instanceof EnvelopeOpenError) return refused("CV_ERR_CLIENT_DECRYPT", `refused a reply: ${error.message}`, error);
+    if (error instanceof EnvelopeOpenError || error instanceof SealedReplyOpenError) return refused("CV_ERR_CLIENT_DECRYPT", `refused a reply: ${error.message}`, error);
     const transient = transientAwsFailure(error);
     const what = `KMS Decrypt failed (${describe(error)})`;
     if (transient) {

@@ -57,6 +57,23 @@ test("data key cache expires by age and by uses, and zeroes keys that leave it",
   assert.deepEqual(made[1], Uint8Array.from([0, 0, 0]), "the expired key was zeroed");
 });
 
+test("data key cache retires a key at maxBytes of plaintext, reserved per take and charged beyond", async () => {
+  let calls = 0;
+  const generate = async () => {
+    calls += 1;
+    return { plaintext: Uint8Array.from([calls]), encrypted: Uint8Array.from([9]), keyId: `k${calls}` };
+  };
+  const cache = new DataKeyCache({ maxAgeMs: 60_000, maxUses: 100, maxBytes: 10_000, maxEntries: 2 });
+  assert.equal((await cache.take("a", generate, undefined, 4000)).keyId, "k1");
+  const second = await cache.take("a", generate, undefined, 4000);
+  assert.equal(second.keyId, "k1", "8,000 of 10,000 bytes reserved");
+  assert.equal((await cache.take("a", generate, undefined, 4000)).keyId, "k2", "a third reservation would pass maxBytes: a new key");
+  assert.equal((await cache.take("a", generate, undefined, 4000)).keyId, "k2");
+  // A reply larger than its reservation is charged to the key it was sealed with.
+  (await cache.take("b", generate, undefined, 1000)).charge?.(8500);
+  assert.equal((await cache.take("b", generate, undefined, 1000)).keyId, "k4", "9,500 charged + 1,000 would pass maxBytes");
+});
+
 test("data key cache holds at most maxEntries recipients", async () => {
   const cache = new DataKeyCache({ maxAgeMs: 1000, maxUses: 10, maxEntries: 2 });
   const generate = (name: string) => async () => ({ plaintext: Uint8Array.from([1]), encrypted: Uint8Array.from([1]), keyId: name });

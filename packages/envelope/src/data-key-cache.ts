@@ -13,6 +13,14 @@ export interface CachedDataKey {
 interface Entry {
   readonly key: CachedDataKey;
   uses: number;
+  /** Plaintext bytes reserved (and, beyond a reservation, sealed) under this key. */
+  bytes: number;
+}
+
+/** A private copy of a cached data key, and how to account what it really sealed. */
+export interface TakenDataKey extends CachedDataKey {
+  /** Counts bytes sealed beyond what take() reserved (a larger plaintext than expected). */
+  readonly charge?: (bytes: number) => void;
 }
 
 export interface DataKeyCacheOptions {
@@ -20,12 +28,14 @@ export interface DataKeyCacheOptions {
   readonly maxAgeMs: number;
   /** How many encryptions a data key may serve. */
   readonly maxUses: number;
+  /** How many plaintext bytes a data key may seal, as the AWS Encryption SDK's cache bounds them (default: no bound). */
+  readonly maxBytes?: number;
   /** Bound on distinct recipients held at once. */
   readonly maxEntries: number;
   readonly now?: () => number;
 }
 
-export const DEFAULT_DATA_KEY_CACHE: DataKeyCacheOptions = { maxAgeMs: 5 * 60_000, maxUses: 10_000, maxEntries: 10_000 };
+export const DEFAULT_DATA_KEY_CACHE: DataKeyCacheOptions = { maxAgeMs: 5 * 60_000, maxUses: 10_000, maxBytes: 64 * 2 ** 20, maxEntries: 10_000 };
 
 /**
  * Zeroes a key that left a cache, one turn of the event loop later: a caller that was handed the
@@ -52,19 +62,22 @@ export class DataKeyCache {
   }
 
   /**
-   * A private copy of the data key for `cacheKey`, counting one use: the cached key while it is
-   * younger than maxAgeMs and has served fewer than maxUses, else one `generate` call shared by
-   * every caller that arrives while it runs.
+   * A private copy of the data key for `cacheKey`, counting one use and reserving `bytes` of
+   * plaintext: the cached key while it is younger than maxAgeMs, has served fewer than maxUses
+   * and has room for `bytes` under maxBytes, else one `generate` call shared by every caller that
+   * arrives while it runs.
    */
-  async take(cacheKey: string, generate: () => Promise<CachedDataKey>, signal?: AbortSignal): Promise<CachedDataKey> {
-    const { value } = await this.entries.obtain(cacheKey, async () => ({ key: await generate(), uses: 0 }), {
-      usable: (entry) => entry.uses < this.options.maxUses,
+  async take(cacheKey: string, generate: () => Promise<CachedDataKey>, signal?: AbortSignal, bytes = 0): Promise<TakenDataKey> {
+    const maxBytes = this.options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const { value } = await this.entries.obtain(cacheKey, async () => ({ key: await generate(), uses: 0, bytes: 0 }), {
+      usable: (entry) => entry.uses < this.options.maxUses && entry.bytes + bytes <= maxBytes,
       ttlMs: () => this.options.maxAgeMs,
       ...(signal ? { signal } : {}),
     });
     // Counted and copied in the same synchronous step as the lookup (see zeroLater).
     value.uses += 1;
-    return { ...value.key, plaintext: Uint8Array.from(value.key.plaintext) };
+    value.bytes += bytes;
+    return { ...value.key, plaintext: Uint8Array.from(value.key.plaintext), charge: (extra) => (value.bytes += extra) };
   }
 
   clear(): void {

@@ -3,7 +3,7 @@ import { GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { aeadSeal } from "./aead.js";
 import { bindingData, REPLY_BINDING_VERSION, type ClearFields, type IssuedClearFields } from "./binding.js";
 import { encryptionContextFor, type Recipient } from "./context.js";
-import type { CachedDataKey, DataKeyCache } from "./data-key-cache.js";
+import type { DataKeyCache, TakenDataKey } from "./data-key-cache.js";
 import { SHARED_KMS_CALL_TIMEOUT_MS } from "./shared-call.js";
 
 export interface SealedEnvelope extends ClearFields {
@@ -19,8 +19,16 @@ export interface SealedEnvelope extends ClearFields {
 export interface PreparedDataKey {
   readonly recipient: Recipient;
   readonly encryptionContext: Record<string, string>;
-  readonly key: CachedDataKey;
+  readonly key: TakenDataKey;
+  /** Sealed replies (x25519.ts): the worker's ephemeral public key, sent and bound in clear. */
+  readonly senderPublicKey?: Uint8Array;
 }
+
+/**
+ * Plaintext bytes a cached data key reserves per reply before the reply exists (a credentials
+ * reply is well under this; a larger one is charged to the key after sealing).
+ */
+export const RESERVED_REPLY_BYTES = 4096;
 
 export interface SealerOptions {
   readonly kms: KMSClient;
@@ -64,24 +72,26 @@ export class EnvelopeSealer {
         accessKeyId: clear.accessKeyId,
         sourceIdentity: clear.sourceIdentity,
         packedPolicySize: clear.packedPolicySize,
+        ...(prepared.senderPublicKey ? { senderPublicKey: prepared.senderPublicKey } : {}),
       };
       const { nonce, ciphertext } = aeadSeal(dataKey.plaintext, plaintext, bindingData(requestId, fields));
+      if (plaintext.length > RESERVED_REPLY_BYTES) dataKey.charge?.(plaintext.length - RESERVED_REPLY_BYTES);
       return { ...fields, encryptionContext, encryptedDataKey: dataKey.encrypted, nonce, ciphertext, binding: REPLY_BINDING_VERSION };
     } finally {
       dataKey.plaintext.fill(0);
     }
   }
 
-  private dataKeyFor(recipient: Recipient, context: Record<string, string>, signal?: AbortSignal): Promise<CachedDataKey> {
+  private dataKeyFor(recipient: Recipient, context: Record<string, string>, signal?: AbortSignal): Promise<TakenDataKey> {
     const cache = this.options.cache;
     if (!cache?.enabled) return this.generate(context, signal);
     const cacheKey = `${this.options.keyId}\u0000${recipient.tenant}\u0000${recipient.principal}`;
     // A shared call gets its own timeout, not this caller's signal: otherwise this caller's
     // deadline would fail every concurrent reply to the same recipient.
-    return cache.take(cacheKey, () => this.generate(context, AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS)), signal);
+    return cache.take(cacheKey, () => this.generate(context, AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS)), signal, RESERVED_REPLY_BYTES);
   }
 
-  private async generate(context: Record<string, string>, signal?: AbortSignal): Promise<CachedDataKey> {
+  private async generate(context: Record<string, string>, signal?: AbortSignal): Promise<TakenDataKey> {
     const out = await this.options.kms.send(
       new GenerateDataKeyCommand({ KeyId: this.options.keyId, KeySpec: "AES_256", EncryptionContext: context }),
       signal ? { abortSignal: signal } : undefined,

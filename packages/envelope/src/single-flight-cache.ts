@@ -74,6 +74,14 @@ export class SingleFlightCache<V extends object> {
     this.values.delete(key);
   }
 
+  /** Drops every cached value `predicate` holds for (loads in flight are not touched); returns how many. */
+  deleteWhere(predicate: (value: V) => boolean): number {
+    const keys: string[] = [];
+    for (const [key, value] of this.values.entries()) if (predicate(value)) keys.push(key);
+    for (const key of keys) this.values.delete(key);
+    return keys.length;
+  }
+
   clear(): void {
     this.values.clear();
   }

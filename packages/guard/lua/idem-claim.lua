@@ -1,7 +1,8 @@
 -- Claim an idempotency record, or report what an earlier identical request left, in one call.
 --
 -- KEYS[1]   record key (a hash: state, owner, fp, reply)
--- KEYS[2]   the store's epoch key: when this Redis's memory began (see idem-epoch.lua)
+-- KEYS[2]   the tenant's epoch key: from when this Redis remembers the tenant's records (see
+--           tenant-epoch.lua); in the record's slot (same hash tag)
 -- ARGV[1]   owner token of the caller (random per request; the same for the caller's own retries)
 -- ARGV[2]   request fingerprint
 -- ARGV[3]   lease in ms: a pending record expires by itself if its owner crashes
@@ -9,6 +10,7 @@
 --           a command that ran late (Redis paused, then resumed) must change nothing
 -- ARGV[5]   the request's client_time_ms (the same for every attempt of one request)
 -- ARGV[6]   fence margin in ms (client clock skew allowed against Redis's clock)
+-- ARGV[7]   when the caller first saw Redis processes alive ("run_id:ms,...", for the epoch)
 --
 -- Returns { "claimed" } | { "done", reply } | { "pending" } | { "mismatch" } | { "stale" }
 --       | { "forgotten", epoch }.
@@ -22,12 +24,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if now > tonumber(ARGV[4]) then
   return { "stale" }
 end
-local epoch = tonumber(redis.call("GET", KEYS[2]) or "")
-if not epoch then
-  -- The epoch is written when a worker starts; missing now means the data was lost since.
-  epoch = now
-  redis.call("SET", KEYS[2], string.format("%d", now))
-end
+local epoch = tenant_epoch(KEYS[2], ARGV[7])
 local record = redis.call("HMGET", KEYS[1], "state", "fp", "owner")
 if not record[1] then
   if tonumber(ARGV[5]) < epoch + tonumber(ARGV[6]) then

@@ -1,16 +1,8 @@
--- The store's epoch: when this Redis's memory of idempotency records began. Written once (at a
--- worker's start, when missing) with Redis's own clock and never expired, so with persistence it
--- survives restarts, and without it a restart empties it together with the records.
+-- The epoch of one tenant's idempotency records (see tenant-epoch.lua), written if missing.
 --
--- KEYS[1]   epoch key
+-- KEYS[1]   the tenant's epoch key
+-- ARGV[1]   when the caller first saw Redis processes alive ("run_id:ms,...")
 --
 -- Returns the epoch (epoch ms) as a string.
 
-local value = redis.call("GET", KEYS[1])
-if value then
-  return value
-end
-local time = redis.call("TIME")
-value = string.format("%d", tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
-redis.call("SET", KEYS[1], value)
-return value
+return string.format("%d", tenant_epoch(KEYS[1], ARGV[1]))

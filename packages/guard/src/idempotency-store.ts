@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
+import type { Redis } from "./connection.js";
 import { isValidName, isValidRequestId } from "@credvend/protocol";
-import { callRedis } from "./redis-errors.js";
-import { guardCommands, type GuardCommands } from "./scripts.js";
+import { CredvendError } from "@credvend/protocol";
+import { commandTimeoutOf, COMMAND_TIMED_OUT } from "./command-timeout.js";
+import { callRedis, redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
+import { incarnationsOf, type Incarnations } from "./incarnations.js";
+import { guardCommands, guardPipeline, type GuardCommands } from "./scripts.js";
 
 export type ClaimResult =
   /** You own the request: do the work, then complete() or release(). */
@@ -42,6 +45,15 @@ export interface IdempotencyStoreOptions {
    * missing, is "forgotten". Raise it when client clocks may run ahead of Redis's. Default 0.
    */
   fenceMarginMs?: number;
+  /**
+   * Replicas that must have a claim (and a completion) before it counts: after each one the store
+   * sends WAIT, so a failover to a replica can not forget a claim whose STS call is under way.
+   * Fewer acknowledgements within replicaWaitMs fail the call (CV_ERR_REDIS_UNAVAILABLE, and a
+   * claim is given up). Default 0: no WAIT (a single Redis without replicas).
+   */
+  replicas?: number;
+  /** How long WAIT waits for the replicas. Default 100 ms. */
+  replicaWaitMs?: number;
 }
 
 export interface AwaitResultOptions {
@@ -58,6 +70,7 @@ export const DEFAULT_IDEMPOTENCY_PREFIX = "credvend:idem";
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_DONE_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_FENCE_MARGIN_MS = 0;
+export const DEFAULT_REPLICA_WAIT_MS = 100;
 /**
  * A claim command that reached Redis later than its caller's timeout plus this (Redis paused,
  * then resumed) changes nothing. It also bounds how far Redis's clock may run ahead of a worker's.
@@ -79,7 +92,9 @@ export class IdempotencyStore {
   readonly #leaseMs: number;
   readonly #ttlMs: number;
   readonly #fenceMarginMs: number;
-  readonly #epochKey: string;
+  readonly #replicas: number;
+  readonly #replicaWaitMs: number;
+  readonly #incarnations: Incarnations;
 
   constructor(redis: Redis, options: IdempotencyStoreOptions = {}) {
     this.#redis = redis;
@@ -88,16 +103,21 @@ export class IdempotencyStore {
     this.#leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS);
     this.#ttlMs = positiveInteger("ttlMs", options.ttlMs ?? DEFAULT_DONE_TTL_MS);
     this.#fenceMarginMs = options.fenceMarginMs ?? DEFAULT_FENCE_MARGIN_MS;
-    // One key for the whole store: a restart without persistence empties it with every record.
-    this.#epochKey = `${this.#prefix}:epoch`;
+    this.#replicas = nonNegativeInteger("replicas", options.replicas ?? 0);
+    this.#replicaWaitMs = positiveInteger("replicaWaitMs", options.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS);
+    this.#incarnations = incarnationsOf(redis);
   }
 
   /**
-   * When this store's memory began (epoch ms, Redis's clock), written at the first call. Call it
-   * at start-up: a request sent before the epoch whose record is missing is "forgotten".
+   * From when the store remembers `tenant`'s records (epoch ms, Redis's clock): a request sent
+   * before it whose record is missing is "forgotten". Written at the tenant's first claim: no
+   * earlier than the start of the Redis process that holds the tenant's slot, and no later than
+   * when this client first saw that process (see lua/tenant-epoch.lua).
    */
-  async epoch(): Promise<number> {
-    const value = await callRedis(this.#redis, "idempotency epoch", () => this.#commands.cvIdemEpoch(this.#epochKey));
+  async epoch(tenant: string): Promise<number> {
+    const key = this.#epochKey(tenant);
+    await this.#incarnations.settled();
+    const value = await callRedis(this.#redis, "idempotency epoch", () => this.#commands.cvIdemEpoch(key, this.#incarnations.hint()));
     return Number(value);
   }
 
@@ -108,17 +128,29 @@ export class IdempotencyStore {
   async claim(scope: IdempotencyScope, requestId: string, fingerprint: string, options: ClaimOptions = {}): Promise<ClaimResult> {
     const key = this.#key(scope, requestId);
     if (fingerprint === "") throw new RangeError("idempotency fingerprint must not be empty");
+    const epochKey = this.#epochKey(scope.tenant);
     const token = randomUUID();
-    const timeoutMs = this.#redis.options.commandTimeout ?? 1000;
+    // The guard's timeout may wait up to twice its time (a stalled event loop; command-timeout.ts).
+    const timeoutMs = 2 * commandTimeoutOf(this.#redis);
     // Without a client time there is no fence (a request "from the far future").
     const clientTimeMs = options.clientTimeMs ?? Number.MAX_SAFE_INTEGER;
+    const what = `idempotency claim of ${requestId}`;
+    // Right after a (re)connection: learn when the Redis process was first seen, for its epoch.
+    await this.#incarnations.settled();
     let reply: Buffer[] | undefined;
     for (let attempt = 1; reply === undefined; attempt += 1) {
       const notAfterMs = Date.now() + timeoutMs + LATE_COMMAND_ALLOWANCE_MS;
+      const args = [key, epochKey, token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs, this.#incarnations.hint()] as const;
       try {
-        reply = await callRedis(this.#redis, `idempotency claim of ${requestId}`, () =>
-          this.#commands.cvIdemClaimBuffer(key, this.#epochKey, token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs),
-        );
+        reply = await callRedis(this.#redis, what, async () => {
+          const answer = this.#replicas === 0
+            ? await this.#commands.cvIdemClaimBuffer(...args)
+            : await this.#replicated<Buffer[]>(guardPipeline(this.#redis).cvIdemClaimBuffer(...args), what);
+          // "stale": the command reached Redis after its not-after (it waited behind a stall) and
+          // changed nothing; another attempt with a new not-after is as safe as after a timeout.
+          if (answer[0]?.toString("latin1") === "stale") throw new Error(COMMAND_TIMED_OUT);
+          return answer;
+        });
       } catch (error) {
         if (attempt >= CLAIM_ATTEMPTS || this.#redis.status !== "ready" || !isTimeout(error)) {
           // A claim that ran after all is this token's orphan: let it go once Redis answers.
@@ -138,9 +170,6 @@ export class IdempotencyStore {
         return { state };
       case "forgotten":
         return { state, epochMs: Number(reply[1]?.toString("latin1")) };
-      case "stale":
-        // Only a command that outlived its caller's timeout is stale, and that caller is gone.
-        throw new Error("idem-claim.lua answered a live claim as stale: Redis's clock runs ahead of this worker's");
       default:
         throw new Error(`idem-claim.lua returned an unknown state ${JSON.stringify(state)}`);
     }
@@ -167,8 +196,11 @@ export class IdempotencyStore {
     // A caller may keep a record for less than the store's TTL (a reply whose credentials expire
     // sooner), never for more.
     const keepMs = Math.max(1, Math.min(ttlMs ?? this.#ttlMs, this.#ttlMs));
-    const stored = await callRedis(this.#redis, `idempotency completion of ${requestId}`, () =>
-      this.#commands.cvIdemComplete(key, token, bytes, keepMs, fingerprint),
+    const what = `idempotency completion of ${requestId}`;
+    const stored = await callRedis(this.#redis, what, () =>
+      this.#replicas === 0
+        ? this.#commands.cvIdemComplete(key, token, bytes, keepMs, fingerprint)
+        : this.#replicated<number>(guardPipeline(this.#redis).cvIdemComplete(key, token, bytes, keepMs, fingerprint), what),
     );
     return stored === 1;
   }
@@ -237,6 +269,31 @@ export class IdempotencyStore {
     }
   }
 
+  /**
+   * Runs the pipeline's script, then WAIT for the configured replicas, in one round trip; the
+   * script's reply once enough replicas have its writes, else CV_ERR_REDIS_UNAVAILABLE.
+   */
+  async #replicated<T>(pipeline: ReturnType<typeof guardPipeline>, what: string): Promise<T> {
+    const results = await pipeline.wait(this.#replicas, this.#replicaWaitMs).exec();
+    const [script, wait] = results ?? [];
+    if (!script || !wait) throw new Error(`${what}: the pipeline returned no reply`);
+    if (script[0]) throw script[0];
+    if (wait[0]) throw wait[0];
+    const acknowledged = Number(wait[1]);
+    if (acknowledged < this.#replicas) {
+      throw new CredvendError("CV_ERR_REDIS_UNAVAILABLE",
+        `${what} failed: ${acknowledged} of ${this.#replicas} Redis replica(s) of ${redisAddress(this.#redis)} acknowledged it within ${this.#replicaWaitMs} ms (a failover could lose it); retry later`,
+        { retryAfterMs: REDIS_RETRY_AFTER_MS });
+    }
+    return script[1] as T;
+  }
+
+  // In the tenant's slot (same hash tag as its records): a claim touches both in one script.
+  #epochKey(tenant: string): string {
+    if (!isValidName(tenant)) throw new RangeError(`invalid tenant ${JSON.stringify(tenant)}`);
+    return `${this.#prefix}:{${tenant}}:epoch`;
+  }
+
   #key(scope: IdempotencyScope, requestId: string): string {
     if (!isValidName(scope.tenant)) throw new RangeError(`invalid tenant ${JSON.stringify(scope.tenant)}`);
     if (!isValidName(scope.principal)) throw new RangeError(`invalid principal ${JSON.stringify(scope.principal)}`);
@@ -249,6 +306,11 @@ export class IdempotencyStore {
 function isTimeout(error: unknown): boolean {
   const cause = error instanceof Error ? error.cause : undefined;
   return cause instanceof Error && /timed? ?out/i.test(cause.message);
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`IdempotencyStore ${name} must be a whole number >= 0, got ${value}`);
+  return value;
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -1,6 +1,7 @@
 // @credvend/guard: Redis-backed guards. Idempotency records and GCRA rate limits, each one Lua round trip.
-export type { Redis } from "ioredis";
+export type { Redis } from "./connection.js";
 export { createRedis, waitReady, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type CreateRedisOptions, type GuardLogger } from "./redis-client.js";
+export { isClusterUrl, parseClusterUrl, type ClusterUrl } from "./redis-url.js";
 export { redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
 export { RateLimiter, DEFAULT_RATE_LIMIT_PREFIX, type RateLimit, type RateDecision, type RateLimiterOptions } from "./rate-limiter.js";
 export {
@@ -9,6 +10,7 @@ export {
   DEFAULT_LEASE_MS,
   DEFAULT_DONE_TTL_MS,
   DEFAULT_FENCE_MARGIN_MS,
+  DEFAULT_REPLICA_WAIT_MS,
   LATE_COMMAND_ALLOWANCE_MS,
   type ClaimOptions,
   type ClaimResult,

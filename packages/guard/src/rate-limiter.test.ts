@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Redis } from "ioredis";
+import type { Redis } from "./connection.js";
 import { uniqueName } from "@credvend/testkit";
 import { RateLimiter } from "./rate-limiter.js";
 import { delay, testRedis } from "./testing/fixtures.js";

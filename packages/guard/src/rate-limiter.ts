@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Redis } from "./connection.js";
 import { callRedis } from "./redis-errors.js";
 import { guardCommands, type GuardCommands } from "./scripts.js";
 

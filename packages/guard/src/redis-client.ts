@@ -1,6 +1,9 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis as SingleRedis, type RedisOptions } from "ioredis";
 import { CredvendError } from "@credvend/protocol";
-import { redisAddress, REDIS_RETRY_AFTER_MS, withoutCommand } from "./redis-errors.js";
+import { DEFAULT_COMMAND_TIMEOUT_MS, setCommandTimeout } from "./command-timeout.js";
+import type { Redis } from "./connection.js";
+import { redisAddress, REDIS_RETRY_AFTER_MS, setClusterAddress, withoutCommand } from "./redis-errors.js";
+import { isClusterUrl, parseClusterUrl } from "./redis-url.js";
 
 export type GuardLogger = (event: string, detail: object) => void;
 
@@ -13,28 +16,67 @@ export interface CreateRedisOptions {
   logger?: GuardLogger;
 }
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 250;
+export { DEFAULT_COMMAND_TIMEOUT_MS };
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 // Reconnect backoff cap: after an outage the client is back within about this long.
 const MAX_RECONNECT_DELAY_MS = 1000;
+// How often a cluster client re-reads the slot map: after a failover the promoted replica's
+// slots are found within about this long even when no command meets a MOVED redirection.
+const SLOTS_REFRESH_MS = 1000;
+const BACKSTOP_FACTOR = 4;
+
+const reconnectDelay = (times: number): number => Math.min(50 * 2 ** Math.min(times - 1, 10), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50);
 
 /**
  * An ioredis client that fails fast: a command never waits for a dead Redis (ioredis 6 defaults
  * take ~73 s to give up). It reconnects forever in the background, so one client outlives outages.
+ * `url` is redis:// or rediss:// for one server, redis+cluster:// or rediss+cluster:// with seed
+ * nodes for a Redis Cluster (see redis-url.ts). Commands time out by the guard's own measure
+ * (command-timeout.ts), not ioredis's, which a busy event loop trips.
  */
 export function createRedis(url: string, options: CreateRedisOptions = {}): Redis {
-  const redis = new Redis(url, {
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const common: RedisOptions = {
     ...(options.name === undefined ? {} : { connectionName: options.name }),
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    // ioredis's own timer stays as a far longer backstop: a command whose reply never comes (its
+    // connection went down mid-pipeline) would otherwise hold ioredis's auto-pipeline, and every
+    // command after it, for good. It fires in a stall only past BACKSTOP_FACTOR × the timeout.
+    commandTimeout: BACKSTOP_FACTOR * timeoutMs,
+    // 0: the commands in flight when a connection closes are rejected at once. With 1, ioredis
+    // keeps them for one reconnect and then, with autoResendUnfulfilledCommands off, drops them
+    // unanswered: their promises (and the auto-pipeline behind them) would wait for the backstop.
+    maxRetriesPerRequest: 0,
     connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
     // A command whose caller already got a timeout must not run later: GCRA would consume twice.
     autoResendUnfulfilledCommands: false,
-    // Commands issued in the same tick (many requests in flight) share one socket write.
-    enableAutoPipelining: true,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times - 1, 10), MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50),
-  });
+  };
+  let redis: Redis;
+  if (isClusterUrl(url)) {
+    const parsed = parseClusterUrl(url);
+    redis = new Cluster(parsed.nodes.map((n) => ({ host: n.host, port: n.port })), {
+      redisOptions: {
+        ...common,
+        ...(parsed.username === undefined ? {} : { username: parsed.username }),
+        ...(parsed.password === undefined ? {} : { password: parsed.password }),
+        ...(parsed.tls ? { tls: {} } : {}),
+      },
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
+      slotsRefreshTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
+      clusterRetryStrategy: reconnectDelay,
+    });
+    setClusterAddress(redis, parsed.nodes);
+  } else {
+    redis = new SingleRedis(url, {
+      ...common,
+      enableOfflineQueue: false,
+      // Commands issued in the same tick (many requests in flight) share one socket write.
+      enableAutoPipelining: true,
+      retryStrategy: reconnectDelay,
+    });
+  }
+  setCommandTimeout(redis, timeoutMs);
   watchConnection(redis, options.name ?? "credvend", options.logger);
   return redis;
 }
@@ -71,7 +113,7 @@ export async function waitReady(redis: Redis, timeoutMs: number): Promise<void> 
   if (redis.status === "end") {
     throw new CredvendError("CV_ERR_REDIS_UNAVAILABLE", `Redis client for ${address} was closed`, { retryAfterMs: REDIS_RETRY_AFTER_MS });
   }
-  if (redis.status === "wait") redis.connect().catch(() => undefined);
+  if (redis.status === "wait") void redis.connect().catch(() => undefined);
   let lastError: unknown;
   let onReady = (): void => undefined;
   const onError = (err: unknown): void => {

@@ -1,20 +1,35 @@
-import type { Redis } from "ioredis";
 import { CredvendError } from "@credvend/protocol";
+import { commandTimeoutOf, replyWithin } from "./command-timeout.js";
+import type { Redis } from "./connection.js";
+import type { Redis as SingleRedis } from "ioredis";
 
 /** Hint sent with CV_ERR_REDIS_UNAVAILABLE: about one reconnect attempt away. */
 export const REDIS_RETRY_AFTER_MS = 1000;
 
-/** host:port (or socket path) of a client; never the URL, which may carry a password. */
+const clusterAddresses = new WeakMap<Redis, string>();
+
+/** Records how a cluster client is named in errors and logs (its seed nodes; set by createRedis). */
+export function setClusterAddress(redis: Redis, seeds: readonly { host: string; port: number }[]): void {
+  clusterAddresses.set(redis, `cluster ${seeds.map((n) => `${n.host}:${n.port}`).join(",")}`);
+}
+
+/** host:port (or socket path) of a client, "cluster h:p,..." for a cluster; never the URL, which may carry a password. */
 export function redisAddress(redis: Redis): string {
-  const { host, port, path } = redis.options;
+  if (redis.isCluster) return clusterAddresses.get(redis) ?? "cluster";
+  const { host, port, path } = (redis as SingleRedis).options;
   return path ? path : `${host ?? "localhost"}:${port ?? 6379}`;
 }
 
-/** Runs one Redis operation; every failure becomes CV_ERR_REDIS_UNAVAILABLE naming `what` failed. */
+/**
+ * Runs one Redis operation within the guard's command timeout (see command-timeout.ts); every
+ * failure becomes CV_ERR_REDIS_UNAVAILABLE naming `what` failed.
+ */
 export async function callRedis<T>(redis: Redis, what: string, operation: () => Promise<T>): Promise<T> {
   try {
-    return await operation();
+    return await replyWithin(operation(), commandTimeoutOf(redis));
   } catch (err) {
+    // Already a precise answer (e.g. too few replicas acknowledged a write).
+    if (err instanceof CredvendError) throw err;
     throw redisUnavailable(redis, what, err);
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { after, before, test } from "node:test";
-import type { Redis } from "ioredis";
+import type { Redis } from "./connection.js";
 import { isCredvendError } from "@credvend/protocol";
 import { freePort, startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
 import { IdempotencyStore } from "./idempotency-store.js";
@@ -130,23 +130,71 @@ test("a claim that reaches Redis after its caller gave up (paused, then resumed)
   assert.equal((await store.claim(who, id, "fp")).state, "claimed");
 });
 
-test("Redis restarted empty: a request sent before the restart whose record is gone is forgotten, a newer one is claimed", async () => {
+test("Redis restarted empty: what may have been issued before is forgotten; a request sent after the restart is claimed, though no epoch was written yet", async () => {
   const store = new IdempotencyStore(redis);
   const who = { tenant: uniqueName("epoch"), principal: "p" };
-  await store.epoch();
-  const sentBefore = Date.now() - 10;
-  await server.restart();
+  const issued = uniqueRequestId();
+  const sentBefore = Date.now();
+  await store.complete(who, issued, claimed(await store.claim(who, issued, "fp", { clientTimeMs: sentBefore })), new Uint8Array([1]));
+  const beforeLoss = await store.epoch(who.tenant);
+  await server.stopOnly();
+  const lostAt = Date.now();
+  await server.startAgain();
   await waitReady(redis, 5000);
-  const forgotten = await store.claim(who, uniqueRequestId(), "fp", { clientTimeMs: sentBefore });
-  assert.equal(forgotten.state, "forgotten");
-  assert.ok(forgotten.state === "forgotten" && forgotten.epochMs > sentBefore);
-  assert.equal((await store.claim(who, uniqueRequestId(), "fp", { clientTimeMs: Date.now() + 5 })).state, "claimed");
-  // Records that survived are served whatever the client time says.
+  // Sent once the client is connected again (and has seen the new process), before any claim wrote a new epoch.
+  await new Promise((r) => setTimeout(r, 20));
+  const sentAfter = Date.now();
+  const forgotten = await store.claim(who, issued, "fp", { clientTimeMs: sentBefore });
+  assert.equal(forgotten.state, "forgotten", "issued before the loss: never issued again");
+  const epochMs = forgotten.state === "forgotten" ? forgotten.epochMs : 0;
+  assert.ok(epochMs > beforeLoss && epochMs >= lostAt, `epoch ${epochMs} after the loss at ${lostAt}`);
+  assert.ok(epochMs <= sentAfter, `epoch ${epochMs} no later than the client's reconnection (${sentAfter})`);
+  assert.equal((await store.claim(who, uniqueRequestId(), "fp", { clientTimeMs: sentAfter })).state, "claimed", "sent after the restart: served");
+  // A tenant first seen now gets the same epoch: its requests from before the restart are refused too.
+  const newcomer = { tenant: uniqueName("epoch-new"), principal: "p" };
+  assert.equal((await store.claim(newcomer, uniqueRequestId(), "fp", { clientTimeMs: sentBefore })).state, "forgotten");
+  assert.equal(await store.epoch(newcomer.tenant), epochMs);
+  // Records written since are served whatever the client time says.
   const id = uniqueRequestId();
-  const token = claimed(await store.claim(who, id, "fp", { clientTimeMs: Date.now() + 5 }));
+  const token = claimed(await store.claim(who, id, "fp", { clientTimeMs: sentAfter }));
   await store.complete(who, id, token, new Uint8Array([4]));
-  const done = await store.claim(who, id, "fp", { clientTimeMs: sentBefore });
-  assert.equal(done.state, "done");
+  assert.equal((await store.claim(who, id, "fp", { clientTimeMs: sentBefore })).state, "done");
+});
+
+test("an event loop stalled for 400 ms with commands in flight to a healthy Redis: no command times out", async () => {
+  const store = new IdempotencyStore(redis);
+  const limiter = new RateLimiter(redis);
+  const who = { tenant: uniqueName("stall"), principal: "p" };
+  for (let round = 0; round < 3; round += 1) {
+    const inFlight = Array.from({ length: 200 }, (_, i) => (i % 2 === 0
+      ? store.claim(who, uniqueRequestId(), "fp").then((r) => r.state)
+      : limiter.check(who.tenant, [{ key: `k${i}`, perSecond: 1000, burst: 1000 }]).then((d) => String(d.allowed))));
+    // Some commands are written, some still queued for the socket, when the loop stalls.
+    await new Promise((r) => setImmediate(r));
+    const until = Date.now() + 400;
+    while (Date.now() < until) { /* a synchronous burst of work: the loop is stalled */ }
+    const outcomes = await Promise.allSettled(inFlight);
+    const failed = outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason));
+    assert.deepEqual(failed, [], `round ${round}`);
+  }
+});
+
+test("a hung Redis and a stalled event loop: a claim still fails within 1.5 s", async () => {
+  const store = new IdempotencyStore(redis);
+  const who = { tenant: uniqueName("hung-stall"), principal: "p" };
+  await server.pause();
+  try {
+    const started = Date.now();
+    const claim = store.claim(who, uniqueRequestId(), "fp");
+    const until = Date.now() + 300;
+    while (Date.now() < until) { /* stalled */ }
+    await assert.rejects(claim, isRedisUnavailable);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1500, `took ${elapsed} ms`);
+  } finally {
+    await server.resume();
+  }
+  await waitReady(redis, 5000);
 });
 
 test("a success whose claim record vanished is written as done when its fingerprint is given, never without", async () => {

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import type { Redis } from "ioredis";
+import type { Redis } from "./connection.js";
 
 // Lua sources live in packages/guard/lua (outside src, so tsc leaves them alone) and are read
 // once at module load, relative to this compiled file in dist/.
@@ -7,10 +7,13 @@ function load(name: string): string {
   return fs.readFileSync(new URL(`../lua/${name}`, import.meta.url), "utf8");
 }
 
+// Lua has no imports: a script that needs the tenant epoch gets its definition in front.
+const withTenantEpoch = (name: string): string => `${load("tenant-epoch.lua")}\n${load(name)}`;
+
 const SCRIPTS = {
   cvGcra: { lua: load("gcra.lua") },
-  cvIdemClaim: { lua: load("idem-claim.lua"), numberOfKeys: 2 },
-  cvIdemEpoch: { lua: load("idem-epoch.lua"), numberOfKeys: 1 },
+  cvIdemClaim: { lua: withTenantEpoch("idem-claim.lua"), numberOfKeys: 2 },
+  cvIdemEpoch: { lua: withTenantEpoch("idem-epoch.lua"), numberOfKeys: 1 },
   cvIdemComplete: { lua: load("idem-complete.lua"), numberOfKeys: 1 },
   cvIdemRelease: { lua: load("idem-release.lua"), numberOfKeys: 1 },
   cvIdemRenew: { lua: load("idem-renew.lua"), numberOfKeys: 1 },
@@ -21,11 +24,27 @@ export interface GuardCommands {
   /** numKeys, keys..., quantity, (intervalUs, burst)... → [allowed, retryAfterUs, limitedBy, remaining] */
   cvGcra(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, number, number, number]>;
   /** Buffer variant: the "done" reply is binary. */
-  cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number): Promise<Buffer[]>;
-  cvIdemEpoch(epochKey: string): Promise<string>;
+  cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number, seen: string): Promise<Buffer[]>;
+  cvIdemEpoch(epochKey: string, seen: string): Promise<string>;
   cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number, fingerprint: string): Promise<number>;
   cvIdemRelease(key: string, token: string): Promise<number>;
   cvIdemRenew(key: string, token: string, leaseMs: number): Promise<number>;
+}
+
+/**
+ * A pipeline of guard scripts followed by WAIT: one round trip to the node that holds the keys
+ * (a keyless WAIT goes where the pipeline's keyed commands go, also in a cluster).
+ */
+export interface GuardPipeline {
+  cvIdemClaimBuffer(...args: Parameters<GuardCommands["cvIdemClaimBuffer"]>): GuardPipeline;
+  cvIdemComplete(...args: Parameters<GuardCommands["cvIdemComplete"]>): GuardPipeline;
+  wait(numReplicas: number, timeoutMs: number): GuardPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+export function guardPipeline(redis: Redis): GuardPipeline {
+  guardCommands(redis);
+  return redis.pipeline() as unknown as GuardPipeline;
 }
 
 /** Defines the guard scripts on `redis` (once per client) and returns it typed with them. */

@@ -4,6 +4,9 @@
 export type { ServerHandle } from "./types.js";
 export { startNatsServer, type NatsServerOptions, type NatsServerHandle } from "./nats-server.js";
 export { startRedisServer, type RedisServerOptions, type RedisServerHandle } from "./redis-server.js";
+export { startRedisCluster, type RedisClusterOptions, type RedisClusterHandle } from "./redis-cluster.js";
+export { startNatsCluster, type NatsClusterOptions, type NatsClusterHandle, type NatsClusterNode } from "./nats-cluster.js";
+export { redisCommand, RespError, type RespValue, type RedisCommandOptions } from "./redis-command.js";
 export { natsUsersConfig, type NatsUser } from "./nats-users-config.js";
 export { freePort } from "./ports.js";
 export { redisPing } from "./redis-ping.js";

@@ -37,6 +37,8 @@ export interface RedisServerHandle extends ServerHandle {
   pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): Promise<void>;
+  /** SIGKILL (a crash: no shutdown, no final save); resolves once the process is gone. startAgain() brings it back. */
+  kill(): Promise<void>;
 }
 
 const PORT_ATTEMPTS = 3;
@@ -79,6 +81,16 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     pause: () => current.signal("SIGSTOP"),
     resume: () => current.signal("SIGCONT"),
+    async kill(): Promise<void> {
+      await current.signal("SIGKILL");
+      // The child is unref'd: a timer keeps this process alive until its exit is seen.
+      const keepAlive = setInterval(() => undefined, 1000);
+      try {
+        await current.exited;
+      } finally {
+        clearInterval(keepAlive);
+      }
+    },
     async stop(): Promise<void> {
       await halt();
       workDir.remove();
@@ -119,7 +131,8 @@ async function launch(binary: string, dir: string, fixedPort: number | undefined
   if (password !== undefined) {
     if (!/^[\x21-\x7e]+$/.test(password) || /["\\]/.test(password)) throw new RangeError("the Redis password must be printable ASCII without spaces, '\"' or '\\'");
     const file = path.join(dir, "redis.conf");
-    fs.writeFileSync(file, `requirepass "${password}"\n`, { mode: 0o600 });
+    // masterauth: a replica (Redis Cluster) authenticates to its primary with the same password.
+    fs.writeFileSync(file, `requirepass "${password}"\nmasterauth "${password}"\n`, { mode: 0o600 });
     conf.push(file);
   }
   const needsAuth = password !== undefined || extraArgs.includes("--requirepass");

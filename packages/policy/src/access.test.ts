@@ -112,7 +112,9 @@ test("access: a caller no rule entitles gets the same answer for a missing templ
   const forbidden = shape(refusal({ tenant: "acme", principal: "app", template: "s3-admin" }), "s3-admin");
   assert.equal(forbidden.reason, "CV_ERR_NOT_ENTITLED");
   for (const name of ["nope", "__proto__", "s3-tenant-x"]) {
-    assert.deepEqual(shape(refusal({ tenant: "acme", principal: "app", template: name }), name), forbidden, name);
+    const missing = shape(refusal({ tenant: "acme", principal: "app", template: name }), name);
+    // A near name gets a hint that depends on the name alone (see the "did you mean" test).
+    assert.deepEqual({ ...missing, message: missing.message.replace(/; did you mean "s3-tenant"\?$/, "") }, forbidden, name);
   }
   // Acting for another tenant: the same on-behalf refusal whether or not the template exists.
   const onBehalf = (name: string) => shape(refusal({ tenant: "platform", principal: "backend", onBehalfOf: "other", template: name }), name);
@@ -125,6 +127,21 @@ test("access: a caller whose rules name the template learns that it does not exi
   refused({ tenant: "ops", principal: "admin", template: "__proto__" }, "CV_ERR_TEMPLATE_NOT_FOUND");
   // acme/app's rules name s3-tenant, so a request for it is never NOT_FOUND while it exists.
   assert.equal(assumeRole({ tenant: "acme", principal: "app", template: "s3-tenant", params: { bucket: "acme-short" } }).template, "s3-tenant");
+});
+
+test("access: a misspelt template name gets a hint naming only a template the caller may use", () => {
+  const hint = (tenant: string, principal: string, template: string) => /did you mean "([^"]+)"\?$/.exec(refusal({ tenant, principal, template }).message)?.[1];
+  // acme/app may use s3-tenant only: a typo of it is answered, a typo of s3-admin is not.
+  assert.equal(hint("acme", "app", "s3-tenat"), "s3-tenant");
+  assert.equal(refusal({ tenant: "acme", principal: "app", template: "s3-tenat" }).reason, "CV_ERR_NOT_ENTITLED");
+  assert.equal(hint("acme", "app", "s3-admn"), undefined);
+  // The hint is the same for an existing name the caller may not use and a missing one.
+  assert.equal(hint("acme", "app", "s3-admin"), undefined);
+  // ops/admin may use every template: its typo of s3-admin is answered.
+  assert.equal(hint("ops", "admin", "s3-admn"), "s3-admin");
+  assert.equal(refusal({ tenant: "ops", principal: "admin", template: "s3-admn" }).reason, "CV_ERR_TEMPLATE_NOT_FOUND");
+  // A caller no rule names gets no hint at all.
+  assert.equal(hint("nobody", "app", "s3-tenat"), undefined);
 });
 
 test("access: a later, narrower deny is not shadowed by an earlier broad allow", () => {

@@ -6,6 +6,8 @@
 //      whose on_behalf_of fits the request (an allow rule with on_behalf_of only serves requests
 //      for another tenant matching it; one without it only serves the caller's own tenant).
 //      No allow rule → NOT_ENTITLED (or ON_BEHALF_OF_DENIED when acting for another tenant).
+//      A request for a sealed (X25519) reply keeps only the rules with `sealed_replies: allow`
+//      (plan.ts); none left → SEALED_REPLY_NOT_ALLOWED.
 //   2. Parameters are validated against the template's types (done by the caller, plan.ts).
 //   3. Every matching deny rule is checked, wherever it sits in the list; if its parameter
 //      conditions hold, the request is refused. So a broad allow never shadows a narrower deny.
@@ -18,6 +20,7 @@ import { matchesAny } from "./glob.js";
 import { fullyMatches } from "./pattern.js";
 import { renderTemplateString } from "./placeholders.js";
 import { preview } from "./problems.js";
+import { didYouMean, nearby } from "./suggest.js";
 
 /** Variables a parameter binding may use: `customer: "{{tenant}}"`. */
 export const BINDING_VARIABLES = ["tenant", "principal", "caller_tenant"] as const;
@@ -60,7 +63,20 @@ export function matchIdentity(config: CredvendConfig, req: AccessRequest): Match
   if (req.effectiveTenant !== req.callerTenant) {
     throw new CredvendError("CV_ERR_ON_BEHALF_OF_DENIED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${preview(req.template, 140)} on behalf of tenant ${req.effectiveTenant}`, { field: "on_behalf_of" });
   }
-  throw new CredvendError("CV_ERR_NOT_ENTITLED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${preview(req.template, 140)}`, { field: "template" });
+  throw new CredvendError("CV_ERR_NOT_ENTITLED", `principal ${req.principal} of tenant ${req.callerTenant} may not use template ${preview(req.template, 140)}${templateHint(config, req)}`, { field: "template" });
+}
+
+/**
+ * "Did you mean" for a template name, among the templates this caller's allow rules let it use
+ * only: the hint is the same whether the name exists or not, and never names a template the
+ * caller could not use, so it reveals nothing a probe could not.
+ */
+export function templateHint(config: CredvendConfig, req: AccessRequest): string {
+  const rules = (config.access ?? []).filter((rule) => rule.effect !== "deny");
+  // Near names first (cheap), then the rules for those few only: a refusal costs little to compute.
+  const near = nearby(req.template, Object.keys(config.templates).filter((t) => t !== req.template));
+  const usable = near.find((t) => rules.some((rule) => identityMatches(rule, { ...req, template: t })));
+  return usable === undefined ? "" : didYouMean(req.template, [usable]);
 }
 
 function bindings(req: AccessRequest): Map<string, string> {

@@ -27,8 +27,14 @@ test("config: the result is deep-frozen", () => {
 });
 
 const schemaCases: [name: string, yaml: string, path: string, fragment: string][] = [
-  ["unknown top-level key", `${DEMO}\ntemplate: {}`, "template", 'unknown key "template"'],
+  ["unknown top-level key", `${DEMO}\ntemplate: {}`, "template", 'unknown key "template" in the top level; did you mean "templates"?'],
   ["unknown template key", DEMO.replace("kind: assume_role", "kind: assume_role\n    role: x"), "templates.s3-tenant-read.role", 'unknown key "role"'],
+  ["misspelt template key", DEMO.replace("kind: assume_role", "kind: assume_role\n    rol_arn: x"), "templates.s3-tenant-read.rol_arn", 'did you mean "role_arn"?'],
+  ["misspelt param key", DEMO.replace('bucket: { pattern', 'bucket: { max_lenght: 3, pattern'), "templates.s3-tenant-read.params.bucket.max_lenght", 'did you mean "max_length"?'],
+  ["misspelt statement key", DEMO.replace("Effect: Allow", "Effect: Allow\n          Actions: []"), "templates.s3-tenant-read.policy.Statement[0].Actions", 'did you mean "Action"?'],
+  ["misspelt access rule key", DEMO.replace('  - tenants: ["acme"]', '  - tenant: ["acme"]'), "access[0].tenant", 'did you mean "tenants"?'],
+  ["misspelt rate limit key", DEMO.replace("per_second: 20", "per_secnd: 20"), "rate_limits.per_principal.per_secnd", 'did you mean "per_second"?'],
+  ["a key far from any", `${DEMO}\nzzzzzz: {}`, "zzzzzz", 'unknown key "zzzzzz" in the top level; check the spelling against the config reference'],
   ["unknown kind", DEMO.replace("kind: assume_role", "kind: assume_rol"), "templates.s3-tenant-read.kind", '"assume_rol"'],
   ["duration not a number", DEMO.replace("default: 900", "default: soon"), "templates.s3-tenant-read.duration.default", '"soon"'],
   ["bad param type", DEMO.replace('bucket: { pattern', 'bucket: { type: regex, pattern'), "templates.s3-tenant-read.params.bucket.type", ""],
@@ -89,4 +95,14 @@ test("config: loadConfigFile reads a file and names it in messages", () => {
   assert.ok(!r.ok && r.problems[0]?.message.startsWith(bad));
   const missing = loadConfigFile(join(dir, "missing.yaml"));
   assert.ok(!missing.ok && missing.problems[0]?.message.includes("ENOENT"));
+});
+
+test("config: a misspelt template name in an access rule or a rate limit gets the nearest template", () => {
+  const rule = parseConfig(DEMO.replace('templates: ["s3-tenant-read"]', 'templates: ["s3-tenant-raed"]'));
+  const warnings = rule.ok ? rule.warnings : rule.problems;
+  assert.ok(warnings.some((p) => p.path === "access[0].templates" && p.message.endsWith('matches no template; did you mean "s3-tenant-read"?')), JSON.stringify(warnings));
+  const limit = parseConfig(`${DEMO.replace("rate_limits:", 'rate_limits:\n  per_template: { s3-tenant-red: { per_second: 1, burst: 1 } }')}`);
+  assert.equal(limit.ok, false);
+  if (limit.ok) return;
+  assert.ok(limit.problems.some((p) => p.path === "rate_limits.per_template.s3-tenant-red" && p.message === 'no template is named "s3-tenant-red"; did you mean "s3-tenant-read"?'), JSON.stringify(limit.problems));
 });

@@ -6,6 +6,8 @@ import type { z } from "zod";
 import { configSchema, type CredvendConfig } from "./schema.js";
 import { formatPath, hasErrors, preview, problem, type PathSegment, type Problem } from "./problems.js";
 import { lintConfig, type LintOptions } from "./lint.js";
+import { keysAt } from "./schema-keys.js";
+import { didYouMean } from "./suggest.js";
 
 export type ConfigResult =
   | { ok: true; config: CredvendConfig; warnings: Problem[] }
@@ -67,7 +69,9 @@ function issueToProblems(issue: Issue, where: string, prefix: PathSegment[] = []
   }
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys;
-    return [problem("error", [...path, keys[0] ?? ""], `${where}unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => JSON.stringify(k)).join(", ")} in ${formatPath(path) || "the top level"}; check the spelling against the config reference`)];
+    const valid = keysAt(configSchema, path);
+    const hint = keys.length === 1 ? didYouMean(keys[0] ?? "", valid) : "";
+    return [problem("error", [...path, keys[0] ?? ""], `${where}unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => JSON.stringify(k)).join(", ")} in ${formatPath(path) || "the top level"}${hint || "; check the spelling against the config reference"}`)];
   }
   // Passwords and nkeys are secrets (a pasted nkey seed too): never repeat the refused value.
   const secret = path.some((s) => s === "password" || s === "nkey");

@@ -7,6 +7,8 @@ export type {
   CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec, WebIdentityCheck,
 } from "./schema.js";
 export { planRequest } from "./plan.js";
+export { PlanMemo, DEFAULT_PLAN_MEMO } from "./plan-memo.js";
+export type { PlanMemoOptions } from "./plan-memo.js";
 export type { VendInput } from "./plan-inputs.js";
 export type {
   StsPlan, AssumeRolePlan, WebIdentityPlan, SamlPlan, SessionTokenPlan, FederationTokenPlan, RateLimitRule, Reuse,
@@ -20,9 +22,14 @@ export {
   type GetSessionTokenInput, type GetFederationTokenInput, type StsTag, type StsPolicyArn,
 } from "./sts-input.js";
 export { checkRequestFields, checkRequestId } from "./plan-inputs.js";
-export { natsAuthorization, AUDIT_STREAM, DEFAULT_VENDOR_USER, MIN_NATS_PASSWORD_LENGTH, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
+export { natsAuthorization, natsUserName, OPERATOR_PERMISSIONS, AUDIT_STREAM, DEFAULT_VENDOR_USER, MIN_NATS_PASSWORD_LENGTH, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
 export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
 export {
   TEMPLATE_KINDS, DURATION_RANGES, REQUEST_DURATION_RANGE, MAX_REQUEST_PARAMS, MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS,
   MAX_TEMPLATE_NAME_CHARS, type TemplateKind,
 } from "./limits.js";
+export { closest, didYouMean } from "./suggest.js";
+export {
+  workerPolicyFor, credentialSourcePolicyFor, credentialSources, checkReplyKeyArn, type IamPolicy, type IamStatement, type WorkerPolicyOptions,
+} from "./worker-policy.js";
+export { requesterPolicyFor, type RequesterPolicyOptions } from "./requester-policy.js";

@@ -6,6 +6,7 @@ import { checkParamValue } from "./params.js";
 import { hasMalformedPlaceholder, variablesIn } from "./placeholders.js";
 import { BINDING_VARIABLES, constraintParts, label } from "./access.js";
 import { REQUEST_DURATION_RANGE } from "./limits.js";
+import { didYouMean } from "./suggest.js";
 
 export function lintAccess(config: CredvendConfig): Problem[] {
   const out: Problem[] = [];
@@ -15,10 +16,19 @@ export function lintAccess(config: CredvendConfig): Problem[] {
   rules.forEach((rule, i) => {
     const at: PathSegment[] = ["access", i];
     const matched = templateNames.filter((t) => matchesAny(rule.templates, t));
-    if (matched.length === 0) out.push(problem("warning", [...at, "templates"], `${preview(rule.templates)} matches no template`));
+    if (matched.length === 0) {
+      // A single literal name that matches nothing is usually a typo of one that exists.
+      const only = rule.templates.length === 1 && !/[*?]/.test(rule.templates[0] ?? "") ? rule.templates[0] : undefined;
+      out.push(problem("warning", [...at, "templates"], `${preview(rule.templates)} matches no template${only === undefined ? "" : didYouMean(only, templateNames)}`));
+    }
     if (rule.effect === "deny") {
       if (rule.max_duration !== undefined) out.push(problem("error", [...at, "max_duration"], "a deny rule has no duration cap; move it to an allow rule"));
       if (rule.rate_limit !== undefined) out.push(problem("error", [...at, "rate_limit"], "a deny rule has no rate limit; move it to an allow rule"));
+      if (rule.sealed_replies !== undefined) out.push(problem("error", [...at, "sealed_replies"], "a deny rule serves no replies; move sealed_replies to an allow rule"));
+    } else if (rule.sealed_replies === "allow" && rule.principals.some(matchesAnyName)) {
+      // Sealed replies drop the KMS key policy as a second check: the NATS credential alone
+      // suffices, so they should be granted to the few principals that have no AWS identity.
+      out.push(problem("warning", [...at, "sealed_replies"], `sealed replies are allowed for every principal of ${preview(rule.tenants)}; name the principals that have no AWS identity (each then needs only its NATS credential to obtain AWS credentials)`));
     }
     (rule.on_behalf_of ?? []).forEach((g, j) => {
       // Acting for every tenant is never what a platform needs: it also reaches tenants that are
@@ -64,7 +74,7 @@ export function lintAccess(config: CredvendConfig): Problem[] {
     }
   });
   for (const t of Object.keys(config.rate_limits?.per_template ?? {})) {
-    if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"`));
+    if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"${didYouMean(t, Object.keys(config.templates))}`));
   }
   out.push(...lintIdentities(config));
   return out;

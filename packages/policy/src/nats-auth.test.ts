@@ -57,3 +57,17 @@ test("an unset, empty, short or over-long secret is refused, naming the variable
   assert.equal(MIN_NATS_PASSWORD_LENGTH, 16);
   assert.throws(() => natsAuthorization(config, { vendor: { user: "v", password: "tiny" }, hashSecrets }), /the password has 4 characters/);
 });
+
+test("an operator user gets service discovery, revocation notices and its inbox only; its name may not be another user's", () => {
+  const OPERATOR = "operator-secret-0123456789";
+  const block = natsAuthorization(config, { operator: { user: "ops", password: "$OPS_PW" }, hashSecrets: { ...hashSecrets, env: { ...hashSecrets.env, OPS_PW: OPERATOR } } });
+  const line = block.split("\n").find((l) => l.includes('user: "ops"'));
+  assert.ok(line, block);
+  assert.match(line, /permissions: \{ publish: \{ allow: \["\$SRV\.>", "credvend\.v1\.admin\.revoked"\] \}, subscribe: \{ allow: \["_INBOX\.>"\] \} \}/);
+  assert.ok(bcrypt.compareSync(OPERATOR, passwords(line)[0] ?? ""));
+  assert.ok(!block.includes(OPERATOR));
+  for (const taken of ["credvend-vendor", "acme.app"]) {
+    assert.throws(() => natsAuthorization(config, { operator: { user: taken, password: "$OPS_PW" }, hashSecrets: { ...hashSecrets, env: { ...hashSecrets.env, OPS_PW: OPERATOR } } }), /listed twice/, taken);
+  }
+  assert.ok(!natsAuthorization(config, { hashSecrets }).includes("credvend.v1.admin.revoked\"] }, subscribe: { allow: [\"_INBOX.>\"] } }"), "no operator unless asked for");
+});

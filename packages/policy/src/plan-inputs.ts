@@ -21,6 +21,8 @@ export interface VendInput {
   onBehalfOf?: string;
   mfa?: { serialNumber: string; tokenCode: string };
   federation?: { webIdentityToken?: string; providerId?: string; samlAssertion?: string; samlProviderArn?: string };
+  /** The reply is to be sealed to the requester's own X25519 key (the allowing rule must permit it). */
+  sealedReply?: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { CredvendError } from "@credvend/protocol";
 import type { CredvendConfig, Template } from "./schema.js";
 import type { StsPlan } from "./plan-types.js";
-import { checkDenies, matchIdentity, selectAllowRule, type AccessRequest } from "./access.js";
+import { checkDenies, matchIdentity, selectAllowRule, templateHint, type AccessRequest, type MatchedRule } from "./access.js";
 import { checkRequestFields, checkMfa, effectiveTenantOf, resolveParams, samlInput, webIdentityInput, type VendInput } from "./plan-inputs.js";
 import { renderPolicy } from "./render.js";
 import { renderTemplateString } from "./placeholders.js";
@@ -22,8 +22,9 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
   // Identity first, whether or not the template exists: a caller no rule entitles to that name gets
   // the same refusal for a missing template as for one it may not use, so it can not list
   // templates by probing names. Only callers whose rules name it learn that it does not exist.
-  const candidates = matchIdentity(config, req);
-  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${preview(input.template, 140)}`, { field: "template" });
+  const matched = matchIdentity(config, req);
+  if (tpl === undefined) throw new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", `no template is named ${preview(input.template, 140)}${templateHint(config, req)}`, { field: "template" });
+  const candidates = input.sealedReply ? permittingSealedReplies(matched, req) : matched;
   const params = resolveParams(input.template, tpl, input.params);
   checkDenies(config, tpl, req, params);
   const bounds = { min: DURATION_RANGES[tpl.kind].min, max: maxDurationFor(tpl, options), default: defaultDurationFor(tpl, options) };
@@ -83,6 +84,18 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
     plan.cacheable = { key: reuseKey(plan), minRemainingSeconds: tpl.reuse.min_remaining_seconds };
   }
   return deepFreezePlan(plan);
+}
+
+/**
+ * A request for a sealed reply is served only by allow rules with `sealed_replies: allow`; the
+ * others are passed over (so a broad earlier rule does not shadow the one that grants it).
+ */
+function permittingSealedReplies(matched: readonly MatchedRule[], req: AccessRequest): MatchedRule[] {
+  const permitting = matched.filter((m) => m.rule.sealed_replies === "allow");
+  if (permitting.length > 0) return permitting;
+  throw new CredvendError("CV_ERR_SEALED_REPLY_NOT_ALLOWED",
+    `no access rule lets principal ${req.principal} of tenant ${req.callerTenant} receive sealed replies for template ${preview(req.template, 140)}; omit reply_public_key and decrypt the KMS envelope, or add sealed_replies: allow to its rule`,
+    { field: "reply_public_key" });
 }
 
 function sessionTags(tpl: Template, values: ReadonlyMap<string, string>, req: AccessRequest, requestId: string): SessionTag[] {

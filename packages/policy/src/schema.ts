@@ -136,6 +136,12 @@ export const accessRuleSchema = z.strictObject({
    * as "{{principal}}" or "{{params.email}}"), so one caller can not spend another's token.
    */
   claims: z.record(z.string().regex(/^[A-Za-z0-9_:./-]{1,128}$/, "a JWT claim name such as sub or email"), z.string().min(1)).optional(),
+  /**
+   * Whether requests this rule allows may ask for a reply sealed to their own X25519 key instead of
+   * a KMS envelope. Default deny: a sealed reply needs no AWS identity to open, so the principal's
+   * NATS credential alone then yields its AWS credentials.
+   */
+  sealed_replies: z.enum(["allow", "deny"]).optional(),
 });
 
 export const identitySchema = z.strictObject({

@@ -2,6 +2,7 @@
 // exactly the inputs credvend sends (session tags, source identity, external id, MFA).
 import type { CredvendConfig } from "./schema.js";
 import { hasPlaceholder, parseTemplateString } from "./placeholders.js";
+import { didYouMean } from "./suggest.js";
 
 const VENDOR_PRINCIPAL = /^arn:(?:aws|aws-cn|aws-us-gov):(?:iam::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 
@@ -12,7 +13,7 @@ export interface TrustPolicyOptions {
 
 export function trustPolicyFor(config: CredvendConfig, template: string, options: TrustPolicyOptions): object {
   const tpl = Object.hasOwn(config.templates, template) ? config.templates[template] : undefined;
-  if (tpl === undefined) throw new RangeError(`no template is named ${JSON.stringify(template)}`);
+  if (tpl === undefined) throw new RangeError(`no template is named ${JSON.stringify(template)}${didYouMean(template, Object.keys(config.templates))}`);
   if (tpl.kind !== "assume_role") {
     throw new RangeError(`template ${template} is ${tpl.kind}: only assume_role roles trust the vendor (web_identity and saml roles trust the identity provider; session_token and federation_token use no role)`);
   }

@@ -55,6 +55,7 @@ export const REASONS = {
   CV_ERR_TEMPLATE_NOT_FOUND: { code: "NOT_FOUND", retryable: false, summary: "No template has that name; said only to a caller whose access rules name it." },
   CV_ERR_NOT_ENTITLED: { code: "PERMISSION_DENIED", retryable: false, summary: "No access rule lets this principal use this template; also the answer for a missing one the rules do not name." },
   CV_ERR_ON_BEHALF_OF_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "The principal may not act for that tenant." },
+  CV_ERR_SEALED_REPLY_NOT_ALLOWED: { code: "PERMISSION_DENIED", retryable: false, summary: "The request asks for a reply sealed to its own X25519 key, but no access rule allowing it has sealed_replies: allow (or the vendor has no sealing key); omit reply_public_key and decrypt the KMS envelope." },
   CV_ERR_PARAM_MISSING: { code: "INVALID_ARGUMENT", retryable: false, summary: "A required template parameter is missing." },
   CV_ERR_PARAM_UNKNOWN: { code: "INVALID_ARGUMENT", retryable: false, summary: "The template has no parameter of that name." },
   CV_ERR_PARAM_INVALID: { code: "INVALID_ARGUMENT", retryable: false, summary: "A parameter value does not fit its type, pattern or length." },
@@ -93,6 +94,7 @@ export const REASONS = {
   // Client side (never sent by the vendor)
   CV_ERR_CLIENT_TIMEOUT: { code: "DEADLINE_EXCEEDED", retryable: true, summary: "No reply arrived in time." },
   CV_ERR_CLIENT_NO_VENDOR: { code: "UNAVAILABLE", retryable: true, summary: "No vendor worker is listening on the request subject." },
+  CV_ERR_CLIENT_NATS_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "NATS refused this user the request subject or its reply subject; connect as the NATS user of the request's tenant and principal." },
   CV_ERR_CLIENT_DECRYPT: { code: "UNAUTHENTICATED", retryable: false, summary: "The reply could not be decrypted with the requester's identity." },
   CV_ERR_CLIENT_BAD_REPLY: { code: "INTERNAL", retryable: false, summary: "The reply was not a valid credvend.v1.CredentialReply." },
 } as const satisfies Record<string, ReasonSpec>;

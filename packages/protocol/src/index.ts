@@ -3,3 +3,4 @@ export * from "./codes.js";
 export * from "./errors.js";
 export * from "./codec.js";
 export * from "./redact.js";
+export * from "./revocation.js";

@@ -78,3 +78,9 @@ function assertName(what: string, value: string): void {
     throw new RangeError(`${what} ${JSON.stringify(value)} is not a valid name: use 1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit`);
   }
 }
+
+/**
+ * Revocation notices (`credvend revoke`): every worker subscribes (no queue group) and stops
+ * reusing credentials issued before the revocation time. Only operator identities may publish.
+ */
+export const REVOCATION_SUBJECT = `${SUBJECT_PREFIX}.admin.revoked`;

@@ -1,3 +1,4 @@
+import { isValidRequestId } from "@credvend/protocol";
 import { statSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
@@ -52,6 +53,19 @@ export function parseIntFlag(name: string, value: string | undefined, max = Numb
     throw new UsageError(`--${name} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from 0 to ${max}` : ""}, got ${JSON.stringify(value)}`);
   }
   return Number(value);
+}
+
+/** `--request-id`: checked here, so a malformed one is a usage error that shows a valid one. */
+export function parseRequestId(value: string | undefined): string | undefined {
+  if (value === undefined || isValidRequestId(value)) return value;
+  throw new UsageError(`--request-id must be 8 to 128 letters, digits, '-' or '_' (e.g. a UUID such as 3f2b9c1e-8d4a-4f6b-9e2d-7c5a1b0e4d93), got ${JSON.stringify(value.length > 140 ? `${value.slice(0, 140)}…` : value)}`);
+}
+
+/** `--output FORMAT`: one of `formats`, the first being the default. */
+export function parseOutput<F extends string>(value: string | undefined, formats: readonly [F, ...F[]]): F {
+  if (value === undefined) return formats[0];
+  if ((formats as readonly string[]).includes(value)) return value as F;
+  throw new UsageError(`--output must be ${formats.join(" or ")}, got ${JSON.stringify(value)}`);
 }
 
 /**

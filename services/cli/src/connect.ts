@@ -3,7 +3,7 @@
 import { STSClient } from "@aws-sdk/client-sts";
 import { connect, type NatsConnection } from "nats";
 import { CliFailure } from "./args.js";
-import { natsFailure } from "./nats-failure.js";
+import { NatsPermissionDenied, natsFailure } from "./nats-failure.js";
 import type { RequesterEnv } from "./cli-env.js";
 
 export async function connectNats(env: RequesterEnv, name: string): Promise<NatsConnection> {
@@ -33,4 +33,22 @@ export async function requireAwsRegion(explicit: string | undefined, why: string
     sts.destroy();
   }
   throw new CliFailure(`no AWS region: set AWS_REGION (e.g. us-east-1) or a region in your AWS profile; ${why}`);
+}
+
+/**
+ * Aborts when NATS refuses this connection a publish or a subscription. nats.js reports a refused
+ * publish only as a status event, so a request would otherwise wait out every attempt's timeout
+ * and end as "no reply" or "no vendor listening"; pass the signal to the request instead.
+ */
+export function permissionDeniedSignal(nc: NatsConnection): AbortSignal {
+  const controller = new AbortController();
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type !== "error" || s.data !== "PERMISSIONS_VIOLATION") continue;
+      const context = (s as { permissionContext?: { operation?: string; subject?: string } }).permissionContext;
+      controller.abort(new NatsPermissionDenied(context?.operation === "publish" ? "publish" : "subscription", context?.subject ?? "?"));
+      return;
+    }
+  })();
+  return controller.signal;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 const USAGE = `usage: credvend <command> [options]
 
 commands:
-  dev [--once]            the whole stack on this machine, with a demo request
+  dev [--port-base N]     the whole stack on this machine, with a demo request (--once: JSON, exit)
   worker                  run a vendor worker (settings from the environment)
   request --template T    ask for credentials as a requester
   credential-process      credentials for an AWS profile's credential_process (cached)
@@ -22,10 +22,13 @@ commands:
   audit tail              the decisions workers recorded (no secrets), by tenant, principal, time
   nats-config FILE        print the nats-server authorization block for a config
   iam trust-policy        print the trust policy a template's role needs
+  iam worker-policy FILE  print the IAM policy the worker's own identity needs for a config
+  iam requester-policy    print the IAM policy a requester needs to open its replies
   revoke --template T     deny sessions already issued for a template (IAM inline deny)
-  help, --version         this text, the version
+  help [COMMAND]          this text, or a command's options (as COMMAND --help)
+  --version               the version
 
-Run 'credvend <command> --help' for a command's options.`;
+Run 'credvend help <command>' (or 'credvend <command> --help') for a command's options.`;
 
 type Command = (argv: readonly string[], out: (line: string) => void) => Promise<number>;
 
@@ -53,11 +56,14 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 };
 
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === "help" || name === "--help" || name === "-h") {
+  const [first, ...afterFirst] = argv;
+  const helpFor = first === "help" && afterFirst.length > 0 && afterFirst[0] !== "help";
+  if (!helpFor && (first === "help" || first === "--help" || first === "-h")) {
     out(USAGE);
     return 0;
   }
+  // `credvend help COMMAND` is `credvend COMMAND --help`.
+  const [name, ...rest]: readonly string[] = helpFor ? [afterFirst[0] ?? "", "--help"] : argv;
   if (name === "--version" || name === "-V" || name === "version") {
     out(`credvend ${version()}`);
     return 0;
@@ -69,7 +75,11 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    process.stderr.write(`credvend: unknown command '${name}'; 'credvend --help' lists the commands\n`);
+    process.stderr.write(`${await unknownCommand(name)}\n`);
+    return 2;
+  }
+  if (helpFor && afterFirst.length > 1) {
+    process.stderr.write(`credvend help: takes one command, got ${afterFirst.length}; 'credvend help' lists the commands\n`);
     return 2;
   }
   try {
@@ -85,6 +95,14 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     const { reportFailure } = await import("./report-failure.js");
     return reportFailure(name, error);
   }
+}
+
+/** The line for a command that does not exist, with the nearest one when it is evidently a typo. */
+async function unknownCommand(name: string): Promise<string> {
+  // Loaded only here, so the usage and every valid command start without the policy package.
+  const { didYouMean } = await import("@credvend/policy");
+  const hint = didYouMean(name, Object.keys(COMMANDS));
+  return `credvend: unknown command '${name}'${hint || "; 'credvend --help' lists the commands"}`;
 }
 
 function version(): string {

@@ -3,10 +3,39 @@
 import { CliFailure } from "./args.js";
 import type { RequesterEnv } from "./cli-env.js";
 
+const PERMISSIONS_VIOLATION = "PERMISSIONS_VIOLATION";
+
+/**
+ * NATS refused this connection a publish or a subscription (nats-server's -ERR, which nats.js
+ * reports as a status event, not as a failed call). Raised as an abort reason, so a command stops
+ * at once instead of waiting for a reply that can not come.
+ */
+export class NatsPermissionDenied extends Error {
+  override readonly name = "NatsPermissionDenied";
+  readonly code = PERMISSIONS_VIOLATION;
+  constructor(readonly operation: "publish" | "subscription", readonly subject: string) {
+    super(`Permissions Violation for ${operation === "publish" ? "Publish" : "Subscription"} to "${subject}"`);
+  }
+}
+
+/** The first error in the `cause` chain with the given code (the client wraps NATS errors). */
+function withCode(error: unknown, code: string): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === code) return e;
+  }
+  return undefined;
+}
+
+/** What to fix when a requester's own subjects are refused: its identity is its NATS user. */
+function requesterHint(subject: string, env: RequesterEnv): string {
+  if (!/^credvend\.v1\.(?:req|reply)\./.test(subject)) return "use a NATS user whose permissions allow it";
+  const identity = env.tenant && env.principal ? `${env.tenant}/${env.principal} (CREDVEND_TENANT/CREDVEND_PRINCIPAL)` : "the tenant and principal";
+  return `a requester may use only its own subjects, so NATS_USER must be the user credvend nats-config generated for ${identity}`;
+}
+
 /** A NATS error as one actionable line; anything unrecognised is returned unchanged. */
 export function natsFailure(error: unknown, env: RequesterEnv): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
   const who = env.natsUser ? `user ${JSON.stringify(env.natsUser)}` : "an anonymous client (NATS_USER is not set)";
   if (code === "CONNECTION_REFUSED" || code === "ECONNREFUSED") {
     return new CliFailure(`cannot connect to NATS at ${env.natsUrl} (connection refused): start nats-server or set NATS_URL`);
@@ -20,8 +49,11 @@ export function natsFailure(error: unknown, env: RequesterEnv): unknown {
   if (code === "AUTHORIZATION_VIOLATION" || code === "BAD_AUTHENTICATION") {
     return new CliFailure(`NATS at ${env.natsUrl} refused ${who}: check NATS_USER and NATS_PASSWORD`);
   }
-  if (code === "PERMISSIONS_VIOLATION") {
-    return new CliFailure(`NATS denied ${who}: ${message.replace(/^'|'$/g, "")}; use a NATS user whose permissions allow it`);
+  // Directly, or under the client's own error (a refused subscription, an aborted request).
+  const denied = withCode(error, PERMISSIONS_VIOLATION);
+  if (denied) {
+    const subject = / to "(\S+)"/.exec(denied.message)?.[1] ?? "";
+    return new CliFailure(`NATS denied ${who}: ${denied.message.replace(/^'|'$/g, "")}; ${requesterHint(subject, env)}`);
   }
   return error;
 }

@@ -1,6 +1,6 @@
 // The vendor's request lifecycle, in order. Print it with `pipeline.describe()`.
 import type { STSClient } from "@aws-sdk/client-sts";
-import type { EnvelopeSealer } from "@credvend/envelope";
+import type { EnvelopeSealer, SealingKey } from "@credvend/envelope";
 import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig } from "@credvend/policy";
 import type { CredentialReuse } from "./aws/credential-reuse.js";
@@ -23,6 +23,8 @@ export interface PipelineDeps {
   readonly sts: STSClient;
   readonly reuse: CredentialReuse;
   readonly sealer: EnvelopeSealer;
+  /** Sealed replies' static key (validate refuses them when there is none). */
+  readonly sealingKey?: SealingKey | undefined;
   readonly idempotency: IdempotencyStore;
   readonly limiter: RateLimiter;
   readonly config: () => CredvendConfig;
@@ -48,7 +50,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(planRateLimitStage(deps.limiter, deps.config))
     .then(federationCheckStage(deps.config))
     .then(dedupeStage(deps.idempotency))
-    .then(dataKeyStage(deps.sealer))
+    .then(dataKeyStage(deps.sealer, deps.sealingKey))
     .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))
     .then(encryptStage(deps.sealer));
 }

@@ -6,7 +6,8 @@ import { redactUrl, redactUrls } from "@credvend/protocol";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import { checkReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
+import { watchReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
+import { loadSealingKey } from "./aws/sealing-key.js";
 import { ConfigHolder } from "./config-holder.js";
 import { prepareWorkerHttp } from "./http/worker-http.js";
 import { loadKvConfig } from "./kv-config.js";
@@ -51,6 +52,8 @@ export interface RunOptions {
 }
 
 const REPLY_KEY_RECHECK_MS = 10_000;
+/** A usable reply key is checked this often, so one disabled later turns /readyz to 503. */
+const REPLY_KEY_REFRESH_MS = 30_000;
 
 export type { ReplyKeyReadiness } from "./aws/reply-key.js";
 
@@ -66,6 +69,8 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   }
   // A bad file is reported before any connection is made.
   const fileHolder = settings.configFile && !settings.configKvBucket ? (options.config ?? ConfigHolder.fromFile(settings.configFile, lint)) : undefined;
+  const sealingKey = settings.sealingKeyFile ? loadSealingKey(settings.sealingKeyFile) : undefined;
+  if (sealingKey) log.info({ sealingPublicKey: Buffer.from(sealingKey.publicKey).toString("base64") }, "sealed replies enabled (requesters pin this public key)");
 
   const natsOptions: ConnectionOptions = {
     servers: settings.natsUrl.split(","),
@@ -114,20 +119,16 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   const kms = new KMSClient(aws);
   // Before taking requests: a broken reply key is reported now, and the data-key stage (before
   // STS) refuses each request with the KMS error, so no AssumeRole is spent on it.
-  let replyKey = await checkReplyKey(kms, settings.replyKeyId);
-  const report = (r: ReplyKeyReadiness) => {
-    if (r.state === "ready") log.info({ replyKey: r.keyArn }, "reply key ready");
-    else log.error({ reason: r.reason, problem: r.problem }, "reply key unusable: every request is refused before STS until it is fixed");
-  };
-  report(replyKey);
-  // An unusable key is checked again, so readiness follows the operator's fix.
-  const recheck = setInterval(() => {
-    if (replyKey.state === "ready") return clearInterval(recheck);
-    void checkReplyKey(kms, settings.replyKeyId).then((r) => { if (r.state !== replyKey.state) report(r); replyKey = r; });
-  }, REPLY_KEY_RECHECK_MS);
-  recheck.unref();
+  const replyKey = await watchReplyKey(kms, settings.replyKeyId, {
+    onChange: (r) => {
+      if (r.state === "ready") log.info({ replyKey: r.keyArn }, "reply key ready");
+      else log.error({ reason: r.reason, problem: r.problem }, "reply key unusable: every request is refused before STS until it is fixed");
+    },
+    unusableEveryMs: REPLY_KEY_RECHECK_MS,
+    readyEveryMs: REPLY_KEY_REFRESH_MS,
+  });
   // The HTTP port comes up before the worker subscribes (probes answer "starting" meanwhile).
-  const http = options.http ? prepareWorkerHttp(settings, { nc, redis, sts, kms, config: holder }) : undefined;
+  const http = options.http ? prepareWorkerHttp(settings, { nc, redis, sts, kms, config: holder, replyKey: replyKey.current }) : undefined;
   let httpUrl: string | undefined;
   try {
     httpUrl = await http?.listen();
@@ -136,7 +137,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     redis.disconnect();
     throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
   }
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(sealingKey ? { sealingKey } : {}), ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
     .catch(async (error: unknown) => {
       await http?.close();
       throw error;
@@ -149,7 +150,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     nc,
     config: holder,
     log,
-    replyKey: () => replyKey,
+    replyKey: replyKey.current,
     httpUrl,
     reload() {
       if (!fileHolder) return;
@@ -158,7 +159,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
       else log.error({ problems: result.problems }, "config reload refused; keeping the last good config");
     },
     async stop() {
-      clearInterval(recheck);
+      replyKey.stop();
       http?.stopping();
       await worker.stop();
       await http?.close();

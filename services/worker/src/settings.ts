@@ -1,5 +1,6 @@
 // The vendor's runtime settings: read from the environment once, validated, frozen.
 // Nothing else in the vendor reads process.env (the AWS SDK reads its own standard variables).
+import { isClusterUrl, parseClusterUrl } from "@credvend/guard";
 import { redactUrls } from "@credvend/protocol";
 import { z } from "zod";
 
@@ -23,15 +24,29 @@ const whole = (min: number, max: number) => `a whole number from ${min} to ${max
 const intSetting = (name: string, min: number, max: number, fallback: number, meaning: string) =>
   setting(name, int(min, max).default(fallback), meaning, whole(min, max));
 
+/** A redis+cluster:// URL whose node list does not parse is reported at start, with its fix. */
+function clusterUrlProblem(url: string, ctx: z.RefinementCtx): void {
+  if (!isClusterUrl(url)) return;
+  try {
+    parseClusterUrl(url);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+  }
+}
+
 const schema = z.object({
   NATS_URL: setting("NATS_URL", z.string().min(1).default("nats://127.0.0.1:4222"), "NATS servers, comma-separated (every node of a cluster, so a worker reconnects to any)", "nats://host:port[,nats://host:port...]"),
   NATS_USER: setting("NATS_USER", z.string().optional(), "the worker's NATS user (with NATS_PASSWORD)", "a user name from the generated authorization, e.g. credvend-vendor"),
   NATS_PASSWORD: setting("NATS_PASSWORD", z.string().optional(), "the worker's NATS password", "the password (never logged)"),
   NATS_CREDS_FILE: setting("NATS_CREDS_FILE", z.string().optional(), "instead of user and password, a NATS credentials file (JWT + nkey)", "a path to a .creds file"),
-  REDIS_URL: setting("REDIS_URL", z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://, e.g. redis://:password@host:6379").default("redis://127.0.0.1:6379"), "Redis for idempotency, rate limits and caches", "redis://[:password@]host:port or rediss://..."),
+  REDIS_URL: setting("REDIS_URL", z.string().regex(/^rediss?(\+cluster)?:\/\//, "must start with redis://, rediss://, redis+cluster:// or rediss+cluster://, e.g. redis://:password@host:6379").superRefine(clusterUrlProblem).default("redis://127.0.0.1:6379"),
+    "Redis for idempotency, rate limits and caches; a Redis Cluster with redis+cluster:// and some of its nodes (the rest are discovered)",
+    "redis://[:password@]host:port, rediss://... (TLS), redis+cluster://[:password@]host:port[,host:port...] or rediss+cluster://..."),
+  CREDVEND_REDIS_WAIT_REPLICAS: intSetting("CREDVEND_REDIS_WAIT_REPLICAS", 0, 16, 0, "replicas that must have each idempotency claim and completion (WAIT) before STS is called or the reply sent; 1 with replicas (Redis Cluster), so a failover can not forget a claim"),
   CREDVEND_CONFIG: setting("CREDVEND_CONFIG", z.string().min(1).optional(), "templates and access rules file (SIGHUP reloads it; an invalid new version is refused)", "a path to a YAML file"),
   CREDVEND_CONFIG_KV_BUCKET: setting("CREDVEND_CONFIG_KV_BUCKET", z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a bucket name of letters, digits, - and _, e.g. credvend-config").optional(), "instead, a NATS KV bucket watched for new versions (fill it with credvend config push FILE)", "a bucket name, e.g. credvend-config"),
   CREDVEND_REPLY_KEY_ID: setting("CREDVEND_REPLY_KEY_ID", z.string().min(1).default("alias/credvend-replies"), "KMS key for reply data keys", "a key id, key ARN, alias/name or alias ARN"),
+  CREDVEND_SEALING_KEY_FILE: setting("CREDVEND_SEALING_KEY_FILE", z.string().min(1).optional(), "X25519 private key that sealed replies are sealed with (requesters pin its public half); unset: sealed replies are refused", "a path to a PEM file from: openssl genpkey -algorithm X25519"),
   CREDVEND_MAX_IN_FLIGHT: intSetting("CREDVEND_MAX_IN_FLIGHT", 1, 100_000, 256, "requests a worker runs at once"),
   CREDVEND_MAX_QUEUED: intSetting("CREDVEND_MAX_QUEUED", 0, 1_000_000, 4096, "requests waiting for a slot, all principals together; beyond, RESOURCE_EXHAUSTED"),
   CREDVEND_MAX_QUEUED_BYTES: intSetting("CREDVEND_MAX_QUEUED_BYTES", 65_536, 4_294_967_296, 16 * 1024 * 1024, "payload bytes all queues together may hold"),
@@ -89,10 +104,14 @@ export interface WorkerSettings {
   readonly natsPassword: string | undefined;
   readonly natsCredsFile: string | undefined;
   readonly redisUrl: string;
+  /** Replicas that acknowledge each idempotency claim and completion (WAIT); 0: no WAIT. */
+  readonly redisWaitReplicas: number;
   /** Config file path (dev, reloads on SIGHUP) unless a KV bucket is named. */
   readonly configFile: string | undefined;
   readonly configKvBucket: string | undefined;
   readonly replyKeyId: string;
+  /** PEM file of the fleet's X25519 sealing key; sealed replies are refused without it. */
+  readonly sealingKeyFile: string | undefined;
   readonly maxInFlight: number;
   readonly maxQueued: number;
   /** Bytes of payload all queues together may hold (admission refuses beyond it). */
@@ -177,9 +196,11 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     natsPassword: e.NATS_PASSWORD,
     natsCredsFile: e.NATS_CREDS_FILE,
     redisUrl: e.REDIS_URL,
+    redisWaitReplicas: e.CREDVEND_REDIS_WAIT_REPLICAS,
     configFile: e.CREDVEND_CONFIG,
     configKvBucket: e.CREDVEND_CONFIG_KV_BUCKET,
     replyKeyId: e.CREDVEND_REPLY_KEY_ID,
+    sealingKeyFile: e.CREDVEND_SEALING_KEY_FILE,
     maxInFlight: e.CREDVEND_MAX_IN_FLIGHT,
     maxQueued: e.CREDVEND_MAX_QUEUED,
     maxQueuedBytes: e.CREDVEND_MAX_QUEUED_BYTES,

@@ -7,7 +7,7 @@
 // and the worker drains on stop.
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { DataKeyCache, EnvelopeSealer } from "@credvend/envelope";
+import { DataKeyCache, DEFAULT_DATA_KEY_CACHE, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
 import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
@@ -17,6 +17,7 @@ import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { auditHook, startAuditor } from "./audit/audit.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
+import { followRevocations } from "./aws/follow-revocations.js";
 import { StsBudget } from "./aws/sts-budget.js";
 import { DeniedCache } from "./aws/denied-cache.js";
 import { buildPipeline } from "./build-pipeline.js";
@@ -36,6 +37,8 @@ export interface WorkerDeps {
   readonly config: ConfigHolder;
   readonly settings: WorkerSettings;
   readonly log: Logger;
+  /** The fleet's X25519 sealing key; without it, requests for sealed replies are refused. */
+  readonly sealingKey?: SealingKey;
   readonly now?: () => number;
   /** Hears every answered request (the metrics of the HTTP port). */
   readonly onAnswered?: (a: Answered) => void;
@@ -69,20 +72,22 @@ export interface Worker {
 export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
-  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs });
+  const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs, replicas: settings.redisWaitReplicas });
   const sealer = new EnvelopeSealer({
     kms: deps.kms,
     keyId: settings.replyKeyId,
-    cache: new DataKeyCache({ maxAgeMs: settings.dataKeyCacheSeconds * 1000, maxUses: 10_000, maxEntries: 10_000 }),
+    cache: new DataKeyCache({ ...DEFAULT_DATA_KEY_CACHE, maxAgeMs: settings.dataKeyCacheSeconds * 1000 }),
   });
+  const reuse = new CredentialReuse({ maxEntries: 10_000, now });
   const pipeline = buildPipeline({
     sts: deps.sts,
-    reuse: new CredentialReuse({ maxEntries: 10_000, now }),
+    reuse,
     sealer,
+    sealingKey: deps.sealingKey,
     idempotency,
     limiter: new RateLimiter(deps.redis),
     config: () => deps.config.current(),
-    validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000 },
+    validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000, sealedReplies: deps.sealingKey !== undefined },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,
     now,
     stsBudget: settings.stsBudgetPerSecond > 0
@@ -90,8 +95,6 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       : undefined,
     deniedCache: settings.deniedCacheMs > 0 ? new DeniedCache({ ttlMs: settings.deniedCacheMs, maxEntries: 10_000, now }) : undefined,
   });
-  // The idempotency store's epoch predates every request this fleet serves (see dedupe).
-  await idempotency.epoch();
   const observer = new Observer(log, deps.onAnswered ? [deps.onAnswered] : []);
   const auditor = await startAuditor(nc, {
     mode: settings.auditMode, timeoutMs: settings.auditTimeoutMs, maxAgeHours: settings.auditMaxAgeHours, duplicateWindowMs: settings.auditDuplicateWindowMs,
@@ -226,6 +229,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       admission.admit(msg, now());
     },
   });
+  const revocations = followRevocations(nc, reuse, () => service.info().id, log);
   await nc.flush();
   log.info({ subject: REQUEST_WILDCARD, queue: VENDOR_QUEUE_GROUP, serviceId: service.info().id, pipeline: pipeline.describe(), maxInFlight: settings.maxInFlight }, "worker ready");
 
@@ -239,6 +243,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       // Stop receiving (the service drains its subscriptions); in-flight and queued requests
       // finish, or hit the drain timeout.
       await service.stop();
+      revocations.stop();
       await untilIdle(settings.drainTimeoutMs);
       // Past the drain timeout: requests still queued are refused now instead of
       // starting after stop() returned (on a drained connection, so they got no reply at all), and

@@ -1,5 +1,5 @@
 // Shared setup for the guard's integration tests (compiled beside them; not exported by the package).
-import type { Redis } from "ioredis";
+import type { Redis } from "../connection.js";
 import { redisUrl } from "@credvend/testkit";
 import { createRedis, waitReady } from "../redis-client.js";
 

@@ -3,7 +3,7 @@
 // asked tenant's events reach the client.
 import { AUDIT_STREAM, type AuditEvent } from "@credvend/worker";
 import { consumerOpts, type JetStreamSubscription, type NatsConnection } from "nats";
-import { CliFailure, parse, UsageError } from "../args.js";
+import { CliFailure, parse, parseOutput, UsageError } from "../args.js";
 import { auditFilter, sinceTime } from "../audit-filter.js";
 import { requesterEnv } from "../cli-env.js";
 import { connectNats } from "../connect.js";
@@ -27,12 +27,12 @@ export async function auditCommand(argv: readonly string[], out: (line: string) 
     principal: { type: "string" },
     since: { type: "string" },
     follow: { type: "boolean", default: false },
-    output: { type: "string", default: "table" },
+    output: { type: "string" },
   });
-  if (values.output !== "json" && values.output !== "table") throw new UsageError(`--output must be json or table, got ${JSON.stringify(values.output)}`);
+  const output = parseOutput(values.output, ["table", "json"]);
   const filter = auditFilter(values.tenant, values.principal);
   const since = sinceTime(values.since, Date.now());
-  const print = values.output === "json" ? (e: AuditEvent) => out(JSON.stringify(e)) : (e: AuditEvent) => out(tableLine(e));
+  const print = output === "json" ? (e: AuditEvent) => out(JSON.stringify(e)) : (e: AuditEvent) => out(tableLine(e));
   const nc = await connectNats(requesterEnv(), "credvend-audit-tail");
   try {
     return await tail(nc, { filter, since, follow: values.follow, print });

@@ -4,12 +4,15 @@ import { CliFailure, parse, UsageError } from "../args.js";
 import { loadConfig } from "../problems.js";
 
 export const NATS_CONFIG_USAGE = `usage: credvend nats-config FILE [--vendor-user U] [--vendor-password-env VAR]
+       [--operator-user U [--operator-password-env VAR]]
 
 Prints the nats-server authorization block for the identities in FILE (its 'identities:' list:
 tenant, principal, and a user with a $ENV password or an nkey; see packages/policy/README.md).
 Each requester may publish only on credvend.v1.req.<tenant>.<principal> and subscribe only to its
 own replies; the worker user (default credvend-vendor, password $CREDVEND_VENDOR_NATS_PASSWORD)
-gets what it needs (queue group subscription, replies, JetStream/KV, discovery).
+gets what it needs (queue group subscription, replies, JetStream/KV, discovery). --operator-user adds
+a user for credvend status (password $CREDVEND_OPERATOR_NATS_PASSWORD unless --operator-password-env):
+service discovery ($SRV.>) and _INBOX.> replies, no request subjects and no JetStream.
 Passwords are written as bcrypt hashes of the $ENV_VAR values in THIS command's environment (never
 as references nats-server would resolve: an unset variable there would let anyone in with an empty
 password). An unset, empty or short (under ${MIN_NATS_PASSWORD_LENGTH} characters) secret is refused, naming the
@@ -17,20 +20,23 @@ variable. Include the block in nats-server.conf (include ./credvend-auth.conf) a
 (nats-server --signal reload); nats-server itself needs none of the secrets.`;
 
 export async function natsConfigCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, { "vendor-user": { type: "string" }, "vendor-password-env": { type: "string" } }, 1);
+  const { values, positionals } = parse(argv, {
+    "vendor-user": { type: "string" }, "vendor-password-env": { type: "string" },
+    "operator-user": { type: "string" }, "operator-password-env": { type: "string" },
+  }, 1);
   const file = positionals[0];
   if (!file) throw new UsageError("nats-config needs a FILE");
   const { config } = loadConfig(file, "config file");
-  const passwordEnv = values["vendor-password-env"]?.replace(/^\$/, "");
-  if (passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(passwordEnv)) {
-    throw new UsageError(`--vendor-password-env must be an environment variable name, got ${JSON.stringify(values["vendor-password-env"])}`);
-  }
+  const passwordEnv = envName("vendor-password-env", values["vendor-password-env"]);
   const vendor = values["vendor-user"] || passwordEnv
     ? { user: values["vendor-user"] ?? "credvend-vendor", password: `$${passwordEnv ?? "CREDVEND_VENDOR_NATS_PASSWORD"}` }
     : undefined;
+  const operatorEnv = envName("operator-password-env", values["operator-password-env"]);
+  if (operatorEnv && !values["operator-user"]) throw new UsageError("--operator-password-env needs --operator-user");
+  const operator = values["operator-user"] ? { user: values["operator-user"], password: `$${operatorEnv ?? "CREDVEND_OPERATOR_NATS_PASSWORD"}` } : undefined;
   let block: string;
   try {
-    block = natsAuthorization(config, { ...(vendor ? { vendor } : {}), hashSecrets: { env: processEnv() } });
+    block = natsAuthorization(config, { ...(vendor ? { vendor } : {}), ...(operator ? { operator } : {}), hashSecrets: { env: processEnv() } });
   } catch (error) {
     if (error instanceof RangeError) throw new CliFailure(`${file}: ${error.message}`);
     throw error;
@@ -41,4 +47,11 @@ export async function natsConfigCommand(argv: readonly string[], out: (line: str
   }
   out(block);
   return 0;
+}
+
+/** A `--*-password-env` value: a variable name (a leading '$' is allowed). */
+function envName(flag: string, value: string | undefined): string | undefined {
+  const name = value?.replace(/^\$/, "");
+  if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--${flag} must be an environment variable name, got ${JSON.stringify(value)}`);
+  return name;
 }

@@ -1,7 +1,7 @@
 import { CredvendClient } from "@credvend/client";
-import { parse, parseIntFlag, parseParams, UsageError } from "../args.js";
+import { parse, parseIntFlag, parseParams, parseRequestId, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
-import { connectNats } from "../connect.js";
+import { connectNats, permissionDeniedSignal } from "../connect.js";
 import { requesterKms } from "../requester/aws-identity.js";
 import { formatRequest, oneOf, REQUEST_OUTPUTS } from "../requester/formats.js";
 import { refuseIfNested, refuseSelfProfile } from "../requester/recursion.js";
@@ -42,11 +42,13 @@ export async function requestCommand(argv: readonly string[], out: (line: string
   const duration = parseIntFlag("duration", values.duration);
   const params = parseParams(values.param);
   const output = oneOf("output", values.output, REQUEST_OUTPUTS, "json");
+  const requestId = parseRequestId(values["request-id"]);
   const bearer = await bearerInputs(values);
   const who = requester(requesterEnv());
   refuseIfNested();
   await refuseSelfProfile(who.aws.identity);
   const nc = await connectNats(who.env, `credvend-cli:${who.tenant}.${who.principal}`);
+  const denied = permissionDeniedSignal(nc);
   const kms = await requesterKms(who.aws, who.replyKeyArn).catch(async (error: unknown) => {
     await nc.close();
     throw error;
@@ -58,8 +60,9 @@ export async function requestCommand(argv: readonly string[], out: (line: string
       params,
       ...(duration ? { durationSeconds: duration } : {}),
       ...(values["on-behalf-of"] ? { onBehalfOf: values["on-behalf-of"] } : {}),
-      ...(values["request-id"] ? { requestId: values["request-id"] } : {}),
+      ...(requestId ? { requestId } : {}),
       ...bearer,
+      signal: denied,
     });
     // This command's job is to hand credentials to the caller (like `aws configure export-credentials`).
     out(formatRequest(creds, output));

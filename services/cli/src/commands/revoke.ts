@@ -17,9 +17,10 @@ import { createHash } from "node:crypto";
 import { CliFailure, parse, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
 import { loadConfig } from "../problems.js";
+import { notifyWorkers } from "./revoke-notify.js";
 
 export const REVOKE_USAGE = `usage: credvend revoke --template T [--principal P] [--tenant T] [--before TIME]
-                       [--config FILE] [--endpoint-url URL]
+                       [--config FILE] [--endpoint-url URL] [--no-notify]
 
 Makes sessions already issued for template T useless, the way IAM's "revoke active sessions" does:
 writes an inline policy named credvend-revocations on the template's role that denies every action
@@ -29,6 +30,12 @@ are denied (assume_role templates: credvend tags their sessions). Sessions issue
 keep working, so requesters just ask again. Earlier revocations on the role are kept (merged); ones
 older than 12 hours, the longest a role session lives, are dropped; other inline policies are never
 touched. --config defaults to $CREDVEND_CONFIG.
+
+Then every running worker is told over NATS (NATS_URL, NATS_USER/NATS_PASSWORD: an operator
+identity that may publish on credvend.v1.admin.revoked and $SRV.PING) to stop reusing the revoked
+sessions (templates with reuse:), and each one $SRV.PING finds must confirm; exit 1 otherwise.
+--no-notify skips this (for when no worker runs). A worker that reconnects to NATS forgets all the
+sessions it reused, so one that missed the notice never serves a revoked session.
 
 The operator's AWS identity (the SDK's usual credentials: AWS_ACCESS_KEY_ID…, AWS_PROFILE), in the
 role's account, needs iam:GetRole, iam:GetRolePolicy and iam:PutRolePolicy on the role. IAM is found at --endpoint-url, else
@@ -158,6 +165,7 @@ export async function revokeCommand(argv: readonly string[], out: (line: string)
     before: { type: "string" },
     config: { type: "string" },
     "endpoint-url": { type: "string" },
+    "no-notify": { type: "boolean", default: false },
   });
   const file = values.config ?? requesterEnv().configFile;
   if (!values.template) throw new UsageError("--template is required");
@@ -219,8 +227,14 @@ export async function revokeCommand(argv: readonly string[], out: (line: string)
     out(`policy: inline policy ${REVOCATION_POLICY_NAME}, statement ${merged.statement.Sid ?? ""} (Deny * on *); it holds ${merged.statements.length} revocation(s)${merged.dropped > 0 ? `, ${merged.dropped} older than 12 h dropped` : ""}`);
     out(`condition: ${JSON.stringify(merged.statement.Condition)}`);
     if (scope.principal !== undefined && scope.tenant === undefined) out("note: principal names are unique only within a tenant; this covers that principal in every tenant (add --tenant to narrow it)");
-    if (template.reuse !== undefined) out(`note: template ${name} reuses credentials: workers may hand out a revoked session again until it nears expiry; restart them to drop their cache`);
     out(`sessions issued at or after ${until} keep working; on AWS the change can take a few seconds to apply`);
+    if (!values["no-notify"]) {
+      const notice = { template: name, beforeMs: Date.parse(until), ...scope };
+      const told = await notifyWorkers(requesterEnv(), notice);
+      out(told.workers === 0
+        ? "workers: none is running (none answered $SRV.PING); nothing to drop"
+        : `workers: ${told.applied} of ${told.workers} stopped reusing the revoked sessions (${told.dropped} cached session(s) dropped)`);
+    }
     return 0;
   } finally {
     iam.destroy();

@@ -1,15 +1,20 @@
 import { WORKER_SERVICE_NAME, type WorkerStats } from "@credvend/worker";
 import { RequestStrategy, type ServiceStats } from "nats";
-import { parse, parseIntFlag } from "../args.js";
+import { parse, parseIntFlag, parseOutput, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
 import { connectNats } from "../connect.js";
+import { formatTable } from "../table.js";
 
-export const STATUS_USAGE = `usage: credvend status [--json] [--wait MS]
+export const STATUS_USAGE = `usage: credvend status [--output table|json] [--wait MS]
 
 Asks every running worker for its status over NATS ($SRV.STATS.${WORKER_SERVICE_NAME}): requests
 served, failed and in flight, the live config version, and the last refused config (with its
 problems). NATS_URL, NATS_USER and NATS_PASSWORD select the server; the user needs $SRV.> and
-_INBOX.> (the worker's user from nats-config has both). Exits 1 when no worker answers.`;
+_INBOX.> (the worker's user from nats-config has both). Exits 1 when no worker answers.
+
+  --output table|json   table (default): one row per worker, refused configs below it;
+                        json: an array of every worker's full report (--json is the same)
+  --wait MS             how long to collect answers (default 1000)`;
 
 interface WorkerReport {
   readonly id: string;
@@ -23,8 +28,30 @@ function report(s: ServiceStats): WorkerReport {
   return { id: s.id, version: s.version, started: s.started, stats: vend?.data as WorkerStats | undefined };
 }
 
+const HEADERS = ["WORKER", "VERSION", "UP SINCE", "SERVED", "FAILED", "REPLAYED", "IN FLIGHT", "QUEUED", "OVERLOADED", "CONFIG"];
+
+function tableLines(reports: readonly WorkerReport[]): string[] {
+  const rows = reports.map((r) => {
+    const s = r.stats;
+    const counts = s ? [s.served, s.failed, s.replayed, s.inFlight, s.queued, s.overloaded].map(String) : ["-", "-", "-", "-", "-", "-"];
+    return [r.id, r.version, r.started, ...counts, s ? `${s.config.version} (${s.config.source})` : "-"];
+  });
+  const refusals = reports.flatMap((r) => {
+    const refusal = r.stats?.config.lastRefusal;
+    if (!refusal || !r.stats) return [];
+    return [
+      `${r.id}:`,
+      `  REFUSED    ${refusal.version} at ${new Date(refusal.at).toISOString()}, keeping ${r.stats.config.version}:`,
+      ...refusal.problems.filter((p) => p.severity === "error").map((p) => `             ${p.path ? `${p.path}: ` : ""}${p.message}`),
+    ];
+  });
+  return [...formatTable(HEADERS, rows), ...(refusals.length ? ["", ...refusals] : [])];
+}
+
 export async function statusCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, { json: { type: "boolean", default: false }, wait: { type: "string" } });
+  const { values } = parse(argv, { output: { type: "string" }, json: { type: "boolean", default: false }, wait: { type: "string" } });
+  if (values.json && values.output !== undefined && values.output !== "json") throw new UsageError(`--json and --output ${values.output} contradict each other; use one`);
+  const output = values.json ? "json" : parseOutput(values.output, ["table", "json"]);
   const maxWait = parseIntFlag("wait", values.wait) ?? 1000;
   const env = requesterEnv();
   const nc = await connectNats(env, "credvend-status");
@@ -37,7 +64,8 @@ export async function statusCommand(argv: readonly string[], out: (line: string)
       // "No responders" is the normal answer when no worker runs: reported as such below.
       if ((error as { code?: unknown }).code !== "503") throw error;
     }
-    if (values.json) {
+    reports.sort((a, b) => a.id.localeCompare(b.id));
+    if (output === "json") {
       out(JSON.stringify(reports, null, 2));
       return reports.length ? 0 : 1;
     }
@@ -45,18 +73,7 @@ export async function statusCommand(argv: readonly string[], out: (line: string)
       process.stderr.write(`credvend status: no credvend worker answered on ${env.natsUrl} within ${maxWait} ms (start one with credvend worker, or check NATS_URL)\n`);
       return 1;
     }
-    for (const r of reports.sort((a, b) => a.id.localeCompare(b.id))) {
-      const s = r.stats;
-      out(`${r.id}  v${r.version}  up since ${r.started}`);
-      if (!s) continue;
-      out(`  requests   served ${s.served}  failed ${s.failed}  replayed ${s.replayed}  in flight ${s.inFlight}  queued ${s.queued}  overloaded ${s.overloaded}`);
-      out(`  config     ${s.config.version} from ${s.config.source}, loaded ${new Date(s.config.loadedAt).toISOString()}`);
-      if (s.config.lastRefusal) {
-        const refusal = s.config.lastRefusal;
-        out(`  REFUSED    ${refusal.version} at ${new Date(refusal.at).toISOString()}, keeping ${s.config.version}:`);
-        for (const p of refusal.problems.filter((x) => x.severity === "error")) out(`             ${p.path ? `${p.path}: ` : ""}${p.message}`);
-      }
-    }
+    for (const line of tableLines(reports)) out(line);
     return 0;
   } finally {
     await nc.close();

@@ -1,17 +1,22 @@
 // The whole stack on one machine: nats-server with generated per-principal permissions, Redis,
 // aws-local with the dev seed, one worker, and a demo requester identity.
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
-import { natsAuthorization } from "@credvend/policy";
+import { natsAuthorization, natsUserName } from "@credvend/policy";
 import { onProcessExit, startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
 import { ConfigHolder, createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { DEMO_CONFIG_FILE, DEMO_PRINCIPAL, DEMO_TENANT } from "./demo-config.js";
+import type { DevState } from "./dev-secret.js";
 
 export const DEV_REGION = "us-east-1";
+
+/** With a port base N: NATS on N, Redis on N+1, aws-local on N+2, the worker's health and metrics on N+3. */
+export const DEV_PORT_OFFSETS = { nats: 0, redis: 1, awsLocal: 2, http: 3 } as const;
+export const DEV_VENDOR_USER = "credvend-vendor";
+export const DEV_OPERATOR_USER = "credvend-operator";
 
 export interface NatsUserSecret {
   readonly user: string;
@@ -29,6 +34,8 @@ export interface DevStack {
   readonly workerLog: string;
   readonly configFile: string;
   readonly requester: NatsUserSecret & { readonly tenant: string; readonly principal: string };
+  /** The operator's NATS user: credvend status (service discovery) and revoke's worker notices only. */
+  readonly operator: NatsUserSecret;
   readonly awsLocal: AwsLocal;
   readonly vendor: RunningWorker;
   stop(): Promise<void>;
@@ -37,9 +44,15 @@ export interface DevStack {
 export interface DevStackOptions {
   /** Use this Redis instead of starting one. */
   readonly redisUrl?: string;
+  /** Fixed ports from here (DEV_PORT_OFFSETS); default: free ones. */
+  readonly portBase?: number;
+  /** Where the passwords come from: the same on every run of this user. */
+  readonly state: DevState;
 }
 
-export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const { state, portBase } = options;
+  const port = (server: keyof typeof DEV_PORT_OFFSETS): number | undefined => (portBase === undefined ? undefined : portBase + DEV_PORT_OFFSETS[server]);
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-dev-"));
   // The folder (the worker's log) goes with the stack: removed on stop, and at exit if stop never runs.
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
@@ -52,15 +65,20 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
   try {
-    const vendorUser: NatsUserSecret = { user: "credvend-vendor", password: randomBytes(18).toString("base64url") };
-    const requester = { user: DEMO_PRINCIPAL, password: randomBytes(18).toString("base64url"), tenant: DEMO_TENANT, principal: DEMO_PRINCIPAL };
+    const vendorUser: NatsUserSecret = { user: DEV_VENDOR_USER, password: state.password(`nats:${DEV_VENDOR_USER}`) };
+    const operator: NatsUserSecret = { user: DEV_OPERATOR_USER, password: state.password(`nats:${DEV_OPERATOR_USER}`) };
+    // The user name nats-config would give this identity, so what the dev stack prints is what a deployment uses.
+    const requesterUser = natsUserName(DEMO_TENANT, DEMO_PRINCIPAL);
+    const requester = { user: requesterUser, password: state.password(`nats:${requesterUser}`), tenant: DEMO_TENANT, principal: DEMO_PRINCIPAL };
     // The same generated authorization block an operator would deploy (credvend nats-config).
     const config = ConfigHolder.fromFile(DEMO_CONFIG_FILE);
     const nats = await startNatsServer({
       tls: true,
+      ...(port("nats") === undefined ? {} : { port: port("nats") }),
       config: natsAuthorization(config.current(), {
         vendor: vendorUser,
-        identities: [{ tenant: requester.tenant, principal: requester.principal, user: requester.user, password: requester.password }],
+        operator,
+        identities: [{ tenant: requester.tenant, principal: requester.principal, password: requester.password }],
         // nats-server gets bcrypt hashes, never the passwords themselves.
         hashSecrets: { env: {} },
       }),
@@ -69,9 +87,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     let redis: ServerHandle | undefined;
     // Even on one machine Redis wants a password: any local process could otherwise read and
     // write idempotency records and rate-limit state.
-    const redisUrl = options.redisUrl ?? (redis = await startRedisServer({ password: randomBytes(18).toString("base64url") })).url;
+    const redisUrl = options.redisUrl ?? (redis = await startRedisServer({ password: state.password("redis"), ...(port("redis") === undefined ? {} : { port: port("redis") }) })).url;
     if (redis) cleanups.push(() => redis.stop());
-    const awsLocal = await startAwsLocal({ port: 0, region: DEV_REGION, logger: () => undefined });
+    const awsLocal = await startAwsLocal({ port: port("awsLocal") ?? 0, region: DEV_REGION, logger: () => undefined });
     cleanups.push(() => awsLocal.stop());
 
     const configFile = DEMO_CONFIG_FILE;
@@ -83,8 +101,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       REDIS_URL: redisUrl,
       CREDVEND_CONFIG: configFile,
       AWS_REGION: DEV_REGION,
-      // A free port, like every other server of the dev stack (the URL is printed).
-      CREDVEND_HTTP_PORT: "0",
+      // A free port like every other server of the dev stack, or the port base's (the URL is printed).
+      CREDVEND_HTTP_PORT: String(port("http") ?? 0),
     });
     const logger = createLogger({ level: "info", destination: pino.destination({ dest: workerLog, sync: false, mkdir: true }) });
     const natsCaFile = nats.caFile;
@@ -101,6 +119,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       workerLog,
       configFile,
       requester,
+      operator,
       awsLocal,
       vendor,
       stop: stopAll,

@@ -17,10 +17,12 @@ export interface Vended {
 const MAX_COPIES = 16;
 
 export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClient): Promise<Vended> {
-  const [{ CredvendClient }, { readReply, replySubject }, { connectNats }] = await Promise.all([
+  const [{ CredvendClient }, { readReply, replySubject }, { connectNats, permissionDeniedSignal }] = await Promise.all([
     import("@credvend/client"), import("@credvend/protocol"), import("../connect.js"),
   ]);
   const nc = await connectNats(who.env, `credvend-cli:${who.tenant}.${who.principal}`);
+  // A NATS permission refusal ends the request at once, as it does for `credvend request`.
+  const denied = permissionDeniedSignal(nc);
   try {
     const requestId = randomUUID();
     const copies: Uint8Array[] = [];
@@ -35,6 +37,7 @@ export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClie
         template: spec.template,
         params: spec.params,
         requestId,
+        signal: denied,
         ...(spec.durationSeconds ? { durationSeconds: spec.durationSeconds } : {}),
         ...(spec.onBehalfOf ? { onBehalfOf: spec.onBehalfOf } : {}),
       });

@@ -66,6 +66,7 @@ export function buildAuditEvent(d: Decision, ctx: EventContext): AuditEvent {
       retryable: error?.retryable,
       coalesced: d.coalesced || undefined,
       reused: record.reused || undefined,
+      sealedReply: record.sealedReply || undefined,
     }),
     outcome: auditOutcome(d),
     latencyMs: Math.max(0, d.decidedAt - record.receivedAt),

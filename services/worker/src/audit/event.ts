@@ -43,6 +43,8 @@ export interface AuditEvent {
   readonly coalesced?: boolean;
   /** Served with still-fresh credentials of an earlier identical request (template `reuse`). */
   readonly reused?: boolean;
+  /** The reply was sealed to the requester's X25519 key (an access rule's sealed_replies), not KMS. */
+  readonly sealedReply?: boolean;
 }
 
 export function auditSubject(tenant: string | undefined, principal: string | undefined): string {

@@ -28,3 +28,44 @@ export async function checkReplyKey(kms: KMSClient, keyId: string): Promise<Repl
   }
   return { state: "ready", keyArn: meta.Arn };
 }
+
+export interface ReplyKeyWatch {
+  /** The latest check's finding (what /readyz and `credvend status` report). */
+  current(): ReplyKeyReadiness;
+  stop(): void;
+}
+
+export interface ReplyKeyWatchOptions {
+  /** Called when the state changes (and once for the first check). */
+  readonly onChange: (readiness: ReplyKeyReadiness) => void;
+  /** How soon an unusable key is checked again, so readiness follows the operator's fix. */
+  readonly unusableEveryMs: number;
+  /** How often a usable key is checked again, so a key disabled later is noticed. */
+  readonly readyEveryMs: number;
+}
+
+/** Checks the reply key now (resolving once known) and again in the background: one state for the whole worker. */
+export async function watchReplyKey(kms: KMSClient, keyId: string, options: ReplyKeyWatchOptions): Promise<ReplyKeyWatch> {
+  let readiness = await checkReplyKey(kms, keyId);
+  options.onChange(readiness);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void checkReplyKey(kms, keyId).then((next) => {
+        if (next.state !== readiness.state) options.onChange(next);
+        readiness = next;
+      }).finally(schedule);
+    }, readiness.state === "ready" ? options.readyEveryMs : options.unusableEveryMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    current: () => readiness,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,8 +1,8 @@
 // Readiness: what a worker needs to vend. Each check is a small function returning the reason it
 // is not ready (undefined when it is), so /readyz can say what is wrong.
-import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import type { Redis } from "@credvend/guard";
 import { Events, type NatsConnection } from "nats";
+import type { ReplyKeyReadiness } from "../aws/reply-key.js";
 import type { ConfigHolder } from "../config-holder.js";
 
 export interface ReadinessCheck {
@@ -44,19 +44,13 @@ export function configCheck(config: ConfigHolder): ReadinessCheck {
   };
 }
 
-/** The reply key: DescribeKey succeeds and the key is enabled for encryption. Checked every `everyMs` in the background. */
-export function replyKeyCheck(kms: KMSClient, keyId: string, everyMs = 30_000): ReadinessCheck & { refresh(): Promise<void>; stop(): void } {
-  let reason: string | undefined = "reply key not checked yet";
-  const refresh = async () => {
-    try {
-      const out = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-      const meta = out.KeyMetadata;
-      reason = !meta?.Enabled ? `reply key ${keyId} is not enabled` : meta.KeyUsage !== "ENCRYPT_DECRYPT" ? `reply key ${keyId} is not an encryption key` : undefined;
-    } catch (error) {
-      reason = `reply key ${keyId} not usable: ${(error as Error).name}`;
-    }
+/** The reply key, as the worker's own check last found it (DescribeKey at start and in the background). */
+export function replyKeyCheck(readiness: () => ReplyKeyReadiness): ReadinessCheck {
+  return {
+    name: "reply-key",
+    notReady: () => {
+      const r = readiness();
+      return r.state === "ready" ? undefined : `${r.problem} (${r.reason})`;
+    },
   };
-  const timer = setInterval(() => void refresh(), everyMs);
-  timer.unref();
-  return { name: "reply-key", notReady: () => reason, refresh, stop: () => clearInterval(timer) };
 }

@@ -9,6 +9,7 @@ import type { WorkerSettings } from "../settings.js";
 import type { Worker } from "../worker.js";
 import { instrumentKms, instrumentSts } from "./aws-metrics.js";
 import { WorkerMetrics } from "./metrics.js";
+import type { ReplyKeyReadiness } from "../aws/reply-key.js";
 import { configCheck, natsCheck, redisCheck, replyKeyCheck, type ReadinessCheck } from "./readiness.js";
 import { startHttpServer, type HttpServer } from "./server.js";
 
@@ -23,7 +24,17 @@ export interface WorkerHttp {
   close(): Promise<void>;
 }
 
-export function prepareWorkerHttp(settings: WorkerSettings, deps: { nc: NatsConnection; redis: Redis; sts: STSClient; kms: KMSClient; config: ConfigHolder }): WorkerHttp {
+export interface WorkerHttpDeps {
+  readonly nc: NatsConnection;
+  readonly redis: Redis;
+  readonly sts: STSClient;
+  readonly kms: KMSClient;
+  readonly config: ConfigHolder;
+  /** The worker's one reply-key state (run.ts watches it): /readyz reports the same finding. */
+  readonly replyKey: () => ReplyKeyReadiness;
+}
+
+export function prepareWorkerHttp(settings: WorkerSettings, deps: WorkerHttpDeps): WorkerHttp {
   let worker: Worker | undefined;
   let draining = false;
   let server: HttpServer | undefined;
@@ -34,25 +45,22 @@ export function prepareWorkerHttp(settings: WorkerSettings, deps: { nc: NatsConn
   });
   instrumentSts(deps.sts, metrics);
   instrumentKms(deps.kms, metrics);
-  const replyKey = replyKeyCheck(deps.kms, settings.replyKeyId);
   const checks: ReadinessCheck[] = [
     { name: "worker", notReady: () => (draining ? "worker is stopping (draining)" : worker ? undefined : "worker starting") },
     natsCheck(deps.nc),
     redisCheck(deps.redis),
     configCheck(deps.config),
-    replyKey,
+    replyKeyCheck(deps.replyKey),
   ];
   return {
     metrics,
     async listen() {
-      await replyKey.refresh();
       server = await startHttpServer(settings.httpHost, settings.httpPort, checks, metrics);
       return server.url;
     },
     attach: (w) => { worker = w; },
     stopping: () => { draining = true; },
     async close() {
-      replyKey.stop();
       await server?.close();
     },
   };

@@ -30,4 +30,6 @@ export interface RequestRecord {
   claimHandedOver?: boolean;
   /** Served with still-fresh credentials of an identical earlier request (template `reuse`). */
   reused?: boolean;
+  /** The request asked for a reply sealed to its own X25519 key. */
+  sealedReply?: boolean;
 }

@@ -33,6 +33,8 @@ export interface Validated extends Identified {
   readonly fingerprint: string;
   /** The requester's client_time_ms: the same for every attempt of one request (epoch fence). */
   readonly clientTimeMs: number;
+  /** The requester's X25519 key: seal the reply to it instead of a KMS data key (checked, 32 bytes). */
+  readonly replyPublicKey?: Uint8Array;
 }
 
 /** Entitled under the current access rules (checked again for every replay) and rendered. */

@@ -85,7 +85,7 @@ export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, Work
       const record = ctx.record;
       const { plan } = input;
       const call = plan.cacheable
-        ? reuse.obtain(plan.cacheable.key, plan.cacheable.minRemainingSeconds * 1000, () => callSts(input, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
+        ? reuse.obtain(plan.cacheable.key, { template: plan.template, tenant: plan.effectiveTenant, principal: plan.principal }, plan.cacheable.minRemainingSeconds * 1000, () => callSts(input, AbortSignal.timeout(STS_CALL_TIMEOUT_MS)))
         : callSts(input, ctx.signal).then((issued) => ({ issued, reused: false }));
       try {
         const { issued, reused } = await untilAborted(call, ctx.signal);

@@ -1,4 +1,5 @@
-import type { EnvelopeSealer, PreparedDataKey } from "@credvend/envelope";
+import { prepareSealedReplyKey, type EnvelopeSealer, type PreparedDataKey, type SealingKey } from "@credvend/envelope";
+import { CredvendError } from "@credvend/protocol";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Claimed, Issued, WorkerStageContext } from "../pipeline/types.js";
@@ -14,12 +15,19 @@ export type KeyedIssued = Issued & Keyed;
  * Obtains the reply's KMS data key BEFORE STS is called: a broken reply key, a KMS refusal or a
  * KMS outage then costs no AssumeRole, and once STS has issued credentials nothing can fail on
  * KMS any more (sealing needs no further call). Cached data keys make this free for a busy
- * requester.
+ * requester. A request with a reply_public_key gets an X25519 key instead, and no KMS call.
  */
-export function dataKeyStage(sealer: EnvelopeSealer): Stage<Claimed, Keyed, WorkerStageContext> {
+export function dataKeyStage(sealer: EnvelopeSealer, sealingKey?: SealingKey): Stage<Claimed, Keyed, WorkerStageContext> {
   return {
     name: "data-key",
     async run(input, ctx) {
+      // A sealed reply: the access rule permitted it (entitle+render), the key was checked
+      // (validate); the X25519 exchange is done here, before STS, like the KMS call it replaces.
+      if (input.replyPublicKey) {
+        // validate refuses sealed requests on a worker without the key; this is the second line.
+        if (!sealingKey) throw new CredvendError("CV_ERR_SEALED_REPLY_NOT_ALLOWED", "this vendor has no sealing key (CREDVEND_SEALING_KEY_FILE), so it seals no replies to requesters' keys");
+        return { ...input, dataKey: prepareSealedReplyKey(input.identity, input.replyPublicKey, sealingKey) };
+      }
       try {
         return { ...input, dataKey: await sealer.dataKey(input.identity, ctx.signal) };
       } catch (error) {

@@ -1,3 +1,4 @@
+import { importReplyPublicKey, ReplyKeyError } from "@credvend/envelope";
 import { CredvendError } from "@credvend/protocol";
 import { checkRequestFields, checkRequestId, type VendInput } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
@@ -11,10 +12,26 @@ export interface ValidateOptions {
   readonly defaultDeadlineMs: number;
   /** Longest deadline honoured. */
   readonly maxDeadlineMs: number;
+  /** The worker has a sealing key: requests may ask for sealed replies (where a rule permits). */
+  readonly sealedReplies?: boolean;
 }
 
 function invalid(field: string, message: string): CredvendError {
   return new CredvendError("CV_ERR_REQUEST_FIELD", `${field}: ${message}`, { field });
+}
+
+/** A sealed reply's key, refused here (before any config or AWS) when no reply could be sealed to it. */
+function checkedReplyKey(raw: Uint8Array, enabled: boolean): Uint8Array {
+  if (!enabled) {
+    throw new CredvendError("CV_ERR_SEALED_REPLY_NOT_ALLOWED", "this vendor has no sealing key (CREDVEND_SEALING_KEY_FILE), so it seals no replies to requesters' keys; omit reply_public_key and decrypt the KMS envelope", { field: "reply_public_key" });
+  }
+  try {
+    importReplyPublicKey(raw);
+  } catch (error) {
+    if (error instanceof ReplyKeyError) throw invalid("reply_public_key", `${error.message}; send the 32-byte public key of a fresh X25519 key pair, or omit it for a KMS envelope`);
+    throw error;
+  }
+  return Uint8Array.from(raw);
 }
 
 /** Request-shape checks that need no config: ids, clocks, deadlines, sizes. */
@@ -42,9 +59,8 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       vctx.setDeadline(deadline);
 
       vctx.record.template = r.template.slice(0, 128);
-      if (r.replyPublicKey && r.replyPublicKey.length > 0) {
-        throw new CredvendError("CV_ERR_REQUEST_FIELD", "reply_public_key: sealed (X25519) replies are not enabled on this vendor; omit it and decrypt the KMS envelope", { field: "reply_public_key" });
-      }
+      const replyPublicKey = r.replyPublicKey && r.replyPublicKey.length > 0 ? checkedReplyKey(r.replyPublicKey, options.sealedReplies === true) : undefined;
+      if (replyPublicKey) vctx.record.sealedReply = true;
 
       const vendInput: VendInput = {
         tenant: input.identity.tenant,
@@ -63,10 +79,11 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
             ...(r.federation.samlProviderArn ? { samlProviderArn: r.federation.samlProviderArn } : {}),
           },
         } : {}),
+        ...(replyPublicKey ? { sealedReply: true } : {}),
       };
       // Template, parameter, duration and on_behalf_of bounds: the one check policy also runs.
       checkRequestFields(vendInput);
-      return { ...input, requestId: r.requestId, input: vendInput, fingerprint: requestFingerprint(r), clientTimeMs: r.clientTimeMs };
+      return { ...input, requestId: r.requestId, input: vendInput, fingerprint: requestFingerprint(r), clientTimeMs: r.clientTimeMs, ...(replyPublicKey ? { replyPublicKey } : {}) };
     },
   };
 }

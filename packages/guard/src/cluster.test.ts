@@ -1,0 +1,123 @@
+// The guard against a real Redis Cluster (3 primaries, 3 replicas, from local binaries): every
+// multi-key script runs without CROSSSLOT, the cluster itself puts every key of one tenant in one
+// slot, and WAIT makes a claim count only once a replica has it.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { isCredvendError } from "@credvend/protocol";
+import { startRedisCluster, uniqueName, uniqueRequestId, type RedisClusterHandle } from "@credvend/testkit";
+import type { Redis } from "./connection.js";
+import { IdempotencyStore } from "./idempotency-store.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { createRedis, waitReady } from "./redis-client.js";
+import { redisAddress } from "./redis-errors.js";
+
+let cluster: RedisClusterHandle;
+let redis: Redis;
+
+before(async () => {
+  cluster = await startRedisCluster({ password: "cluster-pw" });
+  redis = createRedis(cluster.url, { name: "guard-cluster-test" });
+  await waitReady(redis, 5000);
+});
+after(async () => {
+  redis?.disconnect();
+  await cluster?.stop();
+});
+
+test("a cluster URL makes a cluster client, named by its seeds without the password", () => {
+  assert.equal(redis.isCluster, true);
+  assert.match(redisAddress(redis), /^cluster 127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){5}$/);
+  assert.ok(!redisAddress(redis).includes("cluster-pw"));
+});
+
+test("claims, completions, epochs and multi-limit checks of many tenants: no CROSSSLOT, and each tenant's keys in its one slot", async () => {
+  const store = new IdempotencyStore(redis, { replicas: 1 });
+  const limiter = new RateLimiter(redis);
+  const tenants = Array.from({ length: 12 }, () => uniqueName("slot"));
+  for (const tenant of tenants) {
+    const who = { tenant, principal: "app" };
+    const id = uniqueRequestId();
+    const claim = await store.claim(who, id, "fp", { clientTimeMs: Date.now() });
+    assert.equal(claim.state, "claimed");
+    assert.equal(await store.complete(who, id, claim.state === "claimed" ? claim.token : "", new Uint8Array([1])), true);
+    const decision = await limiter.check(tenant, [
+      // Slow rates: a GCRA key lives one emission interval, long enough to be found below.
+      { key: `${tenant}:principal:app`, perSecond: 0.1, burst: 10 },
+      { key: `${tenant}:tenant`, perSecond: 0.1, burst: 100 },
+      { key: "template:s3", perSecond: 0.1, burst: 5 },
+    ]);
+    assert.equal(decision.allowed, true);
+  }
+  // Ask the cluster, not the code: where every key of each tenant lives.
+  const keysByTenant = new Map<string, { key: string; port: number }[]>();
+  for (const node of cluster.nodes) {
+    const role = String(await cluster.command(node.port, ["ROLE"]).then((r) => (Array.isArray(r) ? r[0] : r)));
+    if (role !== "master") continue;
+    for (const tenant of tenants) {
+      const keys = await cluster.command(node.port, ["KEYS", `*{${tenant}}*`]);
+      for (const key of Array.isArray(keys) ? keys.map(String) : []) keysByTenant.set(tenant, [...(keysByTenant.get(tenant) ?? []), { key, port: node.port }]);
+    }
+  }
+  const portsUsed = new Set<number>();
+  for (const tenant of tenants) {
+    const keys = keysByTenant.get(tenant) ?? [];
+    // record, epoch, and the three rate-limit keys
+    assert.equal(keys.length, 5, `${tenant}: ${JSON.stringify(keys)}`);
+    const slots = new Set(await Promise.all(keys.map(async (k) => Number(await cluster.command(k.port, ["CLUSTER", "KEYSLOT", k.key])))));
+    assert.equal(slots.size, 1, `${tenant}: one slot for all its keys, got ${[...slots].join(",")}`);
+    const [slot] = [...slots];
+    assert.equal(new Set(keys.map((k) => k.port)).size, 1);
+    assert.equal(keys[0]?.port, await cluster.primaryOf(slot ?? -1), "on the primary that serves the slot");
+    portsUsed.add(keys[0]?.port ?? 0);
+  }
+  assert.ok(portsUsed.size > 1, "tenants spread over the primaries");
+});
+
+test("WAIT: a claim counts only once enough replicas have it (too few: CV_ERR_REDIS_UNAVAILABLE, the claim given up); a counted claim survives the primary's crash", async () => {
+  const tenant = uniqueName("wait");
+  const who = { tenant, principal: "app" };
+  const id = uniqueRequestId();
+  // Each primary has one replica: two can never acknowledge.
+  const greedy = new IdempotencyStore(redis, { replicas: 2, replicaWaitMs: 50 });
+  await assert.rejects(greedy.claim(who, id, "fp"), (err: unknown) => {
+    assert.ok(isCredvendError(err));
+    assert.equal(err.reason, "CV_ERR_REDIS_UNAVAILABLE");
+    assert.match(err.message, /1 of 2 Redis replica\(s\)/);
+    return true;
+  });
+  // The unacknowledged claim is released in the background, so a retry is not held for a lease.
+  const store = new IdempotencyStore(redis, { replicas: 1 });
+  let state = "";
+  for (let i = 0; i < 40 && state !== "claimed"; i += 1) {
+    state = (await store.claim(who, id, "fp")).state;
+    if (state !== "claimed") await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(state, "claimed");
+  // The claim is on the replica: the primary crashes, the replica takes over, and the claim holds.
+  const slot = Number(await cluster.command(cluster.nodes[0]?.port ?? 0, ["CLUSTER", "KEYSLOT", `{${tenant}}`]));
+  const primary = await cluster.primaryOf(slot);
+  await cluster.nodes.find((n) => n.port === primary)?.kill();
+  await cluster.waitFailedOver(primary);
+  assert.notEqual(await cluster.primaryOf(slot), primary);
+  // Reads need no replica; the promoted primary has none until the crashed node rejoins.
+  const reader = new IdempotencyStore(redis);
+  assert.equal(await eventually(() => reader.claim(who, id, "fp")), "pending", "the promoted replica still holds the claim: nobody else may issue this id");
+  await assert.rejects(store.claim(who, uniqueRequestId(), "fp"), /0 of 1 Redis replica/, "no replica left: new claims are refused, not risked");
+  await cluster.nodes.find((n) => n.port === primary)?.startAgain();
+  await cluster.waitHealthy();
+  assert.equal(await eventually(() => store.claim(who, uniqueRequestId(), "fp")), "claimed", "the crashed node rejoined as a replica: claims count again");
+});
+
+/** The state of the first claim that Redis answers within 4 s (clients find the new primary within about a second). */
+async function eventually(claim: () => Promise<{ state: string }>): Promise<string> {
+  let last = "";
+  for (let i = 0; i < 40; i += 1) {
+    try {
+      return (await claim()).state;
+    } catch (error) {
+      last = String(error);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return last;
+}

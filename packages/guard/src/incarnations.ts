@@ -1,0 +1,65 @@
+// When this client first saw each Redis process (by INFO run_id), on Redis's own clock. A process
+// seen alive at time F started before F, so F bounds its start from above more tightly than
+// INFO's whole-second uptime does: the tenant epoch of a process that lost its data can be F,
+// and a request sent after the client reconnected is served (see lua/tenant-epoch.lua).
+import type { Redis as SingleRedis } from "ioredis";
+import { commandTimeoutOf, replyWithin } from "./command-timeout.js";
+import type { Redis } from "./connection.js";
+
+// The hint goes with every claim: the processes of a 3 to 8 node cluster and a restart or two of
+// each (about 50 bytes apiece). A process forgotten here still gets the whole-second bound.
+const MAX_REMEMBERED = 16;
+
+export class Incarnations {
+  readonly #firstSeen = new Map<string, number>();
+  readonly #probes = new Set<Promise<void>>();
+  readonly #timeoutMs: number;
+
+  constructor(redis: Redis) {
+    this.#timeoutMs = commandTimeoutOf(redis);
+    const watch = (node: SingleRedis): void => {
+      node.on("ready", () => this.#probe(node));
+      if (node.status === "ready") this.#probe(node);
+    };
+    if (redis.isCluster) {
+      const cluster = redis as Extract<Redis, { nodes: unknown }>;
+      cluster.on("+node", (node: SingleRedis) => watch(node));
+      for (const node of cluster.nodes("all")) watch(node);
+    } else {
+      watch(redis as SingleRedis);
+    }
+  }
+
+  /** Resolves once the probes of newly (re)connected processes are answered (or timed out). */
+  async settled(): Promise<void> {
+    if (this.#probes.size > 0) await Promise.all(this.#probes);
+  }
+
+  /** "run_id:ms,..." for the scripts. */
+  hint(): string {
+    return [...this.#firstSeen].map(([id, ms]) => `${id}:${ms}`).join(",");
+  }
+
+  #probe(node: SingleRedis): void {
+    const probe = replyWithin(node.info("server"), this.#timeoutMs).then((info) => {
+      const runId = /run_id:([0-9a-f]+)/.exec(info)?.[1];
+      const usec = /server_time_usec:(\d+)/.exec(info)?.[1];
+      if (runId === undefined || usec === undefined || this.#firstSeen.has(runId)) return;
+      this.#firstSeen.set(runId, Math.floor(Number(usec) / 1000));
+      if (this.#firstSeen.size > MAX_REMEMBERED) this.#firstSeen.delete(this.#firstSeen.keys().next().value ?? "");
+    }, () => undefined).finally(() => this.#probes.delete(probe));
+    this.#probes.add(probe);
+  }
+}
+
+const byClient = new WeakMap<Redis, Incarnations>();
+
+/** One watcher per client, shared by every store on it. */
+export function incarnationsOf(redis: Redis): Incarnations {
+  let known = byClient.get(redis);
+  if (!known) {
+    known = new Incarnations(redis);
+    byClient.set(redis, known);
+  }
+  return known;
+}

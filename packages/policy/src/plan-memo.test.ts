@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CredvendError } from "@credvend/protocol";
+import { planRequest } from "./plan.js";
+import { PlanMemo } from "./plan-memo.js";
+import { DEMO, input, okConfig } from "./test-fixtures.js";
+
+const CONFIG = okConfig(`
+templates:
+  plain:
+    kind: assume_role
+    role_arn: arn:aws:iam::123456789012:role/app
+    params: { bucket: { pattern: "^[a-z-]+$" } }
+    policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::{{bucket}}/{{tenant}}/*" }] }
+    tags: { team: "t-{{principal}}" }
+    reuse: { min_remaining_seconds: 300 }
+  by-id:
+    kind: assume_role
+    role_arn: arn:aws:iam::123456789012:role/app
+    policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{request_id}}/*" }] }
+access:
+  - tenants: ["acme"]
+    principals: ["demo-app", "batch-*"]
+    templates: ["plain"]
+    params: { bucket: ["red", "blue"] }
+  - tenants: ["acme"]
+    principals: ["demo-app"]
+    templates: ["by-id"]
+`);
+
+/** The memo must be invisible: for every request, exactly what planRequest returns. */
+function assertSame(memo: PlanMemo, config: typeof CONFIG, req: Parameters<typeof planRequest>[1]): void {
+  assert.deepEqual(memo.plan(config, req), planRequest(config, req));
+}
+
+test("a memoized plan equals a fresh one for every later request id (session name, request-id tag)", () => {
+  const memo = new PlanMemo({ maxEntries: 16 });
+  for (let i = 0; i < 5; i += 1) {
+    for (const principal of ["demo-app", "batch-1"]) {
+      for (const bucket of ["red", "blue"]) assertSame(memo, CONFIG, input({ template: "plain", principal, params: { bucket } }));
+    }
+  }
+  assert.equal(memo.size, 4);
+  const plan = memo.plan(CONFIG, input({ template: "plain", requestId: "req-fixed-0001", params: { bucket: "red" } }));
+  assert.equal(plan.requestId, "req-fixed-0001");
+  assert.ok(Object.isFrozen(plan));
+});
+
+test("a template that renders {{request_id}} is planned afresh (its policy differs per request)", () => {
+  const memo = new PlanMemo({ maxEntries: 16 });
+  const a = memo.plan(CONFIG, input({ template: "by-id", requestId: "req-aaaaaaaa" }));
+  const b = memo.plan(CONFIG, input({ template: "by-id", requestId: "req-bbbbbbbb" }));
+  assert.ok("policy" in a && a.policy?.includes("req-aaaaaaaa"));
+  assert.ok("policy" in b && b.policy?.includes("req-bbbbbbbb"));
+  assert.equal(memo.size, 0);
+});
+
+test("refusals are never memoized, and a cached plan still refuses a bad request id", () => {
+  const memo = new PlanMemo({ maxEntries: 16 });
+  assert.throws(() => memo.plan(CONFIG, input({ template: "plain", params: { bucket: "green" } })), CredvendError);
+  assert.equal(memo.size, 0);
+  memo.plan(CONFIG, input({ template: "plain", params: { bucket: "red" } }));
+  assert.throws(() => memo.plan(CONFIG, input({ template: "plain", params: { bucket: "red" }, requestId: "bad id with spaces" })), CredvendError);
+  // A principal the rules do not name is refused even though another one's plan is cached.
+  assert.throws(() => memo.plan(CONFIG, input({ template: "plain", principal: "intruder", params: { bucket: "red" } })), CredvendError);
+});
+
+test("a new config object drops every memoized plan (a reload never serves the old rules)", () => {
+  const memo = new PlanMemo({ maxEntries: 16 });
+  memo.plan(CONFIG, input({ template: "plain", params: { bucket: "red" } }));
+  assert.equal(memo.size, 1);
+  const demo = okConfig(DEMO);
+  assert.throws(() => memo.plan(demo, input({ template: "plain", params: { bucket: "red" } })), CredvendError);
+  assert.equal(memo.size, 0);
+});
+
+test("the memo is bounded: least recently used plans leave first", () => {
+  const memo = new PlanMemo({ maxEntries: 3 });
+  for (let i = 0; i < 50; i += 1) assertSame(memo, CONFIG, input({ template: "plain", principal: `batch-${i}`, params: { bucket: "red" } }));
+  assert.equal(memo.size, 3);
+});

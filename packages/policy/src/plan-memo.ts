@@ -1,0 +1,87 @@
+// Memoized planRequest for the worker's hot path. A plan depends on the config, the template, the
+// parameters, the identity, the duration and the request id; the request id only sets the session
+// name and the request-id session tag, unless the template renders {{request_id}} somewhere. So a
+// plan computed once per (config, identity, template, parameters, duration) is reused for later
+// request ids by rebinding those two fields, and the access rules, the rendered policy, the rate
+// limits and the reuse key are not recomputed. Bounded (least recently used out) and keyed by the
+// config object, so a reloaded config never serves a plan of the old one.
+import { planRequest } from "./plan.js";
+import { checkRequestFields, type VendInput } from "./plan-inputs.js";
+import type { StsPlan } from "./plan-types.js";
+import type { CredvendConfig, Template } from "./schema.js";
+import { roleSessionName, TAG_REQUEST_ID } from "./session.js";
+import type { LintOptions } from "./lint-template.js";
+
+export interface PlanMemoOptions {
+  /** Distinct (identity, template, parameters, duration) plans held per config. */
+  readonly maxEntries: number;
+}
+
+export const DEFAULT_PLAN_MEMO: PlanMemoOptions = { maxEntries: 10_000 };
+/** One object, so that callers passing no options keep the memo (it is keyed by identity). */
+const NO_OPTIONS: LintOptions = Object.freeze({});
+
+export class PlanMemo {
+  #config: CredvendConfig | undefined;
+  #options: LintOptions | undefined;
+  readonly #plans = new Map<string, StsPlan>();
+  readonly #usesRequestId = new WeakMap<Template, boolean>();
+
+  constructor(private readonly memo: PlanMemoOptions = DEFAULT_PLAN_MEMO) {}
+
+  /** The same plan planRequest(config, input, options) returns; errors are never memoized. */
+  plan(config: CredvendConfig, input: VendInput, options: LintOptions = NO_OPTIONS): StsPlan {
+    if (config !== this.#config || options !== this.#options) {
+      this.#plans.clear();
+      this.#config = config;
+      this.#options = options;
+    }
+    const key = this.#keyOf(config, input);
+    if (key === undefined) return planRequest(config, input, options);
+    const hit = this.#plans.get(key);
+    if (hit !== undefined) {
+      // The request's own fields are still checked per request (the request id above all).
+      checkRequestFields(input);
+      this.#plans.delete(key);
+      this.#plans.set(key, hit);
+      return withRequestId(hit, input.requestId);
+    }
+    const plan = planRequest(config, input, options);
+    this.#plans.set(key, plan);
+    if (this.#plans.size > this.memo.maxEntries) this.#plans.delete(this.#plans.keys().next().value as string);
+    return plan;
+  }
+
+  get size(): number {
+    return this.#plans.size;
+  }
+
+  /** undefined: this request is planned afresh every time (per-request secrets or {{request_id}}). */
+  #keyOf(config: CredvendConfig, input: VendInput): string | undefined {
+    if (input.mfa !== undefined || input.federation !== undefined) return undefined;
+    const tpl = Object.hasOwn(config.templates, input.template) ? config.templates[input.template] : undefined;
+    if (tpl === undefined || this.#rendersRequestId(tpl)) return undefined;
+    const params = Object.keys(input.params).sort().map((k) => [k, input.params[k]]);
+    return JSON.stringify([input.tenant, input.principal, input.onBehalfOf ?? null, input.template, input.durationSeconds || 0, params]);
+  }
+
+  #rendersRequestId(tpl: Template): boolean {
+    let uses = this.#usesRequestId.get(tpl);
+    if (uses === undefined) {
+      // Conservative: any mention anywhere in the template plans afresh.
+      uses = JSON.stringify(tpl).includes("request_id");
+      this.#usesRequestId.set(tpl, uses);
+    }
+    return uses;
+  }
+}
+
+/** A memoized plan for another request id: its session name and request-id tag, nothing else. */
+function withRequestId(plan: StsPlan, requestId: string): StsPlan {
+  const next = { ...plan, requestId } as StsPlan & { roleSessionName?: string; tags?: readonly { key: string; value: string }[] };
+  if ("roleSessionName" in plan) next.roleSessionName = roleSessionName(plan.principal, requestId);
+  if ("tags" in plan) {
+    next.tags = Object.freeze(plan.tags.map((t) => (t.key === TAG_REQUEST_ID && t.value === plan.requestId ? Object.freeze({ key: t.key, value: requestId }) : t)));
+  }
+  return Object.freeze(next);
+}
