@@ -11,7 +11,7 @@ commands:
   request --template T    ask for credentials as a requester
   credential-process      credentials for an AWS profile's credential_process (cached)
   env --template T        credentials as shell 'export' lines (or json, powershell)
-  exec --template T -- CMD  run CMD with self-renewing credentials (container endpoint)
+  exec ... -- CMD         run CMD with self-renewing credentials (container endpoint)
   serve --template T      a loopback container-credentials endpoint (sidecar)
   status                  every running worker's counters and live config version
   aws-local               the local STS + KMS emulator (dev and tests only)
