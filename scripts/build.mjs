@@ -15,3 +15,5 @@ function run(cmd, args, cwd = root) {
 
 run(process.execPath, [path.join(root, "packages/protocol/scripts/gen.mjs")]);
 run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-b", ...process.argv.slice(2)]);
+// credvend credential-process as one bundled file (services/cli/scripts/bundle.mjs), after tsc.
+run(process.execPath, [path.join(root, "services/cli/scripts/bundle.mjs")]);

@@ -392,7 +392,9 @@ describe("a wrong environment is one line that names the setting", () => {
   after(async () => {
     await nats?.stop();
   });
-  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION };
+  /** credvend's own AWS identity (any keys: nothing is decrypted when no vendor answers), resolved before a request is sent. */
+  const OWN_IDENTITY = { CREDVEND_AWS_ACCESS_KEY_ID: "AKIAOWNIDENTITY00000", CREDVEND_AWS_SECRET_ACCESS_KEY: "not-used-no-vendor-answers" };
+  const requester = { CREDVEND_TENANT: "acme", CREDVEND_PRINCIPAL: "app", CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION, ...OWN_IDENTITY };
 
   test("NATS down, unknown host, wrong password, missing permission", async () => {
     const down = await credvend(["request", "--template", "t"], { ...requester, NATS_URL: "nats://127.0.0.1:1" });
@@ -433,15 +435,17 @@ describe("a wrong environment is one line that names the setting", () => {
     assert.match(oneLine(permitted), /CV_ERR_CLIENT_NO_VENDOR/);
   });
 
-  test("status with no worker says so; no AWS region is named before anything is spent", async () => {
+  test("status with no worker says so; the worker needs an AWS region, a requester takes its reply key's", async () => {
     const plain = await startNatsServer({ jetstream: false });
     try {
       const none = await credvend(["status", "--wait", "200"], { NATS_URL: plain.url });
       assert.equal(none.code, 1);
       assert.match(oneLine(none), /no credvend worker answered on .* within 200 ms/);
-      const request = await credvend(["request", "--template", "t"], { ...requester, ...NO_REGION, NATS_URL: plain.url });
+      // The reply is decrypted where the pinned reply key lives (its ARN names the region), so a
+      // requester without AWS_REGION gets as far as asking for a vendor.
+      const request = await credvend(["request", "--template", "t", "--timeout", "300"], { ...requester, ...NO_REGION, NATS_URL: plain.url });
       assert.equal(request.code, 1);
-      assert.match(oneLine(request), /^credvend request: no AWS region: set AWS_REGION/);
+      assert.match(oneLine(request), /^credvend request: UNAVAILABLE \(CV_ERR_CLIENT_NO_VENDOR\)/);
       const worker = await credvend(["worker"], { ...NO_REGION, CREDVEND_CONFIG: EXAMPLE, NATS_URL: plain.url });
       assert.equal(worker.code, 1);
       assert.match(oneLine(worker), /^credvend worker: no AWS region: set AWS_REGION/);

@@ -11,27 +11,13 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { redisUrl, uniqueName } from "@credvend/testkit";
-import { ROOT } from "./support/cli.js";
+import { cleanEnv, installTarballs, packTarballs, WORKSPACES } from "./support/packed.js";
 import { demoConfig } from "./support/config.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
 
 const run = promisify(execFile);
 
-/** What a client user and a CLI user install; the CLI's dependencies come along as tarballs too. */
-const WORKSPACES = [
-  "packages/protocol", "packages/envelope", "packages/client",
-  "packages/policy", "packages/guard", "packages/launcher",
-  "services/aws-local", "services/worker", "services/cli",
-];
 const FORBIDDEN = ["testcontainers", "dockerode", "ssh2", "@credvend/testkit"];
-
-// A clean environment: nothing that points node or npm back into this checkout.
-const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH ?? "",
-  HOME: process.env.HOME ?? tmpdir(),
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  ...extra,
-});
 
 describe("npm pack tarballs install and run outside the checkout", () => {
   const project = mkdtempSync(path.join(tmpdir(), "credvend-install-"));
@@ -42,18 +28,12 @@ describe("npm pack tarballs install and run outside the checkout", () => {
   let installMs = 0;
 
   before(async () => {
-    const packed = await run("npm", ["pack", "--json", "--pack-destination", project, ...WORKSPACES.flatMap((w) => ["-w", w])], { cwd: ROOT, maxBuffer: 32 << 20 });
-    const tarballs = (JSON.parse(packed.stdout) as { filename: string }[]).map((p) => `./${p.filename}`);
+    const tarballs = await packTarballs(project);
     assert.equal(tarballs.length, WORKSPACES.length);
-    writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "outside", version: "1.0.0", private: true, type: "module" }));
     const started = Date.now();
-    // Installed together, each @credvend/* dependency is satisfied by its tarball. The @credvend
-    // scope points at a closed port: were any of them fetched from a registry (where the name is
-    // not ours), the install would fail instead of quietly taking someone else's package.
-    const npmInstall = (extra: readonly string[]) => run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "--@credvend:registry=http://127.0.0.1:1/", "--fetch-retries=0", ...extra, ...tarballs], { cwd: project, env: cleanEnv(), maxBuffer: 32 << 20 });
     // The project install (the client SDK's way) and the README's global install of the command,
     // side by side; the global one goes to a prefix inside the temp folder.
-    await Promise.all([npmInstall([]), npmInstall(["--global", "--prefix", globalPrefix])]);
+    await Promise.all([installTarballs(project, tarballs), installTarballs(project, tarballs, ["--global", "--prefix", globalPrefix])]);
     installMs = Date.now() - started;
     h = await startHarness({ config: demoConfig({ tenants: [tenant] }) });
   });

@@ -4,10 +4,18 @@
 // The project targets Node 20 (DESIGN.md); the AWS SDK's multi-line notice about its future Node
 // support would otherwise precede every command's output and error line. An explicit setting wins.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-// Imported after the line above: static imports would load the SDK first.
-const { main } = await import("../dist/index.js");
+// Imported after the line above: static imports would load the SDK first. credential-process runs
+// for every AWS CLI command, so it has a bundled entry point of its own (dist/bundle/, built by
+// `npm run build`); without it, the ordinary modules do the same work more slowly.
+const args = process.argv.slice(2);
+const { main } = args[0] === "credential-process"
+  ? await import("../dist/bundle/credential-process-main.js").then(
+      (m) => ({ main: (argv) => m.main(argv.slice(1)) }),
+      () => import("../dist/index.js"),
+    )
+  : await import("../dist/index.js");
 
-const code = await main(process.argv.slice(2));
+const code = await main(args);
 process.exitCode = code;
 // A failure can leave a client reconnecting in the background (e.g. a worker that connected to
 // NATS and Redis, then found no config): the error is already printed, so do not hang on it.

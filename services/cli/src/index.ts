@@ -9,6 +9,10 @@ commands:
   dev [--port-base N]     the whole stack on this machine, with a demo request (--once: JSON, exit)
   worker                  run a vendor worker (settings from the environment)
   request --template T    ask for credentials as a requester
+  credential-process      credentials for an AWS profile's credential_process (cached)
+  env --template T        credentials as shell 'export' lines (or json, powershell)
+  exec ... -- CMD         run CMD with self-renewing credentials (container endpoint)
+  serve --template T      a loopback container-credentials endpoint (sidecar)
   status                  every running worker's counters and live config version
   aws-local               the local STS + KMS emulator (dev and tests only)
   templates lint FILE     check a config file
@@ -44,6 +48,10 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   iam: async () => import("./commands/iam.js").then((m) => ({ run: m.iamCommand, usage: m.IAM_USAGE })),
   "aws-local": async () => import("./commands/aws-local.js").then((m) => ({ run: m.awsLocalCommand, usage: m.AWS_LOCAL_USAGE })),
   revoke: async () => import("./commands/revoke.js").then((m) => ({ run: m.revokeCommand, usage: m.REVOKE_USAGE })),
+  "credential-process": async () => import("./commands/credential-process.js").then((m) => ({ run: m.credentialProcessCommand, usage: m.CREDENTIAL_PROCESS_USAGE })),
+  env: async () => import("./commands/env.js").then((m) => ({ run: m.envCommand, usage: m.ENV_USAGE })),
+  exec: async () => import("./commands/exec.js").then((m) => ({ run: (argv) => m.execCommand(argv), usage: m.EXEC_USAGE })),
+  serve: async () => import("./commands/serve.js").then((m) => ({ run: m.serveCommand, usage: m.SERVE_USAGE })),
   audit: async () => import("./commands/audit.js").then((m) => ({ run: m.auditCommand, usage: m.AUDIT_USAGE })),
 };
 
@@ -76,12 +84,15 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   }
   try {
     const command = await load();
-    if (rest.includes("--help") || rest.includes("-h")) {
+    // Words after '--' belong to the command `exec` runs, not to credvend.
+    const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+    if (own.includes("--help") || own.includes("-h")) {
       out(command.usage);
       return 0;
     }
     return await command.run(rest, out);
   } catch (error) {
+    const { reportFailure } = await import("./report-failure.js");
     return reportFailure(name, error);
   }
 }
@@ -97,14 +108,4 @@ async function unknownCommand(name: string): Promise<string> {
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
-}
-
-/** One line on stderr that says what to fix; 2 for a wrong command line, 1 for everything else. */
-async function reportFailure(command: string, error: unknown): Promise<number> {
-  const { describeFailure } = await import("./failures.js");
-  const { natsFailure } = await import("./nats-failure.js");
-  const { requesterEnv } = await import("./cli-env.js");
-  const { text, exit } = describeFailure(command, natsFailure(error, requesterEnv()));
-  process.stderr.write(`${text}\n`);
-  return exit;
 }

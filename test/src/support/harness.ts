@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly logLines?: string[];
   /** aws-local's seed (default: the built-in dev seed). */
   readonly seed?: Seed;
+  /** aws-local's SigV4 clock tolerance (default 300 s; AWS's own is 15 minutes). */
+  readonly clockSkewSeconds?: number;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -47,7 +49,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   writeFileSync(configFile, options.config);
   const nats = await startNatsServer(options.natsConfig ? { config: options.natsConfig } : {});
   const redisUrl = options.redisUrl ?? (await sharedRedisUrl());
-  const awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined, ...(options.seed ? { seed: options.seed } : {}) });
+  const awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined, ...(options.seed ? { seed: options.seed } : {}), ...(options.clockSkewSeconds ? { clockSkewSeconds: options.clockSkewSeconds } : {}) });
   const settings = settingsFromEnv({
     NATS_URL: nats.url,
     REDIS_URL: redisUrl,

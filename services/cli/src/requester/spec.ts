@@ -1,0 +1,97 @@
+// What a requester command asks for, parsed once for credential-process, env, exec and serve:
+// the same flags, the same checks, and the cache key that covers every input that changes the
+// credential.
+import { createHash } from "node:crypto";
+import { parseIntFlag, parseParams, UsageError } from "../args.js";
+import type { RequesterEnv } from "../cli-env.js";
+import { identityLabel, keyRegion, requesterAwsSettings, type RequesterAwsSettings } from "./aws-identity.js";
+
+export const SPEC_OPTIONS = {
+  template: { type: "string" },
+  param: { type: "string", multiple: true },
+  duration: { type: "string" },
+  "on-behalf-of": { type: "string" },
+  timeout: { type: "string" },
+  "refresh-margin": { type: "string" },
+  "no-cache": { type: "boolean", default: false },
+} as const;
+
+export const SPEC_USAGE = `  --template T          the template to request (required)
+  --param k=v           a template parameter (repeatable)
+  --duration S          seconds the credentials live (default: the template's)
+  --on-behalf-of TENANT act for another tenant, where an access rule allows it
+  --timeout MS          wait for one reply, per attempt (default 5000)
+  --refresh-margin S    renew credentials this long before they expire (default 300)
+  --no-cache            do not use the per-user cache of sealed replies`;
+
+export const REQUESTER_ENV_USAGE = `Requester settings (environment): NATS_URL, NATS_USER, NATS_PASSWORD, CREDVEND_TENANT,
+CREDVEND_PRINCIPAL, CREDVEND_REPLY_KEY_ARN. credvend's own AWS identity, which decrypts the
+reply: CREDVEND_AWS_PROFILE, or CREDVEND_AWS_ACCESS_KEY_ID + CREDVEND_AWS_SECRET_ACCESS_KEY
+[+ CREDVEND_AWS_SESSION_TOKEN], else the AWS SDK's default chain (refused when it leads to a
+credential_process that runs credvend); CREDVEND_AWS_REGION (default: the reply key's region).
+Cache: CREDVEND_CACHE_DIR (default $XDG_CACHE_HOME/credvend or ~/.cache/credvend, mode 0700).`;
+
+export interface VendSpec {
+  readonly template: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly durationSeconds: number | undefined;
+  readonly onBehalfOf: string | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly refreshMarginMs: number;
+  readonly cache: boolean;
+}
+
+export interface SpecFlags {
+  readonly template?: string | undefined;
+  readonly param?: string[] | undefined;
+  readonly duration?: string | undefined;
+  readonly "on-behalf-of"?: string | undefined;
+  readonly timeout?: string | undefined;
+  readonly "refresh-margin"?: string | undefined;
+  readonly "no-cache"?: boolean | undefined;
+}
+
+export const DEFAULT_REFRESH_MARGIN_SECONDS = 300;
+
+export function vendSpec(values: SpecFlags): VendSpec {
+  if (!values.template) throw new UsageError("--template is required");
+  return {
+    template: values.template,
+    params: parseParams(values.param),
+    durationSeconds: parseIntFlag("duration", values.duration),
+    onBehalfOf: values["on-behalf-of"] || undefined,
+    timeoutMs: parseIntFlag("timeout", values.timeout),
+    refreshMarginMs: (parseIntFlag("refresh-margin", values["refresh-margin"], 43_200) ?? DEFAULT_REFRESH_MARGIN_SECONDS) * 1000,
+    cache: !values["no-cache"],
+  };
+}
+
+/** Who asks: the NATS identity, the reply key it pins, and the AWS identity that opens replies. */
+export interface Requester {
+  readonly env: RequesterEnv;
+  readonly tenant: string;
+  readonly principal: string;
+  readonly replyKeyArn: string;
+  readonly aws: RequesterAwsSettings;
+}
+
+export function requester(env: RequesterEnv, processEnv: NodeJS.ProcessEnv = process.env): Requester {
+  if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
+  if (!env.replyKeyArn) throw new UsageError("set CREDVEND_REPLY_KEY_ARN to the ARN of the workers' reply KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); replies sealed under any other key are refused");
+  return { env, tenant: env.tenant, principal: env.principal, replyKeyArn: env.replyKeyArn, aws: requesterAwsSettings(processEnv) };
+}
+
+/**
+ * Everything that changes the credential (or who can open it) is in the key, so an entry is never
+ * served for another role, parameter, duration, tenant, NATS identity or deployment.
+ */
+export function cacheKey(spec: VendSpec, who: Requester): string {
+  const params = Object.keys(spec.params).sort().map((k) => [k, spec.params[k]]);
+  const material = JSON.stringify([
+    "credvend-cache-v1",
+    who.env.natsUrl, who.env.natsUser ?? "", who.tenant, who.principal, who.replyKeyArn,
+    identityLabel(who.aws.identity), who.aws.region ?? keyRegion(who.replyKeyArn) ?? "",
+    spec.template, params, spec.durationSeconds ?? 0, spec.onBehalfOf ?? "",
+  ]);
+  return createHash("sha256").update(material).digest("hex");
+}
