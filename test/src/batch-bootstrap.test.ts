@@ -4,13 +4,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { devCredentials } from "@credvend/aws-local";
 import { uniqueName } from "@credvend/testkit";
 import { ROOT } from "./support/cli.js";
-import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
+import { REGION, startHarness, type Harness } from "./support/harness.js";
 
 const EXAMPLE = path.join(ROOT, "services/cli/examples/batch-bootstrap");
 
@@ -18,11 +18,16 @@ describe("batch bootstrap example", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-batch-"));
   const tenant = uniqueName("batch");
   let h: Harness;
+  let sealingPublicKey = "";
 
   before(async () => {
     // The example's config as it is, for a tenant of this test's own.
     const config = readFileSync(path.join(EXAMPLE, "credvend.yaml"), "utf8").replace(/"acme"/g, JSON.stringify(tenant));
-    h = await startHarness({ config });
+    // The fleet's sealing key, as an operator makes it: the batch host pins its public half.
+    const pem = String(generateKeyPairSync("x25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+    writeFileSync(path.join(dir, "sealing-key.pem"), pem, { mode: 0o600 });
+    sealingPublicKey = Buffer.from(createPublicKey(pem).export({ format: "jwk" }).x ?? "", "base64url").toString("base64");
+    h = await startHarness({ config, env: { CREDVEND_SEALING_KEY_FILE: path.join(dir, "sealing-key.pem") } });
     // `credvend` on the PATH, as an install puts it there.
     symlinkSync(path.join(ROOT, "services/cli/bin/credvend.js"), path.join(dir, "credvend"));
   });
@@ -31,7 +36,7 @@ describe("batch bootstrap example", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("run.sh runs job.js as the etl role, with no static keys and no NATS password in its environment", async () => {
+  test("run.sh runs job.js as the etl role on a host with no AWS identity (sealed replies); no static keys and no NATS password in the job's environment", async () => {
     const env: NodeJS.ProcessEnv = {
       PATH: `${dir}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
       HOME: dir,
@@ -42,14 +47,13 @@ describe("batch bootstrap example", () => {
       NATS_PASSWORD: "the-host-keeps-this",
       CREDVEND_TENANT: tenant,
       CREDVEND_PRINCIPAL: "demo-app",
-      CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN,
-      CREDVEND_AWS_ACCESS_KEY_ID: devCredentials("demo-app").accessKeyId,
-      CREDVEND_AWS_SECRET_ACCESS_KEY: devCredentials("demo-app").secretAccessKey,
+      CREDVEND_SEALING_PUBLIC_KEY: sealingPublicKey,
       CREDVEND_CACHE_DIR: path.join(dir, "cache"),
       JOB_STEPS: "2",
       JOB_STEP_GAP_MS: "200",
     };
     const before = (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0;
+    const decryptsBefore = (await h.awsLocal.admin.calls())["kms:Decrypt"]?.total ?? 0;
     const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
       execFile("sh", [path.join(EXAMPLE, "run.sh")], { env, cwd: dir, timeout: 60_000, encoding: "utf8" }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve({ stdout: out })));
     });
@@ -61,5 +65,6 @@ describe("batch bootstrap example", () => {
       assert.equal(s.natsPassword, false);
     }
     assert.equal(((await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0) - before, 1);
+    assert.equal(((await h.awsLocal.admin.calls())["kms:Decrypt"]?.total ?? 0) - decryptsBefore, 0, "the host opened its reply with no AWS call");
   });
 });

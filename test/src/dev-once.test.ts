@@ -70,6 +70,17 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
       timeout: 60_000,
     })) as { Arn: string };
     assert.equal(who.Arn, "arn:aws:iam::000000000000:user/demo-app");
+    // With no AWS identity at all: the sealed-reply commands, as printed, in a shell without AWS variables.
+    const sealedBlock = /Or with no AWS identity at all \(sealed replies[^\n]*\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
+    assert.ok(sealedBlock, dev.output());
+    assert.doesNotMatch(sealedBlock, /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|CREDVEND_REPLY_KEY_ARN/);
+    const sealed = JSON.parse(execFileSync("bash", ["-euc", sealedBlock.split("\n").map((line) => line.replace(/^ {2}/, "")).join("\n")], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir() },
+      encoding: "utf8",
+      timeout: 60_000,
+    })) as { AccessKeyId: string; Arn: string };
+    assert.match(sealed.Arn, /assumed-role\/credvend-demo\//);
     // The status command works as printed, as the operator's NATS user, and lists the dev worker.
     const statusBlock = /See the workers \(as the operator's NATS user\):\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
     assert.ok(statusBlock, dev.output());
@@ -79,8 +90,8 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
       encoding: "utf8",
       timeout: 60_000,
     });
-    // Served: the demo vend and the request just made from the other shell.
-    assert.match(status, /^WORKER +VERSION .*\n\S+ +0\.1\.0 +\S+ +2 +0 /, status);
+    // Served: the demo vend and the two requests just made from other shells (KMS-sealed, then sealed to the request's key).
+    assert.match(status, /^WORKER +VERSION .*\n\S+ +0\.1\.0 +\S+ +3 +0 /, status);
     assert.match(statusBlock, /NATS_USER='credvend-operator'/);
     dev.child.kill("SIGINT");
     const started = Date.now();

@@ -10,6 +10,11 @@ export interface RequesterEnv {
   readonly region: string | undefined;
   /** CREDVEND_REPLY_KEY_ARN: the workers' reply key; replies sealed under another key are refused. */
   readonly replyKeyArn: string | undefined;
+  /**
+   * CREDVEND_SEALING_PUBLIC_KEY: the fleet's sealing public key (base64, as workers log it). Set,
+   * replies are sealed to a fresh X25519 key per request and opened with no AWS identity at all.
+   */
+  readonly sealingPublicKey: string | undefined;
   /** CREDVEND_CONFIG: the config file commands use when none is given. */
   readonly configFile: string | undefined;
 }
@@ -23,6 +28,7 @@ export function requesterEnv(env: NodeJS.ProcessEnv = process.env): RequesterEnv
     principal: env.CREDVEND_PRINCIPAL || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
     replyKeyArn: env.CREDVEND_REPLY_KEY_ARN || undefined,
+    sealingPublicKey: env.CREDVEND_SEALING_PUBLIC_KEY || undefined,
     configFile: env.CREDVEND_CONFIG || undefined,
   };
 }

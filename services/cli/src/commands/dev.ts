@@ -93,6 +93,17 @@ function requestCommands(stack: DevStack, caFile: string): string[] {
   ];
 }
 
+/** The same request from a shell with no AWS identity: the reply is sealed to a key of the request's own. */
+function sealedRequestCommands(stack: DevStack, caFile: string): string[] {
+  return [
+    ...natsExports(stack, caFile),
+    `export NATS_USER=${q(stack.requester.user)} NATS_PASSWORD=${q(stack.requester.password)}`,
+    `# the fleet's sealing public key (not a secret), as the worker logs it:`,
+    `export CREDVEND_TENANT=${q(stack.requester.tenant)} CREDVEND_PRINCIPAL=${q(stack.requester.principal)} CREDVEND_SEALING_PUBLIC_KEY=${q(stack.sealingPublicKey)}`,
+    `node ${q(BIN)} request --template ${DEMO_TEMPLATE} --param bucket=${DEMO_PARAMS.bucket}`,
+  ];
+}
+
 /** credvend status as the operator's NATS user (service discovery only, as nats-config --operator-user makes it). */
 function statusCommands(stack: DevStack, caFile: string): string[] {
   return [
@@ -127,6 +138,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     const demo = await vendDemo(stack);
     const caFile = state.keepCaFile(stack.natsCaFile);
     const summary = {
+      sealingPublicKey: stack.sealingPublicKey,
       endpoints: { nats: stack.natsUrl, natsTls: { caFile }, redis: redactUrl(stack.redisUrl), awsLocal: stack.awsEndpoint, health: stack.vendor.httpUrl },
       natsUsers: { requester: stack.requester.user, operator: stack.operator.user, worker: DEV_VENDOR_USER },
       devSecret: state.secretFile,
@@ -166,6 +178,8 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     out(`  STS says   ${demo.callerArn}\n`);
     out("Request more from another shell:");
     for (const line of requestCommands(stack, caFile)) out(`  ${line}`);
+    out("\nOr with no AWS identity at all (sealed replies, which the example's access rule allows):");
+    for (const line of sealedRequestCommands(stack, caFile)) out(`  ${line}`);
     out("\nSee the workers (as the operator's NATS user):");
     for (const line of statusCommands(stack, caFile)) out(`  ${line}`);
     out("\nServing until Ctrl-C.");

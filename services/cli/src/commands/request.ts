@@ -5,7 +5,7 @@ import { connectNats, permissionDeniedSignal } from "../connect.js";
 import { requesterKms } from "../requester/aws-identity.js";
 import { formatRequest, oneOf, REQUEST_OUTPUTS } from "../requester/formats.js";
 import { refuseIfNested, refuseSelfProfile } from "../requester/recursion.js";
-import { requester } from "../requester/spec.js";
+import { openingOptions, requester } from "../requester/spec.js";
 import { BEARER_OPTIONS, bearerInputs } from "./request-inputs.js";
 
 export const REQUEST_USAGE = `usage: credvend request --template T [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID] [--timeout MS] [--output json|table|env]
@@ -19,7 +19,9 @@ CREDVEND_TENANT, CREDVEND_PRINCIPAL, CREDVEND_REPLY_KEY_ARN (the workers' reply 
 sealed under any other key are refused). The reply is decrypted with credvend's own AWS identity:
 CREDVEND_AWS_PROFILE, or CREDVEND_AWS_ACCESS_KEY_ID + CREDVEND_AWS_SECRET_ACCESS_KEY, else the
 AWS SDK's default chain (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...); CREDVEND_AWS_REGION, else
-the reply key's region.
+the reply key's region. A requester with no AWS identity sets CREDVEND_SEALING_PUBLIC_KEY (the
+fleet's sealing key, base64, as workers log it) instead of CREDVEND_REPLY_KEY_ARN: the reply is
+sealed to a fresh X25519 key of this request (an access rule must say sealed_replies: allow).
 
 Web identity tokens and SAML assertions (base64, as the IdP posts them) are read from files, never
 from the command line. --mfa-code - reads the code at a prompt (or the first line of stdin), so it
@@ -46,15 +48,16 @@ export async function requestCommand(argv: readonly string[], out: (line: string
   const bearer = await bearerInputs(values);
   const who = requester(requesterEnv());
   refuseIfNested();
-  await refuseSelfProfile(who.aws.identity);
+  if (who.opens === "kms") await refuseSelfProfile(who.aws.identity);
   const nc = await connectNats(who.env, `credvend-cli:${who.tenant}.${who.principal}`);
   const denied = permissionDeniedSignal(nc);
-  const kms = await requesterKms(who.aws, who.replyKeyArn).catch(async (error: unknown) => {
+  // A sealed requester has no AWS identity: its replies open with a per-request X25519 key.
+  const kms = who.opens === "sealed" ? undefined : await requesterKms(who.aws, who.replyKeyArn).catch(async (error: unknown) => {
     await nc.close();
     throw error;
   });
   try {
-    const client = new CredvendClient({ nc, tenant: who.tenant, principal: who.principal, kms, replyKeyArn: who.replyKeyArn, ...(timeoutMs ? { timeoutMs } : {}) });
+    const client = new CredvendClient({ nc, tenant: who.tenant, principal: who.principal, ...openingOptions(who, kms), ...(timeoutMs ? { timeoutMs } : {}) });
     const creds = await client.request({
       template: values.template,
       params,
@@ -68,7 +71,7 @@ export async function requestCommand(argv: readonly string[], out: (line: string
     out(formatRequest(creds, output));
     return 0;
   } finally {
-    kms.destroy();
+    kms?.destroy();
     await nc.close();
   }
 }

@@ -17,7 +17,15 @@ export interface DevState {
   password(label: string): string;
   /** Copies the run's NATS CA here, so NODE_EXTRA_CA_CERTS can name one path across runs. */
   keepCaFile(caFile: string): string;
+  /**
+   * The fleet's sealing key (X25519, PKCS#8 PEM) for sealed replies, derived like the passwords,
+   * so a requester's pinned public key stays valid across runs.
+   */
+  sealingKeyPem(): string;
 }
+
+/** The fixed DER prefix of a PKCS#8 X25519 private key (RFC 8410); the 32 raw key bytes follow. */
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 
 export function devStateDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(env.HOME || homedir(), ".local", "state");
@@ -55,6 +63,11 @@ export function devState(env: NodeJS.ProcessEnv = process.env): DevState {
     dir,
     secretFile,
     password: (label) => createHmac("sha256", secret).update(`credvend dev password:${label}`).digest("base64url").slice(0, 32),
+    sealingKeyPem() {
+      const raw = createHmac("sha256", secret).update("credvend dev sealing key").digest();
+      const der = Buffer.concat([X25519_PKCS8_PREFIX, raw]);
+      return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64")}\n-----END PRIVATE KEY-----\n`;
+    },
     keepCaFile(caFile) {
       const kept = path.join(dir, "dev-nats-ca.pem");
       copyFileSync(caFile, kept);

@@ -4,7 +4,8 @@ import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-loca
 import { natsAuthorization, natsUserName } from "@credvend/policy";
 import { onProcessExit, startNatsServer, startRedisServer, type ServerHandle } from "@credvend/launcher";
 import { ConfigHolder, createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createPrivateKey, createPublicKey } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -12,6 +13,12 @@ import { DEMO_CONFIG_FILE, DEMO_PRINCIPAL, DEMO_TENANT } from "./demo-config.js"
 import type { DevState } from "./dev-secret.js";
 
 export const DEV_REGION = "us-east-1";
+
+/** The raw 32-byte public half of an X25519 private key (PEM), base64: what workers log and requesters pin. */
+function rawPublicKeyBase64(pem: string): string {
+  const jwk = createPublicKey(createPrivateKey(pem)).export({ format: "jwk" });
+  return Buffer.from(jwk.x ?? "", "base64url").toString("base64");
+}
 
 /** With a port base N: NATS on N, Redis on N+1, aws-local on N+2, the worker's health and metrics on N+3. */
 export const DEV_PORT_OFFSETS = { nats: 0, redis: 1, awsLocal: 2, http: 3 } as const;
@@ -33,6 +40,8 @@ export interface DevStack {
   readonly awsEndpoint: string;
   readonly workerLog: string;
   readonly configFile: string;
+  /** The sealing key's public half (base64), which requesters of sealed replies pin. */
+  readonly sealingPublicKey: string;
   readonly requester: NatsUserSecret & { readonly tenant: string; readonly principal: string };
   /** The operator's NATS user: credvend status (service discovery) and revoke's worker notices only. */
   readonly operator: NatsUserSecret;
@@ -94,6 +103,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const configFile = DEMO_CONFIG_FILE;
     const workerLog = path.join(dir, "vendor.log");
+    // Sealed replies (for requesters with no AWS identity) need the fleet's sealing key.
+    const sealingKeyFile = path.join(dir, "sealing-key.pem");
+    writeFileSync(sealingKeyFile, state.sealingKeyPem(), { mode: 0o600 });
     const settings = settingsFromEnv({
       NATS_URL: nats.url,
       NATS_USER: vendorUser.user,
@@ -103,6 +115,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       AWS_REGION: DEV_REGION,
       // A free port like every other server of the dev stack, or the port base's (the URL is printed).
       CREDVEND_HTTP_PORT: String(port("http") ?? 0),
+      CREDVEND_SEALING_KEY_FILE: sealingKeyFile,
     });
     const logger = createLogger({ level: "info", destination: pino.destination({ dest: workerLog, sync: false, mkdir: true }) });
     const natsCaFile = nats.caFile;
@@ -118,6 +131,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       awsEndpoint: awsLocal.endpoint,
       workerLog,
       configFile,
+      sealingPublicKey: rawPublicKeyBase64(state.sealingKeyPem()),
       requester,
       operator,
       awsLocal,

@@ -1,6 +1,7 @@
 // What a requester command asks for, parsed once for credential-process, env, exec and serve:
 // the same flags, the same checks, and the cache key that covers every input that changes the
 // credential.
+import type { KMSClient } from "@aws-sdk/client-kms";
 import { createHash } from "node:crypto";
 import { parseIntFlag, parseParams, UsageError } from "../args.js";
 import type { RequesterEnv } from "../cli-env.js";
@@ -29,6 +30,9 @@ CREDVEND_PRINCIPAL, CREDVEND_REPLY_KEY_ARN. credvend's own AWS identity, which d
 reply: CREDVEND_AWS_PROFILE, or CREDVEND_AWS_ACCESS_KEY_ID + CREDVEND_AWS_SECRET_ACCESS_KEY
 [+ CREDVEND_AWS_SESSION_TOKEN], else the AWS SDK's default chain (refused when it leads to a
 credential_process that runs credvend); CREDVEND_AWS_REGION (default: the reply key's region).
+With no AWS identity: CREDVEND_SEALING_PUBLIC_KEY (the fleet's sealing key, base64, as workers
+log it) instead of CREDVEND_REPLY_KEY_ARN; replies are sealed to a per-request X25519 key (an
+access rule must allow sealed_replies) and, never written anywhere, are not cached.
 Cache: CREDVEND_CACHE_DIR (default $XDG_CACHE_HOME/credvend or ~/.cache/credvend, mode 0700).`;
 
 export interface VendSpec {
@@ -66,26 +70,54 @@ export function vendSpec(values: SpecFlags): VendSpec {
   };
 }
 
-/** Who asks: the NATS identity, the reply key it pins, and the AWS identity that opens replies. */
-export interface Requester {
+/** Who asks: the NATS identity, and how it opens replies (the reply key it pins and the AWS identity that decrypts, or the fleet's sealing key it pins). */
+export type Requester = KmsRequester | SealedRequester;
+
+interface RequesterBase {
   readonly env: RequesterEnv;
   readonly tenant: string;
   readonly principal: string;
+}
+
+export interface KmsRequester extends RequesterBase {
+  readonly opens: "kms";
   readonly replyKeyArn: string;
   readonly aws: RequesterAwsSettings;
 }
 
+/** No AWS identity at all: replies sealed to a per-request X25519 key (an access rule must allow it). */
+export interface SealedRequester extends RequesterBase {
+  readonly opens: "sealed";
+  readonly sealingPublicKey: string;
+}
+
 export function requester(env: RequesterEnv, processEnv: NodeJS.ProcessEnv = process.env): Requester {
   if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
-  if (!env.replyKeyArn) throw new UsageError("set CREDVEND_REPLY_KEY_ARN to the ARN of the workers' reply KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); replies sealed under any other key are refused");
-  return { env, tenant: env.tenant, principal: env.principal, replyKeyArn: env.replyKeyArn, aws: requesterAwsSettings(processEnv) };
+  const base = { env, tenant: env.tenant, principal: env.principal };
+  if (env.sealingPublicKey) {
+    if (env.replyKeyArn) throw new UsageError("set either CREDVEND_SEALING_PUBLIC_KEY (sealed replies, no AWS identity) or CREDVEND_REPLY_KEY_ARN (KMS-sealed replies), not both");
+    const raw = /^[A-Za-z0-9+/]{43}=$/.test(env.sealingPublicKey) ? Buffer.from(env.sealingPublicKey, "base64") : undefined;
+    if (raw?.length !== 32) throw new UsageError("CREDVEND_SEALING_PUBLIC_KEY must be the base64 of the fleet's 32-byte X25519 public key, as workers log it at start (sealingPublicKey, 44 characters ending in '=')");
+    return { ...base, opens: "sealed", sealingPublicKey: env.sealingPublicKey };
+  }
+  if (!env.replyKeyArn) {
+    throw new UsageError("set CREDVEND_REPLY_KEY_ARN to the ARN of the workers' reply KMS key (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; replies sealed under any other key are refused), or CREDVEND_SEALING_PUBLIC_KEY to the fleet's sealing key for sealed replies with no AWS identity");
+  }
+  return { ...base, opens: "kms", replyKeyArn: env.replyKeyArn, aws: requesterAwsSettings(processEnv) };
+}
+
+/** The client options that open this requester's replies. */
+export function openingOptions(who: Requester, kms: KMSClient | undefined): { kms: KMSClient; replyKeyArn: string } | { sealedReplies: { sealingPublicKey: string } } {
+  if (who.opens === "sealed") return { sealedReplies: { sealingPublicKey: who.sealingPublicKey } };
+  if (!kms) throw new Error("a KMS client is needed to open KMS-sealed replies");
+  return { kms, replyKeyArn: who.replyKeyArn };
 }
 
 /**
  * Everything that changes the credential (or who can open it) is in the key, so an entry is never
  * served for another role, parameter, duration, tenant, NATS identity or deployment.
  */
-export function cacheKey(spec: VendSpec, who: Requester): string {
+export function cacheKey(spec: VendSpec, who: KmsRequester): string {
   const params = Object.keys(spec.params).sort().map((k) => [k, spec.params[k]]);
   const material = JSON.stringify([
     "credvend-cache-v1",

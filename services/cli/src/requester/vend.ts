@@ -5,7 +5,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { VendedCredentials } from "@credvend/client";
 import { randomUUID } from "node:crypto";
-import type { Requester, VendSpec } from "./spec.js";
+import { openingOptions, type Requester, type VendSpec } from "./spec.js";
 
 export interface Vended {
   readonly credentials: VendedCredentials;
@@ -16,7 +16,8 @@ export interface Vended {
 /** Messages kept per request; more are dropped (a flood on the subject must not grow memory). */
 const MAX_COPIES = 16;
 
-export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClient): Promise<Vended> {
+/** `kms`: the requester's own identity, for KMS-sealed replies; none for a sealed requester. */
+export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClient | undefined): Promise<Vended> {
   const [{ CredvendClient }, { readReply, replySubject }, { connectNats, permissionDeniedSignal }] = await Promise.all([
     import("@credvend/client"), import("@credvend/protocol"), import("../connect.js"),
   ]);
@@ -32,7 +33,7 @@ export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClie
       },
     });
     try {
-      const client = new CredvendClient({ nc, tenant: who.tenant, principal: who.principal, kms, replyKeyArn: who.replyKeyArn, ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}) });
+      const client = new CredvendClient({ nc, tenant: who.tenant, principal: who.principal, ...openingOptions(who, kms), ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}) });
       const credentials = await client.request({
         template: spec.template,
         params: spec.params,
