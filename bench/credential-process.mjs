@@ -29,6 +29,13 @@ function once(env) {
   });
 }
 
+function bareNode() {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["-e", "0"], { encoding: "utf8" }, (error) => (error ? reject(error) : resolve(Number(process.hrtime.bigint() - started) / 1e6)));
+  });
+}
+
 function stats(samples) {
   if (samples.length === 0) return { runs: 0, minMs: 0, medianMs: 0, p90Ms: 0 };
   const sorted = [...samples].sort((a, b) => a - b);
@@ -57,7 +64,10 @@ export async function measureCredentialProcess({ natsUrl, awsEndpoint, cold = 5,
     await once(env(warmDir));
     const warmMs = [];
     for (let i = 0; i < warm; i += 1) warmMs.push(await once(env(warmDir)));
-    return { cold: stats(coldMs), warm: stats(warmMs) };
+    // What any Node process costs on this machine before it runs a line: the floor of a warm call.
+    const nodeMs = [];
+    for (let i = 0; i < Math.max(3, Math.min(warm, 10)); i += 1) nodeMs.push(await bareNode());
+    return { cold: stats(coldMs), warm: stats(warmMs), node: stats(nodeMs) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -66,7 +76,8 @@ export async function measureCredentialProcess({ natsUrl, awsEndpoint, cold = 5,
 export function renderCredentialProcess(result) {
   const row = (name, s) => `| ${name} | ${s.runs} | ${s.minMs.toFixed(0)} | ${s.medianMs.toFixed(0)} | ${s.p90Ms.toFixed(0)} |`;
   return ["| credential-process (one process per call) | runs | min ms | median ms | p90 ms |", "| --- | ---: | ---: | ---: | ---: |",
-    row("cold (empty cache: NATS, vend, KMS Decrypt)", result.cold), row("warm (cached sealed reply: KMS Decrypt only)", result.warm)].join("\n");
+    row("cold (empty cache: NATS, vend, KMS Decrypt)", result.cold), row("warm (cached sealed reply: KMS Decrypt only)", result.warm),
+    ...(result.node ? [row("`node -e 0` (the floor: Node's own start-up here)", result.node)] : [])].join("\n");
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

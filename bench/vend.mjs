@@ -16,6 +16,7 @@ import { FLEET_DURATIONS, runFleet } from "./fleet.mjs";
 import { fleetPopulation, fleetSeed } from "./fleet-seed.mjs";
 import { summarizeProfileDir } from "./cpu-profile.mjs";
 import { computeRatios } from "./ratios.mjs";
+import { measureCredentialProcess } from "./credential-process.mjs";
 import { redisDelta, redisStats } from "./redis-stats.mjs";
 import fs from "node:fs";
 import path from "node:path";
@@ -218,6 +219,11 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
   out.metrics = { vends: metricVends, issued: m1.issued - m0.issued, assumeRoleMetric: m1.assumeRole - m0.assumeRole, assumeRoleAwsLocal: awsAssume, issuedTotal: m1.issued, assumeRoleTotal: m1.assumeRole };
   check(out, `the workers' /metrics count the ${metricVends} vends made (credvend_requests_total{outcome="issued"})`, out.metrics.issued === metricVends, JSON.stringify(out.metrics));
   check(out, "the workers' /metrics count exactly the AssumeRole calls aws-local received", out.metrics.assumeRoleMetric === awsAssume, JSON.stringify(out.metrics));
+
+  // ---- credential-process as the AWS CLI runs it: a process per call, cold (empty cache) and warm ----
+  log("credential-process: cold and warm calls");
+  await aws.admin.setFaults({});
+  out.credentialProcess = await measureCredentialProcess({ natsUrl: nats.url, awsEndpoint: aws.endpoint, cold: quick ? 2 : 5, warm: quick ? 5 : 20 });
 
   // ---- stop the workers on their own: each must drain and exit 0 ----
   const exit = await worker.stop(20_000);
