@@ -3,7 +3,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, signHeaders } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { freePort, uniqueRequestId } from "@credvend/testkit";
+import { freePort, metricSum, uniqueRequestId } from "@credvend/testkit";
 import { connect } from "nats";
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
@@ -241,18 +241,6 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
   const json = lines.filter((l) => l.startsWith("{"));
   out.workerLog = { jsonLines: json.length, jsonSample: json.slice(0, 3), otherFirstLines: [...new Set(lines.filter((l) => !l.startsWith("{")).map((l) => l.replace(/^\(node:\d+\) /, "")))].slice(0, 2) };
   return out;
-}
-
-/** Sum of a Prometheus metric's samples whose labels include `labels`. */
-function metricSum(text, name, labels) {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
 }
 
 function check(out, name, ok, detail) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
-import { startNatsServer, startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
+import { metricSum, startNatsServer, startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
 import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";
@@ -52,17 +52,6 @@ const get = async (p: string) => {
   return { status: r.status, text: await r.text() };
 };
 
-/** Sum of a metric's samples whose labels include `labels`. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
-}
 
 test("bound to 127.0.0.1 on a free port; /healthz answers; unknown paths are 404", async () => {
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -77,7 +66,7 @@ test("/metrics counts what was done; every dashboard metric exists", async () =>
   for (let i = 0; i < vends; i += 1) await client.request({ template: "s3-tenant-read", params: { bucket: `acme-data` } });
   await assert.rejects(client.request({ template: "no-such-template", params: {} }));
   const text = (await get("/metrics")).text;
-  const delta = (name: string, labels: Record<string, string> = {}) => sample(text, name, labels) - sample(before, name, labels);
+  const delta = (name: string, labels: Record<string, string> = {}) => metricSum(text, name, labels) - metricSum(before, name, labels);
 
   assert.equal(delta("credvend_requests_total", { outcome: "issued", template: "s3-tenant-read" }), vends);
   assert.equal(delta("credvend_requests_total", { outcome: "refused" }), 1);
@@ -86,8 +75,8 @@ test("/metrics counts what was done; every dashboard metric exists", async () =>
   // Each seal used a fresh data key or a cached one.
   assert.equal(delta("credvend_aws_calls_total", { service: "kms", operation: "GenerateDataKey" }) + delta("credvend_cache_hits_total", { cache: "data_key" }), vends);
   assert.equal(delta("credvend_stage_duration_seconds_count", { stage: "encrypt" }), vends);
-  assert.equal(sample(text, "credvend_in_flight_requests"), 0);
-  assert.equal(sample(text, "credvend_config_info"), 1);
+  assert.equal(metricSum(text, "credvend_in_flight_requests"), 0);
+  assert.equal(metricSum(text, "credvend_config_info"), 1);
 
   const dashboard = readFileSync(path.join(ROOT, "docs/grafana-dashboard.json"), "utf8");
   const used = new Set([...dashboard.matchAll(/credvend_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, "")));

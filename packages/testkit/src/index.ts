@@ -5,3 +5,4 @@ export * from "@credvend/launcher";
 export { natsUrl, redisUrl } from "./shared-servers.js";
 export { containerRuntimeAvailable } from "./container-runtime.js";
 export { uniqueName, uniqueRequestId } from "./names.js";
+export { metricSum } from "./prometheus.js";
