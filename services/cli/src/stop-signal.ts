@@ -3,6 +3,7 @@
 // SIGTERM to the shell it runs the command in, and that shell dies without passing them on, so a
 // `kill <npm pid>` would otherwise leave this process serving with nobody to stop it.
 import { launchedByNpm } from "./cli-env.js";
+import { processAlive } from "./process-alive.js";
 
 /** How often the parent's existence is checked (a stop after the parent dies takes at most this long). */
 export const PARENT_POLL_MS = 250;
@@ -16,15 +17,6 @@ export interface StopSignal {
   dispose(): void;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export function stopSignal(watchParent: boolean = launchedByNpm()): StopSignal {
   let resolve: (reason: StopReason) => void = () => undefined;
@@ -38,7 +30,7 @@ export function stopSignal(watchParent: boolean = launchedByNpm()): StopSignal {
   const parent = process.ppid;
   const timer = watchParent && parent > 1
     ? setInterval(() => {
-        if (!alive(parent)) resolve("parent-exited");
+        if (!processAlive(parent)) resolve("parent-exited");
       }, PARENT_POLL_MS)
     : undefined;
   timer?.unref();

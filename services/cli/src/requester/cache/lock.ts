@@ -5,6 +5,7 @@
 // the last one cached; never a wrong one.
 import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { processAlive } from "../../process-alive.js";
 
 export interface HeldLock {
   release(): void;
@@ -21,20 +22,12 @@ export interface LockOptions {
 
 const POLL_MS = 25;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function stale(file: string, staleMs: number): boolean {
   try {
     const age = Date.now() - statSync(file).mtimeMs;
     const pid = Number(JSON.parse(readFileSync(file, "utf8")).pid);
-    return age > staleMs || !Number.isInteger(pid) || !alive(pid);
+    return age > staleMs || !Number.isInteger(pid) || !processAlive(pid);
   } catch (error) {
     // Gone meanwhile (not stale: just retry), or half-written by a caller that died between
     // create and write (stale once it is old enough to rule out a writer still at work).
