@@ -3,16 +3,9 @@
 // and parameters someone uses, nor plant an entry or a lock. A directory that is a symlink, is
 // owned by someone else or is open to others is refused, never repaired silently.
 import { lstatSync, mkdirSync } from "node:fs";
-import { homedir } from "node:os";
-import path from "node:path";
 import { CliFailure } from "../../args.js";
 
-/** Part of the CLI's settings: CREDVEND_CACHE_DIR, else $XDG_CACHE_HOME/credvend, else ~/.cache/credvend. */
-export function cacheDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CREDVEND_CACHE_DIR) return path.resolve(env.CREDVEND_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(homedir(), ".cache");
-  return path.join(base, "credvend");
-}
+export { cacheDirFromEnv } from "./location.js";
 
 export class CacheDirError extends CliFailure {}
 
