@@ -1,7 +1,7 @@
 // @credvend/guard: Redis-backed guards. Idempotency records and GCRA rate limits, each one Lua round trip.
 export type { Redis } from "./connection.js";
 export { createRedis, waitReady, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type CreateRedisOptions, type GuardLogger } from "./redis-client.js";
-export { isClusterUrl, parseClusterUrl, type ClusterUrl } from "./redis-url.js";
+export { isClusterUrl, isSentinelUrl, parseClusterUrl, parseSentinelUrl, type ClusterUrl, type SentinelUrl } from "./redis-url.js";
 export { redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
 export { RateLimiter, DEFAULT_RATE_LIMIT_PREFIX, type RateLimit, type RateDecision, type RateLimiterOptions } from "./rate-limiter.js";
 export {

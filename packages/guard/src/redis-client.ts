@@ -2,8 +2,8 @@ import { Cluster, Redis as SingleRedis, type RedisOptions } from "ioredis";
 import { CredvendError } from "@credvend/protocol";
 import { DEFAULT_COMMAND_TIMEOUT_MS, setCommandTimeout } from "./command-timeout.js";
 import type { Redis } from "./connection.js";
-import { redisAddress, REDIS_RETRY_AFTER_MS, setClusterAddress, withoutCommand } from "./redis-errors.js";
-import { isClusterUrl, parseClusterUrl } from "./redis-url.js";
+import { redisAddress, REDIS_RETRY_AFTER_MS, setDiscoveryAddress, withoutCommand } from "./redis-errors.js";
+import { isClusterUrl, isSentinelUrl, parseClusterUrl, parseSentinelUrl } from "./redis-url.js";
 
 export type GuardLogger = (event: string, detail: object) => void;
 
@@ -31,7 +31,7 @@ const reconnectDelay = (times: number): number => Math.min(50 * 2 ** Math.min(ti
  * An ioredis client that fails fast: a command never waits for a dead Redis (ioredis 6 defaults
  * take ~73 s to give up). It reconnects forever in the background, so one client outlives outages.
  * `url` is redis:// or rediss:// for one server, redis+cluster:// or rediss+cluster:// with seed
- * nodes for a Redis Cluster (see redis-url.ts). Commands time out by the guard's own measure
+ * nodes for a Redis Cluster, redis+sentinel://…/NAME for a Sentinel-managed primary (redis-url.ts). Commands time out by the guard's own measure
  * (command-timeout.ts), not ioredis's, which a busy event loop trips.
  */
 export function createRedis(url: string, options: CreateRedisOptions = {}): Redis {
@@ -66,7 +66,26 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
       slotsRefreshTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
       clusterRetryStrategy: reconnectDelay,
     });
-    setClusterAddress(redis, parsed.nodes);
+    setDiscoveryAddress(redis, "cluster", parsed.nodes);
+  } else if (isSentinelUrl(url)) {
+    const parsed = parseSentinelUrl(url);
+    redis = new SingleRedis({
+      ...common,
+      sentinels: parsed.nodes.map((n) => ({ host: n.host, port: n.port })),
+      name: parsed.masterName,
+      // Only the primary takes writes; ioredis asks the Sentinels again after a failover.
+      role: "master",
+      ...(parsed.username === undefined ? {} : { username: parsed.username }),
+      ...(parsed.password === undefined ? {} : { password: parsed.password }),
+      ...(parsed.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      retryStrategy: reconnectDelay,
+      sentinelRetryStrategy: reconnectDelay,
+      // A write to a demoted primary (READONLY) reconnects to the one Sentinel names now.
+      reconnectOnError: (err) => err.message.startsWith("READONLY"),
+    });
+    setDiscoveryAddress(redis, "sentinel", parsed.nodes, parsed.masterName);
   } else {
     redis = new SingleRedis(url, {
       ...common,

@@ -6,16 +6,21 @@ import type { Redis as SingleRedis } from "ioredis";
 /** Hint sent with CV_ERR_REDIS_UNAVAILABLE: about one reconnect attempt away. */
 export const REDIS_RETRY_AFTER_MS = 1000;
 
-const clusterAddresses = new WeakMap<Redis, string>();
+const discoveredAddresses = new WeakMap<Redis, string>();
 
-/** Records how a cluster client is named in errors and logs (its seed nodes; set by createRedis). */
-export function setClusterAddress(redis: Redis, seeds: readonly { host: string; port: number }[]): void {
-  clusterAddresses.set(redis, `cluster ${seeds.map((n) => `${n.host}:${n.port}`).join(",")}`);
+/**
+ * Records how a client that discovers its servers is named in errors and logs: "cluster h:p,..."
+ * (its seed nodes) or "sentinel h:p,.../NAME" (set by createRedis).
+ */
+export function setDiscoveryAddress(redis: Redis, kind: "cluster" | "sentinel", seeds: readonly { host: string; port: number }[], masterName?: string): void {
+  discoveredAddresses.set(redis, `${kind} ${seeds.map((n) => `${n.host}:${n.port}`).join(",")}${masterName === undefined ? "" : `/${masterName}`}`);
 }
 
-/** host:port (or socket path) of a client, "cluster h:p,..." for a cluster; never the URL, which may carry a password. */
+/** host:port (or socket path) of a client, "cluster h:p,..." / "sentinel h:p,.../NAME" otherwise; never the URL, which may carry a password. */
 export function redisAddress(redis: Redis): string {
-  if (redis.isCluster) return clusterAddresses.get(redis) ?? "cluster";
+  const discovered = discoveredAddresses.get(redis);
+  if (discovered !== undefined) return discovered;
+  if (redis.isCluster) return "cluster";
   const { host, port, path } = (redis as SingleRedis).options;
   return path ? path : `${host ?? "localhost"}:${port ?? 6379}`;
 }

@@ -14,3 +14,4 @@ export { MissingBinaryError, ServerStartError } from "./errors.js";
 export { SupervisedChild } from "./child.js";
 export { onProcessExit } from "./exit-hooks.js";
 export { writeDevTls, type DevTlsFiles } from "./tls.js";
+export { startRedisSentinel, type RedisSentinelOptions, type RedisSentinelHandle } from "./redis-sentinel.js";

@@ -1,6 +1,6 @@
 // The vendor's runtime settings: read from the environment once, validated, frozen.
 // Nothing else in the vendor reads process.env (the AWS SDK reads its own standard variables).
-import { isClusterUrl, parseClusterUrl } from "@credvend/guard";
+import { isClusterUrl, isSentinelUrl, parseClusterUrl, parseSentinelUrl } from "@credvend/guard";
 import { redactUrls } from "@credvend/protocol";
 import { z } from "zod";
 
@@ -24,11 +24,11 @@ const whole = (min: number, max: number) => `a whole number from ${min} to ${max
 const intSetting = (name: string, min: number, max: number, fallback: number, meaning: string) =>
   setting(name, int(min, max).default(fallback), meaning, whole(min, max));
 
-/** A redis+cluster:// URL whose node list does not parse is reported at start, with its fix. */
-function clusterUrlProblem(url: string, ctx: z.RefinementCtx): void {
-  if (!isClusterUrl(url)) return;
+/** A redis+cluster:// or redis+sentinel:// URL whose node list does not parse is reported at start, with its fix. */
+function discoveryUrlProblem(url: string, ctx: z.RefinementCtx): void {
   try {
-    parseClusterUrl(url);
+    if (isClusterUrl(url)) parseClusterUrl(url);
+    if (isSentinelUrl(url)) parseSentinelUrl(url);
   } catch (error) {
     ctx.addIssue({ code: "custom", message: (error as Error).message });
   }
@@ -39,9 +39,9 @@ const schema = z.object({
   NATS_USER: setting("NATS_USER", z.string().optional(), "the worker's NATS user (with NATS_PASSWORD)", "a user name from the generated authorization, e.g. credvend-vendor"),
   NATS_PASSWORD: setting("NATS_PASSWORD", z.string().optional(), "the worker's NATS password", "the password (never logged)"),
   NATS_CREDS_FILE: setting("NATS_CREDS_FILE", z.string().optional(), "instead of user and password, a NATS credentials file (JWT + nkey)", "a path to a .creds file"),
-  REDIS_URL: setting("REDIS_URL", z.string().regex(/^rediss?(\+cluster)?:\/\//, "must start with redis://, rediss://, redis+cluster:// or rediss+cluster://, e.g. redis://:password@host:6379").superRefine(clusterUrlProblem).default("redis://127.0.0.1:6379"),
-    "Redis for idempotency, rate limits and caches; a Redis Cluster with redis+cluster:// and some of its nodes (the rest are discovered)",
-    "redis://[:password@]host:port, rediss://... (TLS), redis+cluster://[:password@]host:port[,host:port...] or rediss+cluster://..."),
+  REDIS_URL: setting("REDIS_URL", z.string().regex(/^rediss?(\+cluster|\+sentinel)?:\/\//, "must start with redis://, rediss://, redis+cluster://, redis+sentinel:// (or rediss+… for TLS), e.g. redis://:password@host:6379").superRefine(discoveryUrlProblem).default("redis://127.0.0.1:6379"),
+    "Redis for idempotency, rate limits and caches; a Redis Cluster with redis+cluster:// and some of its nodes (the rest are discovered); a Sentinel-managed primary with redis+sentinel://, the Sentinels and the primary's name",
+    "redis://[:password@]host:port, rediss://... (TLS), redis+cluster://[:password@]host:port[,host:port...], redis+sentinel://[:password@]host:port[,host:port...]/NAME, or rediss+... for TLS"),
   CREDVEND_REDIS_WAIT_REPLICAS: intSetting("CREDVEND_REDIS_WAIT_REPLICAS", 0, 16, 0, "replicas that must have each idempotency claim and completion (WAIT) before STS is called or the reply sent; 1 with replicas (Redis Cluster), so a failover can not forget a claim"),
   CREDVEND_CONFIG: setting("CREDVEND_CONFIG", z.string().min(1).optional(), "templates and access rules file (SIGHUP reloads it; an invalid new version is refused)", "a path to a YAML file"),
   CREDVEND_CONFIG_KV_BUCKET: setting("CREDVEND_CONFIG_KV_BUCKET", z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a bucket name of letters, digits, - and _, e.g. credvend-config").optional(), "instead, a NATS KV bucket watched for new versions (fill it with credvend config push FILE)", "a bucket name, e.g. credvend-config"),
