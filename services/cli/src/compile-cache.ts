@@ -4,7 +4,7 @@
 // kept only in the user's private credvend cache directory (0700, ours, not a symlink), never in
 // a shared temp folder another user could write; where that directory is not private yet (or the
 // user chose NODE_COMPILE_CACHE / NODE_DISABLE_COMPILE_CACHE), nothing is enabled.
-import { lstatSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import module from "node:module";
 import path from "node:path";
 import { cacheDirFromEnv } from "./requester/cache/location.js";
@@ -21,5 +21,13 @@ export function enablePrivateCompileCache(env: NodeJS.ProcessEnv = process.env):
   } catch {
     return;
   }
-  enable(path.join(dir, "node-compile-cache"));
+  // Closed to others like the rest of the cache (Node would make it with the umask's mode).
+  const target = path.join(dir, "node-compile-cache");
+  try {
+    mkdirSync(target, { recursive: true, mode: 0o700 });
+    chmodSync(target, 0o700);
+  } catch {
+    return;
+  }
+  enable(target);
 }
