@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
-import { rawRequester, ReplyLedger, tally, type Final, type RawRequester } from "./support/faults.js";
+import { ReplyLedger, retriedLoad, tally, type Final } from "./support/faults.js";
 import { REGION } from "./support/harness.js";
 
 const tenant = uniqueName("cluster");
@@ -64,16 +64,7 @@ test("two workers on a NATS cluster and a Redis Cluster: a NATS node restarted a
   // STS takes a while, so the faults find requests between claim and completion.
   await awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 150 } });
 
-  const requesters: RawRequester[] = Array.from({ length: 80 }, () => rawRequester(nc, tenant, "demo-app"));
-  const finals = Promise.all(requesters.map(async (r, i) => {
-    await sleep(i * 40);
-    return r.untilFinal(20_000, 1500);
-  }));
-  // Retries of ids already in flight (the same payload, as a client's retry sends it).
-  const duplicates = Promise.all(requesters.filter((_, i) => i % 4 === 0).map(async (r, i) => {
-    await sleep(i * 160 + 20);
-    return r.untilFinal(20_000, 1500);
-  }));
+  const { requesters, finals } = retriedLoad(nc, tenant, "demo-app", 80);
 
   // The NATS node worker-a is connected to goes away and comes back.
   await sleep(500);
@@ -95,7 +86,7 @@ test("two workers on a NATS cluster and a Redis Cluster: a NATS node restarted a
   await crashed.startAgain();
   await redis.waitHealthy();
 
-  const first = [...(await finals), ...(await duplicates)];
+  const first = await finals;
   const again = await Promise.all(requesters.map((r) => r.untilFinal(10_000, 1500)));
   const all: Final[] = [...first, ...again];
   const tl = tally(all, ledger, requesters.map((r) => r.requestId));

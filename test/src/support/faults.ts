@@ -104,3 +104,25 @@ export function tally(finals: readonly Final[], ledger: ReplyLedger, ids: readon
     reasons,
   };
 }
+
+/** A load of `count` new request ids, one every `gapMs`, with retries of every fourth id while they are in flight. */
+export interface RetriedLoad {
+  readonly requesters: readonly RawRequester[];
+  /** Every first answer and every retry's, once all have ended. */
+  readonly finals: Promise<Final[]>;
+}
+
+export function retriedLoad(nc: NatsConnection, tenant: string, principal: string, count: number, gapMs = 40): RetriedLoad {
+  const requesters = Array.from({ length: count }, () => rawRequester(nc, tenant, principal));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const first = Promise.all(requesters.map(async (r, i) => {
+    await sleep(i * gapMs);
+    return r.untilFinal(20_000, 1500);
+  }));
+  // Retries of ids already in flight (the same payload, as a client's retry sends it).
+  const retries = Promise.all(requesters.filter((_, i) => i % 4 === 0).map(async (r, i) => {
+    await sleep(i * gapMs * 4 + 20);
+    return r.untilFinal(20_000, 1500);
+  }));
+  return { requesters, finals: Promise.all([first, retries]).then(([a, b]) => [...a, ...b]) };
+}
