@@ -5,15 +5,16 @@
 // twice (one access key in all its replies, one AssumeRole per id), never lost, never hung.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { startNatsCluster, startRedisCluster, uniqueName, type NatsClusterHandle, type RedisClusterHandle } from "@credvend/testkit";
-import { auditStreamConfig, createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { auditStreamConfig, settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
 import { ReplyLedger, retriedLoad, tally, type Final } from "./support/faults.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION } from "./support/harness.js";
 
 const tenant = uniqueName("cluster");
@@ -44,7 +45,7 @@ before(async () => {
     CREDVEND_LOG_LEVEL: "silent",
   });
   for (const name of ["worker-a", "worker-b"]) {
-    workers.push(await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name }));
+    workers.push(await runTestWorker(settings, awsLocal.endpoint, { name }));
   }
 });
 after(async () => {

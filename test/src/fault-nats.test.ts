@@ -2,15 +2,16 @@
 // every request id still ends with credentials (at most one access key each), none lost or hung.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { freePort, redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
-import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
 import { rawRequester, ReplyLedger, tally } from "./support/faults.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION } from "./support/harness.js";
 
 const tenant = uniqueName("natsfault");
@@ -29,7 +30,7 @@ before(async () => {
   const configFile = path.join(mkdtempSync(path.join(tmpdir(), "credvend-test-")), "credvend.yaml");
   writeFileSync(configFile, demoConfig({ tenants: [tenant] }));
   const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG: configFile, AWS_REGION: REGION, CREDVEND_LOG_LEVEL: "silent" });
-  worker = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint });
+  worker = await runTestWorker(settings, awsLocal.endpoint);
   nc = await connect({ servers: nats.url, name: "test-requester", maxReconnectAttempts: -1, reconnectTimeWait: 100 });
 });
 after(async () => {

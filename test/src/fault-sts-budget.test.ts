@@ -3,10 +3,10 @@
 // beyond that a retryable refusal with retry-after that the client honours).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials } from "@credvend/aws-local";
 import { startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
-import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { demoConfig } from "./support/config.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
 
 const tenant = uniqueName("budget");
@@ -25,7 +25,7 @@ before(async () => {
   const settings = settingsFromEnv({
     NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: h.configFile, AWS_REGION: REGION, CREDVEND_LOG_LEVEL: "silent", ...env,
   });
-  second = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: h.awsLocal.endpoint, name: "second-worker" });
+  second = await runTestWorker(settings, h.awsLocal.endpoint, { name: "second-worker" });
 });
 after(async () => {
   await second?.stop();

@@ -11,9 +11,10 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
 import { metricSum, startNatsServer, startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
-import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { demoConfig } from "./support/config.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION, REPLY_KEY_ARN } from "./support/harness.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,7 +34,7 @@ before(async () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-http-")), "c.yaml");
   writeFileSync(file, demoConfig({ tenants: [tenant] }));
   const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: redis.url, CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "silent" });
-  vendor = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, http: true });
+  vendor = await runTestWorker(settings, awsLocal.endpoint, { http: true });
   url = vendor.httpUrl ?? assert.fail("no http url");
   nc = await connect({ servers: nats.url });
   kms = new KMSClient({ region: REGION, endpoint: awsLocal.endpoint, credentials: devCredentials("demo-app") });
@@ -113,7 +114,7 @@ test("/readyz reports the worker's own reply-key finding: 503 with what to fix w
     NATS_URL: nats.url, REDIS_URL: redis.url, CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "silent",
     CREDVEND_REPLY_KEY_ID: "alias/no-such-reply-key",
   });
-  const broken = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, http: true });
+  const broken = await runTestWorker(settings, awsLocal.endpoint, { http: true });
   try {
     const readiness = broken.replyKey();
     assert.equal(readiness.state, "unusable");

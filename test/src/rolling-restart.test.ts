@@ -3,11 +3,11 @@
 // is issued twice (AssumeRole calls equal the distinct request ids issued).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials } from "@credvend/aws-local";
 import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
-import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { demoConfig } from "./support/config.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
 
 const tenant = uniqueName("rolling");
@@ -24,7 +24,7 @@ after(async () => {
 
 async function startWorker(name: string): Promise<RunningWorker> {
   const settings = settingsFromEnv({ NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: h.configFile, AWS_REGION: REGION, CREDVEND_DRAIN_TIMEOUT_MS: "5000", CREDVEND_LOG_LEVEL: "silent" });
-  const w = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: h.awsLocal.endpoint, name });
+  const w = await runTestWorker(settings, h.awsLocal.endpoint, { name });
   extra.push(w);
   return w;
 }

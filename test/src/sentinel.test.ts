@@ -5,15 +5,16 @@
 // AssumeRole per id), never lost, never hung; the worker follows the new primary by itself.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
+import { startAwsLocal, type AwsLocal } from "@credvend/aws-local";
 import { startNatsServer, startRedisSentinel, uniqueName, type NatsServerHandle, type RedisSentinelHandle } from "@credvend/testkit";
-import { createLogger, runWorker, settingsFromEnv, type RunningWorker } from "@credvend/worker";
+import { settingsFromEnv, type RunningWorker } from "@credvend/worker";
 import { connect, type NatsConnection } from "nats";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
 import { ReplyLedger, retriedLoad, tally, type Final } from "./support/faults.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION } from "./support/harness.js";
 
 const tenant = uniqueName("sentinel");
@@ -41,7 +42,7 @@ before(async () => {
     AWS_REGION: REGION,
     CREDVEND_LOG_LEVEL: "silent",
   });
-  worker = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, name: "worker-sentinel" });
+  worker = await runTestWorker(settings, awsLocal.endpoint, { name: "worker-sentinel" });
 });
 after(async () => {
   await nc?.close();

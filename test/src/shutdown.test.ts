@@ -2,14 +2,14 @@
 // so an unbounded drain would hang the process forever).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { devCredentials } from "@credvend/aws-local";
 import { startAwsLocal } from "@credvend/aws-local";
 import { redisUrl, startNatsServer, uniqueName } from "@credvend/testkit";
-import { createLogger, runWorker, settingsFromEnv } from "@credvend/worker";
+import { settingsFromEnv } from "@credvend/worker";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
+import { runTestWorker } from "./support/worker.js";
 import { REGION } from "./support/harness.js";
 
 test("stop() returns within the drain timeout when NATS is down", async () => {
@@ -21,7 +21,7 @@ test("stop() returns within the drain timeout when NATS is down", async () => {
     NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG: file, AWS_REGION: REGION,
     CREDVEND_DRAIN_TIMEOUT_MS: "500", CREDVEND_LOG_LEVEL: "silent",
   });
-  const vendor = await runWorker(settings, { logger: createLogger({ level: "silent" }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint });
+  const vendor = await runTestWorker(settings, awsLocal.endpoint);
   await nats.stop();
   const started = Date.now();
   await vendor.stop();
