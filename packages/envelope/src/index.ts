@@ -8,3 +8,4 @@ export * from "./single-flight-cache.js";
 export * from "./aws-failure.js";
 export { untilAborted, SHARED_KMS_CALL_TIMEOUT_MS } from "./shared-call.js";
 export * from "./x25519.js";
+export * from "./peer-seal.js";

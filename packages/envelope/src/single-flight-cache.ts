@@ -70,6 +70,11 @@ export class SingleFlightCache<V extends object> {
     return { value: await untilAborted(call, options.signal), source: "loaded" };
   }
 
+  /** The load in flight for `key`, if any (it is shared: do not abort it). */
+  loading(key: string): Promise<V> | undefined {
+    return this.inflight.get(key);
+  }
+
   delete(key: string): void {
     this.values.delete(key);
   }

@@ -68,7 +68,7 @@ export function importReplyPublicKey(raw: Uint8Array): KeyObject {
 }
 
 /** The key's shape only; sharedSecret() refuses low-order points when it is used. */
-function parsePublicKey(raw: Uint8Array): KeyObject {
+export function parsePublicKey(raw: Uint8Array): KeyObject {
   if (raw.length !== X25519_KEY_BYTES) throw new ReplyKeyError(`must be ${X25519_KEY_BYTES} bytes (a raw X25519 public key), got ${raw.length}`);
   try {
     return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
@@ -77,7 +77,8 @@ function parsePublicKey(raw: Uint8Array): KeyObject {
   }
 }
 
-function rawPublicKey(key: KeyObject): Uint8Array {
+/** The 32 raw bytes of an X25519 public key. */
+export function rawPublicKey(key: KeyObject): Uint8Array {
   const x = key.export({ format: "jwk" }).x;
   if (typeof x !== "string") throw new Error("X25519 public key export has no x");
   return Buffer.from(x, "base64url");

@@ -18,3 +18,4 @@ export {
   type IdempotencyStoreOptions,
   type AwaitResultOptions,
 } from "./idempotency-store.js";
+export { ReuseOwners, DEFAULT_REUSE_OWNER_PREFIX } from "./reuse-owners.js";

@@ -17,6 +17,7 @@ const SCRIPTS = {
   cvIdemComplete: { lua: load("idem-complete.lua"), numberOfKeys: 1 },
   cvIdemRelease: { lua: load("idem-release.lua"), numberOfKeys: 1 },
   cvIdemRenew: { lua: load("idem-renew.lua"), numberOfKeys: 1 },
+  cvReuseOwner: { lua: load("reuse-owner.lua"), numberOfKeys: 1 },
 } as const;
 
 /** The commands defineCommand adds (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after a restart). */
@@ -29,6 +30,8 @@ export interface GuardCommands {
   cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number, fingerprint: string): Promise<number>;
   cvIdemRelease(key: string, token: string): Promise<number>;
   cvIdemRenew(key: string, token: string, leaseMs: number): Promise<number>;
+  /** "" when `self` owns the session now, else the owner's worker id. */
+  cvReuseOwner(key: string, self: string, holdMs: number, displace: string): Promise<string>;
 }
 
 /**

@@ -1,7 +1,7 @@
 // natsAuthorization: the nats-server `authorization { users = [...] }` block that makes the
 // subject carry the requester's identity. Each requester may publish only on its own request
 // subject and subscribe only to its own replies; the vendor user gets what the worker needs.
-import { isValidName, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, REVOCATION_SUBJECT, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import { isValidName, PEER_WILDCARD, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, REVOCATION_SUBJECT, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import bcrypt from "bcryptjs";
 import type { CredvendConfig } from "./schema.js";
 
@@ -58,7 +58,7 @@ export const AUDIT_STREAM = "CREDVEND_AUDIT";
 
 /**
  * The vendor's permissions: serve requests (queue group only), answer, audit, discovery, hear
- * revocation notices, and READ
+ * revocation notices, ask other workers for a reusable session they own (peer subjects), and READ
  * the config KV bucket. The JetStream API grants are exactly what reading and watching one bucket
  * takes (account info, stream info, direct and message get, an ordered consumer and its flow
  * control), so a worker can neither write the config nor touch any other stream.
@@ -80,8 +80,9 @@ export const VENDOR_PERMISSIONS = {
     "credvend.v1.audit.>",
     `$JS.API.STREAM.INFO.${AUDIT_STREAM}`,
     `$JS.API.STREAM.CREATE.${AUDIT_STREAM}`,
+    PEER_WILDCARD,
   ],
-  subscribe: [`${REQUEST_WILDCARD} ${VENDOR_QUEUE_GROUP}`, "$SRV.>", "_INBOX.>", REVOCATION_SUBJECT],
+  subscribe: [`${REQUEST_WILDCARD} ${VENDOR_QUEUE_GROUP}`, "$SRV.>", "_INBOX.>", REVOCATION_SUBJECT, PEER_WILDCARD],
 } as const;
 
 /** What `credvend status` and `revoke` need: ask the workers' service endpoints, tell them of revocations, read the answers. */

@@ -84,3 +84,16 @@ function assertName(what: string, value: string): void {
  * reusing credentials issued before the revocation time. Only operator identities may publish.
  */
 export const REVOCATION_SUBJECT = `${SUBJECT_PREFIX}.admin.revoked`;
+
+/**
+ * Workers' peer subjects: `credvend.v1.peer.<worker id>`, where one worker asks the worker that
+ * owns a reusable session (see the worker's fleet-reuse) for a copy sealed to a key of its own.
+ * Only vendor identities may publish or subscribe here.
+ */
+export const PEER_PREFIX = `${SUBJECT_PREFIX}.peer`;
+export const PEER_WILDCARD = `${PEER_PREFIX}.*`;
+
+export function peerSubject(workerId: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(workerId)) throw new RangeError(`worker id ${JSON.stringify(workerId)} is not a valid subject token`);
+  return `${PEER_PREFIX}.${workerId}`;
+}

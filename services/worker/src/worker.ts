@@ -8,7 +8,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, DEFAULT_DATA_KEY_CACHE, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
-import { IdempotencyStore, RateLimiter, type Redis } from "@credvend/guard";
+import { IdempotencyStore, RateLimiter, ReuseOwners, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
@@ -17,6 +17,7 @@ import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { auditHook, startAuditor } from "./audit/audit.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
+import { FleetReuse } from "./aws/fleet-reuse.js";
 import { followRevocations } from "./aws/follow-revocations.js";
 import { StsBudget } from "./aws/sts-budget.js";
 import { DeniedCache } from "./aws/denied-cache.js";
@@ -218,6 +219,10 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       return Promise.resolve(stats());
     },
   });
+  // Before the first request: sessions another worker owns are asked of it, not of STS.
+  const fleetReuse = new FleetReuse({ nc, owners: new ReuseOwners(deps.redis), reuse, selfId: () => service.info().id, now, log });
+  reuse.shareWith(fleetReuse);
+  fleetReuse.serve();
   service.addEndpoint("vend", {
     subject: REQUEST_WILDCARD,
     queue: VENDOR_QUEUE_GROUP,
@@ -255,6 +260,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       }
       for (const c of running) c.abort(new WorkerStopping());
       await untilIdle(ABORTED_SETTLE_MS);
+      // Other workers may have asked for sessions this one owns until now.
+      fleetReuse.stop();
       const { served, failed, replayed, overloaded } = observer.counters();
       log.info({ served, failed, replayed, overloaded }, "worker stopped");
     },

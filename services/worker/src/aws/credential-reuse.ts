@@ -1,7 +1,8 @@
 // Reuse of still-fresh credentials, for templates that allow it (`reuse:`), and single-flight of
 // identical STS calls in flight. Keys come from the plan (same key ⇔ same STS call but for the
-// per-request session name and request-id tag, for the same principal). Kept in this worker's
-// memory only: plaintext credentials are never written to Redis or anywhere else. The cache is
+// per-request session name and request-id tag, for the same principal). Kept in workers' memory
+// only: plaintext credentials are never written to Redis or anywhere else. Across the fleet, one
+// worker owns each session and the others get a sealed copy from it (fleet-reuse.ts). The cache is
 // the one shared with the envelope's data keys (SingleFlightCache, on lru-cache). Revoked
 // sessions (`credvend revoke`) are never handed out again, cached or in flight.
 import { SingleFlightCache } from "@credvend/envelope";
@@ -14,11 +15,21 @@ export interface ReuseOptions {
   readonly now: () => number;
 }
 
-interface Entry extends SessionScope {
+export interface ReusableSession extends SessionScope {
   readonly issued: IssuedCredentials;
   /** When the STS call that issued it started: no later than STS's own issue time. */
   readonly issuedAtMs: number;
 }
+
+/** Where a session this worker does not hold may come from before it calls STS itself. */
+export interface SessionSource {
+  /** A copy from the worker that owns `key`, or undefined: this worker issues it (and owns it). */
+  fromOwner(key: string, scope: SessionScope, minRemainingMs: number): Promise<ReusableSession | undefined>;
+  /** This worker issued `key`'s session: it owns it while the session can be handed out. */
+  issued(key: string, session: ReusableSession, minRemainingMs: number): void;
+}
+
+type Entry = ReusableSession;
 
 /** Loads through the cache before a revoked result (a call in flight at the notice) gives way to a call of its own. */
 const CACHE_ATTEMPTS = 2;
@@ -26,6 +37,9 @@ const CACHE_ATTEMPTS = 2;
 export class CredentialReuse {
   private readonly cache: SingleFlightCache<Entry>;
   private readonly revocations: Revocations;
+  private source: SessionSource | undefined;
+  /** Sessions another worker issued: reused even by the request whose load fetched them. */
+  private readonly copies = new WeakSet<Entry>();
 
   constructor(private readonly options: ReuseOptions) {
     this.cache = new SingleFlightCache<Entry>({ maxEntries: options.maxEntries, now: options.now });
@@ -38,8 +52,16 @@ export class CredentialReuse {
    */
   async obtain(key: string, scope: SessionScope, minRemainingMs: number, issue: () => Promise<IssuedCredentials>): Promise<{ issued: IssuedCredentials; reused: boolean }> {
     const load = async (): Promise<Entry> => {
+      // Without a fleet the STS call starts at once (issuedAtMs is when it started).
+      const copy = this.source ? await this.source.fromOwner(key, scope, minRemainingMs) : undefined;
+      if (copy && this.#fits(copy, scope, minRemainingMs)) {
+        this.copies.add(copy);
+        return copy;
+      }
       const issuedAtMs = this.options.now();
-      return { ...scope, issued: await issue(), issuedAtMs };
+      const entry = { ...scope, issued: await issue(), issuedAtMs };
+      this.source?.issued(key, entry, minRemainingMs);
+      return entry;
     };
     for (let attempt = 1; attempt <= CACHE_ATTEMPTS; attempt += 1) {
       const { value, source } = await this.cache.obtain(key, load, {
@@ -47,10 +69,33 @@ export class CredentialReuse {
         // Kept no longer than the credentials live.
         ttlMs: (entry) => entry.issued.expirationMs - this.options.now(),
       });
-      if (!this.revocations.covers(value)) return { issued: value.issued, reused: source !== "loaded" };
+      if (!this.revocations.covers(value)) return { issued: value.issued, reused: source !== "loaded" || this.copies.has(value) };
       this.cache.delete(key);
     }
     return { issued: await issue(), reused: false };
+  }
+
+  /** Sessions missing here are asked of their owner in the fleet first. */
+  shareWith(source: SessionSource): void {
+    this.source = source;
+  }
+
+  /**
+   * For the worker that asks this one for `key`'s session: the cached one, or the one an STS call
+   * in flight here returns, when it has `minRemainingMs` left and is not revoked; else undefined.
+   */
+  async share(key: string, minRemainingMs: number): Promise<ReusableSession | undefined> {
+    const usable = (entry: Entry): boolean => entry.issued.expirationMs - this.options.now() >= minRemainingMs && !this.revocations.covers(entry);
+    const cached = this.cache.peek(key, usable);
+    if (cached) return cached;
+    const entry = await this.cache.loading(key)?.catch(() => undefined);
+    return entry && usable(entry) ? entry : undefined;
+  }
+
+  /** A copy is used only for the scope asked, with the lifetime asked, and never when revoked here. */
+  #fits(copy: Entry, scope: SessionScope, minRemainingMs: number): boolean {
+    return copy.template === scope.template && copy.tenant === scope.tenant && copy.principal === scope.principal
+      && copy.issued.expirationMs - this.options.now() >= minRemainingMs && !this.revocations.covers(copy);
   }
 
   /** Applies a revocation notice: matching cached sessions are dropped; returns how many. */
