@@ -10,6 +10,7 @@ import { uniqueRequestId } from "@credvend/testkit";
 import { LIMITED_TEMPLATE } from "./fleet-seed.mjs";
 import { runLoad } from "./measure.mjs";
 import { memoryOf, registerStop } from "./procs.mjs";
+import { runSoak } from "./soak.mjs";
 import { PARAMS, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE } from "./topology.mjs";
 
 export const FLEET_DURATIONS = {
@@ -45,7 +46,8 @@ const REPLY_KEY_ARN = `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_K
 /**
  * @param {object} ctx  from vend.mjs: nc, aws, phase(group, opts), check(name, ok, detail),
  *   finding(name, ok, detail) (a measured property, reported but not failing the run),
- *   population, latency {stsMs, kmsMs}, identical (requests per round), startSecondWorker(), d (FLEET_DURATIONS entry), log
+ *   population, latency {stsMs, kmsMs}, identical (requests per round), startSecondWorker(), d (FLEET_DURATIONS entry), log,
+ *   soakSeconds (0: no soak), workerPids() ({name, pid} of each worker running)
  */
 export async function runFleet(ctx) {
   const { nc, aws, phase, check, finding, population, latency, d, log } = ctx;
@@ -227,6 +229,9 @@ export async function runFleet(ctx) {
   // ---- 2,000 in flight: memory must stay bounded ----
   const memory = await phase("memory", { name: "unique requests over P×T, two workers", concurrency: 2000, seconds: d.memory, call: fresh(TEMPLATE) });
   fleet.memory = { inFlight: 2000, vends: memory.calls, errors: memory.errors };
+
+  // ---- opt-in soak: is memory flat over minutes? ----
+  if (ctx.soakSeconds > 0) fleet.soak = await runSoak({ phase, call: fresh(TEMPLATE), workerPids: ctx.workerPids, seconds: ctx.soakSeconds, log });
 
   await aws.admin.setFaults({});
   fleet.clients = clients.size;

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { ROOT } from "./procs.mjs";
 import { TARGETS, targetMet } from "./ratios.mjs";
+import { SOAK_DRIFT_LIMIT } from "./soak.mjs";
 
 export function machineInfo() {
   const version = (cmd, args, pattern) => {
@@ -47,8 +48,9 @@ const unit = {
   limited: "answers/s",
   victim: "vends/s",
   memory: "vends/s",
+  soak: "vends/s",
 };
-const CREDVEND_GROUPS = new Set(["vend", "reuse", "replay", "fleet-warm", "unique-1w", "unique-2w", "fleet-reuse", "dedupe", "limited", "victim", "memory"]);
+const CREDVEND_GROUPS = new Set(["vend", "reuse", "replay", "fleet-warm", "unique-1w", "unique-2w", "fleet-reuse", "dedupe", "limited", "victim", "memory", "soak"]);
 
 function table(header, rows) {
   return [`| ${header.join(" | ")} |`, `| ${header.map((h, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -149,6 +151,17 @@ of which ${f2(f.refusalCost.limiterScriptsPerRefusal)} limiter scripts and **${f
 ${floods}
 
 **2,000 in flight** (two workers): ${f.memory.vends} vends, ${f.memory.errors} errors; memory below.
+${soakSection(f.soak)}`;
+}
+
+function soakSection(soak) {
+  if (!soak) return "";
+  const rows = Object.entries(soak.workers).map(([name, w]) => [name, f1(w.firstMiB), f1(w.lastMiB), f1(w.peakMiB), `${w.drift >= 0 ? "+" : ""}${f1(100 * w.drift)} %`, w.flat ? "yes" : "**no**"]);
+  return `
+**Soak** (\`--soak ${soak.seconds}\`): unique requests over P×T, two workers, ${soak.concurrency} in flight for ${soak.seconds} s: ${soak.vends} vends (${f0(soak.rate)}/s), ${soak.errors} errors.
+RSS (MiB) sampled every 2 s; first and last ${f0(soak.windowSeconds)} s averaged; flat = within ±${f0(100 * SOAK_DRIFT_LIMIT)} %:
+
+${table(["worker", "first window", "last window", "peak", "drift", "flat"], rows)}
 `;
 }
 

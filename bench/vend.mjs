@@ -35,7 +35,7 @@ export const FLEET_DEFAULTS = {
   quick: { principals: 100, tenants: 10, stsMs: 30, kmsMs: 5, identical: 1000 },
 };
 
-export async function runVendBench({ quick = false, fleet: fleetOptions = {}, log = (line) => process.stderr.write(`bench: ${line}\n`) } = {}) {
+export async function runVendBench({ quick = false, fleet: fleetOptions = {}, soakSeconds = 0, log = (line) => process.stderr.write(`bench: ${line}\n`) } = {}) {
   const d = quick ? DURATIONS.quick : DURATIONS.full;
   const shape = { ...(quick ? FLEET_DEFAULTS.quick : FLEET_DEFAULTS.full), ...fleetOptions };
   const out = { quick, shape, phases: [], memory: {}, checks: [], findings: [], startup: { loadavg: os.loadavg() } };
@@ -181,6 +181,8 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, lo
     phase,
     check: (name, ok, detail) => check(out, name, ok, detail),
     finding: (name, ok, detail) => out.findings.push({ name, ok: Boolean(ok), detail }),
+    soakSeconds,
+    workerPids: () => [{ name: "worker", pid: worker.pid }, ...(workerB ? [{ name: "worker-b", pid: workerB.pid }] : [])],
     // The second worker runs under --cpu-prof (the first stays unprofiled, so its CPU per vend is clean).
     async startSecondWorker() {
       workerB = startWorkerChild({ name: "worker-b", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, httpPort: await freePort(), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });

@@ -9,6 +9,7 @@
 //     --out FILE   write the report there instead (FILE.md -> FILE.json beside it)
 //     --no-report  print only
 //   fleet flags: --principals N (1000) --tenants N (50) --sts-ms MS (30) --kms-ms MS (5) --identical N (1000)
+//   --soak SECONDS  after the fleet phases, unique requests for that long (300: the 5-minute soak), RSS sampled
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const USAGE = "usage: npm run bench -- [--quick] [--no-build] [--out FILE] [--no-report] [--principals N] [--tenants N] [--sts-ms MS] [--kms-ms MS] [--identical N]";
+const USAGE = "usage: npm run bench -- [--quick] [--no-build] [--out FILE] [--no-report] [--principals N] [--tenants N] [--sts-ms MS] [--kms-ms MS] [--identical N] [--soak SECONDS]";
 /** Fleet flags: name -> [option key, smallest, largest]. */
 const FLEET_FLAGS = { principals: ["principals", 4, 10_000], tenants: ["tenants", 1, 1000], "sts-ms": ["stsMs", 0, 10_000], "kms-ms": ["kmsMs", 0, 10_000], identical: ["identical", 1, 10_000] };
 let args;
@@ -29,6 +30,7 @@ try {
       out: { type: "string" },
       "no-report": { type: "boolean" },
       help: { type: "boolean", short: "h" },
+      soak: { type: "string" },
       ...Object.fromEntries(Object.keys(FLEET_FLAGS).map((k) => [k, { type: "string" }])),
     },
   }).values;
@@ -38,6 +40,7 @@ try {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${flag} must be a whole number from ${min} to ${max} (got "${args[flag]}")`);
     fleet[key] = n;
   }
+  if (args.soak !== undefined && !(Number.isInteger(Number(args.soak)) && Number(args.soak) >= 10 && Number(args.soak) <= 3600)) throw new Error(`--soak must be a whole number of seconds from 10 to 3600 (got "${args.soak}")`);
   if (fleet.tenants !== undefined && fleet.principals !== undefined && fleet.tenants > fleet.principals) throw new Error("--tenants must not exceed --principals (each tenant needs a principal)");
 } catch (err) {
   console.error(`bench: ${err.message}\n${USAGE}`);
@@ -73,7 +76,7 @@ process.on("SIGTERM", onSignal);
 const started = performance.now();
 let status = 0;
 try {
-  const out = await runVendBench({ quick: Boolean(args.quick), fleet });
+  const out = await runVendBench({ quick: Boolean(args.quick), fleet, soakSeconds: args.soak === undefined ? 0 : Number(args.soak) });
   await stopAll();
   const now = new Date();
   const date = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
