@@ -235,5 +235,6 @@ export async function runFleet(ctx) {
 
   await aws.admin.setFaults({});
   fleet.clients = clients.size;
-  return { fleet, unique64, unique256, unique256two, reuse64 };
+  // The profiled worker's load, after the measured phases (vend.mjs).
+  return { fleet, unique64, unique256, unique256two, reuse64, freshCall: fresh(TEMPLATE) };
 }

@@ -168,9 +168,10 @@ ${table(["worker", "first window", "last window", "peak", "drift", "flat"], rows
 function profileSection(out) {
   const p = out.profile;
   if (!p) return "";
-  return `## Worker CPU profile (second worker, \`node --cpu-prof\`, its whole life: the fleet phases from "two workers" on)
+  const load = p.load ? ` Its load: unique requests over P×T at ${p.load.concurrency} in flight for ${p.load.seconds} s with the injected latency, ${p.load.vends} vends (${f0(p.load.rate)}/s, slower than unprofiled), ${p.load.errors} errors.` : "";
+  return `## Worker CPU profile (a third worker alone, after the measured phases, under \`node --cpu-prof\`, its whole life)
 
-Busy ${f0(p.busyMs)} ms (${f0(100 * p.busyShareOfWall)}% of its samples), sampled every ${f2(p.sampleMs)} ms.
+Busy ${f0(p.busyMs)} ms (${f0(100 * p.busyShareOfWall)}% of its samples), sampled every ${f2(p.sampleMs)} ms.${load}
 
 ${table(["top frames (self time)", "ms", "share of busy"], p.topFrames.map((x) => [`\`${x.frame}\``, f0(x.selfMs), `${f1(100 * x.share)}%`]))}
 
@@ -249,7 +250,7 @@ Load average (1 min) at start ${f2(out.startup.loadavg?.[0])}, at end ${f2(out.e
 **Topology** (loopback): nats-server (JetStream on, for the audit stream the worker writes before it answers) and redis-server from @credvend/testkit;
 \`credvend aws-local\` (the dev seed plus ${out.shape.principals} tenant-bound bench principals over ${out.shape.tenants} tenants) and one \`credvend worker\`
 (CREDVEND_LOG_LEVEL=warn, rate limits raised to 1,000,000/s except the fleet's rate-limited template) as child processes, a second worker
-(under \`--cpu-prof\`) from the two-worker phases on; the load generator (CredvendClient as acme/demo-app, and one client with its own
+from the two-worker phases on, and at the end a third one alone under \`--cpu-prof\`; the load generator (CredvendClient as acme/demo-app, and one client with its own
 KMS identity per fleet principal, all on one NATS connection) in the bench process.
 Closed loop: each of the *in flight* loops waits for its reply before sending the next request. Stack ready (first vend served) after ${f0(out.startup.readyMs)} ms.
 

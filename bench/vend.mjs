@@ -183,11 +183,12 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, so
     finding: (name, ok, detail) => out.findings.push({ name, ok: Boolean(ok), detail }),
     soakSeconds,
     workerPids: () => [{ name: "worker", pid: worker.pid }, ...(workerB ? [{ name: "worker-b", pid: workerB.pid }] : [])],
-    // The second worker runs under --cpu-prof (the first stays unprofiled, so its CPU per vend is clean).
+    // Neither measured worker is profiled (a profiler's cost would skew one against two workers);
+    // a third one is, alone, after the measured phases.
     async startSecondWorker() {
-      workerB = startWorkerChild({ name: "worker-b", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, httpPort: await freePort(), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
+      workerB = startWorkerChild({ name: "worker-b", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, httpPort: await freePort() });
       pids["worker-b"] = workerB.pid;
-      log(`worker-b     pid ${workerB.pid} (--cpu-prof)`);
+      log(`worker-b     pid ${workerB.pid}`);
       const client = new CredvendClient({ nc, tenant: TENANT, principal: PRINCIPAL, kms, replyKeyArn: `arn:aws:kms:${REGION}:${DEV_ACCOUNT_ID}:key/${DEV_REPLY_KEY_ID}`, attempts: 1, timeoutMs: 10_000 });
       // Ready = it answers from the queue group: requests go round robin-ish, so poll until its CPU moves.
       const cpuBefore = cpuSecondsOf(workerB.pid);
@@ -232,9 +233,21 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, so
   check(out, "worker drains and exits 0 on SIGTERM", exit.code === 0, JSON.stringify(exit));
   if (workerB) {
     const exitB = await workerB.stop(20_000);
-    check(out, "second worker drains and exits 0 on SIGTERM (and writes its CPU profile)", exitB.code === 0, JSON.stringify(exitB));
-    out.profile = summarizeProfileDir(profileDir);
+    check(out, "second worker drains and exits 0 on SIGTERM", exitB.code === 0, JSON.stringify(exitB));
   }
+
+  // ---- where a worker's CPU goes: one worker alone under --cpu-prof, unique requests over P×T ----
+  const profiled = startWorkerChild({ name: "worker-prof", natsUrl: nats.url, redisUrl: redis.url, awsEndpoint: aws.endpoint, population, httpPort: await freePort(), nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
+  log(`worker-prof  pid ${profiled.pid} (--cpu-prof)`);
+  await waitUntil("the profiled worker serving", () => vend(uniqueRequestId()), { proc: profiled, timeoutMs: 30_000, intervalMs: 100 });
+  await aws.admin.setFaults({ latencyMs: { "sts:*": shape.stsMs, "kms:*": shape.kmsMs } });
+  const profileSeconds = quick ? 2 : 8;
+  log(`profile: unique requests over P×T, 256 in flight, ${profileSeconds} s`);
+  const profileLoad = await runLoad({ name: "profile", concurrency: 256, seconds: profileSeconds, call: fleetResult.freshCall });
+  await aws.admin.setFaults({});
+  const exitP = await profiled.stop(20_000);
+  check(out, "profiled worker drains and exits 0 on SIGTERM (and writes its CPU profile)", exitP.code === 0, JSON.stringify(exitP));
+  out.profile = { ...summarizeProfileDir(profileDir), load: { seconds: profileSeconds, concurrency: 256, vends: profileLoad.calls, errors: profileLoad.errors, rate: profileLoad.rate } };
   out.ratios = computeRatios(out, fleetResult);
   out.endLoadavg = os.loadavg();
   // Worker output at CREDVEND_LOG_LEVEL=warn: pino JSON lines (warnings/errors of the vendor) and
