@@ -20,9 +20,10 @@ export const FLEET_DURATIONS = {
 /**
  * Redis cost per refusal, from INFO commandstats (commands inside Lua scripts count by name): the
  * vends served in the same window are subtracted at the per-vend cost measured in `vendPhase`.
- * The limiter's GCRA script (packages/guard/lua/gcra.lua) reads each of its keys with GET and
- * stores it back with SET, so SETs up to the GETs are its own; any other write (HSET, PEXPIRE, DEL,
- * ...: the idempotency claim's, packages/guard/lua/idem-claim.lua) would be a claim or a stored refusal.
+ * The limiter's GCRA (packages/guard/lua/gcra-lib.lua, run by gcra.lua and, before its claim, by
+ * idem-claim-limited.lua) reads each of its keys with GET and stores it back with SET, so SETs up
+ * to the GETs are its own; any other write (HSET, PEXPIRE, DEL, ...: the idempotency claim's,
+ * packages/guard/lua/idem-claim-lib.lua) would be a claim or a stored refusal.
  */
 function refusalCost(redis, served, refused, vendPhase) {
   const perVend = (name) => (vendPhase.redis.commands[name] ?? 0) / Math.max(1, vendPhase.calls);

@@ -17,7 +17,7 @@ export const PARAMS = { bucket: "acme-data" };
 export const ROLE_ARN = "arn:aws:iam::000000000000:role/credvend-demo";
 
 // services/cli/examples/credvend.yaml with rate limits far above what one machine can reach, so
-// the GCRA check still runs (one Redis round trip per request) but never refuses.
+// the GCRA check still runs (in the script that also claims the request id) but never refuses.
 const EXAMPLE_CONFIG = fs.readFileSync(new URL("../services/cli/examples/credvend.yaml", import.meta.url), "utf8");
 // A second template, the example's own with `reuse:` added, shows how far reuse cuts STS calls.
 function templateBlockOf(config) {

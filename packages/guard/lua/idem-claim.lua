@@ -1,4 +1,5 @@
--- Claim an idempotency record, or report what an earlier identical request left, in one call.
+-- Claim an idempotency record, or report what an earlier identical request left, in one call
+-- (idem_claim, in idem-claim-lib.lua). idem-claim-limited.lua does the same after the request's rate limits.
 --
 -- KEYS[1]   record key (a hash: state, owner, fp, reply)
 -- KEYS[2]   the tenant's epoch key: from when this Redis remembers the tenant's records (see
@@ -12,37 +13,11 @@
 -- ARGV[6]   fence margin in ms (client clock skew allowed against Redis's clock)
 -- ARGV[7]   when the caller first saw Redis processes alive ("run_id:ms,...", for the epoch)
 --
--- Returns { "claimed" } | { "done", reply } | { "pending" } | { "mismatch" } | { "stale" }
---       | { "forgotten", epoch }.
--- "forgotten": no record, but the request is older than this store's memory (Redis restarted
--- without persistence): it may have been issued before, so it must not be issued again.
--- The fingerprint is compared before the state, so a different request reusing an id is refused
--- even while the first one is still in flight.
+-- Returns what idem_claim returns, or { "stale" } (past not-after: nothing was changed).
 
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 if now > tonumber(ARGV[4]) then
   return { "stale" }
 end
-local epoch = tenant_epoch(KEYS[2], ARGV[7])
-local record = redis.call("HMGET", KEYS[1], "state", "fp", "owner")
-if not record[1] then
-  if tonumber(ARGV[5]) < epoch + tonumber(ARGV[6]) then
-    return { "forgotten", string.format("%d", epoch) }
-  end
-  redis.call("HSET", KEYS[1], "state", "pending", "owner", ARGV[1], "fp", ARGV[2])
-  redis.call("PEXPIRE", KEYS[1], ARGV[3])
-  return { "claimed" }
-end
-if record[2] ~= ARGV[2] then
-  return { "mismatch" }
-end
-if record[1] == "done" then
-  return { "done", redis.call("HGET", KEYS[1], "reply") }
-end
-if record[3] == ARGV[1] then
-  -- This caller's own earlier attempt, whose reply timed out but which ran: it is still ours.
-  redis.call("PEXPIRE", KEYS[1], ARGV[3])
-  return { "claimed" }
-end
-return { "pending" }
+return idem_claim(KEYS[1], KEYS[2], idem_record(KEYS[1]), ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6], ARGV[7])

@@ -1,4 +1,4 @@
--- Shared by idem-claim.lua and idem-epoch.lua (scripts.ts puts it in front of each).
+-- Shared by idem-claim.lua, idem-claim-limited.lua and idem-epoch.lua (scripts.ts puts it in front of each).
 --
 -- The epoch of one tenant's idempotency records: from when this Redis remembers them. It lives in
 -- the tenant's slot (its key has the tenant's hash tag), so in a Redis Cluster a shard that loses

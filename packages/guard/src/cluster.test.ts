@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { isCredvendError } from "@credvend/protocol";
 import { startRedisCluster, uniqueName, uniqueRequestId, type RedisClusterHandle } from "@credvend/testkit";
+import { LimitedClaims } from "./limited-claims.js";
 import type { Redis } from "./connection.js";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -71,6 +72,27 @@ test("claims, completions, epochs and multi-limit checks of many tenants: no CRO
     portsUsed.add(keys[0]?.port ?? 0);
   }
   assert.ok(portsUsed.size > 1, "tenants spread over the primaries");
+});
+
+test("a claim with limits on_behalf_of another tenant (another slot): no CROSSSLOT; that tenant's limits first, the claim last with the caller's", async () => {
+  const claims = new LimitedClaims(redis, new IdempotencyStore(redis, { replicas: 1 }), new RateLimiter(redis));
+  const caller = uniqueName("adm-plat");
+  const customer = uniqueName("adm-cust");
+  const who = { tenant: caller, principal: "app" };
+  const groups = [
+    { hashTag: caller, limits: [{ key: `${caller}:principal:app`, perSecond: 0.01, burst: 10 }] },
+    { hashTag: customer, limits: [{ key: `${customer}:principal:${caller}.app`, perSecond: 0.01, burst: 1 }] },
+  ];
+  const first = await claims.claim(who, uniqueRequestId(), "fp", groups, { clientTimeMs: Date.now() });
+  assert.equal(first.state, "claimed");
+  // The customer's bucket is spent: refused before the claim, and the caller's bucket is untouched.
+  const callerKey = `credvend:rl:{${caller}}:${caller}:principal:app`;
+  const callerTat = await redis.get(callerKey);
+  const id = uniqueRequestId();
+  const refused = await claims.claim(who, id, "fp", groups, { clientTimeMs: Date.now() });
+  assert.equal(refused.state === "limited" ? refused.decision.limitedBy : refused.state, `${customer}:principal:${caller}.app`);
+  assert.equal(await redis.get(callerKey), callerTat);
+  assert.equal((await new IdempotencyStore(redis).claim(who, id, "fp", { clientTimeMs: Date.now() })).state, "claimed", "nothing was claimed");
 });
 
 test("WAIT: a claim counts only once enough replicas have it (too few: CV_ERR_REDIS_UNAVAILABLE, the claim given up); a counted claim survives the primary's crash", async () => {

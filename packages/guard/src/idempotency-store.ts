@@ -6,6 +6,7 @@ import { CredvendError } from "@credvend/protocol";
 import { commandTimeoutOf, COMMAND_TIMED_OUT } from "./command-timeout.js";
 import { callRedis, redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
 import { incarnationsOf, type Incarnations } from "./incarnations.js";
+import { refusal, type KeyedLimits, type RateDecision } from "./rate-limiter.js";
 import { guardCommands, guardPipeline, type GuardCommands } from "./scripts.js";
 
 export type ClaimResult =
@@ -22,6 +23,9 @@ export type ClaimResult =
    * request was first sent): it may have been issued already, so it must not be issued again.
    */
   | { state: "forgotten"; epochMs: number };
+
+/** What claimWithLimits answers: a claim result, or the refusal of a rate limit (nothing consumed, nothing claimed). */
+export type LimitedClaimResult = ClaimResult | { state: "limited"; decision: RateDecision & { allowed: false } };
 
 export interface ClaimOptions {
   /** The request's client_time_ms, the same for each of its attempts; default: now (no fence). */
@@ -126,6 +130,27 @@ export class IdempotencyStore {
    * again with the same token: if the first one did run, the record is already this caller's.
    */
   async claim(scope: IdempotencyScope, requestId: string, fingerprint: string, options: ClaimOptions = {}): Promise<ClaimResult> {
+    const result = await this.#claim(scope, requestId, fingerprint, options, undefined);
+    if (result.state === "limited") throw new Error("idem-claim.lua answered \"limited\", which only idem-claim-limited.lua does");
+    return result;
+  }
+
+  /**
+   * Charges `limits` (all-or-nothing) and then claims the request id, in one atomic round trip
+   * (lua/idem-claim-limited.lua): "limited" when a limit refused, and then nothing was consumed or claimed.
+   * Replays, pending duplicates and mismatches are charged like any request; a duplicate's polls
+   * (awaitResult) use claim() and are not. Every key must share the claim's slot in a Redis
+   * Cluster (the tenant's hash tag; LimitedClaims sends other tenants' limits on their own).
+   * Retried after a timeout as claim() is. The retry is not charged again when the first attempt
+   * claimed the record (the script sees this token's pending record), but is when the first one
+   * ran and found the request done, pending or mismatched: its reply was lost, so one request may
+   * then be charged twice, never less than once.
+   */
+  async claimWithLimits(scope: IdempotencyScope, requestId: string, fingerprint: string, limits: KeyedLimits, options: ClaimOptions = {}): Promise<LimitedClaimResult> {
+    return this.#claim(scope, requestId, fingerprint, options, limits);
+  }
+
+  async #claim(scope: IdempotencyScope, requestId: string, fingerprint: string, options: ClaimOptions, limits: KeyedLimits | undefined): Promise<LimitedClaimResult> {
     const key = this.#key(scope, requestId);
     if (fingerprint === "") throw new RangeError("idempotency fingerprint must not be empty");
     const epochKey = this.#epochKey(scope.tenant);
@@ -134,18 +159,16 @@ export class IdempotencyStore {
     const timeoutMs = 2 * commandTimeoutOf(this.#redis);
     // Without a client time there is no fence (a request "from the far future").
     const clientTimeMs = options.clientTimeMs ?? Number.MAX_SAFE_INTEGER;
-    const what = `idempotency claim of ${requestId}`;
+    const what = limits === undefined ? `idempotency claim of ${requestId}` : `rate limits and idempotency claim of ${requestId}`;
     // Right after a (re)connection: learn when the Redis process was first seen, for its epoch.
     await this.#incarnations.settled();
     let reply: Buffer[] | undefined;
     for (let attempt = 1; reply === undefined; attempt += 1) {
       const notAfterMs = Date.now() + timeoutMs + LATE_COMMAND_ALLOWANCE_MS;
-      const args = [key, epochKey, token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs, this.#incarnations.hint()] as const;
+      const claimArgs = [token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs, this.#incarnations.hint()] as const;
       try {
         reply = await callRedis(this.#redis, what, async () => {
-          const answer = this.#replicas === 0
-            ? await this.#commands.cvIdemClaimBuffer(...args)
-            : await this.#replicated<Buffer[]>(guardPipeline(this.#redis).cvIdemClaimBuffer(...args), what);
+          const answer = await this.#send(what, key, epochKey, claimArgs, limits);
           // "stale": the command reached Redis after its not-after (it waited behind a stall) and
           // changed nothing; another attempt with a new not-after is as safe as after a timeout.
           if (answer[0]?.toString("latin1") === "stale") throw new Error(COMMAND_TIMED_OUT);
@@ -170,9 +193,27 @@ export class IdempotencyStore {
         return { state };
       case "forgotten":
         return { state, epochMs: Number(reply[1]?.toString("latin1")) };
+      case "limited":
+        if (limits === undefined) break;
+        return { state, decision: refusal(limits, Number(reply[1]?.toString("latin1")), Number(reply[2]?.toString("latin1")), Number(reply[3]?.toString("latin1"))) };
       default:
-        throw new Error(`idem-claim.lua returned an unknown state ${JSON.stringify(state)}`);
+        break;
     }
+    throw new Error(`${limits === undefined ? "idem-claim.lua" : "idem-claim-limited.lua"} returned an unknown state ${JSON.stringify(state)}`);
+  }
+
+  /** One claim attempt: idem-claim.lua, or idem-claim-limited.lua with limits; followed by WAIT when replicas must have it. */
+  #send(what: string, key: string, epochKey: string, claimArgs: readonly [string, string, number, number, number, number, string], limits: KeyedLimits | undefined): Promise<Buffer[]> {
+    if (limits === undefined) {
+      const args = [key, epochKey, ...claimArgs] as const;
+      return this.#replicas === 0
+        ? this.#commands.cvIdemClaimBuffer(...args)
+        : this.#replicated<Buffer[]>(guardPipeline(this.#redis).cvIdemClaimBuffer(...args), what);
+    }
+    const args = [2 + limits.keys.length, key, epochKey, ...limits.keys, ...claimArgs, ...limits.args] as const;
+    return this.#replicas === 0
+      ? this.#commands.cvIdemClaimLimitedBuffer(...args)
+      : this.#replicated<Buffer[]>(guardPipeline(this.#redis).cvIdemClaimLimitedBuffer(...args), what);
   }
 
   /** Releases, in the background and while a lease lasts, a claim whose command may have run late. */

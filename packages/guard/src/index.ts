@@ -1,9 +1,11 @@
-// @credvend/guard: Redis-backed guards. Idempotency records and GCRA rate limits, each one Lua round trip.
+// @credvend/guard: Redis-backed guards. Idempotency records and GCRA rate limits, each one Lua round trip,
+// and a fresh request's limits and claim together in one (LimitedClaims).
 export type { Redis } from "./connection.js";
 export { createRedis, waitReady, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type CreateRedisOptions, type GuardLogger } from "./redis-client.js";
 export { isClusterUrl, isSentinelUrl, parseClusterUrl, parseSentinelUrl, type ClusterUrl, type SentinelUrl } from "./redis-url.js";
 export { redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
-export { RateLimiter, DEFAULT_RATE_LIMIT_PREFIX, type RateLimit, type RateDecision, type RateLimiterOptions } from "./rate-limiter.js";
+export { RateLimiter, DEFAULT_RATE_LIMIT_PREFIX, type RateLimit, type RateDecision, type RateLimiterOptions, type LimitGroup, type KeyedLimits } from "./rate-limiter.js";
+export { LimitedClaims } from "./limited-claims.js";
 export {
   IdempotencyStore,
   DEFAULT_IDEMPOTENCY_PREFIX,
@@ -14,6 +16,7 @@ export {
   LATE_COMMAND_ALLOWANCE_MS,
   type ClaimOptions,
   type ClaimResult,
+  type LimitedClaimResult,
   type IdempotencyScope,
   type IdempotencyStoreOptions,
   type AwaitResultOptions,

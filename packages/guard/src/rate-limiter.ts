@@ -21,6 +21,24 @@ export interface RateDecision {
   remaining: number;
 }
 
+/** Limits whose keys share one hash tag (e.g. a tenant): one Redis Cluster slot. */
+export interface LimitGroup {
+  hashTag: string;
+  limits: readonly RateLimit[];
+}
+
+/**
+ * Limits as the scripts take them (gcra.lua, idem-claim-limited.lua): the full keys, and the arguments
+ * quantity, then (emission interval µs, burst) per limit. Made by RateLimiter.keyed, which checks
+ * them, so that the key format and the checks live in one place whichever script sends them.
+ */
+export interface KeyedLimits {
+  /** Every limit, in the order of `keys`. */
+  readonly limits: readonly RateLimit[];
+  readonly keys: readonly string[];
+  readonly args: readonly number[];
+}
+
 export interface RateLimiterOptions {
   /** Key prefix. Default "credvend:rl". */
   prefix?: string;
@@ -45,28 +63,52 @@ export class RateLimiter {
    * `hashTag` (e.g. the tenant) puts all keys of the call in one Redis Cluster slot.
    */
   async check(hashTag: string, limits: readonly RateLimit[], quantity = 1): Promise<RateDecision> {
-    validate(hashTag, limits, quantity);
-    if (limits.length === 0) return { allowed: true, retryAfterMs: 0, remaining: Infinity };
-    const keys = limits.map((limit) => `${this.#prefix}:{${hashTag}}:${limit.key}`);
-    const args = limits.flatMap((limit) => [1e6 / limit.perSecond, limit.burst]);
+    const keyed = this.keyed([{ hashTag, limits }], quantity);
+    if (keyed.keys.length === 0) return { allowed: true, retryAfterMs: 0, remaining: Infinity };
     const [allowed, retryAfterUs, limitedBy, remaining] = await callRedis(this.#redis, `rate limit check for {${hashTag}}`, () =>
-      this.#commands.cvGcra(keys.length, ...keys, quantity, ...args),
+      this.#commands.cvGcra(keyed.keys.length, ...keyed.keys, ...keyed.args),
     );
-    if (allowed === 1) return { allowed: true, retryAfterMs: 0, remaining };
-    const limit = limits[limitedBy - 1];
-    return {
-      allowed: false,
-      retryAfterMs: Math.max(1, Math.ceil(retryAfterUs / 1000)),
-      ...(limit === undefined ? {} : { limitedBy: limit.key }),
-      remaining,
-    };
+    return allowed === 1 ? { allowed: true, retryAfterMs: 0, remaining } : refusal(keyed, retryAfterUs, limitedBy, remaining);
   }
+
+  /**
+   * The limits of `groups` as a script takes them (for one atomic check of limits under several
+   * hash tags, e.g. with an idempotency claim: IdempotencyStore.claimWithLimits). Checked here,
+   * before any I/O; a key may appear only once in all.
+   */
+  keyed(groups: readonly LimitGroup[], quantity = 1): KeyedLimits {
+    const limits: RateLimit[] = [];
+    const keys: string[] = [];
+    const args: number[] = [quantity];
+    if (!Number.isInteger(quantity) || quantity < 1) throw new RangeError(`rate limit quantity must be an integer >= 1, got ${quantity}`);
+    for (const { hashTag, limits: group } of groups) {
+      validate(hashTag, group, quantity);
+      for (const limit of group) {
+        const key = `${this.#prefix}:{${hashTag}}:${limit.key}`;
+        if (keys.includes(key)) throw new RangeError(`rate limit key ${JSON.stringify(key)} appears twice in one check`);
+        limits.push(limit);
+        keys.push(key);
+        args.push(1e6 / limit.perSecond, limit.burst);
+      }
+    }
+    return { limits, keys, args };
+  }
+}
+
+/** The decision for a refusal a script reported: limitedBy is the 1-based index of the limit that must wait longest. */
+export function refusal(keyed: KeyedLimits, retryAfterUs: number, limitedBy: number, remaining: number): RateDecision & { allowed: false } {
+  const limit = keyed.limits[limitedBy - 1];
+  return {
+    allowed: false,
+    retryAfterMs: Math.max(1, Math.ceil(retryAfterUs / 1000)),
+    ...(limit === undefined ? {} : { limitedBy: limit.key }),
+    remaining,
+  };
 }
 
 // Programmer errors (bad configuration), not request errors: thrown as RangeError before any I/O.
 function validate(hashTag: string, limits: readonly RateLimit[], quantity: number): void {
   if (hashTag === "" || /[{}]/.test(hashTag)) throw new RangeError(`rate limit hash tag ${JSON.stringify(hashTag)} must be non-empty without braces`);
-  if (!Number.isInteger(quantity) || quantity < 1) throw new RangeError(`rate limit quantity must be an integer >= 1, got ${quantity}`);
   const seen = new Set<string>();
   for (const limit of limits) {
     if (limit.key === "") throw new RangeError("rate limit key must not be empty");

@@ -7,13 +7,16 @@ function load(name: string): string {
   return fs.readFileSync(new URL(`../lua/${name}`, import.meta.url), "utf8");
 }
 
-// Lua has no imports: a script that needs the tenant epoch gets its definition in front.
-const withTenantEpoch = (name: string): string => `${load("tenant-epoch.lua")}\n${load(name)}`;
+// Lua has no imports: a script gets the definitions it uses (GCRA, the claim, the tenant epoch)
+// in front of it, so each rule is written once and idem-claim-limited.lua runs the same code as the others.
+const withLibs = (name: string, ...libs: string[]): string => [...libs, name].map(load).join("\n");
 
 const SCRIPTS = {
-  cvGcra: { lua: load("gcra.lua") },
-  cvIdemClaim: { lua: withTenantEpoch("idem-claim.lua"), numberOfKeys: 2 },
-  cvIdemEpoch: { lua: withTenantEpoch("idem-epoch.lua"), numberOfKeys: 1 },
+  cvGcra: { lua: withLibs("gcra.lua", "gcra-lib.lua") },
+  cvIdemClaim: { lua: withLibs("idem-claim.lua", "tenant-epoch.lua", "idem-claim-lib.lua"), numberOfKeys: 2 },
+  // The number of keys varies with the request's limits: it is the first argument.
+  cvIdemClaimLimited: { lua: withLibs("idem-claim-limited.lua", "tenant-epoch.lua", "idem-claim-lib.lua", "gcra-lib.lua") },
+  cvIdemEpoch: { lua: withLibs("idem-epoch.lua", "tenant-epoch.lua"), numberOfKeys: 1 },
   cvIdemComplete: { lua: load("idem-complete.lua"), numberOfKeys: 1 },
   cvIdemRelease: { lua: load("idem-release.lua"), numberOfKeys: 1 },
   cvIdemRenew: { lua: load("idem-renew.lua"), numberOfKeys: 1 },
@@ -26,6 +29,11 @@ export interface GuardCommands {
   cvGcra(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, number, number, number]>;
   /** Buffer variant: the "done" reply is binary. */
   cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number, seen: string): Promise<Buffer[]>;
+  /**
+   * Buffer variant ("done" carries the binary reply): numKeys, key, epochKey, limit keys..., the
+   * claim's seven arguments, quantity, (intervalUs, burst)... (see lua/idem-claim-limited.lua).
+   */
+  cvIdemClaimLimitedBuffer(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<Buffer[]>;
   cvIdemEpoch(epochKey: string, seen: string): Promise<string>;
   cvIdemComplete(key: string, token: string, reply: Buffer, ttlMs: number, fingerprint: string): Promise<number>;
   cvIdemRelease(key: string, token: string): Promise<number>;
@@ -40,6 +48,7 @@ export interface GuardCommands {
  */
 export interface GuardPipeline {
   cvIdemClaimBuffer(...args: Parameters<GuardCommands["cvIdemClaimBuffer"]>): GuardPipeline;
+  cvIdemClaimLimitedBuffer(...args: Parameters<GuardCommands["cvIdemClaimLimitedBuffer"]>): GuardPipeline;
   cvIdemComplete(...args: Parameters<GuardCommands["cvIdemComplete"]>): GuardPipeline;
   wait(numReplicas: number, timeoutMs: number): GuardPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;

@@ -1,7 +1,7 @@
 // The vendor's request lifecycle, in order. Print it with `pipeline.describe()`.
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { EnvelopeSealer, SealingKey } from "@credvend/envelope";
-import type { IdempotencyStore, RateLimiter } from "@credvend/guard";
+import type { IdempotencyStore, LimitedClaims, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig } from "@credvend/policy";
 import type { CredentialReuse } from "./aws/credential-reuse.js";
 import type { StsBudget } from "./aws/sts-budget.js";
@@ -11,12 +11,12 @@ import type { Incoming, Replied, WorkerStageContext } from "./pipeline/types.js"
 import { callStsStage } from "./stages/call-sts.js";
 import { decodeStage } from "./stages/decode.js";
 import { dataKeyStage } from "./stages/data-key.js";
-import { dedupeStage } from "./stages/dedupe.js";
 import { encryptStage } from "./stages/encrypt.js";
 import { federationCheckStage } from "./stages/federation-check.js";
 import { identifyStage } from "./stages/identify.js";
+import { limitAndClaimStage } from "./stages/limit-and-claim.js";
 import { planStage } from "./stages/plan.js";
-import { callerRateLimitStage, planRateLimitStage } from "./stages/rate-limit.js";
+import { callerRateLimitStage } from "./stages/rate-limit.js";
 import { validateStage, type ValidateOptions } from "./stages/validate.js";
 
 export interface PipelineDeps {
@@ -27,6 +27,8 @@ export interface PipelineDeps {
   readonly sealingKey?: SealingKey | undefined;
   readonly idempotency: IdempotencyStore;
   readonly limiter: RateLimiter;
+  /** The rate limits and the claim of a request in one round trip (over `limiter` and `idempotency`). */
+  readonly claims: LimitedClaims;
   readonly config: () => CredvendConfig;
   readonly validate: ValidateOptions;
   readonly vendorUsesRoleCredentials: boolean;
@@ -37,9 +39,12 @@ export interface PipelineDeps {
 
 /**
  * Rate limits come before the idempotency claim, so refusals and replays are charged too; the
- * caller's own buckets come before entitlement, so a request that is refused is charged as well.
- * Entitlement comes before the claim, so a stored reply is replayed only while the access rules
- * of now still allow it. The reply's data key comes before STS, so a KMS failure costs no AssumeRole.
+ * caller's own buckets are taken from the point of rate-limit:caller, so a request refused after
+ * it (entitlement, rendering, federation pre-check) is charged as well (by the boundary, which
+ * answers CV_ERR_RATE_LIMITED instead when they are spent). Entitlement comes before the claim, so
+ * a stored reply is replayed only while the access rules of now still allow it. On the success
+ * path every limit and the claim are one Redis round trip (rate-limit+dedupe), the completion
+ * another. The reply's data key comes before STS, so a KMS failure costs no AssumeRole.
  */
 export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, WorkerStageContext> {
   return Pipeline.start(identifyStage())
@@ -47,9 +52,8 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(validateStage(deps.validate))
     .then(callerRateLimitStage(deps.limiter, deps.config))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
-    .then(planRateLimitStage(deps.limiter, deps.config))
     .then(federationCheckStage(deps.config))
-    .then(dedupeStage(deps.idempotency))
+    .then(limitAndClaimStage(deps.claims, deps.idempotency, deps.config))
     .then(dataKeyStage(deps.sealer, deps.sealingKey))
     .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))
     .then(encryptStage(deps.sealer));

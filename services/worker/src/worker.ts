@@ -8,7 +8,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, DEFAULT_DATA_KEY_CACHE, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
-import { IdempotencyStore, RateLimiter, ReuseOwners, type Redis } from "@credvend/guard";
+import { IdempotencyStore, LimitedClaims, RateLimiter, ReuseOwners, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
@@ -80,13 +80,15 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     cache: new DataKeyCache({ ...DEFAULT_DATA_KEY_CACHE, maxAgeMs: settings.dataKeyCacheSeconds * 1000 }),
   });
   const reuse = new CredentialReuse({ maxEntries: 10_000, now });
+  const limiter = new RateLimiter(deps.redis);
   const pipeline = buildPipeline({
     sts: deps.sts,
     reuse,
     sealer,
     sealingKey: deps.sealingKey,
     idempotency,
-    limiter: new RateLimiter(deps.redis),
+    limiter,
+    claims: new LimitedClaims(deps.redis, idempotency, limiter),
     config: () => deps.config.current(),
     validate: { replayWindowMs: settings.replayWindowMs, defaultDeadlineMs: settings.defaultDeadlineMs, maxDeadlineMs: 300_000, sealedReplies: deps.sealingKey !== undefined },
     vendorUsesRoleCredentials: settings.vendorUsesRoleCredentials,

@@ -57,7 +57,9 @@ export async function serve(deps: ServeDeps, incoming: Incoming, receivedAt: num
     const out = await deps.pipeline.run(incoming, ctx, observe);
     return { record, reply: out.reply, error: undefined, outcome: out instanceof Finished ? out.outcome : "issued", stages };
   } catch (thrown) {
-    const error = toCredvendError(controller.signal.aborted && !(thrown instanceof CredvendError) ? controller.signal.reason : thrown, record);
+    let error = toCredvendError(controller.signal.aborted && !(thrown instanceof CredvendError) ? controller.signal.reason : thrown, record);
+    // Refused before its rate limits were charged (rate-limit:caller deferred them): charge now.
+    if (record.chargeRefusal) error = await record.chargeRefusal(error);
     return { record, reply: errorReply(record, error, now()), error, outcome: "refused", stages };
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,6 @@
 // What the boundary needs to know about a request, whatever stage it failed in: stages fill it
 // in as they learn things (identity, request id, the idempotency claim).
-import type { SubjectIdentity } from "@credvend/protocol";
+import type { CredvendError, SubjectIdentity } from "@credvend/protocol";
 
 export interface Claim {
   readonly scope: SubjectIdentity;
@@ -17,6 +17,12 @@ export interface RequestRecord {
   template?: string;
   effectiveTenant?: string;
   claim?: Claim;
+  /**
+   * Set by rate-limit:caller, removed by rate-limit+dedupe (which charges the caller's buckets
+   * itself): a request refused in between is charged to the caller's buckets by the boundary
+   * (serve), and answered CV_ERR_RATE_LIMITED instead if they are spent. Never throws.
+   */
+  chargeRefusal?: (refusal: CredvendError) => Promise<CredvendError>;
   /** Stops renewing the claim's lease; called before the claim is settled. */
   stopClaimRenewal?: () => void;
   /** Absolute epoch ms after which the request is abandoned. */

@@ -1,64 +1,64 @@
 import { CredvendError } from "@credvend/protocol";
-import type { RateLimit, RateLimiter } from "@credvend/guard";
+import type { RateDecision, RateLimit, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig, RateLimitRule } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
-import type { Planned, Validated } from "../pipeline/types.js";
+import type { Validated, WorkerStageContext } from "../pipeline/types.js";
+
+/** A limit and the scope that the refusal message names. */
+export type ScopedLimit = RateLimit & Pick<RateLimitRule, "scope">;
 
 /**
  * The caller's own buckets (its principal and its tenant, as the config's per_principal and
- * per_tenant say), charged before entitlement and before the idempotency claim: refused requests
- * and replays cost a token too, and a principal acting on_behalf_of many tenants still draws from
- * its own bucket. The keys are those the plan would use for a request without on_behalf_of, so
- * such a request is charged once per bucket.
+ * per_tenant say). Every request that gets this far is charged to them, refusals and replays
+ * included, and a principal acting on_behalf_of many tenants still draws from its own bucket.
+ * No Redis call here: on the success path rate-limit+dedupe charges them together with the
+ * plan's limits and the claim, in one round trip. A refusal thrown in between (entitlement,
+ * rendering, the federation pre-check, the deadline) is charged to them by the boundary through
+ * `record.chargeRefusal` (one GCRA round trip on that path only), and a caller over its limit is
+ * then told so (CV_ERR_RATE_LIMITED) instead of the refusal, as when this stage called Redis itself.
+ * The keys are those the plan uses for a request without on_behalf_of, so such a request is
+ * charged once per bucket.
  */
-export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => CredvendConfig): Stage<Validated, Validated> {
+export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => CredvendConfig): Stage<Validated, Validated, WorkerStageContext> {
   return {
     name: "rate-limit:caller",
-    async run(input) {
+    run(input, ctx) {
       const { tenant, principal } = input.identity;
       const limits = callerLimits(currentConfig(), tenant, principal);
-      if (limits.length > 0) refuseUnlessAllowed(await limiter.check(tenant, limits), limits);
+      if (limits.length > 0) ctx.record.chargeRefusal = (refusal) => chargeRefusal(limiter, tenant, limits, refusal);
       return input;
     },
   };
 }
 
-/**
- * The plan's remaining limits (template, access rule, and with on_behalf_of the effective
- * tenant's buckets), all in one round trip. Keys the caller stage already charged are skipped;
- * the effective tenant's keys live in its own Redis Cluster slot, so they can not share the
- * caller's round trip.
- */
-export function planRateLimitStage(limiter: RateLimiter, currentConfig: () => CredvendConfig): Stage<Planned, Planned> {
-  return {
-    name: "rate-limit:plan",
-    async run(input) {
-      const { plan } = input;
-      const charged = plan.effectiveTenant === plan.callerTenant
-        ? new Set(callerLimits(currentConfig(), plan.callerTenant, plan.principal).map((l) => l.key))
-        : new Set<string>();
-      const limits = plan.rateLimits.filter((l) => !charged.has(l.key));
-      if (limits.length > 0) refuseUnlessAllowed(await limiter.check(plan.effectiveTenant, limits), limits);
-      return input;
-    },
-  };
-}
-
-type Scoped = RateLimit & Pick<RateLimitRule, "scope">;
-
-function callerLimits(config: CredvendConfig, tenant: string, principal: string): Scoped[] {
+export function callerLimits(config: CredvendConfig, tenant: string, principal: string): ScopedLimit[] {
   const limits = config.rate_limits ?? {};
-  const out: Scoped[] = [];
+  const out: ScopedLimit[] = [];
   if (limits.per_principal) out.push({ scope: "principal", key: `${tenant}:principal:${principal}`, perSecond: limits.per_principal.per_second, burst: limits.per_principal.burst });
   if (limits.per_tenant) out.push({ scope: "tenant", key: `${tenant}:tenant`, perSecond: limits.per_tenant.per_second, burst: limits.per_tenant.burst });
   return out;
 }
 
-function refuseUnlessAllowed(decision: Awaited<ReturnType<RateLimiter["check"]>>, limits: readonly Scoped[]): void {
-  if (decision.allowed) return;
+/**
+ * Charges a refused request to the caller's buckets: the refusal stands, unless the caller is over
+ * its limit (then that is the answer). When Redis can not be reached the refusal stands too: it
+ * is the request's own answer, and not charging it costs nothing but one token.
+ */
+async function chargeRefusal(limiter: RateLimiter, tenant: string, limits: readonly ScopedLimit[], refusal: CredvendError): Promise<CredvendError> {
+  let decision: RateDecision;
+  try {
+    decision = await limiter.check(tenant, limits);
+  } catch {
+    return refusal;
+  }
+  return decision.allowed ? refusal : rateLimited(decision, limits);
+}
+
+/** CV_ERR_RATE_LIMITED for a refused decision, naming the limit (its scope, rate and burst) and the retry. */
+export function rateLimited(decision: RateDecision, limits: readonly ScopedLimit[]): CredvendError {
   const rule = limits.find((l) => l.key === decision.limitedBy);
   const what = rule ? `${rule.scope} limit (${rule.perSecond}/s, burst ${rule.burst})` : "rate limit";
-  throw new CredvendError("CV_ERR_RATE_LIMITED",
+  return new CredvendError("CV_ERR_RATE_LIMITED",
     `${what} exceeded for ${decision.limitedBy ?? "this caller"}; retry after ${decision.retryAfterMs} ms`,
     { retryAfterMs: Math.max(1, Math.ceil(decision.retryAfterMs)) });
 }

@@ -1,28 +1,41 @@
 import { CredvendError, markReplayed } from "@credvend/protocol";
-import type { IdempotencyStore } from "@credvend/guard";
+import type { IdempotencyStore, LimitedClaims, LimitGroup } from "@credvend/guard";
+import type { CredvendConfig } from "@credvend/policy";
 import { Finished, type Stage } from "../pipeline/pipeline.js";
 import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js";
+import { callerLimits, rateLimited, type ScopedLimit } from "./rate-limit.js";
 
 /**
+ * Rate limits, then the idempotency claim, in one Redis round trip (the guard's LimitedClaims): the
+ * caller's own buckets, the plan's (template, access rule, and with on_behalf_of the effective
+ * tenant's), all-or-nothing, so a request any limit refuses consumes nothing and claims nothing.
+ *
  * request_id is an idempotency key per (tenant, principal). The first request claims it; an
  * identical retry gets the stored reply (no second STS call); concurrent duplicates wait for the
- * first; the same id with other content is refused. A crashed worker's claim expires (lease).
+ * first; the same id with other content is refused. Each of these is charged (limits come before
+ * the claim); a waiting duplicate's polls are not. A crashed worker's claim expires (lease).
  * A request older than the store's memory whose record is missing (Redis restarted empty) is
  * refused for good instead of being issued a second time.
- * It runs after entitle+render and the rate limits, so a replay is entitled by the access rules
- * of now (a revocation applies to replays too) and is charged like any request.
+ * It runs after entitle+render, so a replay is entitled by the access rules of now (a revocation
+ * applies to replays too).
  */
-export function dedupeStage(store: IdempotencyStore): Stage<Planned, Claimed, WorkerStageContext> {
+export function limitAndClaimStage(claims: LimitedClaims, store: IdempotencyStore, currentConfig: () => CredvendConfig): Stage<Planned, Claimed, WorkerStageContext> {
   return {
-    name: "dedupe",
+    name: "rate-limit+dedupe",
     async run(input, ctx) {
       const scope = input.identity;
       const clientTimeMs = input.clientTimeMs;
-      let result = await store.claim(scope, input.requestId, input.fingerprint, { clientTimeMs });
+      // From here the caller's buckets are charged with the rest (or, if Redis fails, not at all:
+      // a second round trip to a Redis that just failed would only delay the answer).
+      delete ctx.record.chargeRefusal;
+      const limits = limitsOf(input, currentConfig());
+      let result = await claims.claim(scope, input.requestId, input.fingerprint, limits.groups, { clientTimeMs });
       if (result.state === "pending") {
         result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: ctx.record.deadlineMs, clientTimeMs });
       }
       switch (result.state) {
+        case "limited":
+          throw rateLimited(result.decision, limits.all);
         case "claimed":
           ctx.record.claim = { scope, requestId: input.requestId, token: result.token, fingerprint: input.fingerprint };
           // Keep the claim while this request works (up to its deadline, which may be far longer
@@ -49,5 +62,21 @@ export function dedupeStage(store: IdempotencyStore): Stage<Planned, Claimed, Wo
             { retryAfterMs: 250 });
       }
     },
+  };
+}
+
+/**
+ * Every limit of the request by hash tag: the caller's own (rate-limit:caller's) under its tenant,
+ * the plan's under the effective tenant. Without on_behalf_of the plan's principal and tenant
+ * keys are the caller's: each bucket is charged once.
+ */
+function limitsOf(input: Planned, config: CredvendConfig): { groups: LimitGroup[]; all: ScopedLimit[] } {
+  const { plan } = input;
+  const own = callerLimits(config, input.identity.tenant, input.identity.principal);
+  const charged = plan.effectiveTenant === input.identity.tenant ? new Set(own.map((l) => l.key)) : new Set<string>();
+  const planned = plan.rateLimits.filter((l) => !charged.has(l.key));
+  return {
+    groups: [{ hashTag: input.identity.tenant, limits: own }, { hashTag: plan.effectiveTenant, limits: planned }],
+    all: [...own, ...planned],
   };
 }

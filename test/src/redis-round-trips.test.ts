@@ -1,0 +1,124 @@
+// What a vend costs Redis, counted by Redis itself (MONITOR on a private redis-server): a fresh
+// vend is one round trip before STS (every rate limit and the idempotency claim in one script)
+// and one after (the completion), nothing else; a refusal by a limit consumes and claims nothing;
+// replays are charged; a request refused before its claim is charged to the caller's buckets, and
+// a caller over its limit is told so rather than the other refusal.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
+import { Redis } from "ioredis";
+import { s3ReadTemplate } from "./support/config.js";
+import { startHarness, type Harness } from "./support/harness.js";
+import { reason } from "./support/outcome.js";
+
+// One tenant per test (each its own buckets), the dev seed's principal (its KMS identity opens its replies).
+const [tenant, charged, replayer, junk] = ["rtt", "rtt-charged", "rtt-replay", "rtt-junk"].map((name) => uniqueName(name)) as [string, string, string, string];
+const PRINCIPAL = "demo-app";
+const PRINCIPAL_BURST = 3;
+const STS_LATENCY_MS = 300;
+// One request every 100 s after the burst: nothing refills during the test.
+const config = `templates:
+${s3ReadTemplate("s3-read")}${s3ReadTemplate("s3-limited")}
+access:
+  - tenants: ${JSON.stringify([tenant, charged, replayer, junk])}
+    principals: ["${PRINCIPAL}"]
+    templates: ["s3-read", "s3-limited"]
+rate_limits:
+  per_principal: { per_second: 0.01, burst: ${PRINCIPAL_BURST} }
+  per_tenant: { per_second: 1000, burst: 1000 }
+  per_template:
+    s3-limited: { per_second: 0.01, burst: 1 }
+`;
+const params = { bucket: "acme-data" };
+
+let server: RedisServerHandle;
+let connection: Redis;
+let monitor: Redis;
+let h: Harness;
+/** Commands the worker sent (not those its scripts ran), with when Redis saw them. */
+const seen: { ms: number; args: string[] }[] = [];
+
+before(async () => {
+  server = await startRedisServer();
+  h = await startHarness({ config, redisUrl: server.url });
+  connection = new Redis(server.url, { connectionName: "rtt-test-monitor" });
+  monitor = await connection.monitor();
+  monitor.on("monitor", (time: string, args: string[], source: string) => {
+    if (source !== "lua") seen.push({ ms: Number(time) * 1000, args });
+  });
+});
+after(async () => {
+  monitor?.disconnect();
+  connection?.disconnect();
+  await h?.stop();
+  await server?.stop();
+});
+
+/** The commands sent while `run` ran (MONITOR lags its commands a little: wait for it). */
+async function sentDuring(run: () => Promise<unknown>): Promise<{ ms: number; args: string[] }[]> {
+  const from = seen.length;
+  await run();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return seen.slice(from);
+}
+
+test("a fresh vend: one script before STS (every limit and the claim), one after (the completion), nothing else", async () => {
+  const client = h.client(tenant, PRINCIPAL, { attempts: 1 });
+  // The first vend loads the scripts (NOSCRIPT, then EVAL); count the second.
+  await client.request({ template: "s3-read", params });
+  await h.awsLocal.admin.setFaults({ latencyMs: { "sts:*": STS_LATENCY_MS } });
+  try {
+    const sent = await sentDuring(() => client.request({ template: "s3-read", params, requestId: uniqueRequestId() }));
+    assert.deepEqual(sent.map((c) => c.args[0]?.toLowerCase()), ["evalsha", "evalsha"], JSON.stringify(sent.map((c) => c.args.slice(0, 3))));
+    const [claim, completion] = sent.map((c) => c.args);
+    const claimKeys = (claim ?? []).slice(3, 3 + Number(claim?.[2]));
+    assert.ok(claimKeys.some((k) => k.startsWith(`credvend:idem:{${tenant}}:${PRINCIPAL}:`)), "the claim's record");
+    assert.deepEqual(claimKeys.filter((k) => k.startsWith("credvend:rl:")).sort(), [`credvend:rl:{${tenant}}:${tenant}:principal:${PRINCIPAL}`, `credvend:rl:{${tenant}}:${tenant}:tenant`], "with the caller's limits");
+    assert.equal(completion?.[2], "1", "the completion: one key");
+    assert.equal(completion?.[3], claimKeys[0], "of the claimed record");
+    const [first, second] = sent;
+    assert.ok((second?.ms ?? 0) - (first?.ms ?? 0) >= STS_LATENCY_MS - 20, "STS (slowed down) ran between them");
+  } finally {
+    await h.awsLocal.admin.setFaults({});
+  }
+});
+
+test("a refusal by a plan limit consumes none of the caller's buckets and claims nothing", async () => {
+  const client = h.client(charged, PRINCIPAL, { attempts: 1 });
+  const requestId = uniqueRequestId();
+  assert.equal(await reason(client.request({ template: "s3-limited", params })), "served");
+  const refused = await sentDuring(async () => assert.equal(await reason(client.request({ template: "s3-limited", params, requestId })), "CV_ERR_RATE_LIMITED"));
+  assert.equal(refused.length, 1, "one round trip");
+  // Had the refusal been charged to the principal, only one of these would pass.
+  assert.equal(await reason(client.request({ template: "s3-read", params })), "served");
+  assert.equal(await reason(client.request({ template: "s3-read", params })), "served");
+  assert.equal(await reason(client.request({ template: "s3-read", params })), "CV_ERR_RATE_LIMITED");
+  // The refused id was never claimed: once its template's bucket has room it would be served. Its
+  // record must not exist now.
+  const probe = new Redis(server.url);
+  try {
+    assert.equal(await probe.exists(`credvend:idem:{${charged}}:${PRINCIPAL}:${requestId}`), 0);
+  } finally {
+    probe.disconnect();
+  }
+});
+
+test("replays are charged like any request", async () => {
+  const client = h.client(replayer, PRINCIPAL, { attempts: 1 });
+  const request = { template: "s3-read", params, requestId: uniqueRequestId() };
+  const first = await client.request(request);
+  const replay = await client.request(request);
+  assert.equal(replay.accessKeyId, first.accessKeyId);
+  assert.equal(await reason(client.request({ template: "s3-read", params })), "served");
+  assert.equal(await reason(client.request(request)), "CV_ERR_RATE_LIMITED", "the third token went to the replay");
+});
+
+test("refused before the claim (not entitled): charged to the caller's buckets, and once they are spent the answer is RATE_LIMITED", async () => {
+  const client = h.client(junk, PRINCIPAL, { attempts: 1 });
+  for (let i = 0; i < PRINCIPAL_BURST; i += 1) {
+    const sent = await sentDuring(async () => assert.equal(await reason(client.request({ template: "no-such-template", params: {} })), "CV_ERR_NOT_ENTITLED"));
+    assert.equal(sent.length, 1, "one GCRA round trip, only on the refusal's path");
+  }
+  assert.equal(await reason(client.request({ template: "no-such-template", params: {} })), "CV_ERR_RATE_LIMITED");
+  assert.equal(await reason(client.request({ template: "s3-read", params })), "CV_ERR_RATE_LIMITED");
+});
