@@ -38,7 +38,8 @@ export class AckInbox {
   constructor(nc: NatsConnection, timeoutMs: number) {
     this.#nc = nc;
     this.#timeoutMs = timeoutMs;
-    // Under the connection's inbox prefix, which the worker's NATS user may subscribe to.
+    // Under _INBOX (createInbox's default, and the worker connects with no other prefix), which the
+    // worker's NATS user may subscribe to (packages/policy nats-auth).
     this.#prefix = createInbox();
     this.#sub = nc.subscribe(`${this.#prefix}.*`, {
       callback: (err, msg) => {
