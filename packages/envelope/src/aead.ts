@@ -1,5 +1,5 @@
 // AES-256-GCM with a random 96-bit nonce; the 16-byte tag is appended to the ciphertext.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
@@ -10,9 +10,28 @@ export interface Sealed {
   readonly ciphertext: Uint8Array;
 }
 
+/**
+ * Nonces are cut from a block of CSPRNG bytes drawn once per 512 replies (one call into OpenSSL
+ * instead of one per reply). A block is never refilled: each nonce is its own slice of a fresh
+ * block, so no two replies can share one.
+ */
+const NONCE_BLOCK_BYTES = NONCE_BYTES * 512;
+let nonceBlock = Buffer.alloc(0);
+let nonceOffset = 0;
+
+function freshNonce(): Buffer {
+  if (nonceOffset + NONCE_BYTES > nonceBlock.length) {
+    nonceBlock = randomFillSync(Buffer.allocUnsafeSlow(NONCE_BLOCK_BYTES));
+    nonceOffset = 0;
+  }
+  const nonce = nonceBlock.subarray(nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
+}
+
 export function aeadSeal(key: Uint8Array, plaintext: Uint8Array, additionalData: Uint8Array): Sealed {
   if (key.length !== KEY_BYTES) throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${key.length}`);
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = freshNonce();
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
   cipher.setAAD(additionalData);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);

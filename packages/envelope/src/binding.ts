@@ -41,5 +41,5 @@ export function bindingData(requestId: string, fields: ClearFields): Uint8Array 
     fields.packedPolicySize,
     Buffer.from(fields.senderPublicKey ?? new Uint8Array()).toString("base64"),
   ]);
-  return new TextEncoder().encode(canonical);
+  return Buffer.from(canonical, "utf8");
 }

@@ -22,7 +22,18 @@ export class CredvendError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(reason: Reason, message: string, options: CredvendErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // No stack: a CredvendError is an answer (a refusal with its code), not a crash. Its stack is
+    // never logged or sent (a log line carries its code, reason and message, and for INTERNAL the
+    // stack of its cause), and capturing one cost about 5 µs per refusal, which a flood of
+    // refusals (rate limits, overload) pays for every request. Stack capture is switched off for
+    // this one synchronous constructor call only.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     const spec = REASONS[reason];
     this.reason = reason;
     this.code = spec.code;

@@ -6,7 +6,7 @@ test("defaults apply and the result is frozen", () => {
   const s = settingsFromEnv({ CREDVEND_CONFIG: "x.yaml" });
   assert.equal(s.natsUrl, "nats://127.0.0.1:4222");
   assert.equal(s.replyKeyId, "alias/credvend-replies");
-  assert.equal(s.maxInFlight, 256);
+  assert.equal(s.maxInFlight, 64);
   assert.equal(s.vendorUsesRoleCredentials, false);
   assert.ok(Object.isFrozen(s));
 });

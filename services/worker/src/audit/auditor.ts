@@ -4,10 +4,12 @@
 // leave; an overload flood must not queue behind the stream), and "async" mode waits for nothing:
 // those are plain NATS publishes with the message id header, which the stream stores and
 // de-duplicates alike, without a reply inbox and ack timer per event (measured under the flood
-// test: acked publishes of every overload refusal doubled the other tenant's p99).
+// test: acked publishes of every overload refusal doubled the other tenant's p99). Acked publishes
+// go through one inbox (ack-inbox.ts), not a NATS request each.
 import { CredvendError } from "@credvend/protocol";
-import { headers, type JetStreamClient, type NatsConnection } from "nats";
+import { headers, type NatsConnection } from "nats";
 import type { Logger } from "pino";
+import { AckInbox } from "./ack-inbox.js";
 import { auditMsgId, auditSubject, encodeAuditEvent, type AuditEvent } from "./event.js";
 
 export type AuditMode = "required" | "async" | "off";
@@ -29,14 +31,14 @@ export interface AuditCounters {
 
 export class Auditor {
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
+  readonly #acks: AckInbox | undefined;
   readonly #options: AuditorOptions;
   readonly #log: Logger;
   #c = { stored: 0, failed: 0, posted: 0 };
 
   constructor(nc: NatsConnection, options: AuditorOptions, log: Logger) {
     this.#nc = nc;
-    this.#js = nc.jetstream({ timeout: options.timeoutMs });
+    this.#acks = options.mode === "required" ? new AckInbox(nc, options.timeoutMs) : undefined;
     this.#options = options;
     this.#log = log;
   }
@@ -57,7 +59,8 @@ export class Auditor {
   /** Publishes and waits for the ack; throws CV_ERR_AUDIT_UNAVAILABLE if the stream did not store it. */
   async write(event: AuditEvent): Promise<void> {
     try {
-      await this.#js.publish(auditSubject(event.tenant, event.principal), encodeAuditEvent(event), { msgID: auditMsgId(event), timeout: this.#options.timeoutMs });
+      if (!this.#acks) throw new Error(`audit mode "${this.#options.mode}" writes no acknowledged events`);
+      await this.#acks.publish(auditSubject(event.tenant, event.principal), encodeAuditEvent(event), msgIdHeaders(event));
       this.#c.stored += 1;
     } catch (cause) {
       this.#c.failed += 1;
@@ -70,13 +73,18 @@ export class Auditor {
   /** Publishes without making anyone wait (and without an ack). */
   post(event: AuditEvent): void {
     if (this.#options.mode === "off") return;
-    const h = headers();
-    h.set("Nats-Msg-Id", auditMsgId(event));
     try {
-      this.#nc.publish(auditSubject(event.tenant, event.principal), encodeAuditEvent(event), { headers: h });
+      this.#nc.publish(auditSubject(event.tenant, event.principal), encodeAuditEvent(event), { headers: msgIdHeaders(event) });
       this.#c.posted += 1;
     } catch (error) {
       this.#log.warn({ requestId: event.requestId, outcome: event.outcome, err: (error as Error).message }, "audit event not sent");
     }
   }
+}
+
+/** The stream de-duplicates on this header (a retried publish of one event is stored once). */
+function msgIdHeaders(event: AuditEvent) {
+  const h = headers();
+  h.set("Nats-Msg-Id", auditMsgId(event));
+  return h;
 }

@@ -130,5 +130,11 @@ function issuedFields(reply: Uint8Array): IssuedFields {
 
 /** Drops undefined members, so the JSON carries only what is known (exactOptionalPropertyTypes). */
 function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  // A loop, not entries/filter/fromEntries: this runs for every decision (two arrays per member less).
+  const out: Record<string, unknown> = {};
+  for (const key in o) {
+    const v = o[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

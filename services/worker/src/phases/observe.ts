@@ -60,6 +60,16 @@ export class Observer {
       c.served += 1;
     }
     const { record, error } = a;
+    // The completion line is built only when it is written (a fleet at "warn" logs refusals'
+    // causes, not a line per issued request); the listeners (metrics) still hear every request.
+    const internal = error?.code === "INTERNAL";
+    if (internal ? this.#log.isLevelEnabled("error") : this.#log.isLevelEnabled("info")) this.#logLine(a, internal);
+    for (const listen of this.#listeners) listen(a);
+  }
+
+  #logLine(a: Answered, internal: boolean): void {
+    const { record, error } = a;
+    const ms = a.answeredAt - a.record.receivedAt;
     const stages = a.stages ?? {};
     const line = {
       requestId: record.requestId,
@@ -77,9 +87,8 @@ export class Observer {
       coalesced: a.coalesced,
       replyTo: a.target ? undefined : "none",
     };
-    if (error?.code === "INTERNAL") this.#log.error({ ...line, err: describeCause(error.cause) }, "request failed");
+    if (internal) this.#log.error({ ...line, err: describeCause(error?.cause) }, "request failed");
     else this.#log.info(line, error ? `request refused: ${error.message}` : "request done");
-    for (const listen of this.#listeners) listen(a);
   }
 }
 

@@ -24,26 +24,43 @@ export interface Stage<I, O, C extends StageContext = StageContext> {
 /** Told how long each stage took, whether it returned, finished early or threw. */
 export type StageObserver = (stage: string, ms: number) => void;
 
-type Runner<I, O, C> = (input: I, ctx: C, observe: StageObserver) => Promise<O | Finished>;
+/** A stage as the runner holds it: the types are checked where the list is built (then()). */
+type AnyStage<C extends StageContext> = Stage<unknown, unknown, C>;
 
 export class Pipeline<I, O, C extends StageContext = StageContext> {
-  private constructor(readonly stageNames: readonly string[], private readonly runner: Runner<I, O, C>) {}
+  private constructor(private readonly stages: readonly AnyStage<C>[]) {}
 
   static start<I, O, C extends StageContext>(stage: Stage<I, O, C>): Pipeline<I, O, C> {
-    return new Pipeline<I, O, C>([stage.name], guarded(stage));
+    return new Pipeline<I, O, C>([stage as AnyStage<C>]);
   }
 
   then<N>(stage: Stage<O, N, C>): Pipeline<I, N, C> {
-    const previous = this.runner;
-    const next = guarded(stage);
-    return new Pipeline<I, N, C>([...this.stageNames, stage.name], async (input, ctx, observe) => {
-      const out = await previous(input, ctx, observe);
-      return out instanceof Finished ? out : next(out, ctx, observe);
-    });
+    return new Pipeline<I, N, C>([...this.stages, stage as AnyStage<C>]);
   }
 
-  run(input: I, ctx: C, observe: StageObserver = () => undefined): Promise<O | Finished> {
-    return this.runner(input, ctx, observe);
+  get stageNames(): readonly string[] {
+    return this.stages.map((s) => s.name);
+  }
+
+  /**
+   * One loop over the list (not a chain of nested async wrappers: one promise per awaited stage,
+   * not three). Each stage is checked for an abort before it starts, and timed from outside,
+   * whether it returned, finished early or threw.
+   */
+  async run(input: I, ctx: C, observe: StageObserver = noObserver): Promise<O | Finished> {
+    let value: unknown = input;
+    for (const stage of this.stages) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const started = performance.now();
+      try {
+        const out = stage.run(value, ctx);
+        value = out instanceof Promise ? await out : out;
+      } finally {
+        observe(stage.name, performance.now() - started);
+      }
+      if (value instanceof Finished) return value;
+    }
+    return value as O;
   }
 
   describe(): string {
@@ -51,15 +68,4 @@ export class Pipeline<I, O, C extends StageContext = StageContext> {
   }
 }
 
-/** Each stage is checked for an abort before it starts, and timed from outside. */
-function guarded<I, O, C extends StageContext>(stage: Stage<I, O, C>): Runner<I, O, C> {
-  return async (input, ctx, observe) => {
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    const started = performance.now();
-    try {
-      return await stage.run(input, ctx);
-    } finally {
-      observe(stage.name, performance.now() - started);
-    }
-  };
-}
+const noObserver: StageObserver = () => undefined;
