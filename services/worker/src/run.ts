@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { watchReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
 import { loadSealingKey } from "./aws/sealing-key.js";
+import { STS_CLIENT_OPTIONS } from "./aws/sts-send.js";
 import { ConfigHolder } from "./config-holder.js";
 import { prepareWorkerHttp } from "./http/worker-http.js";
 import { loadKvConfig } from "./kv-config.js";
@@ -115,7 +116,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     ...(options.awsCredentials ? { credentials: options.awsCredentials } : {}),
     ...(options.awsEndpoint ? { endpoint: options.awsEndpoint } : {}),
   };
-  const sts = new STSClient(aws);
+  const sts = new STSClient({ ...aws, ...STS_CLIENT_OPTIONS });
   const kms = new KMSClient(aws);
   // Before taking requests: a broken reply key is reported now, and the data-key stage (before
   // STS) refuses each request with the KMS error, so no AssumeRole is spent on it.

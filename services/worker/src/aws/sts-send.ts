@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-sts";
 import { fromIni } from "@aws-sdk/credential-provider-ini";
 import type { StsPlan, StsRequest } from "@credvend/policy";
+import { untilAborted } from "@credvend/envelope";
 
 export interface StsResult {
   readonly credentials: StsCredentials | undefined;
@@ -15,27 +16,38 @@ export interface StsResult {
   readonly packedPolicySize?: number | undefined;
 }
 
+/**
+ * STS clients of the worker: the resolved middleware stack is kept per command class
+ * (`cacheMiddleware`), which the SDK does only for calls sent without per-call options, so the
+ * caller's signal stops the wait (untilAborted) instead of riding along as `abortSignal`. Each
+ * HTTP attempt still ends on its own after `requestTimeout`, so a hung endpoint holds no socket
+ * for longer than that.
+ */
+export const STS_CLIENT_OPTIONS = {
+  cacheMiddleware: true,
+  requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true },
+} as const;
+
 export async function sendStsRequest(sts: STSClient, request: StsRequest, signal: AbortSignal): Promise<StsResult> {
-  const opts = { abortSignal: signal };
   switch (request.operation) {
     case "AssumeRole": {
-      const out = await sts.send(new AssumeRoleCommand(request.input), opts);
+      const out = await untilAborted(sts.send(new AssumeRoleCommand(request.input)), signal);
       return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
     }
     case "AssumeRoleWithWebIdentity": {
-      const out = await sts.send(new AssumeRoleWithWebIdentityCommand(request.input), opts);
+      const out = await untilAborted(sts.send(new AssumeRoleWithWebIdentityCommand(request.input)), signal);
       return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
     }
     case "AssumeRoleWithSAML": {
-      const out = await sts.send(new AssumeRoleWithSAMLCommand(request.input), opts);
+      const out = await untilAborted(sts.send(new AssumeRoleWithSAMLCommand(request.input)), signal);
       return { credentials: out.Credentials, arn: out.AssumedRoleUser?.Arn ?? "", sourceIdentity: out.SourceIdentity, packedPolicySize: out.PackedPolicySize };
     }
     case "GetSessionToken": {
-      const out = await sts.send(new GetSessionTokenCommand(request.input), opts);
+      const out = await untilAborted(sts.send(new GetSessionTokenCommand(request.input)), signal);
       return { credentials: out.Credentials, arn: "" };
     }
     case "GetFederationToken": {
-      const out = await sts.send(new GetFederationTokenCommand(request.input), opts);
+      const out = await untilAborted(sts.send(new GetFederationTokenCommand(request.input)), signal);
       return { credentials: out.Credentials, arn: out.FederatedUser?.Arn ?? "", packedPolicySize: out.PackedPolicySize };
     }
   }
@@ -65,6 +77,7 @@ export function stsClientFor(base: STSClient, plan: StsPlan): STSClient {
       ...(endpoint !== undefined && { endpoint }),
       maxAttempts: base.config.maxAttempts,
       credentials: fromIni({ profile: plan.credentialProfile }),
+      ...STS_CLIENT_OPTIONS,
     });
     if (clients.size >= MAX_PROFILE_CLIENTS) {
       const oldest = clients.keys().next().value;
