@@ -8,25 +8,14 @@ import assert from "node:assert/strict";
 import { startRedisCluster, uniqueName, type RedisClusterHandle } from "@credvend/testkit";
 import { startHarness, type Harness } from "./support/harness.js";
 import { reason } from "./support/outcome.js";
+import { TENANT_DATA_TEMPLATE } from "./support/config.js";
 
 const platform = uniqueName("obc-plat");
 const customers = [1, 2, 3, 4].map((i) => uniqueName(`obc-c${i}`));
 const BURST = 3;
 
 const config = `templates:
-  tenant-data:
-    kind: assume_role
-    role_arn: arn:aws:iam::000000000000:role/credvend-demo
-    duration: { default: 900, max: 3600 }
-    params:
-      customer: { pattern: "^[a-z0-9-]{1,63}$", max_length: 63 }
-    policy:
-      Version: "2012-10-17"
-      Statement:
-        - Effect: Allow
-          Action: ["s3:GetObject"]
-          Resource: ["arn:aws:s3:::tenant-data/{{customer}}/*"]
-access:
+${TENANT_DATA_TEMPLATE}access:
   - name: platform-for-customers
     tenants: ["${platform}"]
     principals: ["demo-app"]

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { CredvendError } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import { startHarness, type Harness } from "./support/harness.js";
+import { TENANT_DATA_TEMPLATE } from "./support/config.js";
 
 const tenantA = uniqueName("ta");
 const tenantB = uniqueName("tb");
@@ -12,19 +13,7 @@ const tenantC = uniqueName("tc");
 const platform = uniqueName("plat");
 
 const config = `templates:
-  tenant-data:
-    kind: assume_role
-    role_arn: arn:aws:iam::000000000000:role/credvend-demo
-    duration: { default: 900, max: 3600 }
-    params:
-      customer: { pattern: "^[a-z0-9-]{1,63}$", max_length: 63 }
-    policy:
-      Version: "2012-10-17"
-      Statement:
-        - Effect: Allow
-          Action: ["s3:GetObject"]
-          Resource: ["arn:aws:s3:::tenant-data/{{customer}}/*"]
-    tags: { team: "{{tenant}}" }
+${TENANT_DATA_TEMPLATE}    tags: { team: "{{tenant}}" }
 access:
   - name: own-data
     tenants: ["${tenantA}", "${tenantB}", "${tenantC}"]

@@ -2,9 +2,9 @@
 // the owner seals the session to it (its own ephemeral key, HKDF-SHA256, AES-256-GCM) with the
 // reuse key as additional data, so the copy opens only for that one request and only as the
 // session it asked for. NATS carries nothing readable, whoever else can see the subject.
-import { diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from "node:crypto";
+import { diffieHellman, hkdfSync, type KeyObject } from "node:crypto";
 import { aeadOpen, aeadSeal, KEY_BYTES } from "./aead.js";
-import { parsePublicKey, rawPublicKey } from "./x25519.js";
+import { generateReplyKeyPair, parsePublicKey, type ReplyKeyPair } from "./x25519.js";
 
 /** HKDF info: a key derived for a peer copy is never a key for anything else. */
 const INFO = Buffer.from("credvend.v1.peer-session.x25519.1");
@@ -16,16 +16,9 @@ export interface PeerSealed {
   readonly ciphertext: Uint8Array;
 }
 
-/** The asking worker's key pair for one request. The private half stays in its memory. */
-export interface PeerKeyPair {
-  readonly publicKey: Uint8Array;
-  readonly privateKey: KeyObject;
-}
-
-export function generatePeerKeyPair(): PeerKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync("x25519");
-  return { publicKey: rawPublicKey(publicKey), privateKey };
-}
+/** The asking worker's key pair for one ask: a reply key pair; the private half stays in its memory. */
+export type PeerKeyPair = ReplyKeyPair;
+export const generatePeerKeyPair = generateReplyKeyPair;
 
 /** Owner side: seals `plaintext` to the asker's public key, bound to `context` (the reuse key). */
 export function sealToPeer(peerPublicKey: Uint8Array, plaintext: Uint8Array, context: string): PeerSealed {

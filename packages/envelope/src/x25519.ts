@@ -77,8 +77,7 @@ export function parsePublicKey(raw: Uint8Array): KeyObject {
   }
 }
 
-/** The 32 raw bytes of an X25519 public key. */
-export function rawPublicKey(key: KeyObject): Uint8Array {
+function rawPublicKey(key: KeyObject): Uint8Array {
   const x = key.export({ format: "jwk" }).x;
   if (typeof x !== "string") throw new Error("X25519 public key export has no x");
   return Buffer.from(x, "base64url");

@@ -55,3 +55,18 @@ rate_limits:
   per_tenant: { per_second: 10000, burst: 10000 }
 `;
 }
+
+/** A template scoped by a `customer` parameter: what a platform asks on_behalf_of its customers. */
+export const TENANT_DATA_TEMPLATE = `  tenant-data:
+    kind: assume_role
+    role_arn: arn:aws:iam::000000000000:role/credvend-demo
+    duration: { default: 900, max: 3600 }
+    params:
+      customer: { pattern: "^[a-z0-9-]{1,63}$", max_length: 63 }
+    policy:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: ["s3:GetObject"]
+          Resource: ["arn:aws:s3:::tenant-data/{{customer}}/*"]
+`;
