@@ -65,7 +65,7 @@ export class CredentialReuse {
     };
     for (let attempt = 1; attempt <= CACHE_ATTEMPTS; attempt += 1) {
       const { value, source } = await this.cache.obtain(key, load, {
-        usable: (entry) => entry.issued.expirationMs - this.options.now() >= minRemainingMs && !this.revocations.covers(entry),
+        usable: (entry) => this.#usable(entry, minRemainingMs),
         // Kept no longer than the credentials live.
         ttlMs: (entry) => entry.issued.expirationMs - this.options.now(),
       });
@@ -85,17 +85,20 @@ export class CredentialReuse {
    * in flight here returns, when it has `minRemainingMs` left and is not revoked; else undefined.
    */
   async share(key: string, minRemainingMs: number): Promise<ReusableSession | undefined> {
-    const usable = (entry: Entry): boolean => entry.issued.expirationMs - this.options.now() >= minRemainingMs && !this.revocations.covers(entry);
-    const cached = this.cache.peek(key, usable);
+    const cached = this.cache.peek(key, (entry) => this.#usable(entry, minRemainingMs));
     if (cached) return cached;
     const entry = await this.cache.loading(key)?.catch(() => undefined);
-    return entry && usable(entry) ? entry : undefined;
+    return entry && this.#usable(entry, minRemainingMs) ? entry : undefined;
+  }
+
+  /** Enough lifetime left, and not revoked. */
+  #usable(entry: Entry, minRemainingMs: number): boolean {
+    return entry.issued.expirationMs - this.options.now() >= minRemainingMs && !this.revocations.covers(entry);
   }
 
   /** A copy is used only for the scope asked, with the lifetime asked, and never when revoked here. */
   #fits(copy: Entry, scope: SessionScope, minRemainingMs: number): boolean {
-    return copy.template === scope.template && copy.tenant === scope.tenant && copy.principal === scope.principal
-      && copy.issued.expirationMs - this.options.now() >= minRemainingMs && !this.revocations.covers(copy);
+    return copy.template === scope.template && copy.tenant === scope.tenant && copy.principal === scope.principal && this.#usable(copy, minRemainingMs);
   }
 
   /** Applies a revocation notice: matching cached sessions are dropped; returns how many. */
