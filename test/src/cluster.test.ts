@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
-import { ReplyLedger, retriedLoad, tally, type Final } from "./support/faults.js";
+import { assertEachServedOnce, ReplyLedger, retriedLoad } from "./support/faults.js";
 import { runTestWorker } from "./support/worker.js";
 import { REGION } from "./support/harness.js";
 
@@ -87,13 +87,7 @@ test("two workers on a NATS cluster and a Redis Cluster: a NATS node restarted a
   await crashed.startAgain();
   await redis.waitHealthy();
 
-  const first = await finals;
-  const again = await Promise.all(requesters.map((r) => r.untilFinal(10_000, 1500)));
-  const all: Final[] = [...first, ...again];
-  const tl = tally(all, ledger, requesters.map((r) => r.requestId));
-  assert.equal(tl.issuedTwice, 0, `issued twice: ${JSON.stringify(tl)}`);
-  assert.equal(tl.hung, 0, `hung: ${JSON.stringify(all.filter((f) => f.kind === "hung"))}`);
-  assert.ok(all.every((f) => f.kind === "credentials"), `every id served, first and again: ${JSON.stringify(tl)}`);
+  const tl = await assertEachServedOnce(await finals, requesters, ledger);
   const assumeRole = (await awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0;
   assert.equal(assumeRole, requesters.length, "one AssumeRole per request id");
   assert.notEqual(await redis.primaryOf(slot), primary, "the slot moved to the promoted replica");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startRedisCluster, uniqueName, type RedisClusterHandle } from "@credvend/testkit";
 import { startHarness, type Harness } from "./support/harness.js";
 import { reason } from "./support/outcome.js";
-import { TENANT_DATA_TEMPLATE } from "./support/config.js";
+import { platformForCustomersRule, TENANT_DATA_TEMPLATE } from "./support/config.js";
 
 const platform = uniqueName("obc-plat");
 const customers = [1, 2, 3, 4].map((i) => uniqueName(`obc-c${i}`));
@@ -16,13 +16,7 @@ const BURST = 3;
 
 const config = `templates:
 ${TENANT_DATA_TEMPLATE}access:
-  - name: platform-for-customers
-    tenants: ["${platform}"]
-    principals: ["demo-app"]
-    templates: ["tenant-data"]
-    on_behalf_of: ${JSON.stringify(customers)}
-    params: { customer: "{{tenant}}" }
-rate_limits:
+${platformForCustomersRule(platform, customers)}rate_limits:
   # One request every 100 s after the burst: nothing refills during the test.
   per_principal: { per_second: 0.01, burst: ${BURST} }
   per_template:

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { uniqueName } from "@credvend/testkit";
 import { startHarness, type Harness } from "./support/harness.js";
 import { reason } from "./support/outcome.js";
-import { TENANT_DATA_TEMPLATE } from "./support/config.js";
+import { platformForCustomersRule, TENANT_DATA_TEMPLATE } from "./support/config.js";
 
 const home = uniqueName("ro");
 const platform = uniqueName("ro-plat");
@@ -20,13 +20,7 @@ ${TENANT_DATA_TEMPLATE}access:
     principals: ["demo-app"]
     templates: ["tenant-data"]
     params: { customer: "{{tenant}}" }
-  - name: platform-for-customers
-    tenants: ["${platform}"]
-    principals: ["demo-app"]
-    templates: ["tenant-data"]
-    on_behalf_of: ${JSON.stringify(customers)}
-    params: { customer: "{{tenant}}" }
-rate_limits:
+${platformForCustomersRule(platform, customers)}rate_limits:
   # One request every 100 s after the burst: nothing refills during the test.
   per_principal: { per_second: 0.01, burst: ${BURST} }
 `;

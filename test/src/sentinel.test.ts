@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { demoConfig } from "./support/config.js";
-import { ReplyLedger, retriedLoad, tally, type Final } from "./support/faults.js";
+import { assertEachServedOnce, ReplyLedger, retriedLoad } from "./support/faults.js";
 import { runTestWorker } from "./support/worker.js";
 import { REGION } from "./support/harness.js";
 
@@ -66,14 +66,8 @@ test("a worker on a Sentinel-managed primary: the primary killed under load and 
   const promoted = await redis.waitFailedOver(primary);
   assert.notEqual(promoted.port, primary.port);
 
-  const first = await finals;
   // Every id asked again after the failover: the stored reply, never a second issuance.
-  const again = await Promise.all(requesters.map((r) => r.untilFinal(10_000, 1500)));
-  const all: Final[] = [...first, ...again];
-  const tl = tally(all, ledger, requesters.map((r) => r.requestId));
-  assert.equal(tl.issuedTwice, 0, `issued twice: ${JSON.stringify(tl)}`);
-  assert.equal(tl.hung, 0, `hung: ${JSON.stringify(all.filter((f) => f.kind === "hung"))}`);
-  assert.ok(all.every((f) => f.kind === "credentials"), `every id served, first and again: ${JSON.stringify(tl)}`);
+  await assertEachServedOnce(await finals, requesters, ledger);
   assert.equal((await awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0, requesters.length, "one AssumeRole per request id");
 });
 

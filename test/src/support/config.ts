@@ -70,3 +70,14 @@ export const TENANT_DATA_TEMPLATE = `  tenant-data:
           Action: ["s3:GetObject"]
           Resource: ["arn:aws:s3:::tenant-data/{{customer}}/*"]
 `;
+
+/** The access rule that lets `platform`'s demo-app ask TENANT_DATA_TEMPLATE on_behalf_of each customer, for its own data. */
+export function platformForCustomersRule(platform: string, customers: readonly string[]): string {
+  return `  - name: platform-for-customers
+    tenants: ["${platform}"]
+    principals: ["demo-app"]
+    templates: ["tenant-data"]
+    on_behalf_of: ${JSON.stringify(customers)}
+    params: { customer: "{{tenant}}" }
+`;
+}

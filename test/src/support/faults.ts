@@ -6,6 +6,7 @@
 import { encodeRequest, readReply, REPLY_PREFIX, replySubject, requestSubject, type ReplyView } from "@credvend/protocol";
 import { uniqueRequestId } from "@credvend/testkit";
 import type { NatsConnection, Subscription } from "nats";
+import assert from "node:assert/strict";
 
 export type Final =
   | { readonly kind: "credentials"; readonly accessKeyId: string; readonly attempts: number }
@@ -125,4 +126,18 @@ export function retriedLoad(nc: NatsConnection, tenant: string, principal: strin
     return r.untilFinal(20_000, 1500);
   }));
   return { requesters, finals: Promise.all([first, retries]).then(([a, b]) => [...a, ...b]) };
+}
+
+/**
+ * After a failover: every id is asked once more, and across the first answers and these none was
+ * issued twice, none hung and every one got credentials (the stored reply, never a second issuance).
+ */
+export async function assertEachServedOnce(first: readonly Final[], requesters: readonly RawRequester[], ledger: ReplyLedger): Promise<Tally> {
+  const again = await Promise.all(requesters.map((r) => r.untilFinal(10_000, 1500)));
+  const all: Final[] = [...first, ...again];
+  const tl = tally(all, ledger, requesters.map((r) => r.requestId));
+  assert.equal(tl.issuedTwice, 0, `issued twice: ${JSON.stringify(tl)}`);
+  assert.equal(tl.hung, 0, `hung: ${JSON.stringify(all.filter((f) => f.kind === "hung"))}`);
+  assert.ok(all.every((f) => f.kind === "credentials"), `every id served, first and again: ${JSON.stringify(tl)}`);
+  return tl;
 }
