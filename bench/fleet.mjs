@@ -14,8 +14,8 @@ import { runSoak } from "./soak.mjs";
 import { PARAMS, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE } from "./topology.mjs";
 
 export const FLEET_DURATIONS = {
-  full: { direct: 5, warmSeconds: 30, unique: 8, identicalRounds: 3, reuse: 5, dedupe: 3, limited: 5, victim: 3, flood: 4, memory: 8 },
-  quick: { direct: 1, warmSeconds: 10, unique: 1.5, identicalRounds: 1, reuse: 1, dedupe: 1, limited: 1, victim: 1, flood: 1.5, memory: 2 },
+  full: { direct: 5, warmSeconds: 30, warmSecond: 4, unique: 8, identicalRounds: 3, reuse: 5, dedupe: 3, limited: 5, victim: 3, flood: 4, memory: 8 },
+  quick: { direct: 1, warmSeconds: 10, warmSecond: 1, unique: 1.5, identicalRounds: 1, reuse: 1, dedupe: 1, limited: 1, victim: 1, flood: 1.5, memory: 2 },
 };
 /**
  * Redis cost per refusal, from INFO commandstats (commands inside Lua scripts count by name): the
@@ -114,6 +114,10 @@ export async function runFleet(ctx) {
 
   // ---- a second worker joins the queue group ----
   await ctx.startSecondWorker();
+  // Measured once it is warm, as the first worker was: its JIT, sockets and the data keys it leases
+  // from the first worker (one GenerateDataKey per recipient for the fleet) are in place.
+  const warmSecond = await phase("unique-2w", { name: "two workers warm-up: unique requests over P×T, the second worker just started", concurrency: 256, seconds: d.warmSecond, call: fresh(TEMPLATE) });
+  fleet.secondWorkerWarmUp = { vends: warmSecond.calls, generateDataKey: warmSecond.aws["kms:GenerateDataKey"]?.total ?? 0 };
   const unique256two = await phase("unique-2w", { name: "unique requests over P×T, two workers", concurrency: 256, seconds: d.unique, call: fresh(TEMPLATE) });
 
   // ---- 1,000 identical requests at once (reuse template), two workers, cold reuse cache ----

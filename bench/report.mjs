@@ -131,7 +131,10 @@ function fleetSection(out) {
 aws-local injected latency: STS ${f.latency.stsMs} ms, KMS ${f.latency.kmsMs} ms per call. ${f.principals} principals over ${f.tenants} tenants
 (each an aws-local IAM user bound to its tenant, with its own KMS client: it can open only its own replies). ${f.clients} requester clients in the load generator.
 
-**1,000 identical requests at once** (template with \`reuse:\`, a principal with nothing cached, two workers):
+${f.secondWorkerWarmUp ? `**A second worker joins** (warm-up before the two-worker phases, not in \`two_vs_one_worker\`): ${f.secondWorkerWarmUp.vends} vends over ${f.principals} recipients whose data keys the first worker holds,
+${f.secondWorkerWarmUp.generateDataKey} GenerateDataKey calls: the second worker leases each recipient's key from the worker that generated it (one key per recipient for the fleet).
+
+` : ""}**1,000 identical requests at once** (template with \`reuse:\`, a principal with nothing cached, two workers):
 
 ${identical}
 

@@ -53,6 +53,7 @@ async function stopFleet(f: Fleet | undefined): Promise<void> {
 }
 
 const assumeRoleCalls = async (f: Fleet) => (await f.h.awsLocal.admin.calls())["sts:AssumeRole"]?.total ?? 0;
+const generateDataKeyCalls = async (f: Fleet) => (await f.h.awsLocal.admin.calls())["kms:GenerateDataKey"]?.total ?? 0;
 
 async function identicalAtOnce(f: Fleet, n: number, bucket: string) {
   const client = f.h.client(f.tenant, "demo-app", { nc: f.requesterNc, timeoutMs: 10_000 });
@@ -67,8 +68,9 @@ describe("with the generated NATS authorization", () => {
   before(async () => { f = await startFleet(); });
   after(async () => { await stopFleet(f); });
 
-  test("identical requests spread over two workers cost one AssumeRole for the fleet", async (t) => {
+  test("identical requests spread over two workers cost one AssumeRole and one GenerateDataKey for the fleet", async (t) => {
     const callsBefore = await assumeRoleCalls(f);
+    const keysBefore = await generateDataKeyCalls(f);
     const { results, served } = await identicalAtOnce(f, 200, "acme-data");
     assert.ok(served[0] > 0 && served[1] > 0, `both workers served (${served[0]} + ${served[1]})`);
     assert.equal(await assumeRoleCalls(f) - callsBefore, 1, "one AssumeRole");
@@ -77,14 +79,19 @@ describe("with the generated NATS authorization", () => {
     // Later identical requests are served from each worker's copy.
     await identicalAtOnce(f, 40, "acme-data");
     assert.equal(await assumeRoleCalls(f) - callsBefore, 1);
+    // The recipient's data key too: one worker generated it and lent the other a share of it.
+    assert.equal(await generateDataKeyCalls(f) - keysBefore, 1, "one GenerateDataKey for one recipient over two workers");
     t.diagnostic(`workers served ${served[0]} + ${served[1]} of 200 with one AssumeRole`);
   });
 
-  test("a requester can not ask a worker for a session over the peer subject", async () => {
+  test("a requester can not ask a worker for a session or a data key over the peer subject", async () => {
     const workerId = f.h.vendor.worker.id;
-    await assert.rejects(f.requesterNc.request(peerSubject(workerId), new TextEncoder().encode(JSON.stringify({ v: 1, key: `${f.tenant}:reuse:x`, minRemainingMs: 0, publicKey: Buffer.alloc(32, 9).toString("base64url") })), { timeout: 1000 }),
-      (error: Error) => /permission|timeout|503/i.test(`${error.message} ${(error as { code?: string }).code ?? ""}`));
-    assert.ok(!f.logLines.some((l) => l.includes("fleet-wide reuse is off")), "the workers' own peer subjects work");
+    const publicKey = Buffer.alloc(32, 9).toString("base64url");
+    for (const ask of [{ v: 1, kind: "session", key: `${f.tenant}:reuse:x`, minRemainingMs: 0, publicKey }, { v: 1, kind: "data-key", key: `alias/credvend-replies\u0000${f.tenant}\u0000demo-app`, publicKey }]) {
+      await assert.rejects(f.requesterNc.request(peerSubject(workerId), new TextEncoder().encode(JSON.stringify(ask)), { timeout: 1000 }),
+        (error: Error) => /permission|timeout|503/i.test(`${error.message} ${(error as { code?: string }).code ?? ""}`));
+    }
+    assert.ok(!f.logLines.some((l) => l.includes("fleet-wide sharing of sessions and data keys is off")), "the workers' own peer subjects work");
   });
 });
 
@@ -95,14 +102,17 @@ describe("with a NATS authorization made before the peer subjects", () => {
 
   test("each worker reuses on its own: at most one AssumeRole per worker, no request slowed or failed, and the log says what to fix", async () => {
     const callsBefore = await assumeRoleCalls(f);
+    const keysBefore = await generateDataKeyCalls(f);
     const started = Date.now();
     const { results, served } = await identicalAtOnce(f, 100, "shared-data");
     const elapsedMs = Date.now() - started;
     assert.equal(results.length, 100);
     const calls = await assumeRoleCalls(f) - callsBefore;
     assert.ok(calls >= 1 && calls <= 2, `${calls} AssumeRole for two workers`);
+    const keys = await generateDataKeyCalls(f) - keysBefore;
+    assert.ok(keys >= 1 && keys <= 2, `${keys} GenerateDataKey for two workers`);
     assert.ok(elapsedMs < 4_000, `served in ${elapsedMs} ms: no ask waited out its timeout`);
     assert.ok(served[0] + served[1] === 100);
-    assert.ok(f.logLines.some((l) => l.includes("fleet-wide reuse is off") && l.includes("credvend nats-config")), "the vendor log names the fix");
+    assert.ok(f.logLines.some((l) => l.includes("fleet-wide sharing of sessions and data keys is off") && l.includes("credvend nats-config")), "the vendor log names the fix");
   });
 });

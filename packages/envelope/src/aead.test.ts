@@ -64,14 +64,14 @@ test("data key cache retires a key at maxBytes of plaintext, reserved per take a
     return { plaintext: Uint8Array.from([calls]), encrypted: Uint8Array.from([9]), keyId: `k${calls}` };
   };
   const cache = new DataKeyCache({ maxAgeMs: 60_000, maxUses: 100, maxBytes: 10_000, maxEntries: 2 });
-  assert.equal((await cache.take("a", generate, undefined, 4000)).keyId, "k1");
-  const second = await cache.take("a", generate, undefined, 4000);
+  assert.equal((await cache.take("a", generate, { bytes: 4000 })).keyId, "k1");
+  const second = await cache.take("a", generate, { bytes: 4000 });
   assert.equal(second.keyId, "k1", "8,000 of 10,000 bytes reserved");
-  assert.equal((await cache.take("a", generate, undefined, 4000)).keyId, "k2", "a third reservation would pass maxBytes: a new key");
-  assert.equal((await cache.take("a", generate, undefined, 4000)).keyId, "k2");
+  assert.equal((await cache.take("a", generate, { bytes: 4000 })).keyId, "k2", "a third reservation would pass maxBytes: a new key");
+  assert.equal((await cache.take("a", generate, { bytes: 4000 })).keyId, "k2");
   // A reply larger than its reservation is charged to the key it was sealed with.
-  (await cache.take("b", generate, undefined, 1000)).charge?.(8500);
-  assert.equal((await cache.take("b", generate, undefined, 1000)).keyId, "k4", "9,500 charged + 1,000 would pass maxBytes");
+  (await cache.take("b", generate, { bytes: 1000 })).charge?.(8500);
+  assert.equal((await cache.take("b", generate, { bytes: 1000 })).keyId, "k4", "9,500 charged + 1,000 would pass maxBytes");
 });
 
 test("data key cache holds at most maxEntries recipients", async () => {

@@ -9,3 +9,4 @@ export * from "./aws-failure.js";
 export { untilAborted, SHARED_KMS_CALL_TIMEOUT_MS } from "./shared-call.js";
 export * from "./x25519.js";
 export * from "./peer-seal.js";
+export * from "./data-key-lease.js";

@@ -88,7 +88,11 @@ export class EnvelopeSealer {
     const cacheKey = `${this.options.keyId}\u0000${recipient.tenant}\u0000${recipient.principal}`;
     // A shared call gets its own timeout, not this caller's signal: otherwise this caller's
     // deadline would fail every concurrent reply to the same recipient.
-    return cache.take(cacheKey, () => this.generate(context, AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS)), signal, RESERVED_REPLY_BYTES);
+    return cache.take(cacheKey, () => this.generate(context, AbortSignal.timeout(SHARED_KMS_CALL_TIMEOUT_MS)), {
+      bytes: RESERVED_REPLY_BYTES,
+      tenant: recipient.tenant,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   private async generate(context: Record<string, string>, signal?: AbortSignal): Promise<TakenDataKey> {

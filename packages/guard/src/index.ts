@@ -21,4 +21,4 @@ export {
   type IdempotencyStoreOptions,
   type AwaitResultOptions,
 } from "./idempotency-store.js";
-export { ReuseOwners, DEFAULT_REUSE_OWNER_PREFIX } from "./reuse-owners.js";
+export { ReuseOwners, DEFAULT_REUSE_OWNER_PREFIX, DATA_KEY_OWNER_PREFIX } from "./reuse-owners.js";

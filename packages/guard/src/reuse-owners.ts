@@ -5,10 +5,13 @@ import { callRedis } from "./redis-errors.js";
 import { guardCommands, type GuardCommands } from "./scripts.js";
 
 export const DEFAULT_REUSE_OWNER_PREFIX = "credvend:reuse-owner";
+/** Owners of recipients' data keys (the worker that generated one lends it to the others). */
+export const DATA_KEY_OWNER_PREFIX = "credvend:data-key-owner";
 
 /**
- * Which worker of the fleet owns each reusable session: the one that calls STS for it, while the
- * others ask it for a copy. Only worker ids are written here, never anything of the session.
+ * Which worker of the fleet owns each shared thing, a reusable session or a recipient's data key:
+ * the one that calls AWS for it, while the others ask it. Only worker ids are written here, never
+ * anything of what is owned.
  */
 export class ReuseOwners {
   readonly #redis: Redis;
@@ -22,7 +25,7 @@ export class ReuseOwners {
   }
 
   /**
-   * Makes `self` the owner of the session `reuseKey` for `holdMs`, unless another worker owns it
+   * Makes `self` the owner of `reuseKey` (a session's reuse key, or a data key's cache key) for `holdMs`, unless another worker owns it
    * (then its id is returned and nothing changes). `displace` names an owner that did not answer:
    * if it is still the owner, `self` takes over. Undefined when `self` owns it now.
    */

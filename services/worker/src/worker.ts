@@ -8,7 +8,7 @@
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, DEFAULT_DATA_KEY_CACHE, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
-import { IdempotencyStore, LimitedClaims, RateLimiter, ReuseOwners, type Redis } from "@credvend/guard";
+import { DATA_KEY_OWNER_PREFIX, IdempotencyStore, LimitedClaims, RateLimiter, ReuseOwners, type Redis } from "@credvend/guard";
 import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
@@ -17,7 +17,9 @@ import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { auditHook, startAuditor } from "./audit/audit.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
+import { FleetDataKeys } from "./aws/fleet-data-keys.js";
 import { FleetReuse } from "./aws/fleet-reuse.js";
+import { PeerLink } from "./aws/peer-link.js";
 import { followRevocations } from "./aws/follow-revocations.js";
 import { StsBudget } from "./aws/sts-budget.js";
 import { DeniedCache } from "./aws/denied-cache.js";
@@ -74,11 +76,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
   const idempotency = new IdempotencyStore(deps.redis, { leaseMs: settings.idempotencyLeaseMs, ttlMs: settings.idempotencyTtlMs, fenceMarginMs: settings.idempotencyFenceMarginMs, replicas: settings.redisWaitReplicas });
-  const sealer = new EnvelopeSealer({
-    kms: deps.kms,
-    keyId: settings.replyKeyId,
-    cache: new DataKeyCache({ ...DEFAULT_DATA_KEY_CACHE, maxAgeMs: settings.dataKeyCacheSeconds * 1000 }),
-  });
+  const dataKeys = new DataKeyCache({ ...DEFAULT_DATA_KEY_CACHE, maxAgeMs: settings.dataKeyCacheSeconds * 1000 });
+  const sealer = new EnvelopeSealer({ kms: deps.kms, keyId: settings.replyKeyId, cache: dataKeys });
   const reuse = new CredentialReuse({ maxEntries: 10_000, now });
   const limiter = new RateLimiter(deps.redis);
   const pipeline = buildPipeline({
@@ -221,10 +220,11 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       return Promise.resolve(stats());
     },
   });
-  // Before the first request: sessions another worker owns are asked of it, not of STS.
-  const fleetReuse = new FleetReuse({ nc, owners: new ReuseOwners(deps.redis), reuse, selfId: () => service.info().id, now, log });
-  reuse.shareWith(fleetReuse);
-  fleetReuse.serve();
+  // Before the first request: sessions and data keys another worker owns are asked of it, not of AWS.
+  const peers = new PeerLink({ nc, selfId: () => service.info().id, log });
+  reuse.shareWith(new FleetReuse({ link: peers, owners: new ReuseOwners(deps.redis), reuse, now }));
+  dataKeys.shareWith(new FleetDataKeys({ link: peers, owners: new ReuseOwners(deps.redis, { prefix: DATA_KEY_OWNER_PREFIX }), cache: dataKeys }));
+  peers.serve();
   service.addEndpoint("vend", {
     subject: REQUEST_WILDCARD,
     queue: VENDOR_QUEUE_GROUP,
@@ -262,8 +262,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       }
       for (const c of running) c.abort(new WorkerStopping());
       await untilIdle(ABORTED_SETTLE_MS);
-      // Other workers may have asked for sessions this one owns until now.
-      fleetReuse.stop();
+      // Other workers may have asked for sessions and data keys this one owns until now.
+      peers.stop();
       const { served, failed, replayed, overloaded } = observer.counters();
       log.info({ served, failed, replayed, overloaded }, "worker stopped");
     },

@@ -1,39 +1,25 @@
 // Fleet-wide single flight against a real nats-server and redis-server: workers' reuse caches
 // (each with its FleetReuse, as startWorker wires them) share one STS call per session, hand
 // copies over sealed, and fall back to their own call when the owner is gone or has nothing.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createRedis, ReuseOwners, waitReady, type Redis } from "@credvend/guard";
-import { natsUrl, redisUrl, uniqueName } from "@credvend/testkit";
-import { connect, type NatsConnection } from "nats";
-import pino from "pino";
+import { ReuseOwners } from "@credvend/guard";
+import { peerSubject } from "@credvend/protocol";
+import { uniqueName } from "@credvend/testkit";
 import type { IssuedCredentials } from "../pipeline/types.js";
+import { usePeerFleet } from "../testing/peer-fleet.js";
 import { CredentialReuse } from "./credential-reuse.js";
 import { FleetReuse } from "./fleet-reuse.js";
 
-let nc: NatsConnection;
-let redis: Redis;
-const log = pino({ level: process.env.FLEET_TEST_LOG ?? "silent" });
-const fleets: FleetReuse[] = [];
-
-before(async () => {
-  nc = await connect({ servers: await natsUrl() });
-  redis = createRedis(await redisUrl(), { name: "fleet-reuse-test" });
-  await waitReady(redis, 5000);
-});
-after(async () => {
-  for (const f of fleets) f.stop();
-  await nc?.drain();
-  redis?.disconnect();
-});
+const fleetOf = usePeerFleet("fleet-reuse-test");
 
 function worker(id: string): { reuse: CredentialReuse; fleet: FleetReuse } {
   const reuse = new CredentialReuse({ maxEntries: 100, now: Date.now });
-  const fleet = new FleetReuse({ nc, owners: new ReuseOwners(redis), reuse, selfId: () => id, now: Date.now, log });
+  const link = fleetOf.link(id);
+  const fleet = new FleetReuse({ link, owners: new ReuseOwners(fleetOf.redis()), reuse, now: Date.now });
   reuse.shareWith(fleet);
-  fleet.serve();
-  fleets.push(fleet);
+  link.serve();
   return { reuse, fleet };
 }
 
@@ -58,14 +44,16 @@ test("concurrent identical requests on three workers share one STS call, and cop
   const tenant = uniqueName("fleet");
   const scope = { template: "s3-reusable", tenant, principal: "demo-app" };
   const key = `${tenant}:reuse:digest-a`;
-  const workers = [worker(uniqueName("w")), worker(uniqueName("w")), worker(uniqueName("w"))];
+  const ids = [uniqueName("w"), uniqueName("w"), uniqueName("w")];
+  const workers = ids.map((id) => worker(id));
   const seen: string[] = [];
-  const snoop = nc.subscribe("_INBOX.>", { callback: (_e, m) => seen.push(Buffer.from(m.data).toString("latin1")) });
-  const peers = nc.subscribe("credvend.v1.peer.>", { callback: (_e, m) => seen.push(Buffer.from(m.data).toString("latin1")) });
+  const snoop = fleetOf.nc().subscribe("_INBOX.>", { callback: (_e, m) => seen.push(Buffer.from(m.data).toString("latin1")) });
+  // These workers' subjects only: a wildcard would answer no one and stall other tests' asks to owners that are gone.
+  const peers = ids.map((id) => fleetOf.nc().subscribe(peerSubject(id), { callback: (_e, m) => seen.push(Buffer.from(m.data).toString("latin1")) }));
   const counter = sts(100);
   const results = await Promise.all(Array.from({ length: 60 }, (_, i) => workers[i % 3]!.reuse.obtain(key, scope, MIN_REMAINING_MS, counter.issue)));
   snoop.unsubscribe();
-  peers.unsubscribe();
+  for (const p of peers) p.unsubscribe();
   assert.equal(counter.calls(), 1, "one STS call for the whole fleet");
   assert.equal(new Set(results.map((r) => r.issued.accessKeyId)).size, 1, "one session for every request");
   assert.equal(results.filter((r) => !r.reused).length, 1, "only the owner's first request issued it");
@@ -78,16 +66,16 @@ test("concurrent identical requests on three workers share one STS call, and cop
   // Later requests are served from each worker's own copy: no more asks, no more calls.
   await Promise.all(workers.map((w) => w.reuse.obtain(key, scope, MIN_REMAINING_MS, counter.issue)));
   assert.equal(counter.calls(), 1);
-  const stored = await redis.keys(`credvend:reuse-owner:{${tenant}}:*`);
+  const stored = await fleetOf.redis().keys(`credvend:reuse-owner:{${tenant}}:*`);
   assert.equal(stored.length, 1);
-  const value = await redis.get(stored[0]!);
+  const value = await fleetOf.redis().get(stored[0]!);
   assert.ok(value !== null && !value.includes(secret) && value.length <= 64, "Redis holds the owner's worker id only");
 });
 
 test("an owner that is gone or no longer has the session is taken over with one STS call of the asker's own", async () => {
   const tenant = uniqueName("fleet");
   const scope = { template: "s3-reusable", tenant, principal: "demo-app" };
-  const owners = new ReuseOwners(redis);
+  const owners = new ReuseOwners(fleetOf.redis());
   const a = worker(uniqueName("w"));
   const counter = sts(10);
   // The owner named in Redis never answers (its worker stopped): no responders.

@@ -1,17 +1,30 @@
-// The peer messages of fleet-reuse.ts: JSON like the other worker-to-worker and admin messages
-// (revocation notices), bytes as base64url. The session travels only inside `ciphertext`.
+// The peer messages of peer-link.ts: JSON like the other worker-to-worker and admin messages
+// (revocation notices), bytes as base64url. An ask names its kind: a reusable session
+// (fleet-reuse.ts) or a data key lease (fleet-data-keys.ts); what is asked for travels only
+// inside the answer's `ciphertext`.
 import type { PeerSealed } from "@credvend/envelope";
 import type { ReusableSession } from "./credential-reuse.js";
 
 const VERSION = 1;
 
-export interface PeerAsk {
+export interface SessionAsk {
+  readonly kind: "session";
   /** The plan's reuse key (a tenant name and a digest of the STS call). */
   readonly key: string;
   readonly minRemainingMs: number;
   /** The asker's X25519 public key for this ask. */
   readonly publicKey: Uint8Array;
 }
+
+export interface DataKeyAsk {
+  readonly kind: "data-key";
+  /** The sealer's cache key of the recipient's data key (reply key id, tenant, principal). */
+  readonly key: string;
+  readonly publicKey: Uint8Array;
+}
+
+export type PeerAsk = SessionAsk | DataKeyAsk;
+export type PeerAskKind = PeerAsk["kind"];
 
 const encoder = new TextEncoder();
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
@@ -41,12 +54,20 @@ function bytes(object: Record<string, unknown>, field: string, what: string): Ui
 }
 
 export function encodePeerAsk(ask: PeerAsk): Uint8Array {
-  return encoder.encode(JSON.stringify({ v: VERSION, key: ask.key, minRemainingMs: ask.minRemainingMs, publicKey: b64(ask.publicKey) }));
+  const extra = ask.kind === "session" ? { minRemainingMs: ask.minRemainingMs } : {};
+  return encoder.encode(JSON.stringify({ v: VERSION, kind: ask.kind, key: ask.key, ...extra, publicKey: b64(ask.publicKey) }));
 }
 
 export function decodePeerAsk(data: Uint8Array): PeerAsk {
-  const o = parseObject(data, "peer ask");
-  return { key: text(o, "key", "peer ask"), minRemainingMs: count(o, "minRemainingMs", "peer ask"), publicKey: bytes(o, "publicKey", "peer ask") };
+  const what = "peer ask";
+  const o = parseObject(data, what);
+  // Workers from before data keys were lent name no kind: theirs are session asks.
+  const kind = o.kind ?? "session";
+  const key = text(o, "key", what);
+  const publicKey = bytes(o, "publicKey", what);
+  if (kind === "session") return { kind, key, minRemainingMs: count(o, "minRemainingMs", what), publicKey };
+  if (kind === "data-key") return { kind, key, publicKey };
+  throw new TypeError(`${what}: kind is not one this worker answers (session, data-key)`);
 }
 
 /** The owner's answer: the sealed session, or none ("found": false). */

@@ -1,0 +1,46 @@
+// Fleet-wide data keys: one GenerateDataKey per recipient per data key lifetime for the whole
+// fleet, not per worker. The first worker to need a recipient's key claims it in Redis and
+// generates it; another worker that needs it asks the owner (peer-link.ts) for a lease: the key
+// sealed to a fresh X25519 key of the asker's, with half of what the key may still seal
+// (DataKeyCache.lend), so the key's age, use and byte limits hold across the fleet together.
+import { openLeaseFromPeer, RESERVED_REPLY_BYTES, SHARED_KMS_CALL_TIMEOUT_MS, generatePeerKeyPair, sealLeaseToPeer, type DataKeyCache, type DataKeyLease, type DataKeySource } from "@credvend/envelope";
+import type { ReuseOwners } from "@credvend/guard";
+import type { PeerLink } from "./peer-link.js";
+
+/** Ownership while the owner's GenerateDataKey runs (it may take the shared call's whole timeout). */
+const GENERATE_HOLD_MS = SHARED_KMS_CALL_TIMEOUT_MS + 5_000;
+
+export interface FleetDataKeysDeps {
+  readonly link: PeerLink;
+  /** Owners of data keys (DATA_KEY_OWNER_PREFIX). */
+  readonly owners: ReuseOwners;
+  readonly cache: DataKeyCache;
+}
+
+export class FleetDataKeys implements DataKeySource {
+  constructor(private readonly deps: FleetDataKeysDeps) {
+    deps.link.answer("data-key", async (ask) => {
+      // What the asker will reserve for one reply: a lease smaller than that would be wasted.
+      const lease = await deps.cache.lend(ask.key, RESERVED_REPLY_BYTES);
+      if (lease === undefined) return undefined;
+      try {
+        return sealLeaseToPeer(ask.publicKey, lease, ask.key);
+      } finally {
+        lease.key.plaintext.fill(0);
+      }
+    });
+  }
+
+  fromOwner(cacheKey: string, tenant: string): Promise<DataKeyLease | undefined> {
+    const { link, owners } = this.deps;
+    return link.fromOwner(owners, tenant, cacheKey, GENERATE_HOLD_MS, async (owner) => {
+      const keys = generatePeerKeyPair();
+      const sealed = await link.ask(owner, { kind: "data-key", key: cacheKey, publicKey: keys.publicKey });
+      return sealed && openLeaseFromPeer(sealed, keys, cacheKey);
+    });
+  }
+
+  generated(cacheKey: string, tenant: string, lifetimeMs: number): void {
+    this.deps.link.own(this.deps.owners, tenant, cacheKey, lifetimeMs);
+  }
+}
