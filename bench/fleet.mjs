@@ -118,6 +118,8 @@ export async function runFleet(ctx) {
   // from the first worker (one GenerateDataKey per recipient for the fleet) are in place.
   const warmSecond = await phase("unique-2w", { name: "two workers warm-up: unique requests over P×T, the second worker just started", concurrency: 256, seconds: d.warmSecond, call: fresh(TEMPLATE) });
   fleet.secondWorkerWarmUp = { vends: warmSecond.calls, generateDataKey: warmSecond.aws["kms:GenerateDataKey"]?.total ?? 0 };
+  finding("a second worker seals with the data keys the first generated (GenerateDataKey at most once per recipient per window for the fleet)", fleet.secondWorkerWarmUp.generateDataKey === 0,
+    `${fleet.secondWorkerWarmUp.generateDataKey} GenerateDataKey in ${warmSecond.calls} vends over ${members.length} recipients`);
   const unique256two = await phase("unique-2w", { name: "unique requests over P×T, two workers", concurrency: 256, seconds: d.unique, call: fresh(TEMPLATE) });
 
   // ---- 1,000 identical requests at once (reuse template), two workers, cold reuse cache ----

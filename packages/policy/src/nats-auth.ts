@@ -58,7 +58,7 @@ export const AUDIT_STREAM = "CREDVEND_AUDIT";
 
 /**
  * The vendor's permissions: serve requests (queue group only), answer, audit, discovery, hear
- * revocation notices, ask other workers for a reusable session they own (peer subjects), and READ
+ * revocation notices, ask other workers for a reusable session or data key they own (peer subjects), and READ
  * the config KV bucket. The JetStream API grants are exactly what reading and watching one bucket
  * takes (account info, stream info, direct and message get, an ordered consumer and its flow
  * control), so a worker can neither write the config nor touch any other stream.
