@@ -12,7 +12,7 @@ import { peerSubject } from "@credvend/protocol";
 import { uniqueName } from "@credvend/testkit";
 import type { PeerLink } from "./peer-link.js";
 import { usePeerFleet } from "../testing/peer-fleet.js";
-import { FleetDataKeys } from "./fleet-data-keys.js";
+import { DATA_KEY_ASK_TIMEOUT_MS, FleetDataKeys } from "./fleet-data-keys.js";
 
 const fleetOf = usePeerFleet("fleet-data-keys-test");
 const owners = () => new ReuseOwners(fleetOf.redis(), { prefix: DATA_KEY_OWNER_PREFIX });
@@ -125,4 +125,22 @@ test("a forged or misdirected answer is never used: the asker generates its own 
   impostor.unsubscribe();
   assert.equal(counter.calls(), 1, "the asker's own GenerateDataKey");
   assert.match(key.keyId, /key\/test-/);
+});
+
+test("an owner that hears the ask but does not answer costs at most DATA_KEY_ASK_TIMEOUT_MS before the asker's own key", async () => {
+  const tenant = uniqueName("fleet");
+  const cacheKey = `alias/replies\u0000${tenant}\u0000demo-app`;
+  // Alive on NATS (so no "no responders"), but stalled: it never answers.
+  const stalledId = uniqueName("stalled");
+  const stalled = fleetOf.nc().subscribe(peerSubject(stalledId), { callback: () => undefined });
+  await fleetOf.nc().flush();
+  await owners().claim(tenant, cacheKey, stalledId, 60_000);
+  const a = worker(uniqueName("w"));
+  const counter = kms(5);
+  const started = Date.now();
+  await a.cache.take(cacheKey, counter.generate, { tenant, bytes: RESERVE });
+  const waited = Date.now() - started;
+  stalled.unsubscribe();
+  assert.equal(counter.calls(), 1, "the asker's own GenerateDataKey");
+  assert.ok(waited >= DATA_KEY_ASK_TIMEOUT_MS - 50 && waited < DATA_KEY_ASK_TIMEOUT_MS + 1_000, `waited ${waited} ms for a stalled owner`);
 });

@@ -9,6 +9,12 @@ import type { PeerLink } from "./peer-link.js";
 
 /** Ownership while the owner's GenerateDataKey runs (it may take the shared call's whole timeout). */
 const GENERATE_HOLD_MS = SHARED_KMS_CALL_TIMEOUT_MS + 5_000;
+/**
+ * An owner answers from its cache, or once its GenerateDataKey returns: a KMS call, not an STS
+ * one. Past this the asker generates the key itself, which costs one KMS call and bounds what a
+ * slow or stalled owner adds to the first reply of each recipient on this worker.
+ */
+export const DATA_KEY_ASK_TIMEOUT_MS = 1_000;
 
 export interface FleetDataKeysDeps {
   readonly link: PeerLink;
@@ -35,7 +41,7 @@ export class FleetDataKeys implements DataKeySource {
     const { link, owners } = this.deps;
     return link.fromOwner(owners, tenant, cacheKey, GENERATE_HOLD_MS, async (owner) => {
       const keys = generatePeerKeyPair();
-      const sealed = await link.ask(owner, { kind: "data-key", key: cacheKey, publicKey: keys.publicKey });
+      const sealed = await link.ask(owner, { kind: "data-key", key: cacheKey, publicKey: keys.publicKey }, DATA_KEY_ASK_TIMEOUT_MS);
       return sealed && openLeaseFromPeer(sealed, keys, cacheKey);
     });
   }

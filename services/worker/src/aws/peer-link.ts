@@ -82,13 +82,13 @@ export class PeerLink {
     owners.claim(tenant, key, this.deps.selfId(), holdMs).catch(() => undefined);
   }
 
-  /** The sealed answer of `owner` to `ask`, or undefined when it has none. Throws when it does not answer. */
-  async ask(owner: string, ask: PeerAsk): Promise<PeerSealed | undefined> {
+  /** The sealed answer of `owner` to `ask`, or undefined when it has none. Throws when it does not answer within `timeoutMs`. */
+  async ask(owner: string, ask: PeerAsk, timeoutMs = PEER_ASK_TIMEOUT_MS): Promise<PeerSealed | undefined> {
     const abort = new AbortController();
     this.asking.add(abort);
     try {
       const msg = await Promise.race([
-        this.deps.nc.request(peerSubject(owner), encodePeerAsk(ask), { timeout: PEER_ASK_TIMEOUT_MS }),
+        this.deps.nc.request(peerSubject(owner), encodePeerAsk(ask), { timeout: timeoutMs }),
         new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true })),
       ]);
       return decodePeerAnswer(msg.data);
