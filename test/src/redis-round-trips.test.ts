@@ -2,32 +2,35 @@
 // vend is one round trip before STS (every rate limit and the idempotency claim in one script)
 // and one after (the completion), nothing else; a refusal by a limit consumes and claims nothing;
 // replays are charged; a request refused before its claim is charged to the caller's buckets, and
-// a caller over its limit is told so rather than the other refusal.
+// a caller over its limit is told so rather than the other refusal; a flood past a limit costs
+// Redis one script per retry-after, not one per request.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
 import { Redis } from "ioredis";
 import { s3ReadTemplate } from "./support/config.js";
 import { startHarness, type Harness } from "./support/harness.js";
-import { reason } from "./support/outcome.js";
+import { reason, refusal } from "./support/outcome.js";
 
 // One tenant per test (each its own buckets), the dev seed's principal (its KMS identity opens its replies).
-const [tenant, charged, replayer, junk] = ["rtt", "rtt-charged", "rtt-replay", "rtt-junk"].map((name) => uniqueName(name)) as [string, string, string, string];
+const [tenant, charged, replayer, junk, flooder] = ["rtt", "rtt-charged", "rtt-replay", "rtt-junk", "rtt-flood"].map((name) => uniqueName(name)) as [string, string, string, string, string];
 const PRINCIPAL = "demo-app";
 const PRINCIPAL_BURST = 3;
 const STS_LATENCY_MS = 300;
 // One request every 100 s after the burst: nothing refills during the test.
 const config = `templates:
-${s3ReadTemplate("s3-read")}${s3ReadTemplate("s3-limited")}
+${s3ReadTemplate("s3-read")}${s3ReadTemplate("s3-limited")}${s3ReadTemplate("s3-refills")}
 access:
-  - tenants: ${JSON.stringify([tenant, charged, replayer, junk])}
+  - tenants: ${JSON.stringify([tenant, charged, replayer, junk, flooder])}
     principals: ["${PRINCIPAL}"]
-    templates: ["s3-read", "s3-limited"]
+    templates: ["s3-read", "s3-limited", "s3-refills"]
 rate_limits:
   per_principal: { per_second: 0.01, burst: ${PRINCIPAL_BURST} }
   per_tenant: { per_second: 1000, burst: 1000 }
   per_template:
     s3-limited: { per_second: 0.01, burst: 1 }
+    # One more request every 400 ms: a refusal's retry-after ends within the test.
+    s3-refills: { per_second: 2.5, burst: 1 }
 `;
 const params = { bucket: "acme-data" };
 
@@ -121,4 +124,27 @@ test("refused before the claim (not entitled): charged to the caller's buckets, 
   }
   assert.equal(await reason(client.request({ template: "no-such-template", params: {} })), "CV_ERR_RATE_LIMITED");
   assert.equal(await reason(client.request({ template: "s3-read", params })), "CV_ERR_RATE_LIMITED");
+});
+
+test("a flood past a limit: after Redis refuses, the worker refuses by itself until the retry-after, then asks Redis again", async () => {
+  const client = h.client(flooder, PRINCIPAL, { attempts: 1 });
+  const request = () => client.request({ template: "s3-refills", params });
+  // A fresh principal bucket: per_principal's burst is 3, and this test stays within it.
+  assert.equal(await reason(request()), "served");
+  const first = await sentDuring(async () => assert.equal((await refusal(request())).reason, "CV_ERR_RATE_LIMITED"));
+  assert.equal(first.length, 1, "Redis refused it: one round trip");
+  let lastRetryAfter = Infinity;
+  const flood = await sentDuring(async () => {
+    for (let i = 0; i < 20; i += 1) {
+      const refused = await refusal(request());
+      assert.equal(refused.reason, "CV_ERR_RATE_LIMITED");
+      assert.ok((refused.retryAfterMs ?? 0) > 0 && (refused.retryAfterMs ?? 0) <= lastRetryAfter, "the wait left, shrinking");
+      lastRetryAfter = refused.retryAfterMs ?? 0;
+    }
+  });
+  assert.deepEqual(flood.map((c) => c.args[0]), [], "20 more refusals cost Redis nothing");
+  // Past the retry-after the bucket has room again: Redis is asked, and the request is served.
+  await new Promise((resolve) => setTimeout(resolve, lastRetryAfter + 50));
+  const after = await sentDuring(async () => assert.equal(await reason(request()), "served"));
+  assert.deepEqual(after.map((c) => c.args[0]?.toLowerCase()), ["evalsha", "evalsha"], "the claim and the completion");
 });

@@ -17,6 +17,7 @@ import { identifyStage } from "./stages/identify.js";
 import { limitAndClaimStage } from "./stages/limit-and-claim.js";
 import { planStage } from "./stages/plan.js";
 import { callerRateLimitStage } from "./stages/rate-limit.js";
+import { RefusedBuckets } from "./stages/refused-buckets.js";
 import { validateStage, type ValidateOptions } from "./stages/validate.js";
 
 export interface PipelineDeps {
@@ -44,16 +45,18 @@ export interface PipelineDeps {
  * answers CV_ERR_RATE_LIMITED instead when they are spent). Entitlement comes before the claim, so
  * a stored reply is replayed only while the access rules of now still allow it. On the success
  * path every limit and the claim are one Redis round trip (rate-limit+dedupe), the completion
- * another. The reply's data key comes before STS, so a KMS failure costs no AssumeRole.
+ * another; a bucket Redis just refused refuses again without one until its retry-after. The reply's data key comes before STS, so a KMS failure costs no AssumeRole.
  */
 export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, WorkerStageContext> {
+  // One worker's memory of buckets Redis just refused, shared by both places that ask the limiter.
+  const refused = new RefusedBuckets({ maxEntries: 10_000 });
   return Pipeline.start(identifyStage())
     .then(decodeStage())
     .then(validateStage(deps.validate))
-    .then(callerRateLimitStage(deps.limiter, deps.config))
+    .then(callerRateLimitStage(deps.limiter, deps.config, refused))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(federationCheckStage(deps.config))
-    .then(limitAndClaimStage(deps.claims, deps.idempotency, deps.config))
+    .then(limitAndClaimStage(deps.claims, deps.idempotency, deps.config, refused))
     .then(dataKeyStage(deps.sealer, deps.sealingKey))
     .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))
     .then(encryptStage(deps.sealer));

@@ -4,6 +4,7 @@ import type { CredvendConfig } from "@credvend/policy";
 import { Finished, type Stage } from "../pipeline/pipeline.js";
 import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js";
 import { callerLimits, rateLimited, type ScopedLimit } from "./rate-limit.js";
+import type { RefusedBuckets } from "./refused-buckets.js";
 
 /**
  * Rate limits, then the idempotency claim, in one Redis round trip (the guard's LimitedClaims): the
@@ -19,7 +20,7 @@ import { callerLimits, rateLimited, type ScopedLimit } from "./rate-limit.js";
  * It runs after entitle+render, so a replay is entitled by the access rules of now (a revocation
  * applies to replays too).
  */
-export function limitAndClaimStage(claims: LimitedClaims, store: IdempotencyStore, currentConfig: () => CredvendConfig): Stage<Planned, Claimed, WorkerStageContext> {
+export function limitAndClaimStage(claims: LimitedClaims, store: IdempotencyStore, currentConfig: () => CredvendConfig, refused: RefusedBuckets): Stage<Planned, Claimed, WorkerStageContext> {
   return {
     name: "rate-limit+dedupe",
     async run(input, ctx) {
@@ -29,12 +30,17 @@ export function limitAndClaimStage(claims: LimitedClaims, store: IdempotencyStor
       // a second round trip to a Redis that just failed would only delay the answer).
       delete ctx.record.chargeRefusal;
       const limits = limitsOf(input, currentConfig());
+      // A bucket Redis refused a moment ago still refuses: answered here, at no Redis cost.
+      const known = refused.check(limits.all);
+      if (known) throw rateLimited(known, limits.all);
+      const sentAtMs = refused.now();
       let result = await claims.claim(scope, input.requestId, input.fingerprint, limits.groups, { clientTimeMs });
       if (result.state === "pending") {
         result = await store.awaitResult(scope, input.requestId, input.fingerprint, { signal: ctx.signal, deadlineMs: ctx.record.deadlineMs, clientTimeMs });
       }
       switch (result.state) {
         case "limited":
+          refused.remember(result.decision, limits.all, sentAtMs);
           throw rateLimited(result.decision, limits.all);
         case "claimed":
           ctx.record.claim = { scope, requestId: input.requestId, token: result.token, fingerprint: input.fingerprint };

@@ -3,6 +3,7 @@ import type { RateDecision, RateLimit, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig, RateLimitRule } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Validated, WorkerStageContext } from "../pipeline/types.js";
+import type { RefusedBuckets } from "./refused-buckets.js";
 
 /** A limit and the scope that the refusal message names. */
 export type ScopedLimit = RateLimit & Pick<RateLimitRule, "scope">;
@@ -19,13 +20,13 @@ export type ScopedLimit = RateLimit & Pick<RateLimitRule, "scope">;
  * The keys are those the plan uses for a request without on_behalf_of, so such a request is
  * charged once per bucket.
  */
-export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => CredvendConfig): Stage<Validated, Validated, WorkerStageContext> {
+export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => CredvendConfig, refused: RefusedBuckets): Stage<Validated, Validated, WorkerStageContext> {
   return {
     name: "rate-limit:caller",
     run(input, ctx) {
       const { tenant, principal } = input.identity;
       const limits = callerLimits(currentConfig(), tenant, principal);
-      if (limits.length > 0) ctx.record.chargeRefusal = (refusal) => chargeRefusal(limiter, tenant, limits, refusal);
+      if (limits.length > 0) ctx.record.chargeRefusal = (refusal) => chargeRefusal(limiter, tenant, limits, refusal, refused);
       return input;
     },
   };
@@ -44,14 +45,19 @@ export function callerLimits(config: CredvendConfig, tenant: string, principal: 
  * its limit (then that is the answer). When Redis can not be reached the refusal stands too: it
  * is the request's own answer, and not charging it costs nothing but one token.
  */
-async function chargeRefusal(limiter: RateLimiter, tenant: string, limits: readonly ScopedLimit[], refusal: CredvendError): Promise<CredvendError> {
+async function chargeRefusal(limiter: RateLimiter, tenant: string, limits: readonly ScopedLimit[], refusal: CredvendError, refused: RefusedBuckets): Promise<CredvendError> {
+  const known = refused.check(limits);
+  if (known) return rateLimited(known, limits);
+  const sentAtMs = refused.now();
   let decision: RateDecision;
   try {
     decision = await limiter.check(tenant, limits);
   } catch {
     return refusal;
   }
-  return decision.allowed ? refusal : rateLimited(decision, limits);
+  if (decision.allowed) return refusal;
+  refused.remember(decision, limits, sentAtMs);
+  return rateLimited(decision, limits);
 }
 
 /** CV_ERR_RATE_LIMITED for a refused decision, naming the limit (its scope, rate and burst) and the retry. */
