@@ -26,6 +26,10 @@ export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => 
     run(input, ctx) {
       const { tenant, principal } = input.identity;
       const limits = callerLimits(currentConfig(), tenant, principal);
+      // Refused by Redis a moment ago: every later answer would be RATE_LIMITED too (limits come
+      // first), so it is given now, before the plan, at no Redis cost and charging nothing.
+      const known = refused.check(limits);
+      if (known) throw rateLimited(known, limits);
       if (limits.length > 0) ctx.record.chargeRefusal = (refusal) => chargeRefusal(limiter, tenant, limits, refusal, refused);
       return input;
     },
