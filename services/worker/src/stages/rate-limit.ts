@@ -3,7 +3,7 @@ import type { RateDecision, RateLimit, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig, RateLimitRule } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Validated, WorkerStageContext } from "../pipeline/types.js";
-import type { RefusedBuckets } from "./refused-buckets.js";
+import { afterPendingIo, type RefusedBuckets } from "./refused-buckets.js";
 
 /** A limit and the scope that the refusal message names. */
 export type ScopedLimit = RateLimit & Pick<RateLimitRule, "scope">;
@@ -29,7 +29,7 @@ export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => 
       // Refused by Redis a moment ago: every later answer would be RATE_LIMITED too (limits come
       // first), so it is given now, before the plan, at no Redis cost and charging nothing.
       const known = refused.check(limits);
-      if (known) throw rateLimited(known, limits);
+      if (known) return afterPendingIo().then(() => { throw rateLimited(known, limits); });
       if (limits.length > 0) ctx.record.chargeRefusal = (refusal) => chargeRefusal(limiter, tenant, limits, refusal, refused);
       return input;
     },
@@ -51,7 +51,10 @@ export function callerLimits(config: CredvendConfig, tenant: string, principal: 
  */
 async function chargeRefusal(limiter: RateLimiter, tenant: string, limits: readonly ScopedLimit[], refusal: CredvendError, refused: RefusedBuckets): Promise<CredvendError> {
   const known = refused.check(limits);
-  if (known) return rateLimited(known, limits);
+  if (known) {
+    await afterPendingIo();
+    return rateLimited(known, limits);
+  }
   const sentAtMs = refused.now();
   let decision: RateDecision;
   try {

@@ -2,7 +2,7 @@
 // retry-after Redis gave, counted from before the call, and only the same limit (same rate, burst).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RefusedBuckets } from "./refused-buckets.js";
+import { afterPendingIo, RefusedBuckets } from "./refused-buckets.js";
 import type { ScopedLimit } from "./rate-limit.js";
 
 const principal: ScopedLimit = { scope: "principal", key: "acme:principal:demo-app", perSecond: 2, burst: 1 };
@@ -48,4 +48,16 @@ test("a long wait is remembered for at most a minute, and at most maxEntries buc
   for (const l of limits) refused.remember(refusedBy(l, 1000), limits, now);
   assert.equal(refused.check([limits[0]!]), undefined, "the oldest was dropped");
   assert.ok(refused.check([limits[1]!]) && refused.check([limits[2]!]));
+});
+
+test("refusals answered from memory in one turn of the loop wait for one shared turn, after the I/O already waiting", async () => {
+  const order: string[] = [];
+  setImmediate(() => order.push("queued before"));
+  const a = afterPendingIo();
+  const b = afterPendingIo();
+  assert.equal(a, b, "one wait for the whole turn");
+  await a;
+  order.push("refusals answered");
+  assert.deepEqual(order, ["queued before", "refusals answered"]);
+  assert.notEqual(afterPendingIo(), a, "the next turn waits anew");
 });

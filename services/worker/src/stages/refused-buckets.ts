@@ -8,6 +8,22 @@
 import type { RateDecision } from "@credvend/guard";
 import type { ScopedLimit } from "./rate-limit.js";
 
+/**
+ * Resolves once the I/O already waiting has been handled (the event loop's check phase). A refusal
+ * answered from memory takes no I/O, so a flood of them would otherwise run in one stretch ahead of
+ * every other caller's Redis, KMS and STS replies, as the Redis round trip it replaces never did.
+ */
+export function afterPendingIo(): Promise<void> {
+  // One wait per turn of the loop, shared: the refusals of one turn are answered together, so their
+  // replies still leave in one NATS write.
+  nextTurn ??= new Promise((resolve) => setImmediate(() => {
+    nextTurn = undefined;
+    resolve();
+  }));
+  return nextTurn;
+}
+let nextTurn: Promise<void> | undefined;
+
 /** Longest refusal remembered: a limit slower than this is asked of Redis again once a minute. */
 const MAX_REMEMBERED_MS = 60_000;
 
