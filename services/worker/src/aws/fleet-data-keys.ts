@@ -3,7 +3,7 @@
 // generates it; another worker that needs it asks the owner (peer-link.ts) for a lease: the key
 // sealed to a fresh X25519 key of the asker's, with half of what the key may still seal
 // (DataKeyCache.lend), so the key's age, use and byte limits hold across the fleet together.
-import { openLeaseFromPeer, RESERVED_REPLY_BYTES, SHARED_KMS_CALL_TIMEOUT_MS, generatePeerKeyPair, sealLeaseToPeer, type DataKeyCache, type DataKeyLease, type DataKeySource } from "@credvend/envelope";
+import { openLeaseFromPeer, RESERVED_REPLY_BYTES, SHARED_KMS_CALL_TIMEOUT_MS, sealLeaseToPeer, type DataKeyCache, type DataKeyLease, type DataKeySource } from "@credvend/envelope";
 import type { ReuseOwners } from "@credvend/guard";
 import type { PeerLink } from "./peer-link.js";
 
@@ -39,11 +39,8 @@ export class FleetDataKeys implements DataKeySource {
 
   fromOwner(cacheKey: string, tenant: string): Promise<DataKeyLease | undefined> {
     const { link, owners } = this.deps;
-    return link.fromOwner(owners, tenant, cacheKey, GENERATE_HOLD_MS, async (owner) => {
-      const keys = generatePeerKeyPair();
-      const sealed = await link.ask(owner, { kind: "data-key", key: cacheKey, publicKey: keys.publicKey }, DATA_KEY_ASK_TIMEOUT_MS);
-      return sealed && openLeaseFromPeer(sealed, keys, cacheKey);
-    });
+    return link.fromOwner(owners, tenant, cacheKey, GENERATE_HOLD_MS, (owner) =>
+      link.ask(owner, (publicKey) => ({ kind: "data-key", key: cacheKey, publicKey }), (sealed, keys) => openLeaseFromPeer(sealed, keys, cacheKey), DATA_KEY_ASK_TIMEOUT_MS));
   }
 
   generated(cacheKey: string, tenant: string, lifetimeMs: number): void {

@@ -4,7 +4,7 @@
 // worker that misses it asks the owner (peer-link.ts) and gets a copy sealed to a fresh X25519 key
 // of its own, which it caches like a session it issued (revocation notices and reconnects drop
 // copies too).
-import { generatePeerKeyPair, openFromPeer, sealToPeer } from "@credvend/envelope";
+import { openFromPeer, sealToPeer } from "@credvend/envelope";
 import type { ReuseOwners } from "@credvend/guard";
 import type { CredentialReuse, ReusableSession, SessionSource } from "./credential-reuse.js";
 import { decodeSession, encodeSession } from "./peer-codec.js";
@@ -32,11 +32,8 @@ export class FleetReuse implements SessionSource {
 
   fromOwner(key: string, scope: SessionScope, minRemainingMs: number): Promise<ReusableSession | undefined> {
     const { link, owners } = this.deps;
-    return link.fromOwner(owners, scope.tenant, key, FLIGHT_HOLD_MS, async (owner) => {
-      const keys = generatePeerKeyPair();
-      const sealed = await link.ask(owner, { kind: "session", key, minRemainingMs, publicKey: keys.publicKey });
-      return sealed && decodeSession(openFromPeer(sealed, keys, key));
-    });
+    return link.fromOwner(owners, scope.tenant, key, FLIGHT_HOLD_MS, (owner) =>
+      link.ask(owner, (publicKey) => ({ kind: "session", key, minRemainingMs, publicKey }), (sealed, keys) => decodeSession(openFromPeer(sealed, keys, key))));
   }
 
   issued(key: string, session: ReusableSession, minRemainingMs: number): void {

@@ -3,7 +3,7 @@
 // the owner named in Redis (ReuseOwners: only worker ids are stored), answers sealed to the asker's
 // one-time X25519 key. Everything degrades to per-worker work: no Redis, an owner that is gone or
 // slow, or NATS permissions without the peer subjects cost at most the asker's own AWS call.
-import type { PeerSealed } from "@credvend/envelope";
+import { generatePeerKeyPair, type PeerKeyPair, type PeerSealed } from "@credvend/envelope";
 import type { ReuseOwners } from "@credvend/guard";
 import { PEER_PREFIX, peerSubject } from "@credvend/protocol";
 import type { NatsConnection, Subscription } from "nats";
@@ -33,10 +33,6 @@ export class PeerLink {
   private subscription: Subscription | undefined;
 
   constructor(private readonly deps: PeerLinkDeps) {}
-
-  get selfId(): string {
-    return this.deps.selfId();
-  }
 
   /** Registers what this worker answers for `kind` (before serve()). */
   answer<K extends PeerAskKind>(kind: K, answerer: PeerAnswerer<Extract<PeerAsk, { kind: K }>>): void {
@@ -82,16 +78,22 @@ export class PeerLink {
     owners.claim(tenant, key, this.deps.selfId(), holdMs).catch(() => undefined);
   }
 
-  /** The sealed answer of `owner` to `ask`, or undefined when it has none. Throws when it does not answer within `timeoutMs`. */
-  async ask(owner: string, ask: PeerAsk, timeoutMs = PEER_ASK_TIMEOUT_MS): Promise<PeerSealed | undefined> {
+  /**
+   * What `owner` answers to the ask `build` makes with a one-time X25519 public key of this worker's,
+   * opened with that key pair (`open`), or undefined when it has none. Throws when it does not
+   * answer within `timeoutMs`, or its answer does not open.
+   */
+  async ask<T>(owner: string, build: (publicKey: Uint8Array) => PeerAsk, open: (sealed: PeerSealed, keys: PeerKeyPair) => T, timeoutMs = PEER_ASK_TIMEOUT_MS): Promise<T | undefined> {
+    const keys = generatePeerKeyPair();
     const abort = new AbortController();
     this.asking.add(abort);
     try {
       const msg = await Promise.race([
-        this.deps.nc.request(peerSubject(owner), encodePeerAsk(ask), { timeout: timeoutMs }),
+        this.deps.nc.request(peerSubject(owner), encodePeerAsk(build(keys.publicKey)), { timeout: timeoutMs }),
         new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true })),
       ]);
-      return decodePeerAnswer(msg.data);
+      const sealed = decodePeerAnswer(msg.data);
+      return sealed && open(sealed, keys);
     } finally {
       this.asking.delete(abort);
     }

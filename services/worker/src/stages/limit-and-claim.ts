@@ -4,7 +4,7 @@ import type { CredvendConfig } from "@credvend/policy";
 import { Finished, type Stage } from "../pipeline/pipeline.js";
 import type { Claimed, Planned, WorkerStageContext } from "../pipeline/types.js";
 import { callerLimits, rateLimited, type ScopedLimit } from "./rate-limit.js";
-import { afterPendingIo, type RefusedBuckets } from "./refused-buckets.js";
+import type { RefusedBuckets } from "./refused-buckets.js";
 
 /**
  * Rate limits, then the idempotency claim, in one Redis round trip (the guard's LimitedClaims): the
@@ -31,11 +31,8 @@ export function limitAndClaimStage(claims: LimitedClaims, store: IdempotencyStor
       delete ctx.record.chargeRefusal;
       const limits = limitsOf(input, currentConfig());
       // A bucket Redis refused a moment ago still refuses: answered here, at no Redis cost.
-      const known = refused.check(limits.all);
-      if (known) {
-        await afterPendingIo();
-        throw rateLimited(known, limits.all);
-      }
+      const known = refused.refusal(limits.all);
+      if (known) throw rateLimited(await known, limits.all);
       const sentAtMs = refused.now();
       let result = await claims.claim(scope, input.requestId, input.fingerprint, limits.groups, { clientTimeMs });
       if (result.state === "pending") {

@@ -3,7 +3,7 @@ import type { RateDecision, RateLimit, RateLimiter } from "@credvend/guard";
 import type { CredvendConfig, RateLimitRule } from "@credvend/policy";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Validated, WorkerStageContext } from "../pipeline/types.js";
-import { afterPendingIo, type RefusedBuckets } from "./refused-buckets.js";
+import type { RefusedBuckets } from "./refused-buckets.js";
 
 /** A limit and the scope that the refusal message names. */
 export type ScopedLimit = RateLimit & Pick<RateLimitRule, "scope">;
@@ -28,8 +28,8 @@ export function callerRateLimitStage(limiter: RateLimiter, currentConfig: () => 
       const limits = callerLimits(currentConfig(), tenant, principal);
       // Refused by Redis a moment ago: every later answer would be RATE_LIMITED too (limits come
       // first), so it is given now, before the plan, at no Redis cost and charging nothing.
-      const known = refused.check(limits);
-      if (known) return afterPendingIo().then(() => { throw rateLimited(known, limits); });
+      const known = refused.refusal(limits);
+      if (known) return known.then((decision) => { throw rateLimited(decision, limits); });
       if (limits.length > 0) ctx.record.chargeRefusal = (refusal) => chargeRefusal(limiter, tenant, limits, refusal, refused);
       return input;
     },
@@ -50,11 +50,8 @@ export function callerLimits(config: CredvendConfig, tenant: string, principal: 
  * is the request's own answer, and not charging it costs nothing but one token.
  */
 async function chargeRefusal(limiter: RateLimiter, tenant: string, limits: readonly ScopedLimit[], refusal: CredvendError, refused: RefusedBuckets): Promise<CredvendError> {
-  const known = refused.check(limits);
-  if (known) {
-    await afterPendingIo();
-    return rateLimited(known, limits);
-  }
+  const known = refused.refusal(limits);
+  if (known) return rateLimited(await known, limits);
   const sentAtMs = refused.now();
   let decision: RateDecision;
   try {

@@ -65,6 +65,15 @@ export class RefusedBuckets {
     return undefined;
   }
 
+  /**
+   * The refusal to answer from memory, once the I/O already waiting has run (afterPendingIo), or
+   * undefined: ask Redis. What every stage that asks the limiter calls first.
+   */
+  refusal(limits: readonly ScopedLimit[]): Promise<RateDecision> | undefined {
+    const known = this.check(limits);
+    return known && afterPendingIo().then(() => known);
+  }
+
   /** Redis refused with `decision` for a call sent at `sentAtMs` (on `now()`): its limit refuses until then + retry-after. */
   remember(decision: RateDecision, limits: readonly ScopedLimit[], sentAtMs: number): void {
     const limit = limits.find((l) => l.key === decision.limitedBy);
