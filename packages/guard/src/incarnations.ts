@@ -9,10 +9,15 @@ import type { Redis } from "./connection.js";
 // The hint goes with every claim: the processes of a 3 to 8 node cluster and a restart or two of
 // each (about 50 bytes apiece). A process forgotten here still gets the whole-second bound.
 const MAX_REMEMBERED = 16;
+// Tries per probe, a short pause apart; a probe left unanswered starts again at the next claim.
+const PROBE_ATTEMPTS = 3;
+const PROBE_RETRY_MS = 50;
 
 export class Incarnations {
   readonly #firstSeen = new Map<string, number>();
   readonly #probes = new Set<Promise<void>>();
+  /** Connections whose last probe got no answer: probed again by the next settled(). */
+  readonly #unanswered = new Set<SingleRedis>();
   readonly #timeoutMs: number;
 
   constructor(redis: Redis) {
@@ -32,6 +37,10 @@ export class Incarnations {
 
   /** Resolves once the probes of newly (re)connected processes are answered (or timed out). */
   async settled(): Promise<void> {
+    for (const node of this.#unanswered) {
+      this.#unanswered.delete(node);
+      if (node.status === "ready") this.#probe(node);
+    }
     if (this.#probes.size > 0) await Promise.all(this.#probes);
   }
 
@@ -40,15 +49,32 @@ export class Incarnations {
     return [...this.#firstSeen].map(([id, ms]) => `${id}:${ms}`).join(",");
   }
 
+  // A probe that gets no answer is sent again while the connection stays up: without the hint, the
+  // first claim of a tenant writes the whole-second bound as its epoch for good, and every request
+  // sent in the rest of that second is refused as stale. Each claim waits for the probes
+  // (settled()), so the retries are bounded: a Redis that answers none of them fails the claim too,
+  // and the next claim probes again.
   #probe(node: SingleRedis): void {
-    const probe = replyWithin(node.info("server"), this.#timeoutMs).then((info) => {
-      const runId = /run_id:([0-9a-f]+)/.exec(info)?.[1];
-      const usec = /server_time_usec:(\d+)/.exec(info)?.[1];
-      if (runId === undefined || usec === undefined || this.#firstSeen.has(runId)) return;
-      this.#firstSeen.set(runId, Math.floor(Number(usec) / 1000));
-      if (this.#firstSeen.size > MAX_REMEMBERED) this.#firstSeen.delete(this.#firstSeen.keys().next().value ?? "");
-    }, () => undefined).finally(() => this.#probes.delete(probe));
+    const probe = (async () => {
+      for (let attempt = 1; attempt <= PROBE_ATTEMPTS && node.status === "ready"; attempt += 1) {
+        const info = await replyWithin(node.info("server"), this.#timeoutMs).catch(() => undefined);
+        if (info !== undefined) {
+          this.#remember(info);
+          return;
+        }
+        if (attempt < PROBE_ATTEMPTS) await new Promise((r) => setTimeout(r, PROBE_RETRY_MS));
+      }
+      this.#unanswered.add(node);
+    })().finally(() => this.#probes.delete(probe));
     this.#probes.add(probe);
+  }
+
+  #remember(info: string): void {
+    const runId = /run_id:([0-9a-f]+)/.exec(info)?.[1];
+    const usec = /server_time_usec:(\d+)/.exec(info)?.[1];
+    if (runId === undefined || usec === undefined || this.#firstSeen.has(runId)) return;
+    this.#firstSeen.set(runId, Math.floor(Number(usec) / 1000));
+    if (this.#firstSeen.size > MAX_REMEMBERED) this.#firstSeen.delete(this.#firstSeen.keys().next().value ?? "");
   }
 }
 

@@ -3,7 +3,7 @@ import { inspect } from "node:util";
 import { after, before, test } from "node:test";
 import type { Redis } from "./connection.js";
 import { isCredvendError } from "@credvend/protocol";
-import { freePort, startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
+import { freePort, redisCommand, startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRedis, waitReady } from "./redis-client.js";
@@ -159,6 +159,68 @@ test("Redis restarted empty: what may have been issued before is forgotten; a re
   const token = claimed(await store.claim(who, id, "fp", { clientTimeMs: sentAfter }));
   await store.complete(who, id, token, new Uint8Array([4]));
   assert.equal((await store.claim(who, id, "fp", { clientTimeMs: sentBefore })).state, "done");
+});
+
+// A Redis process started early in a second, while the whole-second bound of its start (INFO's
+// uptime, the epoch when no client saw the process) still lies ahead: a request sent before that
+// bound is served only if the client's probe saw the process.
+async function freshRedisEarlyInASecond(): Promise<{ server: RedisServerHandle; wholeSecondBoundMs: number }> {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    const started = await startRedisServer();
+    const info = String(await redisCommand(started.port, ["INFO", "server"]));
+    const serverS = Math.floor(Number(/server_time_usec:(\d+)/.exec(info)?.[1]) / 1e6);
+    const wholeSecondBoundMs = (serverS - Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1]) + 1) * 1000;
+    if (wholeSecondBoundMs - Date.now() > 800) return { server: started, wholeSecondBoundMs };
+    await started.stop();
+  }
+  throw new Error("could not start a Redis early enough in a second");
+}
+
+async function claimSentNow(store: IdempotencyStore, wholeSecondBoundMs: number): Promise<string> {
+  const sentAt = Date.now();
+  const who = { tenant: uniqueName("probe"), principal: "p" };
+  const result = await store.claim(who, uniqueRequestId(), "fp", { clientTimeMs: sentAt });
+  assert.ok(sentAt < wholeSecondBoundMs, `sent at ${sentAt}, before the whole-second bound ${wholeSecondBoundMs}: only the probe can serve it`);
+  return result.state;
+}
+
+test("a fresh Redis that does not answer the client's first probe: the probe is sent again, and a request sent after the client saw the process is served within its first second", async () => {
+  const { server: fresh, wholeSecondBoundMs } = await freshRedisEarlyInASecond();
+  const client = createRedis(fresh.url, { commandTimeoutMs: 100 });
+  try {
+    await waitReady(client, 5000);
+    await fresh.pause();
+    // The client's first store: its probe of the process goes out now, and times out.
+    const store = new IdempotencyStore(client);
+    await new Promise((r) => setTimeout(r, 130));
+    await fresh.resume();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await claimSentNow(store, wholeSecondBoundMs), "claimed", "sent after the client saw the process: nothing before it can have been issued");
+  } finally {
+    client.disconnect();
+    await fresh.stop();
+  }
+});
+
+test("a probe that got no answer at all is sent again by the next claim: requests sent after it are served", async () => {
+  const { server: fresh, wholeSecondBoundMs } = await freshRedisEarlyInASecond();
+  const client = createRedis(fresh.url, { commandTimeoutMs: 40 });
+  try {
+    await waitReady(client, 5000);
+    await fresh.pause();
+    const store = new IdempotencyStore(client);
+    // Twice as long as every try of the probe (three of 40 ms, 50 ms apart) takes.
+    await new Promise((r) => setTimeout(r, 500));
+    await fresh.resume();
+    // This claim probes again. Sent before the probe's answer, it is refused as possibly older than
+    // the process, unless Redis's cached clock read at the probe still predates the request.
+    assert.match(await claimSentNow(store, wholeSecondBoundMs), /^(forgotten|claimed)$/);
+    assert.equal(await claimSentNow(store, wholeSecondBoundMs), "claimed", "sent after the claim that probed again");
+  } finally {
+    client.disconnect();
+    await fresh.stop();
+  }
 });
 
 test("an event loop stalled for 400 ms with commands in flight to a healthy Redis: no command times out", async () => {

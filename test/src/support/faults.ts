@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 
 export type Final =
   | { readonly kind: "credentials"; readonly accessKeyId: string; readonly attempts: number }
-  | { readonly kind: "error"; readonly reason: string; readonly attempts: number }
+  | { readonly kind: "error"; readonly reason: string; readonly message: string; readonly attempts: number }
   | { readonly kind: "hung"; readonly attempts: number; readonly last: string };
 
 export interface Tally {
@@ -22,6 +22,8 @@ export interface Tally {
   readonly hung: number;
   /** Final definite errors by reason. */
   readonly reasons: Readonly<Record<string, number>>;
+  /** The first message of each reason: which check refused, in the words a caller sees. */
+  readonly messages: Readonly<Record<string, string>>;
 }
 
 /** Every reply published in a requester's namespace, by request id. */
@@ -83,7 +85,7 @@ export function rawRequester(nc: NatsConnection, tenant: string, principal: stri
           continue;
         }
         if (reply.kind === "credentials") return { kind: "credentials", accessKeyId: reply.envelope.accessKeyId, attempts };
-        if (!reply.error.retryable) return { kind: "error", reason: reply.error.reason, attempts };
+        if (!reply.error.retryable) return { kind: "error", reason: reply.error.reason, message: reply.error.message, attempts };
         last = reply.error.reason;
         refusals.push({ reason: reply.error.reason, retryAfterMs: reply.error.retryAfterMs ?? 0 });
         await new Promise((r) => setTimeout(r, Math.min(reply.error.retryAfterMs ?? 100, 500)));
@@ -95,7 +97,12 @@ export function rawRequester(nc: NatsConnection, tenant: string, principal: stri
 
 export function tally(finals: readonly Final[], ledger: ReplyLedger, ids: readonly string[]): Tally {
   const reasons: Record<string, number> = {};
-  for (const f of finals) if (f.kind === "error") reasons[f.reason] = (reasons[f.reason] ?? 0) + 1;
+  const messages: Record<string, string> = {};
+  for (const f of finals) {
+    if (f.kind !== "error") continue;
+    reasons[f.reason] = (reasons[f.reason] ?? 0) + 1;
+    messages[f.reason] ??= f.message;
+  }
   return {
     ids: ids.length,
     served: finals.filter((f) => f.kind === "credentials").length,
@@ -103,6 +110,7 @@ export function tally(finals: readonly Final[], ledger: ReplyLedger, ids: readon
     issuedTwice: ids.filter((id) => ledger.keysOf(id).size > 1).length,
     hung: finals.filter((f) => f.kind === "hung").length,
     reasons,
+    messages,
   };
 }
 
