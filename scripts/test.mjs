@@ -103,7 +103,8 @@ async function startSharedServers() {
 }
 
 function removeRunTmp() {
-  const left = fs.readdirSync(runTmp);
+  // npm 11 keeps V8's code cache in the temp folder (module.enableCompileCache): npm's, not a test's.
+  const left = fs.readdirSync(runTmp).filter((name) => name !== "node-compile-cache");
   if (left.length > 0) console.error(`test: removing ${left.length} temp folder(s) left behind by tests: ${left.join(", ")}`);
   fs.rmSync(runTmp, { recursive: true, force: true });
 }

@@ -79,7 +79,7 @@ test("the stack: 3 NATS nodes, Redis with a password, aws-local, two healthy-gat
   for (const w of ["worker-1", "worker-2"]) assert.equal(demo.depends_on?.[w]?.condition, "service_healthy");
 });
 
-test("NATS authorization is credvend nats-config output, and its bcrypt hashes admit the clients' passwords only", async () => {
+test("NATS authorization is credvend nats-config output, and its bcrypt hashes admit the clients' passwords only", async (t) => {
   const services = await resolved();
   const natsEnv = services["nats-1"]!.environment ?? {};
   // The compose file holds the bcrypt hashes (made once from the dev-only passwords); nats-config
@@ -90,6 +90,7 @@ test("NATS authorization is credvend nats-config output, and its bcrypt hashes a
   const auth = path.join(ROOT, "deploy/compose/credvend-auth.conf");
   assert.equal(readFileSync(auth, "utf8"), generated.stdout, "regenerate: credvend nats-config deploy/compose/credvend.yaml > deploy/compose/credvend-auth.conf (with the compose file's hashes in the environment)");
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-compose-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   copyFileSync(auth, path.join(dir, "credvend-auth.conf"));
   const port = await freePort();
   writeFileSync(path.join(dir, "n.conf"), `listen: 127.0.0.1:${port}\ninclude ./credvend-auth.conf\n`);
@@ -150,6 +151,7 @@ test("the image's production install (its deps stage, replayed in a folder) has 
   const dockerfile = readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
   const stage = dockerfile.slice(dockerfile.indexOf("AS deps"), dockerfile.indexOf("# ---- runtime"));
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-image-deps-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const m of stage.matchAll(/^COPY (.+) (\S+)$/gm)) {
     for (const src of m[1]!.split(/\s+/)) {
       mkdirSync(path.join(dir, path.dirname(src)), { recursive: true });
@@ -167,5 +169,4 @@ test("the image's production install (its deps stage, replayed in a folder) has 
     .filter((n) => /testcontainers|dockerode|^@credvend\/testkit$|typescript|fast-check/.test(n));
   assert.deepEqual(harness, []);
   t.diagnostic(`production dependencies: ${installed.length} top-level packages`);
-  rmSync(dir, { recursive: true, force: true });
 });

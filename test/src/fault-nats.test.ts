@@ -22,12 +22,13 @@ let worker: RunningWorker;
 let nc: NatsConnection;
 // A restarted nats-server keeps its JetStream store (the audit stream lives there), as a real one does.
 const storeDir = mkdtempSync(path.join(tmpdir(), "credvend-nats-store-"));
+const configDir = mkdtempSync(path.join(tmpdir(), "credvend-test-"));
 
 before(async () => {
   port = await freePort();
   nats = await startNatsServer({ port, storeDir });
   awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
-  const configFile = path.join(mkdtempSync(path.join(tmpdir(), "credvend-test-")), "credvend.yaml");
+  const configFile = path.join(configDir, "credvend.yaml");
   writeFileSync(configFile, demoConfig({ tenants: [tenant] }));
   const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG: configFile, AWS_REGION: REGION, CREDVEND_LOG_LEVEL: "silent" });
   worker = await runTestWorker(settings, awsLocal.endpoint);
@@ -39,6 +40,7 @@ after(async () => {
   await awsLocal?.stop();
   await nats?.stop();
   rmSync(storeDir, { recursive: true, force: true });
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 test("nats-server restarted under load: every id served, one access key each, none hung", async (t) => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { uniqueName } from "@credvend/testkit";
 import { SignJWT, type CryptoKey } from "jose";
 import { devCredentials } from "@credvend/aws-local";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { credvend } from "./support/cli.js";
@@ -125,9 +125,11 @@ access:
     assert.match(creds.arn, /assumed-role\/web-reader\//);
   });
 
-  test("credvend request --web-identity-token-file sends the file's token and never prints it", async () => {
+  test("credvend request --web-identity-token-file sends the file's token and never prints it", async (t) => {
     const jwt = await token();
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-webid-")), "token");
+    const dir = mkdtempSync(path.join(tmpdir(), "credvend-webid-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "token");
     writeFileSync(file, `${jwt}\n`, { mode: 0o600 });
     const env = {
       NATS_URL: h.natsUrl, CREDVEND_TENANT: tenant, CREDVEND_PRINCIPAL: CALLER, CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN, AWS_REGION: REGION,

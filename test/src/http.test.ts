@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,12 +26,13 @@ let vendor: RunningWorker;
 let nc: NatsConnection;
 let kms: KMSClient;
 let url: string;
+const configDir = mkdtempSync(path.join(tmpdir(), "credvend-http-"));
 
 before(async () => {
   nats = await startNatsServer();
   redis = await startRedisServer();
   awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-http-")), "c.yaml");
+  const file = path.join(configDir, "c.yaml");
   writeFileSync(file, demoConfig({ tenants: [tenant] }));
   const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: redis.url, CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "silent" });
   vendor = await runTestWorker(settings, awsLocal.endpoint, { http: true });
@@ -46,6 +47,7 @@ after(async () => {
   await awsLocal?.stop();
   await redis?.stop();
   await nats?.stop();
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 const get = async (p: string) => {
@@ -108,7 +110,7 @@ test("/readyz is 503 naming Redis while it is down, 200 when it is back", async 
 
 
 test("/readyz reports the worker's own reply-key finding: 503 with what to fix while the key is unusable, the same state the worker refuses requests by", async () => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "credvend-http-")), "c.yaml");
+  const file = path.join(configDir, "broken.yaml");
   writeFileSync(file, demoConfig({ tenants: [tenant] }));
   const settings = settingsFromEnv({
     NATS_URL: nats.url, REDIS_URL: redis.url, CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "silent",

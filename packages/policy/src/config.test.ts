@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile, parseConfig } from "./config.js";
@@ -84,8 +84,9 @@ test("config: access-rule lint", () => {
   assert.ok(perTemplate.some((p) => p.severity === "error" && p.path === "rate_limits.per_template.nope"));
 });
 
-test("config: loadConfigFile reads a file and names it in messages", () => {
+test("config: loadConfigFile reads a file and names it in messages", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "credvend-policy-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const good = join(dir, "good.yaml");
   writeFileSync(good, DEMO);
   assert.ok(loadConfigFile(good).ok);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { natsAuthorization } from "./nats-auth.js";
@@ -32,8 +32,9 @@ test("nats: values that could break out of a string are refused", () => {
   assert.throws(() => natsAuthorization(config, { identities: [{ tenant: "a.b", principal: "y" }] }), RangeError);
 });
 
-test("nats: nats-server accepts the generated block", { skip: spawnSync("nats-server", ["--version"]).status !== 0 && "nats-server not installed" }, () => {
+test("nats: nats-server accepts the generated block", { skip: spawnSync("nats-server", ["--version"]).status !== 0 && "nats-server not installed" }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), "credvend-nats-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "auth.conf");
   writeFileSync(file, `port: -1\n${natsAuthorization(config, { vendor: { user: "vendor", password: "v" } })}`);
   const r = spawnSync("nats-server", ["-t", "-c", file], { env: { ...process.env, ACME_DEMO_PASSWORD: "x" }, encoding: "utf8" });

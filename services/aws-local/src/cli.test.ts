@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -31,7 +31,10 @@ describe("AWS CLI against aws-local", () => {
     local = await startQuiet();
     isolated = mkdtempSync(join(tmpdir(), "aws-local-cli-"));
   });
-  after(async () => local.stop());
+  after(async () => {
+    await local?.stop();
+    if (isolated !== undefined) rmSync(isolated, { recursive: true, force: true });
+  });
 
   async function aws(args: string[], creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<unknown> {
     const env: NodeJS.ProcessEnv = {

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
@@ -36,8 +36,9 @@ kms_keys:
 `;
 
 describe("seed files", () => {
-  it("loads a YAML seed and serves it", async () => {
+  it("loads a YAML seed and serves it", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "aws-local-seed-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "seed.yaml");
     writeFileSync(path, YAML_SEED);
     const seed = loadSeedFile(path);

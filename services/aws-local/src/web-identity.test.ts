@@ -2,7 +2,7 @@
 // keys this test generates: each way a token can be wrong gets AWS's own error code and status.
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +40,7 @@ async function deadLoopbackPort(): Promise<number> {
 
 describe("AssumeRoleWithWebIdentity", () => {
   let local: Local;
+  let jwksDir: string | undefined;
   let key: CryptoKey;
   let otherKey: CryptoKey;
   let publicJwk: JWK;
@@ -65,7 +66,8 @@ describe("AssumeRoleWithWebIdentity", () => {
     // Only the public half goes into the seed.
     publicJwk = { ...(await exportJWK(pair.publicKey)), kid: "test-key-1", alg: "RS256", use: "sig" };
     const pub = publicJwk;
-    const dir = mkdtempSync(join(tmpdir(), "aws-local-jwks-"));
+    jwksDir = mkdtempSync(join(tmpdir(), "aws-local-jwks-"));
+    const dir = jwksDir;
     const jwksFile = join(dir, "jwks.json");
     writeFileSync(jwksFile, JSON.stringify({ keys: [pub] }));
     const seed: SeedInput = {
@@ -110,7 +112,10 @@ describe("AssumeRoleWithWebIdentity", () => {
     };
     local = await startQuiet({ seed });
   });
-  after(async () => local.stop());
+  after(async () => {
+    await local?.stop();
+    if (jwksDir !== undefined) rmSync(jwksDir, { recursive: true, force: true });
+  });
   beforeEach(async () => local.admin.reset());
 
   it("a valid token gets credentials and every reply field, and the session is the role's", async () => {

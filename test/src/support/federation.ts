@@ -3,8 +3,9 @@
 // device) that session_token / federation_token templates sign with through an AWS profile.
 import { DEV_ACCOUNT_ID, DEV_SEED, type Seed } from "@credvend/aws-local";
 import { makeTestIdp, type TestIdp } from "@credvend/aws-local/testing/saml";
+import { onProcessExit } from "@credvend/testkit";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
@@ -99,6 +100,8 @@ export function federationSeed(oidc: OidcKey, idp: TestIdp): Seed {
  */
 export function useLegacyProfile(): void {
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-profile-"));
+  // The SDK may read the file at any time until the process ends.
+  onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "credentials");
   writeFileSync(file, `[${LEGACY_USER}]\naws_access_key_id = ${LEGACY_ACCESS_KEY_ID}\naws_secret_access_key = ${LEGACY_SECRET}\n`, { mode: 0o600 });
   process.env.AWS_SHARED_CREDENTIALS_FILE = file;
