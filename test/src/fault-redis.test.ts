@@ -44,7 +44,7 @@ function assertExactlyOnce(label: string, finals: readonly Final[], ledger: Repl
   const unexpected = Object.keys(t.reasons).filter((r) => !allowed.includes(r));
   assert.equal(t.issuedTwice, 0, `${label}: ids issued twice ${JSON.stringify(t)}`);
   assert.equal(t.hung, 0, `${label}: ids hung ${JSON.stringify(finals.filter((f) => f.kind === "hung"))}`);
-  assert.deepEqual(unexpected, [], `${label}: unexpected final errors ${JSON.stringify(t.messages)}`);
+  assert.deepEqual(unexpected, [], `${label}: unexpected final errors ${JSON.stringify({ reasons: t.reasons, messages: t.messages })}`);
   return t;
 }
 
