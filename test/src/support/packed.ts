@@ -21,9 +21,21 @@ export const WORKSPACES = [
 export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH ?? "",
   HOME: process.env.HOME ?? tmpdir(),
+  // The machine's own trust for the registry: where it is reached through a proxy with its own
+  // CA, npm on Node 24 refuses the registry's certificate without these, whatever npm's cafile.
+  ...pick(process.env, ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"]),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   ...extra,
 });
+
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
 
 /** Packs every workspace into `project` and returns the tarballs' names (./credvend-*.tgz). */
 export async function packTarballs(project: string): Promise<string[]> {
