@@ -146,6 +146,21 @@ export function memoryOf(pid) {
   }
 }
 
+/** The node flags a process runs with (from /proc/<pid>/cmdline, before its script; preloaded modules left out), or undefined if it is gone. */
+export function nodeFlagsOf(pid) {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    const flags = [];
+    for (let i = 1; i < argv.length && argv[i].startsWith("-"); i++) {
+      if (argv[i] === "--import" || argv[i] === "--require" || argv[i] === "-r") i++;
+      else flags.push(argv[i]);
+    }
+    return flags;
+  } catch {
+    return undefined;
+  }
+}
+
 function statOf(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -252,7 +252,7 @@ Node ${machine.node}; nats-server ${machine.natsServer}; redis-server ${machine.
 Load average (1 min) at start ${f2(out.startup.loadavg?.[0])}, at end ${f2(out.endLoadavg?.[0])}: anything above what the bench itself adds (about 2 here) is other work on the machine, which skews the numbers.
 **Topology** (loopback): nats-server (JetStream on, for the audit stream the worker writes before it answers) and redis-server from @credvend/testkit;
 \`credvend aws-local\` (the dev seed plus ${out.shape.principals} tenant-bound bench principals over ${out.shape.tenants} tenants) and one \`credvend worker\`
-(CREDVEND_LOG_LEVEL=warn, rate limits raised to 1,000,000/s except the fleet's rate-limited template) as child processes, a second worker
+(node flags ${out.workerNodeFlags?.length ? out.workerNodeFlags.map((f) => `\`${f}\``).join(" ") : "none"}; CREDVEND_LOG_LEVEL=warn, rate limits raised to 1,000,000/s except the fleet's rate-limited template) as child processes, a second worker
 from the two-worker phases on, and at the end a third one alone under \`--cpu-prof\`; the load generator (CredvendClient as acme/demo-app, and one client with its own
 KMS identity per fleet principal, all on one NATS connection) in the bench process.
 Closed loop: each of the *in flight* loops waits for its reply before sending the next request. Stack ready (first vend served) after ${f0(out.startup.readyMs)} ms.

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { runLoad } from "./measure.mjs";
-import { cpuSecondsOf, machineBusySeconds, memoryOf, registerStop, spawnNode, waitUntil } from "./procs.mjs";
+import { cpuSecondsOf, machineBusySeconds, memoryOf, nodeFlagsOf, registerStop, spawnNode, waitUntil } from "./procs.mjs";
 import os from "node:os";
 import { PARAMS, PRINCIPAL, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE, TENANT, benchTempDir, startAwsLocalChild, startServers, startWorkerChild } from "./topology.mjs";
 import { FLEET_DURATIONS, runFleet } from "./fleet.mjs";
@@ -70,6 +70,8 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, so
   probe.destroy();
   check(out, "vended credentials authenticate as the role session", (who.Arn ?? "").includes(":assumed-role/credvend-demo/"), who.Arn);
   out.memory.workerReady = memoryOf(worker.pid);
+  // The heap flags `credvend worker` gave itself (services/cli/src/worker-heap.ts), or the operator's.
+  out.workerNodeFlags = nodeFlagsOf(worker.pid);
   out.memory.awsLocalReady = memoryOf(aws.proc.pid);
   log(`stack ready in ${out.startup.readyMs.toFixed(0)} ms`);
 

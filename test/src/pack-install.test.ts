@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { redisUrl, uniqueName } from "@credvend/testkit";
+import { spawnWatched } from "./support/cli.js";
 import { cleanEnv, installTarballs, packTarballs, WORKSPACES } from "./support/packed.js";
 import { demoConfig } from "./support/config.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
@@ -98,6 +99,27 @@ await nc.close();
     assert.match(version.stdout, /^credvend \d+\.\d+\.\d+\n$/);
     const request = await run(globalBin, ["request", "--template", "s3-tenant-read", "--param", "bucket=acme-data"], { cwd: tmpdir(), env: cleanEnv(requesterEnv()), timeout: 30_000 });
     assert.match((JSON.parse(request.stdout) as { AccessKeyId: string }).AccessKeyId, /^ASIA/);
+  });
+
+  test("the installed credvend worker gets ready with its heap flags, as the process npm's bin started, and stops on SIGTERM", async () => {
+    const config = path.join(project, "worker.yaml");
+    writeFileSync(config, demoConfig({ tenants: [uniqueName("packw")] }));
+    const worker = spawnWatched(bin, ["worker"], cleanEnv({
+      NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: config, AWS_REGION: REGION, AWS_ENDPOINT_URL: h.awsLocal.endpoint,
+      AWS_ACCESS_KEY_ID: devCredentials("credvend-vendor").accessKeyId, AWS_SECRET_ACCESS_KEY: devCredentials("credvend-vendor").secretAccessKey, CREDVEND_HTTP_PORT: "0",
+    }), project);
+    try {
+      await worker.waitFor(/worker ready/);
+      // The bin's `#!/usr/bin/env node` picks the node on PATH: the flags are there where that node can replace itself.
+      const argv = readFileSync(`/proc/${worker.child.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      const { stdout: execve } = await run(argv[0] ?? "node", ["-p", "typeof process.execve"]);
+      assert.deepEqual(argv.slice(1, 3), execve.trim() === "function" ? ["--max-semi-space-size=16", "--heap-growing-percent=50"] : [bin, "worker"], argv.join(" "));
+      assert.deepEqual(argv.slice(-2), [bin, "worker"]);
+      worker.child.kill("SIGTERM");
+      assert.equal(await worker.exited, 0, worker.output());
+    } finally {
+      worker.kill();
+    }
   });
 
   test("the installed credvend dev --once runs the whole stack from the install (example config, launcher)", async () => {

@@ -8,6 +8,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // for every AWS CLI command, so it has a bundled entry point of its own (dist/bundle/, built by
 // `npm run build`); without it, the ordinary modules do the same work more slowly.
 const args = process.argv.slice(2);
+// The worker's V8 heap is sized at start-up: it starts itself again with its own flags (worker-heap.ts).
+if (args[0] === "worker") (await import("../dist/worker-heap.js")).restartWithWorkerHeap();
 // V8's code cache for the bundle, in the user's private cache directory only (compile-cache.ts).
 if (args[0] === "credential-process") await import("../dist/compile-cache.js").then((m) => m.enablePrivateCompileCache(), () => undefined);
 const { main } = args[0] === "credential-process"

@@ -42,7 +42,12 @@ export interface CliProcess {
 }
 
 export function spawnCredvend(args: readonly string[], env: Readonly<Record<string, string>> = {}, cwd = ROOT): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  return spawnWatched(process.execPath, [BIN, ...args], { ...process.env, ...env }, cwd);
+}
+
+/** Any long-running command (an installed `credvend`, say), watched like spawnCredvend's; `env` is its whole environment. */
+export function spawnWatched(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT): CliProcess {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   const waiters = new Set<() => void>();
   for (const stream of [child.stdout, child.stderr]) {
