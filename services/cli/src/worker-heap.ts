@@ -6,8 +6,8 @@
 // about 400 MiB for some 30 MiB of live heap. Heap sizes are fixed when V8 starts, so `credvend
 // worker` starts itself again, as the same process (process.execve), with Node 20's young
 // generation and an old generation that grows by half of what survives: peak RSS about 205 MiB
-// for about a fifth more CPU per vend; 8 MiB semi-spaces saved only a few MiB more for another
-// seventh (docs/performance.md has the measurements). An operator who sized the heap (node flags
+// for 12 to 19 % more CPU per vend; 8 MiB semi-spaces saved only a few MiB more for another 14 to
+// 20 % (docs/performance.md has the measurements). An operator who sized the heap (node flags
 // or NODE_OPTIONS) keeps that choice.
 export const WORKER_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=16", "--heap-growing-percent=50"];
 
