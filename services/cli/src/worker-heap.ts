@@ -23,16 +23,34 @@ export function workerHeapFlags(execArgv: readonly string[], nodeOptions: string
   return given.some((flag) => HEAP_SIZE_FLAG.test(flag)) ? [] : [...WORKER_HEAP_FLAGS];
 }
 
-type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
+// The real one never returns; a stand-in in a test does.
+type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => void;
+
+/** What restartWithWorkerHeap reads of the process (the real one by default). */
+export interface RestartableProcess {
+  readonly execArgv: readonly string[];
+  readonly argv: readonly string[];
+  readonly execPath: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly platform: string;
+  readonly execve?: Execve;
+}
 
 /**
  * Replaces this process (same pid, stdio and environment) by `node <heap flags> <its own node
  * flags and arguments>` when the worker's heap is not sized yet. Where Node has no
- * process.execve (before 22.15, or on Windows) it goes on with V8's own sizing.
+ * process.execve (before 22.15, or on Windows) it goes on with V8's own sizing, and so it does,
+ * with one line on stderr, if the restart itself fails.
  */
-export function restartWithWorkerHeap(): void {
-  const flags = workerHeapFlags(process.execArgv, process.env.NODE_OPTIONS);
-  const execve = (process as unknown as { execve?: Execve }).execve;
-  if (flags.length === 0 || typeof execve !== "function" || process.platform === "win32") return;
-  execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env);
+export function restartWithWorkerHeap(
+  proc: RestartableProcess = process as unknown as RestartableProcess,
+  warn: (line: string) => void = (line) => process.stderr.write(line),
+): void {
+  const flags = workerHeapFlags(proc.execArgv, proc.env.NODE_OPTIONS);
+  if (flags.length === 0 || typeof proc.execve !== "function" || proc.platform === "win32") return;
+  try {
+    proc.execve(proc.execPath, [proc.execPath, ...flags, ...proc.execArgv, ...proc.argv.slice(1)], proc.env);
+  } catch (error) {
+    warn(`credvend worker: could not start again with ${flags.join(" ")} (${(error as Error).message}); running with V8's own heap sizing\n`);
+  }
 }
