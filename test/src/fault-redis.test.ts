@@ -3,7 +3,8 @@
 // persistence, new requests are served at once. Each test owns its redis-server, so it can break it.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { startRedisServer, uniqueName, type RedisServerHandle } from "@credvend/testkit";
+import { CredvendError } from "@credvend/protocol";
+import { startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
 import { Redis } from "ioredis";
 import { demoConfig } from "./support/config.js";
 import { rawRequester, ReplyLedger, tally, type Final, type RawRequester } from "./support/faults.js";
@@ -138,4 +139,39 @@ test("Redis paused (SIGSTOP) under load: late commands change nothing, no orphan
   const calls = await assumeRoleOk(h);
   assert.equal(calls, requesters.length, "one AssumeRole per id");
   t.diagnostic(`pause: ${JSON.stringify(tl)}; served ${recoveredMs} ms after resume; AssumeRole ${calls}`);
+});
+
+test("a success Redis has not recorded is held back: the requester is told to retry, and its retry gets those credentials, never others", async () => {
+  const { redis, h, tenant, ledger } = await stack();
+  // AssumeRole takes long enough for Redis to stop answering between the claim and the completion.
+  await h.awsLocal.admin.setFaults({ latencyMs: { "sts:AssumeRole": 400 } });
+  const client = h.client(tenant, "demo-app", { attempts: 1, timeoutMs: 5000 });
+  const requestId = uniqueRequestId();
+  const ask = () => client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" }, requestId });
+  const callsBefore = await assumeRoleOk(h);
+  const first = ask();
+  await sleep(200);
+  await redis.pause();
+  try {
+    await assert.rejects(first, (error: unknown) => {
+      assert.ok(error instanceof CredvendError, String(error));
+      assert.equal(error.reason, "CV_ERR_REDIS_UNAVAILABLE");
+      assert.match(error.message, /were issued but Redis has not recorded them, so they are held back until it does; retry with the same request_id/);
+      assert.ok((error.retryAfterMs ?? 0) > 0);
+      return true;
+    });
+  } finally {
+    await redis.resume();
+  }
+  let served: Awaited<ReturnType<typeof ask>> | undefined;
+  for (let i = 0; i < 50 && served === undefined; i += 1) {
+    served = await ask().catch(async () => {
+      await sleep(100);
+      return undefined;
+    });
+  }
+  assert.ok(served, "the retry is served once Redis is back");
+  assert.equal(served.replayed, true, "the retry replays the credentials held back");
+  assert.equal(await assumeRoleOk(h) - callsBefore, 1, "one AssumeRole for the id");
+  assert.deepEqual([...ledger.keysOf(requestId)], [served.accessKeyId], "the only access key any reply carried");
 });

@@ -28,7 +28,7 @@ import type { ConfigHolder } from "./config-holder.js";
 import { reportEndpointStats } from "./phases/endpoint-stats.js";
 import { describeCause, Observer, type Answered, type Counters } from "./phases/observe.js";
 import { serve } from "./phases/serve.js";
-import { settleClaim } from "./phases/settle.js";
+import { settleClaim, withheld } from "./phases/settle.js";
 import type { RequestRecord } from "./pipeline/record.js";
 import type { WorkerSettings } from "./settings.js";
 
@@ -136,9 +136,11 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   async function runJob(job: Job): Promise<void> {
     let finished = false;
     try {
-      const served = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
+      const result = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
         { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
-      await settleClaim(idempotency, served.record, served.reply, served.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
+      const settlement = await settleClaim(idempotency, result.record, result.reply, result.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
+      // Credentials leave only once Redis has their record (as only once their audit event is stored).
+      const served = withheld(result, settlement, now());
       // Audited after the claim is settled (a failed audit write keeps the sealed credentials for
       // the retry) and before the reply (in "required" mode no credentials leave unaudited).
       const audited = await audit.decide({ ...served, payload: job.msg.data, decidedAt: now() });

@@ -2,12 +2,13 @@
 // as long as their credentials live (never longer than the store's TTL); refusals that depend only
 // on the request are kept for seconds, so a retry loop gets the same answer cheaply but a flood of
 // junk does not fill Redis for a day; everything a retry may get past releases the claim.
-import type { ErrorCodeName, Reason } from "@credvend/protocol";
-import type { CredvendError } from "@credvend/protocol";
-import type { IdempotencyStore } from "@credvend/guard";
+import { CredvendError, type ErrorCodeName, type Reason } from "@credvend/protocol";
+import { REDIS_RETRY_AFTER_MS, type IdempotencyStore } from "@credvend/guard";
 import type { Logger } from "pino";
 import { completeWithRetry } from "../aws/late-settlement.js";
+import { errorReply } from "../boundary.js";
 import type { RequestRecord } from "../pipeline/record.js";
+import type { Served } from "./serve.js";
 
 export interface SettleOptions {
   /** How long a stored refusal answers retries. */
@@ -50,13 +51,28 @@ export async function settleClaim(store: IdempotencyStore, record: RequestRecord
     return "released";
   } catch (cause) {
     log.warn({ err: cause instanceof Error ? { type: cause.name, message: cause.message } : String(cause) }, "could not settle the idempotency record");
-    // The reply still goes out. A success must still be stored, or a retry would be issued other
-    // credentials: keep trying in the background (the sealed reply, never plaintext, waits in
-    // memory). Anything else: the claim's lease expires on its own.
+    // A success is held back (withheld below) and must still be stored, or its retry would be
+    // issued other credentials: keep trying in the background (the sealed reply, never
+    // plaintext, waits in memory). Anything else: the claim's lease expires on its own.
     if (!error) {
       completeWithRetry(store, claim, reply, ttlMs ?? 1, log).catch(() =>
         log.error({ requestId: claim.requestId }, "a success could not be stored in Redis; a retry of this request id may be issued new credentials"));
     }
     return "failed";
   }
+}
+
+/**
+ * What the requester gets for a success whose record Redis did not take ("failed"): not the
+ * credentials. Handed out unrecorded, they would be one of two if a retry found the claim's lease
+ * lapsed (Redis away for longer than a lease, as in a Redis Cluster failover) and was issued
+ * others. The sealed reply stays with completeWithRetry, so the retry replays it once Redis has
+ * it; if another claim won meanwhile, these credentials are never handed out at all.
+ */
+export function withheld(served: Served, settlement: Settlement, now: number): Served {
+  if (settlement !== "failed" || served.error !== undefined) return served;
+  const error = new CredvendError("CV_ERR_REDIS_UNAVAILABLE",
+    `the credentials for request_id '${served.record.requestId ?? ""}' were issued but Redis has not recorded them, so they are held back until it does; retry with the same request_id to get them`,
+    { retryAfterMs: REDIS_RETRY_AFTER_MS });
+  return { ...served, error, outcome: "refused", reply: errorReply(served.record, error, now) };
 }
