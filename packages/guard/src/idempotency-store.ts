@@ -199,7 +199,13 @@ export class IdempotencyStore {
       default:
         break;
     }
-    throw new Error(`${limits === undefined ? "idem-claim.lua" : "idem-claim-limited.lua"} returned an unknown state ${JSON.stringify(state)}`);
+    // A reply of no known shape (seen while a Redis Cluster primary failed over): whether the
+    // claim was written is unknown, so it is let go like a claim that timed out, and the caller
+    // retries instead of being refused for good.
+    this.#abandon(key, token);
+    throw new CredvendError("CV_ERR_REDIS_UNAVAILABLE",
+      `${what} failed: ${limits === undefined ? "idem-claim.lua" : "idem-claim-limited.lua"} on ${redisAddress(this.#redis)} answered ${JSON.stringify(state)}, not a claim state; retry later`,
+      { retryAfterMs: REDIS_RETRY_AFTER_MS });
   }
 
   /** One claim attempt: idem-claim.lua, or idem-claim-limited.lua with limits; followed by WAIT when replicas must have it. */
