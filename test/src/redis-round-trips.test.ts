@@ -91,7 +91,7 @@ test("a refusal by a plan limit consumes none of the caller's buckets and claims
   const requestId = uniqueRequestId();
   assert.equal(await reason(client.request({ template: "s3-limited", params })), "served");
   const refused = await sentDuring(async () => assert.equal(await reason(client.request({ template: "s3-limited", params, requestId })), "CV_ERR_RATE_LIMITED"));
-  assert.equal(refused.length, 1, "one round trip");
+  assert.equal(refused.length, 1, `one round trip: ${JSON.stringify(refused.map((c) => c.args.slice(0, 3)))}`);
   // Had the refusal been charged to the principal, only one of these would pass.
   assert.equal(await reason(client.request({ template: "s3-read", params })), "served");
   assert.equal(await reason(client.request({ template: "s3-read", params })), "served");

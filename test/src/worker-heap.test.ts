@@ -67,10 +67,10 @@ test("an operator's heap size in NODE_OPTIONS stands: the worker adds no flags a
 test("this Node accepts the worker's heap flags, and they bound the young generation", () => {
   // 400,000 objects always alive while millions are made: V8 grows the young generation as far as
   // it may (on Node 24 on a large host, without the flags, to 128 MiB). With 16 MiB semi-spaces
-  // the new space stays near two of them.
+  // Node 24 reports 35 to 43 MiB (a loaded machine at the top): half of 128 is the bound.
   const script = `const v8 = require("node:v8"); const keep = new Array(400000); let max = 0;
 for (let i = 0; i < 6e6; i++) { keep[i % 400000] = { i, s: "x" + i }; if (i % 100000 === 0) max = Math.max(max, v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size); }
 process.stdout.write(String(max));`;
   const newSpace = Number(execFileSync(process.execPath, [...WORKER_HEAP_FLAGS, "-e", script], { encoding: "utf8" }));
-  assert.ok(newSpace > 0 && newSpace <= 40 * 1024 * 1024, `new space grew to ${newSpace} bytes`);
+  assert.ok(newSpace > 0 && newSpace <= 64 * 1024 * 1024, `new space grew to ${newSpace} bytes`);
 });
