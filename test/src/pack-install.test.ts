@@ -11,7 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { redisUrl, uniqueName } from "@credvend/testkit";
-import { spawnWatched } from "./support/cli.js";
+import { spawnWatched, WORKER_HEAP_FLAGS } from "./support/cli.js";
 import { cleanEnv, installTarballs, packTarballs, WORKSPACES } from "./support/packed.js";
 import { demoConfig } from "./support/config.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
@@ -113,7 +113,7 @@ await nc.close();
       // The bin's `#!/usr/bin/env node` picks the node on PATH: the flags are there where that node can replace itself.
       const argv = readFileSync(`/proc/${worker.child.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
       const { stdout: execve } = await run(argv[0] ?? "node", ["-p", "typeof process.execve"]);
-      assert.deepEqual(argv.slice(1, 3), execve.trim() === "function" ? ["--max-semi-space-size=16", "--heap-growing-percent=50"] : [bin, "worker"], argv.join(" "));
+      assert.deepEqual(argv.slice(1, 3), execve.trim() === "function" ? [...WORKER_HEAP_FLAGS] : [bin, "worker"], argv.join(" "));
       assert.deepEqual(argv.slice(-2), [bin, "worker"]);
       worker.child.kill("SIGTERM");
       assert.equal(await worker.exited, 0, worker.output());

@@ -8,15 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { redisUrl, startNatsServer, uniqueName, type NatsServerHandle } from "@credvend/testkit";
-import { ROOT, spawnWatched } from "./support/cli.js";
+import { CLI_BIN, spawnWatched, WORKER_HEAP_FLAGS } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { REGION } from "./support/harness.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "credvend-worker-heap-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const CLI_BIN = path.join(ROOT, "services/cli/bin/credvend.js");
-/** services/cli/src/worker-heap.ts's WORKER_HEAP_FLAGS, as a user sees them in `ps`. */
-const WORKER_HEAP_FLAGS = ["--max-semi-space-size=16", "--heap-growing-percent=50"];
 const canReplaceItself = typeof (process as unknown as { execve?: unknown }).execve === "function";
 
 /** Starts `node <bin> worker`, waits until it is ready, and returns its command line as the kernel shows it; then stops it with SIGTERM. */

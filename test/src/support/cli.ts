@@ -6,7 +6,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = path.join(ROOT, "services/cli/bin/credvend.js");
+export const CLI_BIN = path.join(ROOT, "services/cli/bin/credvend.js");
+/** services/cli/src/worker-heap.ts's WORKER_HEAP_FLAGS, as a user sees them in `ps` (the tests can not import the CLI package). */
+export const WORKER_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=16", "--heap-growing-percent=50"];
 
 export interface CliResult {
   readonly code: number;
@@ -17,7 +19,7 @@ export interface CliResult {
 /** `input`, when given, is written to the command's stdin (then closed). */
 export function credvend(args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 30_000, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], {
+    const child = execFile(process.execPath, [CLI_BIN, ...args], {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
       timeout: timeoutMs,
       encoding: "utf8",
@@ -42,7 +44,7 @@ export interface CliProcess {
 }
 
 export function spawnCredvend(args: readonly string[], env: Readonly<Record<string, string>> = {}, cwd = ROOT): CliProcess {
-  return spawnWatched(process.execPath, [BIN, ...args], { ...process.env, ...env }, cwd);
+  return spawnWatched(process.execPath, [CLI_BIN, ...args], { ...process.env, ...env }, cwd);
 }
 
 /** Any long-running command (an installed `credvend`, say), watched like spawnCredvend's; `env` is its whole environment. */
