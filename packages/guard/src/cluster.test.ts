@@ -11,6 +11,7 @@ import { IdempotencyStore } from "./idempotency-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { createRedis, waitReady } from "./redis-client.js";
 import { redisAddress } from "./redis-errors.js";
+import { keySlot } from "./key-slot.js";
 
 let cluster: RedisClusterHandle;
 let redis: Redis;
@@ -29,6 +30,13 @@ test("a cluster URL makes a cluster client, named by its seeds without the passw
   assert.equal(redis.isCluster, true);
   assert.match(redisAddress(redis), /^cluster 127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){5}$/);
   assert.ok(!redisAddress(redis).includes("cluster-pw"));
+});
+
+test("the slot the guard computes for a key is the one the cluster says: hash tags, empty tags, no tag, non-ASCII", async () => {
+  const keys = ["credvend:idem:{acme}:app:r1", "{acme}", "plain-key", "a{}b{c}", "{}{x}", "x{y", "{ümlaut}:1", "", "credvend:rl:{t-1}:t-1:principal:app"];
+  for (const key of keys) {
+    assert.equal(keySlot(key), Number(await cluster.command(cluster.nodes[0]?.port ?? 0, ["CLUSTER", "KEYSLOT", key])), JSON.stringify(key));
+  }
 });
 
 test("claims, completions, epochs and multi-limit checks of many tenants: no CROSSSLOT, and each tenant's keys in its one slot", async () => {
@@ -95,6 +103,37 @@ test("a claim with limits on_behalf_of another tenant (another slot): no CROSSSL
   assert.equal((await new IdempotencyStore(redis).claim(who, id, "fp", { clientTimeMs: Date.now() })).state, "claimed", "nothing was claimed");
 });
 
+test("WAIT counts only the writes before it: a primary that forgot the scripts (SCRIPT FLUSH) still gets the script before the WAIT, so a frozen replica fails the completion", async () => {
+  const tenant = uniqueName("noscript");
+  const who = { tenant, principal: "app" };
+  const store = new IdempotencyStore(redis, { replicas: 1, replicaWaitMs: 100 });
+  // Both scripts run once on this connection, so the client sends their SHA1 from now on.
+  const warm = uniqueRequestId();
+  const warmClaim = await store.claim(who, warm, "fp", { clientTimeMs: Date.now() });
+  assert.equal(await store.complete(who, warm, warmClaim.state === "claimed" ? warmClaim.token : "", new Uint8Array([1])), true);
+  const id = uniqueRequestId();
+  const claim = await store.claim(who, id, "fp", { clientTimeMs: Date.now() });
+  assert.equal(claim.state, "claimed");
+  const slot = Number(await cluster.command(cluster.nodes[0]?.port ?? 0, ["CLUSTER", "KEYSLOT", `{${tenant}}`]));
+  const primary = await cluster.primaryOf(slot);
+  const replica = await replicaOf(primary);
+  await cluster.command(primary, ["SCRIPT", "FLUSH"]);
+  await replica.pause();
+  try {
+    // Had the script gone after the WAIT (a NOSCRIPT answered by a second, separate EVAL), the WAIT
+    // would count the earlier writes, which the replica has, and call this completion replicated.
+    // (The refusal is "0 of 1 replicas", or a timeout when the NOSCRIPT round's WAIT used the time up.)
+    await assert.rejects(store.complete(who, id, claim.state === "claimed" ? claim.token : "", new Uint8Array([2])), (err: unknown) => {
+      assert.ok(isCredvendError(err));
+      assert.equal(err.reason, "CV_ERR_REDIS_UNAVAILABLE");
+      return true;
+    });
+  } finally {
+    await replica.resume();
+  }
+  assert.equal(await store.complete(who, id, claim.state === "claimed" ? claim.token : "", new Uint8Array([2])), true, "once the replica answers again, the completion counts");
+});
+
 test("WAIT: a claim counts only once enough replicas have it (too few: CV_ERR_REDIS_UNAVAILABLE, the claim given up); a counted claim survives the primary's crash", async () => {
   const tenant = uniqueName("wait");
   const who = { tenant, principal: "app" };
@@ -129,6 +168,15 @@ test("WAIT: a claim counts only once enough replicas have it (too few: CV_ERR_RE
   await cluster.waitHealthy();
   assert.equal(await eventually(() => store.claim(who, uniqueRequestId(), "fp")), "claimed", "the crashed node rejoined as a replica: claims count again");
 });
+
+/** The replica of the primary at `port` (each primary has one). */
+async function replicaOf(port: number): Promise<(typeof cluster.nodes)[number]> {
+  for (const node of cluster.nodes) {
+    const role = await cluster.command(node.port, ["ROLE"]);
+    if (Array.isArray(role) && String(role[0]) === "slave" && Number(role[2]) === port) return node;
+  }
+  throw new Error(`no replica of the primary at ${port}`);
+}
 
 /** The state of the first claim that Redis answers within 4 s (clients find the new primary within about a second). */
 async function eventually(claim: () => Promise<{ state: string }>): Promise<string> {

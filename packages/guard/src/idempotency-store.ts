@@ -7,7 +7,8 @@ import { commandTimeoutOf, COMMAND_TIMED_OUT } from "./command-timeout.js";
 import { callRedis, redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
 import { incarnationsOf, type Incarnations } from "./incarnations.js";
 import { refusal, type KeyedLimits, type RateDecision } from "./rate-limiter.js";
-import { guardCommands, guardPipeline, type GuardCommands } from "./scripts.js";
+import { runReplicated } from "./replicated-script.js";
+import { guardCommands, type GuardCommands } from "./scripts.js";
 
 export type ClaimResult =
   /** You own the request: do the work, then complete() or release(). */
@@ -211,15 +212,13 @@ export class IdempotencyStore {
   /** One claim attempt: idem-claim.lua, or idem-claim-limited.lua with limits; followed by WAIT when replicas must have it. */
   #send(what: string, key: string, epochKey: string, claimArgs: readonly [string, string, number, number, number, number, string], limits: KeyedLimits | undefined): Promise<Buffer[]> {
     if (limits === undefined) {
-      const args = [key, epochKey, ...claimArgs] as const;
       return this.#replicas === 0
-        ? this.#commands.cvIdemClaimBuffer(...args)
-        : this.#replicated<Buffer[]>(guardPipeline(this.#redis).cvIdemClaimBuffer(...args), what);
+        ? this.#commands.cvIdemClaimBuffer(key, epochKey, ...claimArgs)
+        : this.#replicated<Buffer[]>("cvIdemClaim", [key, epochKey], claimArgs, what);
     }
-    const args = [2 + limits.keys.length, key, epochKey, ...limits.keys, ...claimArgs, ...limits.args] as const;
     return this.#replicas === 0
-      ? this.#commands.cvIdemClaimLimitedBuffer(...args)
-      : this.#replicated<Buffer[]>(guardPipeline(this.#redis).cvIdemClaimLimitedBuffer(...args), what);
+      ? this.#commands.cvIdemClaimLimitedBuffer(2 + limits.keys.length, key, epochKey, ...limits.keys, ...claimArgs, ...limits.args)
+      : this.#replicated<Buffer[]>("cvIdemClaimLimited", [key, epochKey, ...limits.keys], [...claimArgs, ...limits.args], what);
   }
 
   /** Releases, in the background and while a lease lasts, a claim whose command may have run late. */
@@ -247,7 +246,7 @@ export class IdempotencyStore {
     const stored = await callRedis(this.#redis, what, () =>
       this.#replicas === 0
         ? this.#commands.cvIdemComplete(key, token, bytes, keepMs, fingerprint)
-        : this.#replicated<number>(guardPipeline(this.#redis).cvIdemComplete(key, token, bytes, keepMs, fingerprint), what),
+        : this.#replicated<number>("cvIdemComplete", [key], [token, bytes, keepMs, fingerprint], what),
     );
     return stored === 1;
   }
@@ -316,23 +315,9 @@ export class IdempotencyStore {
     }
   }
 
-  /**
-   * Runs the pipeline's script, then WAIT for the configured replicas, in one round trip; the
-   * script's reply once enough replicas have its writes, else CV_ERR_REDIS_UNAVAILABLE.
-   */
-  async #replicated<T>(pipeline: ReturnType<typeof guardPipeline>, what: string): Promise<T> {
-    const results = await pipeline.wait(this.#replicas, this.#replicaWaitMs).exec();
-    const [script, wait] = results ?? [];
-    if (!script || !wait) throw new Error(`${what}: the pipeline returned no reply`);
-    if (script[0]) throw script[0];
-    if (wait[0]) throw wait[0];
-    const acknowledged = Number(wait[1]);
-    if (acknowledged < this.#replicas) {
-      throw new CredvendError("CV_ERR_REDIS_UNAVAILABLE",
-        `${what} failed: ${acknowledged} of ${this.#replicas} Redis replica(s) of ${redisAddress(this.#redis)} acknowledged it within ${this.#replicaWaitMs} ms (a failover could lose it); retry later`,
-        { retryAfterMs: REDIS_RETRY_AFTER_MS });
-    }
-    return script[1] as T;
+  /** The script, then WAIT for the configured replicas, in one round trip on one connection (replicated-script.ts). */
+  async #replicated<T>(name: "cvIdemClaim" | "cvIdemClaimLimited" | "cvIdemComplete", keys: readonly string[], args: readonly (string | number | Buffer)[], what: string): Promise<T> {
+    return await runReplicated(this.#redis, name, keys, args, { replicas: this.#replicas, timeoutMs: this.#replicaWaitMs }, what) as T;
   }
 
   // In the tenant's slot (same hash tag as its records): a claim touches both in one script.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { Redis } from "./connection.js";
 
@@ -42,21 +43,25 @@ export interface GuardCommands {
   cvReuseOwner(key: string, self: string, holdMs: number, displace: string): Promise<string>;
 }
 
-/**
- * A pipeline of guard scripts followed by WAIT: one round trip to the node that holds the keys
- * (a keyless WAIT goes where the pipeline's keyed commands go, also in a cluster).
- */
-export interface GuardPipeline {
-  cvIdemClaimBuffer(...args: Parameters<GuardCommands["cvIdemClaimBuffer"]>): GuardPipeline;
-  cvIdemClaimLimitedBuffer(...args: Parameters<GuardCommands["cvIdemClaimLimitedBuffer"]>): GuardPipeline;
-  cvIdemComplete(...args: Parameters<GuardCommands["cvIdemComplete"]>): GuardPipeline;
-  wait(numReplicas: number, timeoutMs: number): GuardPipeline;
-  exec(): Promise<[Error | null, unknown][] | null>;
+export type GuardScriptName = keyof typeof SCRIPTS;
+
+/** A guard script as EVAL and EVALSHA take it; numberOfKeys undefined: its number of keys varies (idem-claim-limited.lua). */
+export interface GuardScript {
+  readonly lua: string;
+  readonly sha: string;
+  readonly numberOfKeys: number | undefined;
 }
 
-export function guardPipeline(redis: Redis): GuardPipeline {
-  guardCommands(redis);
-  return redis.pipeline() as unknown as GuardPipeline;
+const scriptsByName = new Map<GuardScriptName, GuardScript>();
+
+export function guardScript(name: GuardScriptName): GuardScript {
+  let script = scriptsByName.get(name);
+  if (script === undefined) {
+    const definition: { lua: string; numberOfKeys?: number } = SCRIPTS[name];
+    script = { lua: definition.lua, sha: createHash("sha1").update(definition.lua).digest("hex"), numberOfKeys: definition.numberOfKeys };
+    scriptsByName.set(name, script);
+  }
+  return script;
 }
 
 /** Defines the guard scripts on `redis` (once per client) and returns it typed with them. */
