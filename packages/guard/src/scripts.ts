@@ -52,16 +52,12 @@ export interface GuardScript {
   readonly numberOfKeys: number | undefined;
 }
 
-const scriptsByName = new Map<GuardScriptName, GuardScript>();
+// Each script's source and SHA1, computed once at load, for callers that send EVALSHA themselves.
+const GUARD_SCRIPTS = Object.fromEntries(Object.entries(SCRIPTS).map(([name, definition]: [string, { lua: string; numberOfKeys?: number }]) =>
+  [name, { lua: definition.lua, sha: createHash("sha1").update(definition.lua).digest("hex"), numberOfKeys: definition.numberOfKeys }])) as Record<GuardScriptName, GuardScript>;
 
 export function guardScript(name: GuardScriptName): GuardScript {
-  let script = scriptsByName.get(name);
-  if (script === undefined) {
-    const definition: { lua: string; numberOfKeys?: number } = SCRIPTS[name];
-    script = { lua: definition.lua, sha: createHash("sha1").update(definition.lua).digest("hex"), numberOfKeys: definition.numberOfKeys };
-    scriptsByName.set(name, script);
-  }
-  return script;
+  return GUARD_SCRIPTS[name];
 }
 
 /** Defines the guard scripts on `redis` (once per client) and returns it typed with them. */
