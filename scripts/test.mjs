@@ -52,7 +52,13 @@ env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const servers = [];
 await startSharedServers();
 
-const child = spawn(process.execPath, ["--test", "--test-concurrency=2", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root, env });
+// No run may stall: a test that never ends fails after 10 minutes, and a test file whose process
+// outlives its tests fails with what holds it open (scripts/test-linger.mjs).
+const nodeTestArgs = [
+  "--test", "--test-concurrency=2", "--test-reporter=spec", "--test-timeout=600000",
+  `--import=${pathToFileURL(path.join(root, "scripts/test-linger.mjs")).href}`,
+];
+const child = spawn(process.execPath, [...nodeTestArgs, ...files], { stdio: "inherit", cwd: root, env });
 
 // Ctrl-C reaches the test runner directly (same process group); we only have to outlive it to
 // clean up. SIGTERM is sent to us alone, so pass it on.
