@@ -2,7 +2,10 @@
 // multi-key script runs without CROSSSLOT, the cluster itself puts every key of one tenant in one
 // slot, and WAIT makes a claim count only once a replica has it.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { after, before, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { isCredvendError } from "@credvend/protocol";
 import { startRedisCluster, uniqueName, uniqueRequestId, type RedisClusterHandle } from "@credvend/testkit";
 import { LimitedClaims } from "./limited-claims.js";
@@ -191,3 +194,47 @@ async function eventually(claim: () => Promise<{ state: string }>): Promise<stri
   }
   return last;
 }
+
+test("a cluster client closed while a slot-map refresh is under way lets its process exit: nothing re-arms the refresh", async () => {
+  // ioredis's own slotsRefreshInterval arms its next round from the refresh's callback, even once
+  // the client is closed, and from then on refreshes an empty pool every second, for good. The
+  // process that closed it (a stopped worker, a test file) would never exit by itself.
+  const client = pathToFileURL(fileURLToPath(new URL("./redis-client.js", import.meta.url))).href;
+  const script = `
+    import { createRedis, waitReady } from ${JSON.stringify(client)};
+    const redis = createRedis(process.env.CLUSTER_URL, { name: "refresh-then-close" });
+    await waitReady(redis, 5000);
+    process.stdout.write("ready\\n");
+    process.stdin.once("data", async () => {
+      process.stdin.destroy();
+      // As a stopping worker closes it: QUIT, bounded, then disconnect.
+      await Promise.race([redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 300).unref())]);
+      redis.disconnect();
+      process.stdout.write("closed\\n");
+    });
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, CLUSTER_URL: cluster.url }, stdio: ["pipe", "pipe", "inherit"] });
+  const exited = once(child, "exit");
+  let output = "";
+  child.stdout.setEncoding("utf8");
+  const saw = (line: string) => new Promise<void>((resolve) => {
+    const check = () => { if (output.includes(line)) resolve(); };
+    child.stdout.on("data", (chunk: string) => { output += chunk; check(); });
+    check();
+  });
+  try {
+    await saw("ready\n");
+    // Every node frozen: the next scheduled refresh (every second) waits on one for its reply.
+    for (const node of cluster.nodes) await node.pause();
+    await new Promise((r) => setTimeout(r, 1_500));
+    child.stdin.write("close\n");
+    await saw("closed\n");
+  } finally {
+    for (const node of cluster.nodes) await node.resume();
+  }
+  const timeout = new Promise<"alive">((resolve) => setTimeout(() => resolve("alive"), 8_000).unref());
+  const outcome = await Promise.race([exited.then(() => "exited" as const), timeout]);
+  if (outcome === "alive") child.kill("SIGKILL");
+  assert.equal(outcome, "exited", "the process is still alive 8 s after it closed its only cluster client");
+  await cluster.waitHealthy();
+});

@@ -62,10 +62,13 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
       },
       enableOfflineQueue: false,
       enableAutoPipelining: true,
-      slotsRefreshInterval: SLOTS_REFRESH_MS,
+      // Off: ioredis's own interval arms its next round from each refresh's callback, also once
+      // the client is closed (quit() during a refresh), and then keeps the process alive for good.
+      slotsRefreshInterval: 0,
       slotsRefreshTimeout: DEFAULT_CONNECT_TIMEOUT_MS,
       clusterRetryStrategy: reconnectDelay,
     });
+    refreshSlotsPeriodically(redis, SLOTS_REFRESH_MS);
     setDiscoveryAddress(redis, "cluster", parsed.nodes);
   } else if (isSentinelUrl(url)) {
     const parsed = parseSentinelUrl(url);
@@ -98,6 +101,20 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
   setCommandTimeout(redis, timeoutMs);
   watchConnection(redis, options.name ?? "credvend", options.logger);
   return redis;
+}
+
+/**
+ * Re-reads the slot map every `everyMs` while the client is ready, so a failover's promoted
+ * replica is found even when no command meets a MOVED redirection. The timer never keeps the
+ * process alive and ends with the client.
+ */
+function refreshSlotsPeriodically(cluster: Cluster, everyMs: number): void {
+  const timer = setInterval(() => {
+    // A refresh already under way absorbs this one (ioredis runs one at a time).
+    if (cluster.status === "ready") cluster.refreshSlotsCache();
+  }, everyMs);
+  timer.unref();
+  cluster.once("end", () => clearInterval(timer));
 }
 
 // An "error" listener is mandatory (an unhandled one crashes the process). During an outage every
