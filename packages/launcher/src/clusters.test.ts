@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import net from "node:net";
 import { connect } from "nats";
 import { startNatsCluster } from "./nats-cluster.js";
+import { freePort } from "./ports.js";
 import { redisCommand, RespError } from "./redis-command.js";
 import { startRedisServer } from "./redis-server.js";
 
@@ -43,4 +45,30 @@ test("a NATS cluster: routed nodes with JetStream; a stopped node comes back on 
   } finally {
     await cluster.stop();
   }
+});
+
+test("a NATS cluster whose chosen port another process took meanwhile starts again on new ports for every node; other failures are not retried", async () => {
+  // The race freePort cannot exclude, made certain: the first port handed out is already bound.
+  const squatter = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => squatter.once("listening", resolve));
+  const taken = (squatter.address() as net.AddressInfo).port;
+  let picks = 0;
+  const pickPort = async () => (picks++ === 0 ? taken : freePort());
+  try {
+    const cluster = await startNatsCluster({ size: 3 }, pickPort);
+    try {
+      assert.equal(picks, 18, "two sets of 9 ports: client, route and monitor for each of 3 nodes");
+      assert.ok(cluster.nodes.every((n) => n.port !== taken));
+      const nc = await connect({ servers: cluster.url.split(",") });
+      assert.equal(nc.info?.cluster, "credvend-test");
+      await nc.close();
+    } finally {
+      await cluster.stop();
+    }
+  } finally {
+    squatter.close();
+  }
+  picks = 0;
+  await assert.rejects(startNatsCluster({ size: 3, config: "jetstream { max_memory_store: not-a-size }" }, pickPort), /nats-server did not start/);
+  assert.equal(picks, 9, "a bad config is not a port race: one set of ports, no retry");
 });

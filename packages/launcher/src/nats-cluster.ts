@@ -7,7 +7,7 @@ import path from "node:path";
 import { onProcessExit } from "./exit-hooks.js";
 import { startNatsServer, type NatsServerHandle } from "./nats-server.js";
 import { until } from "./poll.js";
-import { freePort } from "./ports.js";
+import { freePort, lostPortRace, PORT_ATTEMPTS } from "./ports.js";
 
 export interface NatsClusterOptions {
   /** Nodes; default 3 (JetStream needs a majority of them up). */
@@ -40,26 +40,21 @@ export interface NatsClusterHandle {
 
 const CLUSTER_NAME = "credvend-test";
 
-export async function startNatsCluster(options: NatsClusterOptions = {}): Promise<NatsClusterHandle> {
+/** `pickPort` is freePort; a test passes one that hands out a taken port first. */
+export async function startNatsCluster(options: NatsClusterOptions = {}, pickPort: () => Promise<number> = freePort): Promise<NatsClusterHandle> {
   const size = options.size ?? 3;
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`a NATS cluster needs a whole number of nodes >= 1, got ${size}`);
   const timeoutMs = options.startupTimeoutMs ?? 15_000;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "credvend-nats-cluster-"));
   const unregister = onProcessExit(() => fs.rmSync(root, { recursive: true, force: true }));
-  const ports = await Promise.all(Array.from({ length: size * 3 }, () => freePort()));
-  const specs = Array.from({ length: size }, (_, i) => ({
-    name: `nats-${i + 1}`,
-    port: ports[3 * i] ?? 0,
-    routePort: ports[3 * i + 1] ?? 0,
-    monitorPort: ports[3 * i + 2] ?? 0,
-    storeDir: path.join(root, `nats-${i + 1}`),
-  }));
-  const routes = specs.map((s) => `nats-route://127.0.0.1:${s.routePort}`).join("\n    ");
-  const configOf = (spec: (typeof specs)[number]): string =>
-    `server_name: ${spec.name}\nhttp: 127.0.0.1:${spec.monitorPort}\ncluster {\n  name: ${CLUSTER_NAME}\n  listen: 127.0.0.1:${spec.routePort}\n  routes: [\n    ${routes}\n  ]\n}\n${options.config ?? ""}`;
+  let specs = await chooseSpecs(size, root, 1, pickPort);
+  const configOf = (spec: NodeSpec): string => {
+    const routes = specs.map((s) => `nats-route://127.0.0.1:${s.routePort}`).join("\n    ");
+    return `server_name: ${spec.name}\nhttp: 127.0.0.1:${spec.monitorPort}\ncluster {\n  name: ${CLUSTER_NAME}\n  listen: 127.0.0.1:${spec.routePort}\n  routes: [\n    ${routes}\n  ]\n}\n${options.config ?? ""}`;
+  };
 
   const servers = new Map<string, NatsServerHandle>();
-  const launch = async (spec: (typeof specs)[number]): Promise<void> => {
+  const launch = async (spec: NodeSpec): Promise<void> => {
     servers.set(spec.name, await startNatsServer({ port: spec.port, storeDir: spec.storeDir, config: configOf(spec) }));
   };
   const running = () => specs.filter((s) => servers.has(s.name));
@@ -75,18 +70,33 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
       return true;
     });
   };
-  const stopAll = async (): Promise<void> => {
+  const stopServers = async (): Promise<void> => {
     await Promise.all([...servers.values()].map((s) => s.stop()));
     servers.clear();
+  };
+  const stopAll = async (): Promise<void> => {
+    await stopServers();
     fs.rmSync(root, { recursive: true, force: true });
     unregister();
   };
-  try {
-    await Promise.all(specs.map(launch));
-    await waitReady();
-  } catch (error) {
-    await stopAll();
-    throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    // Every node is started before any failure is acted on: none is left running unseen.
+    const launched = await Promise.allSettled(specs.map(launch));
+    const failed = launched.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    try {
+      if (failed) throw failed.reason;
+      await waitReady();
+      break;
+    } catch (error) {
+      await stopServers();
+      // The routes name every node's ports, so a port another process took means a new set for all.
+      if (lostPortRace(error) && attempt < PORT_ATTEMPTS) {
+        specs = await chooseSpecs(size, root, attempt + 1, pickPort);
+        continue;
+      }
+      await stopAll();
+      throw error;
+    }
   }
   return {
     url: specs.map((s) => `nats://127.0.0.1:${s.port}`).join(","),
@@ -111,6 +121,26 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
     waitReady,
     stop: stopAll,
   };
+}
+
+interface NodeSpec {
+  readonly name: string;
+  readonly port: number;
+  readonly routePort: number;
+  readonly monitorPort: number;
+  readonly storeDir: string;
+}
+
+/** Client, route and monitor ports for each node; each attempt gets fresh stores. */
+async function chooseSpecs(size: number, root: string, attempt: number, pickPort: () => Promise<number>): Promise<NodeSpec[]> {
+  const ports = await Promise.all(Array.from({ length: size * 3 }, () => pickPort()));
+  return Array.from({ length: size }, (_, i) => ({
+    name: `nats-${i + 1}`,
+    port: ports[3 * i] ?? 0,
+    routePort: ports[3 * i + 1] ?? 0,
+    monitorPort: ports[3 * i + 2] ?? 0,
+    storeDir: path.join(root, `attempt-${attempt}`, `nats-${i + 1}`),
+  }));
 }
 
 async function monitor(port: number, endpoint: string): Promise<unknown> {

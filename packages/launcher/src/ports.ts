@@ -1,4 +1,13 @@
 import net from "node:net";
+import { ServerStartError } from "./errors.js";
+
+/** How many sets of free ports a launcher tries when another process took one first. */
+export const PORT_ATTEMPTS = 3;
+
+/** A server that did not start because a port it was given was taken meanwhile (see freePort). */
+export function lostPortRace(err: unknown): boolean {
+  return err instanceof ServerStartError && /address already in use/i.test(err.output);
+}
 
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago. Another process can still take it before

@@ -3,9 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { findBinary } from "./binary.js";
 import { SupervisedChild } from "./child.js";
-import { ServerStartError } from "./errors.js";
 import { onProcessExit } from "./exit-hooks.js";
-import { freePort } from "./ports.js";
+import { freePort, lostPortRace, PORT_ATTEMPTS } from "./ports.js";
 import { DEFAULT_STARTUP_TIMEOUT_MS, waitForProbe } from "./ready.js";
 import { redisPing } from "./redis-ping.js";
 import type { ServerHandle } from "./types.js";
@@ -40,8 +39,6 @@ export interface RedisServerHandle extends ServerHandle {
   /** SIGKILL (a crash: no shutdown, no final save); resolves once the process is gone. startAgain() brings it back. */
   kill(): Promise<void>;
 }
-
-const PORT_ATTEMPTS = 3;
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const binary = findBinary(options.binary ?? "redis-server");
@@ -157,8 +154,7 @@ async function launch(binary: string, dir: string, fixedPort: number | undefined
       return { child, port };
     } catch (err) {
       // freePort can race with another process; only then is a new port worth a try.
-      const inUse = err instanceof ServerStartError && /address already in use/i.test(err.output);
-      if (!inUse || fixedPort !== undefined || attempt >= PORT_ATTEMPTS) throw err;
+      if (!lostPortRace(err) || fixedPort !== undefined || attempt >= PORT_ATTEMPTS) throw err;
     }
   }
 }
