@@ -137,7 +137,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     let finished = false;
     try {
       const result = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
-        { subject: job.msg.subject, data: job.msg.data }, job.receivedAt, identityOf(job.caller));
+        { subject: job.msg.subject, data: job.msg.data, ...(job.fingerprint === undefined ? {} : { fingerprint: job.fingerprint }) }, job.receivedAt, identityOf(job.caller));
       const settlement = await settleClaim(idempotency, result.record, result.reply, result.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
       // Credentials leave only once Redis has their record (as only once their audit event is stored).
       const served = withheld(result, settlement, now());

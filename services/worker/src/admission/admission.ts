@@ -25,6 +25,8 @@ export interface Job {
   readonly receivedAt: number;
   /** The request id, when admission could read it. */
   readonly requestId?: string;
+  /** The content fingerprint admission computed from these bytes (the pipeline needs it too). */
+  readonly fingerprint?: string;
   /** Present when this job leads possible duplicates (see Coalescer). */
   readonly leads?: Peeked;
 }
@@ -82,7 +84,7 @@ export class Admission {
     if (peeked) {
       const joined = this.#coalescer.join(caller, peeked, { replyTo: msg.reply, receivedAt });
       if (joined === "wait") return;
-      this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
+      this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, fingerprint: peeked.fingerprint, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
       return;
     }
     this.#offer({ msg, caller, receivedAt }, identity ?? undefined);

@@ -14,6 +14,8 @@ export interface WorkerStageContext extends StageContext {
 export interface Incoming {
   readonly subject: string;
   readonly data: Uint8Array;
+  /** requestFingerprint of `data`, when admission already computed it (else validate does). */
+  readonly fingerprint?: string;
 }
 
 /** Identity comes first, from the subject alone: even a payload that fails to decode is then

@@ -26,3 +26,14 @@ test("another MFA code is another request, and the code never appears in the fin
   assert.notEqual(a, b);
   assert.ok(!a.includes("123456"));
 });
+
+test("the fingerprint of a request is the same in every version: records stored by one are matched by the next", () => {
+  // A rolling upgrade has old and new workers serving retries of the same request ids.
+  assert.equal(requestFingerprint(req({ template: "s3-read", params: { bucket: "b", prefix: "p/" }, durationSeconds: 900 })), "2AdzqOZKaZLlzgTqAdjsu8Mn5NI1YKEXKCiYUhYudb8");
+  assert.equal(requestFingerprint(req({
+    params: { z: "\u00fc", a: "" }, durationSeconds: 3600, onBehalfOf: "other",
+    mfa: { serialNumber: "arn:aws:iam::1:mfa/u", tokenCode: "123456" },
+    federation: { webIdentityToken: "eyJ.x.y", providerId: "idp", samlAssertion: "PHNhbWw+", samlProviderArn: "arn:aws:iam::1:saml-provider/p" },
+    replyPublicKey: new Uint8Array(32).fill(7),
+  })), "98v8eXPkuN5eBSCYHbFTerqxIxJ3FU1w7mWEL8xXtfo");
+});

@@ -8,8 +8,10 @@ import type { CredentialRequest } from "@credvend/protocol";
  * request_id). Secret inputs enter only as hashes inside this one-way digest, never stored.
  */
 export function requestFingerprint(request: CredentialRequest): string {
-  const hash = createHash("sha256");
-  const field = (name: string, value: string) => hash.update(`${name.length}:${name}${value.length}:${value}`);
+  // One string, hashed once: the digest is that of every field in turn (stored records compare
+  // equal across versions), at a fraction of the cost of one hash update per field.
+  let text = "";
+  const field = (name: string, value: string) => { text += `${name.length}:${name}${value.length}:${value}`; };
   field("template", request.template);
   for (const key of Object.keys(request.params).sort()) field(`param.${key}`, request.params[key] ?? "");
   field("duration", String(request.durationSeconds));
@@ -22,5 +24,5 @@ export function requestFingerprint(request: CredentialRequest): string {
   field("saml_assertion", digest(request.federation?.samlAssertion));
   field("saml_provider_arn", request.federation?.samlProviderArn ?? "");
   field("reply_public_key", Buffer.from(request.replyPublicKey ?? new Uint8Array()).toString("base64"));
-  return hash.digest("base64url");
+  return createHash("sha256").update(text).digest("base64url");
 }

@@ -83,7 +83,7 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       };
       // Template, parameter, duration and on_behalf_of bounds: the one check policy also runs.
       checkRequestFields(vendInput);
-      return { ...input, requestId: r.requestId, input: vendInput, fingerprint: requestFingerprint(r), clientTimeMs: r.clientTimeMs, ...(replyPublicKey ? { replyPublicKey } : {}) };
+      return { ...input, requestId: r.requestId, input: vendInput, fingerprint: input.fingerprint ?? requestFingerprint(r), clientTimeMs: r.clientTimeMs, ...(replyPublicKey ? { replyPublicKey } : {}) };
     },
   };
 }
