@@ -16,8 +16,10 @@ const TRACKED = new Set(["Timeout", "Immediate", "TCPWRAP", "TCPSERVERWRAP", "PI
 // Only in a test file's process (the runner sets NODE_TEST_CONTEXT there), not in the runner itself.
 if (process.env.NODE_TEST_CONTEXT !== undefined) {
   const live = new Map();
-  // trackPromises: false (Node 24) keeps promises at full speed; this only watches handles.
-  createHook({
+  // trackPromises: false (Node 24) keeps promises at full speed; this only watches handles. Older
+  // Nodes would track every promise too, so there the report names resource types only.
+  const watching = Number(process.versions.node.split(".")[0]) >= 24;
+  if (watching) createHook({
     trackPromises: false,
     init(id, type, _trigger, resource) {
       if (!TRACKED.has(type)) return;
@@ -36,7 +38,7 @@ if (process.env.NODE_TEST_CONTEXT !== undefined) {
         `test-linger: ${file}: every test ended ${LINGER_MS / 1000} s ago, but the process is still alive.\n` +
           `  Active resources: ${process.getActiveResourcesInfo().join(", ")}\n` +
           held.map((line) => `  - ${line}`).join("\n") +
-          (STACKS ? "\n" : "\n  (CREDVEND_TEST_TRACE_HANDLES=1 shows where each was created)\n"),
+          (!watching ? "\n  (on Node 24 and later each one is named)\n" : STACKS ? "\n" : "\n  (CREDVEND_TEST_TRACE_HANDLES=1 shows where each was created)\n"),
       );
       process.exit(1);
     }, LINGER_MS).unref();
