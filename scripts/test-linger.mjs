@@ -59,7 +59,8 @@ function describe({ type, resource, stack }) {
     if (resource._destroyed === true) return undefined;
     const callback = resource._onTimeout;
     const source = typeof callback === "function" ? `${callback.name || "(anonymous)"}: ${String(callback).replace(/\s+/g, " ").slice(0, 160)}` : String(callback);
-    return `timer, every ${resource._idleTimeout} ms${resource._repeat === null ? " (once)" : " (repeating)"}, ${source}${where}`;
+    const when = resource._repeat === null ? `once, after ${resource._idleTimeout} ms` : `every ${resource._idleTimeout} ms (repeating)`;
+    return `timer, ${when}, ${source}${where}`;
   }
   if (typeof resource?.hasRef === "function" && !resource.hasRef()) return undefined;
   // A TCP handle can say whom it is connected to; a listening or closed one has no peer.
