@@ -217,11 +217,13 @@ test("a cluster client closed while a slot-map refresh is under way lets its pro
   const exited = once(child, "exit");
   let output = "";
   child.stdout.setEncoding("utf8");
-  const saw = (line: string) => new Promise<void>((resolve) => {
-    const check = () => { if (output.includes(line)) resolve(); };
-    child.stdout.on("data", (chunk: string) => { output += chunk; check(); });
-    check();
-  });
+  child.stdout.on("data", (chunk: string) => { output += chunk; });
+  const saw = async (line: string) => {
+    while (!output.includes(line)) {
+      if (child.exitCode !== null) throw new Error(`the child exited (${child.exitCode}) before it printed ${line.trim()}; it printed: ${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   try {
     await saw("ready\n");
     // Every node frozen: the next scheduled refresh (every second) waits on one for its reply.
