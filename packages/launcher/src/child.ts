@@ -36,6 +36,8 @@ export class SupervisedChild {
   readonly exited: Promise<ExitInfo>;
   /** The server's own pid (not the supervisor's). */
   readonly serverPid: Promise<number>;
+  /** Resolves when stdout and stderr have been read to their end (they can lag behind `exited`). */
+  readonly outputEnded: Promise<void>;
   #proc: ChildProcess;
   #lines: string[] = [];
   #listeners = new Set<(line: string) => void>();
@@ -66,7 +68,7 @@ export class SupervisedChild {
     this.serverPid = readPid(proc.stdio[3] as Readable | null, this.exited);
     // The pid promise may never be awaited; keep a failed one from becoming an unhandled rejection.
     this.serverPid.catch(() => undefined);
-    for (const stream of [proc.stdout, proc.stderr]) this.#collect(stream);
+    this.outputEnded = Promise.all([proc.stdout, proc.stderr].map((stream) => this.#collect(stream))).then(() => undefined);
     this.#unregister = onProcessExit(() => this.killNow());
   }
 
@@ -123,8 +125,10 @@ export class SupervisedChild {
     }
   }
 
-  #collect(stream: Readable | null): void {
-    if (stream === null) return;
+  /** Keeps the stream's lines in the tail; resolves when it ends. */
+  #collect(stream: Readable | null): Promise<void> {
+    if (stream === null) return Promise.resolve();
+    const ended = new Promise<void>((resolve) => stream.once("close", () => resolve()));
     stream.setEncoding("utf8");
     let partial = "";
     stream.on("data", (chunk: string) => {
@@ -136,6 +140,7 @@ export class SupervisedChild {
       if (partial !== "") this.#push(partial);
       partial = "";
     });
+    return ended;
   }
 
   #push(line: string): void {

@@ -3,6 +3,8 @@ import type { SupervisedChild } from "./child.js";
 import { ServerStartError } from "./errors.js";
 
 export const DEFAULT_STARTUP_TIMEOUT_MS = 10_000;
+/** How long a server that exited during startup may take to deliver its last output. */
+const OUTPUT_GRACE_MS = 1000;
 
 /** Resolves with the first output line matching `pattern`; kills the child and throws ServerStartError on exit or timeout. */
 export async function waitForLine(child: SupervisedChild, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
@@ -40,7 +42,10 @@ async function raceStartup<T>(child: SupervisedChild, ready: Promise<T>, timeout
   let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ServerStartError(child.name, `not ready after ${timeoutMs} ms`, child.tail())), timeoutMs);
-    void child.exited.then((exit) => {
+    void child.exited.then(async (exit) => {
+      // The exit can be seen before the last output is read, and that output says why (a port
+      // already in use is retried on new ports): wait for it, briefly.
+      await Promise.race([child.outputEnded, sleep(OUTPUT_GRACE_MS)]);
       const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
       reject(new ServerStartError(child.name, `exited with ${how} during startup`, child.tail()));
     });
