@@ -29,8 +29,9 @@ rate_limits:
   per_tenant: { per_second: 1000, burst: 1000 }
   per_template:
     s3-limited: { per_second: 0.01, burst: 1 }
-    # One more request every 400 ms: a refusal's retry-after ends within the test.
-    s3-refills: { per_second: 2.5, burst: 1 }
+    # One more request every 2 s: the retry-after ends within the test, and a loaded machine
+    # still sends the refused request and the 20 after it before the bucket has room again.
+    s3-refills: { per_second: 0.5, burst: 1 }
 `;
 const params = { bucket: "acme-data" };
 
