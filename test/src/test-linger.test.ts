@@ -3,12 +3,12 @@
 // stalling the run; a file that cleans up exits as before, and unref'd handles are not blamed.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { ROOT } from "./support/cli.js";
+import { ROOT, spawnWatched } from "./support/cli.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "credvend-linger-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ const NAMES_EACH = Number(process.versions.node.split(".")[0]) >= 24;
 const LINGER = pathToFileURL(path.join(ROOT, "scripts/test-linger.mjs")).href;
 
 interface Run {
-  readonly code: number | null;
+  readonly code: number;
   readonly output: string;
   readonly ms: number;
 }
@@ -30,15 +30,10 @@ async function runFile(name: string, source: string, lingerMs: number, env: Reco
   // This process is itself a test file's: without this, the nested runner would take itself for one.
   const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
   const started = Date.now();
-  const child = spawn(process.execPath, ["--test", "--test-reporter=spec", `--import=${LINGER}`, file], {
-    env: { ...inherited, ...env, CREDVEND_TEST_LINGER_MS: String(lingerMs) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  return { code, output, ms: Date.now() - started };
+  const run = spawnWatched(process.execPath, ["--test", "--test-reporter=spec", `--import=${LINGER}`, file], { ...inherited, ...env, CREDVEND_TEST_LINGER_MS: String(lingerMs) });
+  // "close", not only the exit: the runner's last lines may still be in the pipe when it exits.
+  const [code] = await Promise.all([run.exited, once(run.child, "close")]);
+  return { code, output: run.output(), ms: Date.now() - started };
 }
 
 const LEAKY = `
