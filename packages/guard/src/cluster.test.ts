@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { isCredvendError } from "@credvend/protocol";
 import { startRedisCluster, uniqueName, uniqueRequestId, type RedisClusterHandle } from "@credvend/testkit";
 import { LimitedClaims } from "./limited-claims.js";
@@ -199,7 +198,7 @@ test("a cluster client closed while a slot-map refresh is under way lets its pro
   // ioredis's own slotsRefreshInterval arms its next round from the refresh's callback, even once
   // the client is closed, and from then on refreshes an empty pool every second, for good. The
   // process that closed it (a stopped worker, a test file) would never exit by itself.
-  const client = pathToFileURL(fileURLToPath(new URL("./redis-client.js", import.meta.url))).href;
+  const client = new URL("./redis-client.js", import.meta.url).href;
   const script = `
     import { createRedis, waitReady } from ${JSON.stringify(client)};
     const redis = createRedis(process.env.CLUSTER_URL, { name: "refresh-then-close" });
