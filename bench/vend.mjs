@@ -16,6 +16,7 @@ import { FLEET_DURATIONS, runFleet } from "./fleet.mjs";
 import { fleetPopulation, fleetSeed } from "./fleet-seed.mjs";
 import { summarizeProfileDir } from "./cpu-profile.mjs";
 import { computeRatios } from "./ratios.mjs";
+import { computeCeilings } from "./ceilings.mjs";
 import { measureCredentialProcess } from "./credential-process.mjs";
 import { redisDelta, redisStats } from "./redis-stats.mjs";
 import fs from "node:fs";
@@ -251,6 +252,7 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, so
   check(out, "profiled worker drains and exits 0 on SIGTERM (and writes its CPU profile)", exitP.code === 0, JSON.stringify(exitP));
   out.profile = { ...summarizeProfileDir(profileDir), load: { seconds: profileSeconds, concurrency: 256, vends: profileLoad.calls, errors: profileLoad.errors, rate: profileLoad.rate } };
   out.ratios = computeRatios(out, fleetResult);
+  out.ceilings = computeCeilings(out, fleetResult, { cores: os.availableParallelism() });
   out.endLoadavg = os.loadavg();
   // Worker output at CREDVEND_LOG_LEVEL=warn: pino JSON lines (warnings/errors of the vendor) and
   // anything else written to stderr (e.g. Node or SDK deprecation notices), kept apart.

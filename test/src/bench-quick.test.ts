@@ -28,7 +28,11 @@ interface BenchJson {
   readonly ratios: Record<string, unknown>;
   readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly detail?: string }[];
   readonly phases: readonly { readonly group: string; readonly cpuMsPerOp: Record<string, number> }[];
+  readonly ceilings: Record<string, Record<string, unknown>>;
 }
+
+/** The throughput targets that bench/ceilings.mjs costs against the machine's cores. */
+const CEILING_KEYS = ["unique_vs_ideal", "added_p50_ms", "reuse_vs_nats", "two_vs_one_worker"];
 
 function runBench(outFile: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -60,11 +64,22 @@ test("bench --quick writes the markdown and JSON reports with every ratio as a f
     // Every phase reports CPU per operation for the worker (and the fleet phases for both workers).
     assert.ok(report.phases.every((p) => Number.isFinite(p.cpuMsPerOp["worker"])));
     assert.ok(report.phases.some((p) => p.group === "unique-2w" && Number.isFinite(p.cpuMsPerOp["worker-b"])));
+    // Each throughput target is costed against the cores: a ceiling, and the cores it would need.
+    for (const key of CEILING_KEYS) {
+      const c = report.ceilings[key];
+      for (const field of ["targetRate", "measuredRate", "cpuMsPerOp", "ceilingRate", "shareOfCeiling", "coresNeeded"]) {
+        assert.ok(typeof c?.[field] === "number" && Number.isFinite(c[field]) && c[field] > 0, `ceilings.${key}.${field} is ${JSON.stringify(c?.[field])}`);
+      }
+      // Measured never beats the ceiling by more than noise (CPU ticks are 10 ms; a worker's GC threads add to its own CPU).
+      assert.ok((c?.["shareOfCeiling"] as number) < 1.5, `ceilings.${key}: measured ${String(c?.["measuredRate"])}/s above its ceiling ${String(c?.["ceilingRate"])}/s`);
+    }
+    assert.ok(typeof report.ceilings["worker_cpu_ms_per_vend"]?.["sdkAssumeRoleCpuMs"] === "number");
     const failed = report.checks.filter((c) => !c.ok);
     assert.deepEqual(failed, [], "the bench's correctness checks must hold");
     assert.equal(code, 0, output.slice(-4000));
     const text = fs.readFileSync(md, "utf8");
     for (const key of RATIO_KEYS) assert.ok(text.includes(`\`${key}\``), `the markdown report lists ${key}`);
+    assert.match(text, /## What \d+ cores allow/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
