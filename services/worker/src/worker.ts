@@ -9,7 +9,7 @@ import type { KMSClient } from "@aws-sdk/client-kms";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { DataKeyCache, DEFAULT_DATA_KEY_CACHE, EnvelopeSealer, type SealingKey } from "@credvend/envelope";
 import { DATA_KEY_OWNER_PREFIX, IdempotencyStore, LimitedClaims, RateLimiter, ReuseOwners, type Redis } from "@credvend/guard";
-import { CredvendError, markReplayed, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import { CredvendError, markReplayed, type CredentialRequest, REQUEST_WILDCARD, requestIdOfReplySubject, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import type { NatsConnection, Service } from "nats";
 import type { Logger } from "pino";
 import { Admission, type Job, type Refused, type Waiter } from "./admission/admission.js";
@@ -72,6 +72,11 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** What the audit reads of a job's request: its bytes, and the request admission decoded from them. */
+function requestOf(job: Job): { payload: Uint8Array; request?: CredentialRequest } {
+  return job.request === undefined ? { payload: job.msg.data } : { payload: job.msg.data, request: job.request };
+}
+
 export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   const { nc, settings, log } = deps;
   const now = deps.now ?? Date.now;
@@ -122,12 +127,12 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
   }
 
   /** Duplicates that waited for this request get its reply, marked as a replay (each its own audited decision). */
-  async function answerWaiters(record: RequestRecord, bytes: Uint8Array, payload: Uint8Array, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): Promise<void> {
+  async function answerWaiters(record: RequestRecord, bytes: Uint8Array, job: Job, waiters: readonly Waiter[], outcome: string, error: CredvendError | undefined): Promise<void> {
     if (waiters.length === 0) return;
     const replayed = markReplayed(bytes);
     await Promise.all(waiters.map(async (w) => {
       const own = { ...record, receivedAt: w.receivedAt };
-      const audited = await audit.decide({ record: own, error, outcome: error ? outcome : "replayed", reply: replayed, payload, coalesced: true, decidedAt: now() });
+      const audited = await audit.decide({ record: own, error, outcome: error ? outcome : "replayed", reply: replayed, ...requestOf(job), coalesced: true, decidedAt: now() });
       const target = reply(record, w.replyTo, audited.reply);
       observer.answered({ record: own, error: audited.error, outcome: audited.outcome, target, coalesced: true, answeredAt: now() });
     }));
@@ -137,13 +142,13 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     let finished = false;
     try {
       const result = await serve({ pipeline, log, now, defaultDeadlineMs: settings.defaultDeadlineMs, running },
-        { subject: job.msg.subject, data: job.msg.data, ...(job.fingerprint === undefined ? {} : { fingerprint: job.fingerprint }) }, job.receivedAt, identityOf(job.caller));
+        { subject: job.msg.subject, data: job.msg.data, ...(job.fingerprint === undefined ? {} : { fingerprint: job.fingerprint }), ...(job.request === undefined ? {} : { request: job.request }) }, job.receivedAt, identityOf(job.caller));
       const settlement = await settleClaim(idempotency, result.record, result.reply, result.error, log, { refusalTtlMs: settings.refusalTtlMs, now });
       // Credentials leave only once Redis has their record (as only once their audit event is stored).
       const served = withheld(result, settlement, now());
       // Audited after the claim is settled (a failed audit write keeps the sealed credentials for
       // the retry) and before the reply (in "required" mode no credentials leave unaudited).
-      const audited = await audit.decide({ ...served, payload: job.msg.data, decidedAt: now() });
+      const audited = await audit.decide({ ...served, ...requestOf(job), decidedAt: now() });
       // A request whose own deadline passed has no one waiting (the deadline is the requester's
       // whole budget); its reply could only reach a later call with the same request id (all
       // attempts share one reply subject) and fail that call with this call's stale error.
@@ -156,9 +161,9 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
         // Duplicates have deadlines of their own (an application's retry of the id): the work goes
         // on (late settlement), so they are told to retry, not given the leader's stale error.
         const inProgress = new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS", "an identical request is still being served; retry with the same request_id", { retryAfterMs: 250 });
-        await answerWaiters(served.record, errorReply(served.record, inProgress, now()), job.msg.data, admission.finish(job), served.outcome, inProgress);
+        await answerWaiters(served.record, errorReply(served.record, inProgress, now()), job, admission.finish(job), served.outcome, inProgress);
       } else {
-        await answerWaiters(served.record, audited.reply, job.msg.data, admission.finish(job), audited.outcome, audited.error);
+        await answerWaiters(served.record, audited.reply, job, admission.finish(job), audited.outcome, audited.error);
       }
     } finally {
       // Whatever happened, the slot is given back (a leaked slot would shrink the worker for good)

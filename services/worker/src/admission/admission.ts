@@ -1,7 +1,7 @@
 // The admission phase: a message is sized, identified by its subject, joined to an identical
 // request already held (coalesced), started, queued in its principal's queue, or refused at once.
 // Nothing is decoded for admission's sake beyond the request id and content fingerprint.
-import { CredvendError, MAX_REQUEST_BYTES, parseRequestSubject } from "@credvend/protocol";
+import { CredvendError, MAX_REQUEST_BYTES, parseRequestSubject, type CredentialRequest } from "@credvend/protocol";
 import { Coalescer, type Peeked } from "./coalescer.js";
 import { FairQueue, type AdmissionLimits, type Caller, type Refusal } from "./fair-queue.js";
 import { peekRequest } from "./peek.js";
@@ -27,6 +27,8 @@ export interface Job {
   readonly requestId?: string;
   /** The content fingerprint admission computed from these bytes (the pipeline needs it too). */
   readonly fingerprint?: string;
+  /** The request admission decoded from these bytes (the pipeline and the audit read it too). */
+  readonly request?: CredentialRequest;
   /** Present when this job leads possible duplicates (see Coalescer). */
   readonly leads?: Peeked;
 }
@@ -84,7 +86,7 @@ export class Admission {
     if (peeked) {
       const joined = this.#coalescer.join(caller, peeked, { replyTo: msg.reply, receivedAt });
       if (joined === "wait") return;
-      this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, fingerprint: peeked.fingerprint, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
+      this.#offer({ msg, caller, receivedAt, requestId: peeked.requestId, fingerprint: peeked.fingerprint, request: peeked.request, ...(joined === "lead" ? { leads: peeked } : {}) }, identity ?? undefined);
       return;
     }
     this.#offer({ msg, caller, receivedAt }, identity ?? undefined);

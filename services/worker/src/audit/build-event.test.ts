@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CredvendError, encodeErrorReply, encodeRequest, encodeSuccessReply } from "@credvend/protocol";
+import { CredvendError, decodeRequest, encodeErrorReply, encodeRequest, encodeSuccessReply } from "@credvend/protocol";
 import type { Template } from "@credvend/policy";
 import { auditOutcome, buildAuditEvent, MAX_AUDIT_PARAM_CHARS } from "./build-event.js";
 import { auditMsgId, auditSubject, encodeAuditEvent } from "./event.js";
@@ -32,6 +32,16 @@ test("an issued decision names role, session, access key id, expiry and declared
   assert.equal(e.workerId, "W1");
   const text = new TextDecoder().decode(encodeAuditEvent(e));
   assert.doesNotMatch(text, /SECRET-MARKER|908189/);
+});
+
+test("the request admission already decoded gives the same event as its payload (undeclared and secret fields stay out)", () => {
+  const fromPayload = buildAuditEvent({ record, error: undefined, outcome: "issued", reply, payload, decidedAt: 1_250 }, ctx);
+  const fromDecoded = buildAuditEvent({ record, error: undefined, outcome: "issued", reply, payload, request: decodeRequest(payload), decidedAt: 1_250 }, ctx);
+  const { id: _a, ...a } = fromPayload;
+  const { id: _b, ...b } = fromDecoded;
+  assert.deepEqual(b, a);
+  assert.deepEqual(b.params, { bucket: "data" });
+  assert.doesNotMatch(new TextDecoder().decode(encodeAuditEvent(fromDecoded)), /SECRET-MARKER|908189/);
 });
 
 test("a refusal carries code, reason and retryability; long parameter values are cut", () => {

@@ -2,7 +2,7 @@
 // its error, the reply it is about to send (whose clear fields name the access key id, role and
 // expiry) and the request payload (for the declared parameters). Only named clear fields are
 // copied: never the reply's ciphertext or data key, never the request's federation or MFA input.
-import { decodeRequest, readReply, type CredvendError, type ErrorCodeName } from "@credvend/protocol";
+import { decodeRequest, readReply, type CredentialRequest, type CredvendError, type ErrorCodeName } from "@credvend/protocol";
 import type { Template } from "@credvend/policy";
 import { randomUUID } from "node:crypto";
 import type { RequestRecord } from "../pipeline/record.js";
@@ -19,6 +19,8 @@ export interface Decision {
   readonly reply: Uint8Array;
   /** The request's payload when it was read (admission refusals may not have it). */
   readonly payload?: Uint8Array;
+  /** That payload already decoded (by admission), so it is not decoded again here. */
+  readonly request?: CredentialRequest;
   readonly coalesced?: boolean;
   readonly decidedAt: number;
 }
@@ -40,7 +42,7 @@ export function auditOutcome(d: Pick<Decision, "error" | "outcome">): AuditOutco
 export function buildAuditEvent(d: Decision, ctx: EventContext): AuditEvent {
   const { record, error } = d;
   const template = record.template ? ctx.template(record.template) : undefined;
-  const request = requestFields(d.payload, template);
+  const request = requestFields(d.request ?? d.payload, template);
   const issued = issuedFields(d.reply);
   return {
     v: 1,
@@ -79,11 +81,11 @@ interface RequestFields {
 }
 
 /** Only parameters the template declares: an undeclared name (refused anyway) could carry anything. */
-function requestFields(payload: Uint8Array | undefined, template: Template | undefined): RequestFields {
-  if (!payload) return {};
+function requestFields(from: CredentialRequest | Uint8Array | undefined, template: Template | undefined): RequestFields {
+  if (!from) return {};
   let request;
   try {
-    request = decodeRequest(payload);
+    request = from instanceof Uint8Array ? decodeRequest(from) : from;
   } catch {
     return {};
   }

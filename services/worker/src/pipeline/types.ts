@@ -16,6 +16,8 @@ export interface Incoming {
   readonly data: Uint8Array;
   /** requestFingerprint of `data`, when admission already computed it (else validate does). */
   readonly fingerprint?: string;
+  /** `data` decoded, when admission already decoded it (else the decode stage does). */
+  readonly request?: CredentialRequest;
 }
 
 /** Identity comes first, from the subject alone: even a payload that fails to decode is then

@@ -7,7 +7,7 @@ export function decodeStage(): Stage<Identified, Decoded, WorkerStageContext> {
   return {
     name: "decode",
     run(input, ctx) {
-      const request = decodeRequest(input.data);
+      const request = input.request ?? decodeRequest(input.data);
       const record = ctx.record;
       if (request.requestId) record.requestId = request.requestId;
       if (request.template) record.template = request.template;
