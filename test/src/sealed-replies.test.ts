@@ -133,6 +133,18 @@ test("a sealed request where no rule permits it is refused, before any AWS call"
   assert.match(kms.accessKeyId, /^ASIA/);
 });
 
+test("a request served with a KMS envelope does not open the way for the same request sealed", async () => {
+  // The worker memoizes plans; the KMS request's plan must not stand in for the sealed one's rules.
+  for (const [principal, template] of [["demo-app", "s3-tenant-read"], [onPrem, "s3-other-read"]] as const) {
+    const kms = await h.client(tenant, principal).request({ template, params: { bucket: "acme-data" } });
+    assert.match(kms.accessKeyId, /^ASIA/);
+    const before = await counts();
+    await assert.rejects(sealedClient(principal).request({ template, params: { bucket: "acme-data" } }),
+      (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_SEALED_REPLY_NOT_ALLOWED", `${principal} / ${template}`);
+    assert.deepEqual(await counts(), before, "no AssumeRole and no KMS call spent on the refusal");
+  }
+});
+
 test("low-order, all-zero and mis-sized public keys are refused before any AWS call", async () => {
   const before = await counts();
   const bad = [new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0)), Buffer.from("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", "hex"), new Uint8Array(31), new Uint8Array(64)];

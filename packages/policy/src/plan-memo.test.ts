@@ -65,6 +65,39 @@ test("refusals are never memoized, and a cached plan still refuses a bad request
   assert.throws(() => memo.plan(CONFIG, input({ template: "plain", principal: "intruder", params: { bucket: "red" } })), CredvendError);
 });
 
+test("a sealed-reply request is checked against its own rules, whatever plain request was memoized first", () => {
+  // Only batch-* may have replies sealed to their own key, and that rule gives them a shorter session.
+  const config = okConfig(`
+templates:
+  plain:
+    kind: assume_role
+    role_arn: arn:aws:iam::123456789012:role/app
+    params: { bucket: { pattern: "^[a-z-]+$" } }
+    policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::{{bucket}}/{{tenant}}/*" }] }
+access:
+  - name: everyone
+    tenants: ["acme"]
+    principals: ["demo-app", "batch-*"]
+    templates: ["plain"]
+  - name: sealed-batch
+    tenants: ["acme"]
+    principals: ["batch-*"]
+    templates: ["plain"]
+    sealed_replies: allow
+    max_duration: 900
+`);
+  const memo = new PlanMemo({ maxEntries: 16 });
+  // A rule that does not allow sealed replies must refuse one even when the plain plan is cached.
+  assertSame(memo, config, input({ template: "plain", params: { bucket: "red" } }));
+  const sealed = input({ template: "plain", params: { bucket: "red" }, sealedReply: true });
+  assert.throws(() => planRequest(config, sealed), /CV_ERR_SEALED_REPLY_NOT_ALLOWED|sealed replies/);
+  assert.throws(() => memo.plan(config, sealed), /CV_ERR_SEALED_REPLY_NOT_ALLOWED|sealed replies/);
+  // Where a rule allows them, the sealed request gets that rule (and its limits), not the plain one's.
+  assertSame(memo, config, input({ template: "plain", principal: "batch-1", params: { bucket: "red" } }));
+  assertSame(memo, config, input({ template: "plain", principal: "batch-1", params: { bucket: "red" }, sealedReply: true }));
+  assertSame(memo, config, input({ template: "plain", principal: "batch-1", params: { bucket: "red" } }));
+});
+
 test("a new config object drops every memoized plan (a reload never serves the old rules)", () => {
   const memo = new PlanMemo({ maxEntries: 16 });
   memo.plan(CONFIG, input({ template: "plain", params: { bucket: "red" } }));

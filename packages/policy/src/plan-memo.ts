@@ -1,10 +1,10 @@
-// Memoized planRequest for the worker's hot path. A plan depends on the config, the template, the
-// parameters, the identity, the duration and the request id; the request id only sets the session
-// name and the request-id session tag, unless the template renders {{request_id}} somewhere. So a
-// plan computed once per (config, identity, template, parameters, duration) is reused for later
-// request ids by rebinding those two fields, and the access rules, the rendered policy, the rate
-// limits and the reuse key are not recomputed. Bounded (least recently used out) and keyed by the
-// config object, so a reloaded config never serves a plan of the old one.
+// Memoized planRequest for the worker's hot path. A plan depends on the config and on every field
+// of the request's VendInput (which rules it may use, what it renders); the request id only sets
+// the session name and the request-id session tag, unless the template renders {{request_id}}
+// somewhere. So a plan computed once per (config, the other fields) is reused for later request ids
+// by rebinding those two fields, and the access rules, the rendered policy, the rate limits and the
+// reuse key are not recomputed. Bounded (least recently used out) and keyed by the config object,
+// so a reloaded config never serves a plan of the old one.
 import { planRequest } from "./plan.js";
 import { checkRequestFields, type VendInput } from "./plan-inputs.js";
 import type { StsPlan } from "./plan-types.js";
@@ -20,6 +20,33 @@ export interface PlanMemoOptions {
 export const DEFAULT_PLAN_MEMO: PlanMemoOptions = { maxEntries: 10_000 };
 /** One object, so that callers passing no options keep the memo (it is keyed by identity). */
 const NO_OPTIONS: LintOptions = Object.freeze({});
+
+/**
+ * How the memo treats each field of VendInput. A field that changes what planRequest checks or
+ * renders and is missing from the key would let one request be served another's plan (a sealed
+ * reply under a rule that refuses them, say), so the list is exhaustive by type: a field added to
+ * VendInput does not compile until it is placed here.
+ * - key: part of the memo key;
+ * - rebound: set afresh on each memoized plan (withRequestId);
+ * - afresh: present means the request is planned afresh (per-request secrets, never kept).
+ */
+const INPUT_FIELDS = {
+  tenant: "key",
+  principal: "key",
+  onBehalfOf: "key",
+  template: "key",
+  params: "key",
+  durationSeconds: "key",
+  sealedReply: "key",
+  requestId: "rebound",
+  mfa: "afresh",
+  federation: "afresh",
+} as const satisfies { readonly [K in keyof Required<VendInput>]: "key" | "rebound" | "afresh" };
+
+type InputField = keyof typeof INPUT_FIELDS;
+const FIELDS = Object.keys(INPUT_FIELDS) as InputField[];
+const KEY_FIELDS = FIELDS.filter((f) => INPUT_FIELDS[f] === "key");
+const AFRESH_FIELDS = FIELDS.filter((f) => INPUT_FIELDS[f] === "afresh");
 
 export class PlanMemo {
   #config: CredvendConfig | undefined;
@@ -58,11 +85,10 @@ export class PlanMemo {
 
   /** undefined: this request is planned afresh every time (per-request secrets or {{request_id}}). */
   #keyOf(config: CredvendConfig, input: VendInput): string | undefined {
-    if (input.mfa !== undefined || input.federation !== undefined) return undefined;
+    if (AFRESH_FIELDS.some((f) => input[f] !== undefined)) return undefined;
     const tpl = Object.hasOwn(config.templates, input.template) ? config.templates[input.template] : undefined;
     if (tpl === undefined || this.#rendersRequestId(tpl)) return undefined;
-    const params = Object.keys(input.params).sort().map((k) => [k, input.params[k]]);
-    return JSON.stringify([input.tenant, input.principal, input.onBehalfOf ?? null, input.template, input.durationSeconds || 0, params]);
+    return JSON.stringify(KEY_FIELDS.map((f) => (f === "params" ? sortedEntries(input.params) : (input[f] ?? null))));
   }
 
   #rendersRequestId(tpl: Template): boolean {
@@ -84,4 +110,8 @@ function withRequestId(plan: StsPlan, requestId: string): StsPlan {
     next.tags = Object.freeze(plan.tags.map((t) => (t.key === TAG_REQUEST_ID && t.value === plan.requestId ? Object.freeze({ key: t.key, value: requestId }) : t)));
   }
   return Object.freeze(next);
+}
+
+function sortedEntries(params: Readonly<Record<string, string>>): [string, string | undefined][] {
+  return Object.keys(params).sort().map((k) => [k, params[k]]);
 }
