@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { messages } from "@credvend/protocol";
+import protobuf from "protobufjs";
+import { fileURLToPath } from "node:url";
 import { requestFingerprint } from "./fingerprint.js";
 
 const req = (p: Record<string, unknown>) => messages.CredentialRequest.create({ requestId: "abcdefgh", template: "t", params: { a: "1", b: "2" }, ...p });
@@ -36,4 +38,38 @@ test("the fingerprint of a request is the same in every version: records stored 
     federation: { webIdentityToken: "eyJ.x.y", providerId: "idp", samlAssertion: "PHNhbWw+", samlProviderArn: "arn:aws:iam::1:saml-provider/p" },
     replyPublicKey: new Uint8Array(32).fill(7),
   })), "98v8eXPkuN5eBSCYHbFTerqxIxJ3FU1w7mWEL8xXtfo");
+});
+
+/** Fields that are not what was asked for: the key itself, timing (a retry is re-stamped) and the client's name. */
+const NOT_CONTENT = new Set(["requestId", "clientTimeMs", "deadlineMs", "clientVersion"]);
+
+test("every field of CredentialRequest in the .proto is content or named as not content (a new field can not slip past)", () => {
+  // A field left out of the fingerprint would let a retry with other content be handed the stored
+  // reply of the first: so the schema itself is walked, nested messages included.
+  const root = protobuf.loadSync(fileURLToPath(new URL("../../../../proto/credvend/v1/credvend.proto", import.meta.url)));
+  const base = requestFingerprint(req({}));
+  const sample = (field: protobuf.Field): unknown => {
+    if (field.map) return { k: "v" };
+    if (field.resolvedType instanceof protobuf.Type) return field.resolvedType;
+    if (field.type === "bytes") return new Uint8Array(32).fill(9);
+    if (field.type === "string") return "x";
+    return 7;
+  };
+  const walk = (type: protobuf.Type, wrap: (v: Record<string, unknown>) => Record<string, unknown>, path: string): number => {
+    let checked = 0;
+    for (const field of type.fieldsArray) {
+      const name = field.name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+      if (path === "" && NOT_CONTENT.has(name)) continue;
+      const value = sample(field.resolve());
+      if (value instanceof protobuf.Type) {
+        checked += walk(value, (v) => wrap({ [name]: v }), `${path}${name}.`);
+        continue;
+      }
+      assert.notEqual(requestFingerprint(req(wrap({ [name]: value }))), base, `${path}${name} must change the fingerprint`);
+      checked += 1;
+    }
+    return checked;
+  };
+  const checked = walk(root.lookupType("credvend.v1.CredentialRequest"), (v) => v, "");
+  assert.ok(checked >= 11, `only ${checked} content fields found: is the .proto path right?`);
 });
