@@ -32,12 +32,26 @@ export function computeCeilings(out, { unique64, unique256, unique256two, reuse6
   // (the bench process, same run, same aws-local, nothing else running in it).
   const sdk = out.phases.find((p) => p.group === "sts" && /^STS AssumeRole \(AWS SDK/.test(p.name));
   result.worker_cpu_ms_per_vend = { phase: sdk ? `${sdk.name}, ${sdk.concurrency} in flight` : null, sdkAssumeRoleCpuMs: finite(sdk?.cpuMsPerOp?.bench) };
+  // added_p50_ms with nothing queued: one vend at a time on an idle machine, where what a vend adds
+  // to STS is the CPU its processes spend on it one after another.
+  const alone = out.phases.find((p) => p.group === "victim" && p.concurrency === 1 && /alone/.test(p.name));
+  result.added_p50_ms_idle = alone
+    ? { phase: `${alone.name}, 1 in flight`, addedP50Ms: finite(alone.p50 - stsMs), cpuMsPerOp: finite(sumOfProcesses(alone)) }
+    : { phase: null, addedP50Ms: null, cpuMsPerOp: null };
   return result;
 }
 
+function processCosts(phase) {
+  return Object.entries(phase.cpuMsPerOp ?? {}).filter(([name, v]) => !NOT_A_PROCESS.has(name) && Number.isFinite(v));
+}
+
+function sumOfProcesses(phase) {
+  return processCosts(phase).reduce((sum, [, v]) => sum + v, 0);
+}
+
 function ceilingOf(phase, targetRate, cores) {
-  const perOp = Object.entries(phase.cpuMsPerOp ?? {}).filter(([name, v]) => !NOT_A_PROCESS.has(name) && Number.isFinite(v));
-  const totalMs = perOp.reduce((sum, [, v]) => sum + v, 0);
+  const perOp = processCosts(phase);
+  const totalMs = sumOfProcesses(phase);
   const [busiest, busiestMs] = perOp.reduce((top, entry) => (entry[1] > top[1] ? entry : top), ["", 0]);
   // One Node process runs its JavaScript on one core. Counting each process as one core is a little
   // conservative where a process has threads of its own (V8's GC helpers in a worker, nats-server's

@@ -143,6 +143,7 @@ function ceilingsSection(out, machine) {
     return [label, e.phase, f0(e.targetRate), f0(e.measuredRate), f3(e.cpuMsPerOp), `${e.busiest} ${f3(e.busiestCpuMsPerOp)}`, f0(e.ceilingRate), `${f0(100 * e.shareOfCeiling)} %`, f1(e.coresNeeded), f1(e.busiestCoresNeeded)];
   });
   const sdk = c.worker_cpu_ms_per_vend;
+  const idle = c.added_p50_ms_idle;
   return `## What ${cores} cores allow (each target costed at the CPU its phase measured)
 
 A closed loop can go no faster than the cores divided by the CPU one operation costs all the bench's processes together, nor faster than its busiest single-threaded process allows: that is the *ceiling*. A phase at ${f0(100 * CPU_BOUND_SHARE)} % of its ceiling or more is CPU-bound. *Cores needed*: what the target's rate costs at the same CPU per operation, for all processes and for the busiest one alone (more than 1 there needs more such processes, such as workers).
@@ -150,6 +151,8 @@ A closed loop can go no faster than the cores divided by the CPU one operation c
 ${table(["target", "phase", "rate it needs /s", "measured /s", "CPU ms per op, all processes", "busiest process, CPU ms per op", `ceiling on ${cores} cores /s`, "measured / ceiling", "cores needed, all", "cores needed, busiest"], rows)}
 ${sdk?.sdkAssumeRoleCpuMs != null ? `
 \`worker_cpu_ms_per_vend\` ≤ 0.5: in this run the unmodified AWS SDK alone cost its caller ${f3(sdk.sdkAssumeRoleCpuMs)} ms of CPU per AssumeRole (${sdk.phase}), before anything a vend adds to it.
+` : ""}${idle?.addedP50Ms != null ? `
+\`added_p50_ms\` with nothing queued (${idle.phase}): p50 minus the injected STS latency is ${ms(idle.addedP50Ms)} ms, where one vend costs all processes together ${f3(idle.cpuMsPerOp)} ms of CPU, most of it one process after another, each woken from idle (the same vend costs them ${f3(c.unique_vs_ideal?.cpuMsPerOp)} ms at 256 in flight).
 ` : ""}`;
 }
 

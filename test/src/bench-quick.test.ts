@@ -74,6 +74,7 @@ test("bench --quick writes the markdown and JSON reports with every ratio as a f
       assert.ok((c?.["shareOfCeiling"] as number) < 1.5, `ceilings.${key}: measured ${String(c?.["measuredRate"])}/s above its ceiling ${String(c?.["ceilingRate"])}/s`);
     }
     assert.ok(typeof report.ceilings["worker_cpu_ms_per_vend"]?.["sdkAssumeRoleCpuMs"] === "number");
+    assert.ok(typeof report.ceilings["added_p50_ms_idle"]?.["addedP50Ms"] === "number");
     const failed = report.checks.filter((c) => !c.ok);
     assert.deepEqual(failed, [], "the bench's correctness checks must hold");
     assert.equal(code, 0, output.slice(-4000));
