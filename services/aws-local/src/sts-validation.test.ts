@@ -36,6 +36,10 @@ const assumeRoleCases: [string, Partial<AssumeRoleCommandInput>, string, RegExp]
   ["tag key too long", { Tags: [{ Key: "k".repeat(129), Value: "v" }] }, "ValidationError", /tags\.1\.member\.key/],
   ["tag value too long", { Tags: [{ Key: "k", Value: "v".repeat(257) }] }, "ValidationError", /tags\.1\.member\.value/],
   ["tag key bad characters", { Tags: [{ Key: "k*", Value: "v" }] }, "ValidationError", /tags\.1\.member\.key.*regular expression/],
+  // Value is a required member of the Tag shape: a tag without one is refused, not taken as "".
+  ["tag without a value", { Tags: [{ Key: "k" } as { Key: string; Value: string }] }, "ValidationError", /Value null at 'tags\.1\.member\.value' failed to satisfy constraint: Member must not be null/],
+  ["role ARN with a control character", { RoleArn: `${DEMO}\u0001` }, "ValidationError", /at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern/],
+  ["policy ARN with a control character", { PolicyArns: [{ arn: "arn:aws:iam::aws:policy/ReadOnly\u0001" }] }, "ValidationError", /policyArns\.1\.member\.arn.*regular expression pattern/],
   ["duplicate tag keys (case-insensitive)", { Tags: [{ Key: "Team", Value: "a" }, { Key: "team", Value: "b" }] }, "ValidationError", /Duplicate tag keys/],
   ["transitive key not among tags", { Tags: [{ Key: "a", Value: "b" }], TransitiveTagKeys: ["c"] }, "ValidationError", /transitive tag key 'c'/],
   ["11 policy ARNs", { PolicyArns: Array.from({ length: 11 }, (_, i) => ({ arn: `arn:aws:iam::aws:policy/P${i}xxxxxxxxxx` })) }, "ValidationError", /policyArns.*less than or equal to 10/],
@@ -108,5 +112,17 @@ describe("STS validation, as AWS words it", () => {
     }
     const err = await sdkError(() => stsClient(local).send(new GetFederationTokenCommand({ Name: "fed", Policy: "[]" })));
     assert.equal(err.name, "MalformedPolicyDocumentException");
+    const untagged = await sdkError(() => stsClient(local).send(new GetFederationTokenCommand({ Name: "fed", Tags: [{ Key: "k" } as { Key: string; Value: string }] })));
+    assert.equal(untagged.name, "ValidationError");
+    assert.match(untagged.message, /tags\.1\.member\.value.*must not be null/);
+  });
+
+  it("GetFederationToken: its model caps Policy at 2048 characters (ValidationError, unlike AssumeRole's MalformedPolicyDocument)", async () => {
+    const err = await sdkError(() => stsClient(local).send(new GetFederationTokenCommand({ Name: "fed", Policy: policyOf(2049) })));
+    assert.equal(err.name, "ValidationError");
+    assert.match(err.message, /Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048/);
+    assert.ok(!err.message.includes("arn:aws:s3"), "the policy text is not echoed");
+    const out = await stsClient(local).send(new GetFederationTokenCommand({ Name: "fed", Policy: policyOf(2048) }));
+    assert.ok(out.Credentials);
   });
 });

@@ -222,6 +222,16 @@ describe("AssumeRoleWithWebIdentity", () => {
     assert.equal(missing.name, "AccessDenied");
   });
 
+  it("the model caps Policy at 2048 characters and RoleArn to printable characters (ValidationError, before the token is read)", async () => {
+    const long = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${"x".repeat(2100)}` }] });
+    const tooLong = await sdkError(async () => assume(await token(), { Policy: long }));
+    assert.equal(tooLong.name, "ValidationError");
+    assert.match(tooLong.message, /'policy' failed to satisfy constraint: Member must have length less than or equal to 2048/);
+    const control = await sdkError(async () => assume(await token(), { RoleArn: `arn:aws:iam::${ACCT}:role/app\u0001` }));
+    assert.equal(control.name, "ValidationError");
+    assert.match(control.message, /'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+  });
+
   it("DurationSeconds is capped by the role's maximum and the model's range", async () => {
     const over = await sdkError(async () => assume(await token(), { DurationSeconds: 10800 }));
     assert.equal(over.name, "ValidationError");

@@ -1,7 +1,7 @@
 // CreateAlias and ListAliases.
 
 import { AwsError } from "../types.js";
-import { ALIAS_NAME, type KmsAlias } from "./key-store.js";
+import { ALIAS_NAME, notFound, type KmsAlias } from "./key-store.js";
 import { epochSeconds, MAX_KEY_ID_LENGTH, ok, type KmsOperation } from "./operation.js";
 
 const ALIAS_CHARACTERS = /^[a-zA-Z0-9:/_-]+$/;
@@ -24,7 +24,7 @@ const createAlias: KmsOperation = (input, caller, deps) => {
   const { key } = deps.store.resolve(target, caller.accountId);
   deps.authorize({ caller, key, action: "kms:CreateAlias" });
   if (key.accountId !== caller.accountId) {
-    throw new AwsError("NotFoundException", `Key '${key.arn}' does not exist in account ${caller.accountId}; an alias and its key share an account`, 404);
+    throw notFound(`Key '${key.arn}' does not exist in account ${caller.accountId}; an alias and its key share an account`);
   }
   if (deps.store.findAlias(caller.accountId, name) !== undefined) {
     throw new AwsError("AlreadyExistsException", `An alias with the name ${deps.store.aliasArn(caller.accountId, name)} already exists`, 409);

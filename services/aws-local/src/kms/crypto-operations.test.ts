@@ -145,6 +145,16 @@ describe("Encrypt / Decrypt", () => {
     assert.equal((await failure(kms, "Encrypt", { KeyId: "alias/open" }, demoApp)).code, "ValidationException");
   });
 
+  it("bounds GrantTokens: at most 10, each 1 to 8192 characters", async () => {
+    const kms = testKms();
+    for (const GrantTokens of [[""], ["a".repeat(8193)], Array.from({ length: 11 }, () => "t")]) {
+      const error = await failure(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x"), GrantTokens }, demoApp);
+      assert.equal(error.code, "ValidationException", JSON.stringify(GrantTokens.map((t) => t.length)));
+      assert.match(error.message, /grantTokens/);
+    }
+    await call(kms, "Encrypt", { KeyId: "alias/open", Plaintext: b64("x"), GrantTokens: ["a".repeat(8192)] }, demoApp);
+  });
+
   it("rejects wrong JSON types with SerializationException", async () => {
     const kms = testKms();
     assert.equal((await failure(kms, "Encrypt", { KeyId: 5, Plaintext: b64("x") }, demoApp)).code, "SerializationException");
@@ -153,11 +163,11 @@ describe("Encrypt / Decrypt", () => {
     assert.equal((await failure(kms, "Encrypt", [], demoApp)).code, "SerializationException");
   });
 
-  it("unknown keys and aliases are NotFoundException (404)", async () => {
+  it("unknown keys and aliases are NotFoundException (400, as the live service answers)", async () => {
     const kms = testKms();
     for (const keyId of ["alias/nope", "00000000-0000-0000-0000-000000000000", "arn:aws:kms:us-east-1:000000000000:key/x", "bad id!"]) {
       const error = await failure(kms, "Encrypt", { KeyId: keyId, Plaintext: b64("x") }, demoApp);
-      assert.deepEqual([error.code, error.status], ["NotFoundException", 404], keyId);
+      assert.deepEqual([error.code, error.status], ["NotFoundException", 400], keyId);
     }
   });
 

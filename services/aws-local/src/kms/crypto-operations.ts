@@ -10,7 +10,7 @@ import {
   dryRunStop,
   ENCRYPTION_ALGORITHMS,
   MAX_CIPHERTEXT_BYTES,
-  MAX_GRANT_TOKENS,
+  readGrantTokens,
   MAX_KEY_ID_LENGTH,
   ok,
   refuseRecipient,
@@ -63,7 +63,7 @@ function openBlob(parsed: ParsedBlob, key: KmsKey, context: EncryptionContext): 
 }
 
 function common(input: KmsInput): void {
-  input.stringList("GrantTokens", MAX_GRANT_TOKENS);
+  readGrantTokens(input);
 }
 
 const encrypt: KmsOperation = (input, caller, deps) => {

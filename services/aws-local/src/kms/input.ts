@@ -121,13 +121,19 @@ export class KmsInput {
     return value as EncryptionContext;
   }
 
-  stringList(name: string, maxItems: number): readonly string[] {
+  /** A list of at most `maxItems` strings, each `itemLength.min`..`itemLength.max` characters long. */
+  stringList(name: string, maxItems: number, itemLength: { readonly min: number; readonly max: number }): readonly string[] {
     const value = this.raw(name, false);
     if (value === undefined) return [];
     if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw serialization(`${name} must be a JSON array of strings`);
     if (value.length > maxItems) {
       throw validation(`Value at '${memberName(name)}' failed to satisfy constraint: Member must have length less than or equal to ${maxItems}`);
     }
+    value.forEach((item: string, i) => {
+      const at = `${memberName(name)}.${i + 1}.member`;
+      if (item.length < itemLength.min) throw validation(`Value at '${at}' failed to satisfy constraint: Member must have length greater than or equal to ${itemLength.min}`);
+      if (item.length > itemLength.max) throw validation(`Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${itemLength.max}`);
+    });
     return value as string[];
   }
 

@@ -7,7 +7,7 @@ import { AwsError, type PolicyDocument } from "../types.js";
 import type { KmsInput } from "./input.js";
 import { randomKeyMaterial } from "./key-material.js";
 import { defaultKeyPolicy, type KeyStore, type KmsKey } from "./key-store.js";
-import { dryRunStop, epochSeconds, MAX_GRANT_TOKENS, MAX_KEY_ID_LENGTH, ok, SYMMETRIC_DEFAULT, type KmsOperation } from "./operation.js";
+import { dryRunStop, epochSeconds, MAX_KEY_ID_LENGTH, ok, readGrantTokens, SYMMETRIC_DEFAULT, type KmsOperation } from "./operation.js";
 
 const DAY_MS = 86_400_000;
 const KEY_USAGES = ["SIGN_VERIFY", "ENCRYPT_DECRYPT", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"] as const;
@@ -85,7 +85,7 @@ function keyArgument(input: KmsInput): string {
 
 const describeKey: KmsOperation = (input, caller, deps) => {
   const keyId = keyArgument(input);
-  input.stringList("GrantTokens", MAX_GRANT_TOKENS);
+  readGrantTokens(input);
   const { key, alias } = deps.store.resolve(keyId, caller.accountId);
   deps.authorize({ caller, key, action: "kms:DescribeKey", ...(alias === undefined ? {} : { alias }) });
   return ok({ KeyMetadata: keyMetadata(key, deps.store) });

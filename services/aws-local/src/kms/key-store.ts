@@ -7,6 +7,14 @@ import { AwsError, type Clock, type PolicyDocument, type SeedKmsKey } from "../t
 import { MAX_KEY_ID_BYTES } from "./ciphertext.js";
 import { decodeSeedMaterial, deriveKeyMaterial, keyMaterialId } from "./key-material.js";
 
+/**
+ * KMS's NotFoundException, with the status the live service sends: 400, as for its other client
+ * errors (the Smithy model's httpError trait says 404; the SDK goes by __type either way).
+ */
+export function notFound(message: string): AwsError {
+  return new AwsError("NotFoundException", message, 400);
+}
+
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
 
 export interface KmsKey {
@@ -154,22 +162,22 @@ export class KeyStore {
     if (keyId.startsWith("arn:")) {
       const m = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):(.*)$/.exec(keyId);
       if (m === null || m[1] !== this.region) {
-        throw new AwsError("NotFoundException", `Invalid arn ${keyId}: aws-local serves region ${this.region} only`, 404);
+        throw notFound(`Invalid arn ${keyId}: aws-local serves region ${this.region} only`);
       }
       account = m[2] ?? "";
       rest = m[3] ?? "";
       if (rest.startsWith("key/")) rest = rest.slice(4);
-      else if (!rest.startsWith("alias/")) throw new AwsError("NotFoundException", `Invalid arn ${keyId}: expected …:key/<id> or …:alias/<name>`, 404);
+      else if (!rest.startsWith("alias/")) throw notFound(`Invalid arn ${keyId}: expected …:key/<id> or …:alias/<name>`);
     }
     if (rest.startsWith("alias/")) {
       const alias = this.aliases.get(`${account}/${rest}`);
       const key = alias === undefined ? undefined : this.keys.get(alias.keyId);
-      if (key === undefined) throw new AwsError("NotFoundException", `Alias ${this.aliasArn(account, rest)} is not found.`, 404);
+      if (key === undefined) throw notFound(`Alias ${this.aliasArn(account, rest)} is not found.`);
       return { key, alias: rest };
     }
-    if (!KEY_ID.test(rest)) throw new AwsError("NotFoundException", `Invalid keyId '${keyId}'`, 404);
+    if (!KEY_ID.test(rest)) throw notFound(`Invalid keyId '${keyId}'`);
     const key = this.keys.get(rest);
-    if (key === undefined || key.accountId !== account) throw new AwsError("NotFoundException", `Key '${this.keyArn(account, rest)}' does not exist`, 404);
+    if (key === undefined || key.accountId !== account) throw notFound(`Key '${this.keyArn(account, rest)}' does not exist`);
     return { key };
   }
 }

@@ -21,6 +21,11 @@ export const MAX_KEY_ID_LENGTH = 2048;
 export const MAX_CIPHERTEXT_BYTES = 6144;
 export const MAX_GRANT_TOKENS = 10;
 
+/** GrantTokens as the KMS model bounds them: at most 10, each of 1 to 8192 characters. */
+export function readGrantTokens(input: KmsInput): readonly string[] {
+  return input.stringList("GrantTokens", MAX_GRANT_TOKENS, { min: 1, max: 8192 });
+}
+
 export function ok(body: unknown): JsonReply {
   return { status: 200, body };
 }

@@ -5,7 +5,7 @@ import type { PolicyRequest } from "../types.js";
 import { accessDenied, checkMfa, identityAllows, mergeTags, type StsOperation } from "./common.js";
 import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, roleResourceKeys } from "./role-session.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_ASSUME_ROLE } from "./session-inputs.js";
-import { EXTERNAL_ID_PATTERN, NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
+import { ARN_PATTERN, EXTERNAL_ID_PATTERN, NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
 import { credentialsXml, el } from "./xml.js";
 
 export { DEFAULT_ROLE_SESSION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from "./role-session.js";
@@ -14,7 +14,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   const v = new Validator();
   const roleArn = p.get("RoleArn");
   const sessionName = p.get("RoleSessionName");
-  if (v.required("roleArn", roleArn)) v.text("roleArn", roleArn, 20, 2048);
+  if (v.required("roleArn", roleArn)) v.text("roleArn", roleArn, 20, 2048, ARN_PATTERN);
   if (v.required("roleSessionName", sessionName)) v.text("roleSessionName", sessionName, 2, 64, NAME_PATTERN);
   const duration = v.integer("durationSeconds", p.get("DurationSeconds"), 900, 43200) ?? DEFAULT_ROLE_SESSION_SECONDS;
   const externalId = p.get("ExternalId");

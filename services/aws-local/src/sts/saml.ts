@@ -15,7 +15,7 @@ import { verifySamlAssertion } from "./saml-assertion.js";
 import { nameQualifier } from "./saml-provider.js";
 import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
-import { validationError, Validator } from "./validation.js";
+import { ARN_PATTERN, validationError, Validator } from "./validation.js";
 import { authorizeTrust, notAuthorized, providerCaller, type UnsignedStsOperation } from "./web-identity.js";
 import { credentialsXml, el } from "./xml.js";
 
@@ -26,8 +26,8 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
   const roleArn = p.get("RoleArn");
   const principalArn = p.get("PrincipalArn");
   const assertionText = p.get("SAMLAssertion");
-  if (v.required("roleArn", roleArn)) v.text("roleArn", roleArn, 20, 2048);
-  if (v.required("principalArn", principalArn)) v.text("principalArn", principalArn, 20, 2048);
+  if (v.required("roleArn", roleArn)) v.text("roleArn", roleArn, 20, 2048, ARN_PATTERN);
+  if (v.required("principalArn", principalArn)) v.text("principalArn", principalArn, 20, 2048, ARN_PATTERN);
   if (v.required("sAMLAssertion", assertionText)) v.text("sAMLAssertion", assertionText, 4, 100000);
   const requested = v.integer("durationSeconds", p.get("DurationSeconds"), MIN_ROLE_SESSION_SECONDS, MAX_ROLE_SESSION_SECONDS);
   const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATED_ROLE);

@@ -6,7 +6,7 @@ import { parsePolicyJson } from "../core/policy-document.js";
 import type { IamWorld } from "../core/world.js";
 import { packedPolicySizePercent } from "./packed-size.js";
 import type { QueryParams } from "./query-params.js";
-import { POLICY_CHARS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN, validationError, type Validator } from "./validation.js";
+import { ARN_PATTERN, MAX_MODELED_POLICY_CHARS, POLICY_CHARS, TAG_KEY_PATTERN, TAG_VALUE_PATTERN, validationError, type Validator } from "./validation.js";
 
 export const MAX_SESSION_POLICY_CHARS = 2048;
 export const MAX_POLICY_ARNS = 10;
@@ -32,17 +32,26 @@ export interface SessionInputs extends RawSessionInputs {
 export interface SessionInputKinds {
   readonly tags: boolean;
   readonly transitiveTagKeys: boolean;
+  /**
+   * Whether the model itself caps Policy at 2048 characters (sessionPolicyDocumentType: a longer one
+   * is a ValidationError). AssumeRole's Policy has no such cap in the model
+   * (unrestrictedSessionPolicyDocumentType): STS refuses it past 2048 as MalformedPolicyDocument.
+   */
+  readonly policyLengthModeled: boolean;
 }
-export const SESSION_INPUTS_ASSUME_ROLE: SessionInputKinds = { tags: true, transitiveTagKeys: true };
-export const SESSION_INPUTS_FEDERATION_TOKEN: SessionInputKinds = { tags: true, transitiveTagKeys: false };
+export const SESSION_INPUTS_ASSUME_ROLE: SessionInputKinds = { tags: true, transitiveTagKeys: true, policyLengthModeled: false };
+export const SESSION_INPUTS_FEDERATION_TOKEN: SessionInputKinds = { tags: true, transitiveTagKeys: false, policyLengthModeled: true };
 /** AssumeRoleWithWebIdentity / AssumeRoleWithSAML: session tags come from the token, not the request. */
-export const SESSION_INPUTS_FEDERATED_ROLE: SessionInputKinds = { tags: false, transitiveTagKeys: false };
+export const SESSION_INPUTS_FEDERATED_ROLE: SessionInputKinds = { tags: false, transitiveTagKeys: false, policyLengthModeled: true };
 
 export function readSessionInputs(p: QueryParams, v: Validator, kinds: SessionInputKinds): RawSessionInputs {
   const policyText = p.get("Policy");
   if (policyText !== undefined) {
     if (policyText.length < 1) v.fail("policy", policyText, "Member must have length greater than or equal to 1");
-    else if (!POLICY_CHARS.test(policyText)) {
+    else if (kinds.policyLengthModeled && policyText.length > MAX_MODELED_POLICY_CHARS) {
+      v.fail("policy", policyText, `Member must have length less than or equal to ${MAX_MODELED_POLICY_CHARS}`);
+    }
+    if (policyText.length >= 1 && !POLICY_CHARS.test(policyText)) {
       v.fail("policy", policyText, "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+");
     }
   }
@@ -52,7 +61,7 @@ export function readSessionInputs(p: QueryParams, v: Validator, kinds: SessionIn
   arnEntries.forEach((e, i) => {
     const member = `policyArns.${i + 1}.member.arn`;
     if (v.required(member, e["arn"])) {
-      v.text(member, e["arn"], 20, 2048);
+      v.text(member, e["arn"], 20, 2048, ARN_PATTERN);
       policyArns.push(e["arn"]);
     }
   });
@@ -63,12 +72,13 @@ export function readSessionInputs(p: QueryParams, v: Validator, kinds: SessionIn
     const keyMember = `tags.${i + 1}.member.key`;
     const valueMember = `tags.${i + 1}.member.value`;
     const key = e["Key"];
-    const value = e["Value"] ?? "";
-    if (v.required(keyMember, key)) {
-      v.text(keyMember, key, 1, 128, TAG_KEY_PATTERN);
-      v.text(valueMember, value, 0, 256, TAG_VALUE_PATTERN);
-      tags.push([key, value]);
-    }
+    const value = e["Value"];
+    // Both are required members of the model's Tag shape (an empty Value is a value; none is not).
+    const hasKey = v.required(keyMember, key);
+    const hasValue = v.required(valueMember, value);
+    if (hasKey) v.text(keyMember, key, 1, 128, TAG_KEY_PATTERN);
+    if (hasValue) v.text(valueMember, value, 0, 256, TAG_VALUE_PATTERN);
+    if (hasKey && hasValue) tags.push([key, value]);
   });
   const transitiveTagKeys = kinds.transitiveTagKeys ? p.list("TransitiveTagKeys") : [];
   v.count("transitiveTagKeys", transitiveTagKeys.length, MAX_SESSION_TAGS);

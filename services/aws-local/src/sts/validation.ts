@@ -11,6 +11,10 @@ export const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 export const TAG_VALUE_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // \u0009 \u000A \u000D \u0020-\u00FF, as in the STS model for policy text.
 export const POLICY_CHARS = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
+// The STS model's arnType (RoleArn, PrincipalArn, PolicyArns[].arn): no control characters.
+export const ARN_PATTERN = /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
+/** The largest session policy where the model caps its length (sessionPolicyDocumentType). */
+export const MAX_MODELED_POLICY_CHARS = 2048;
 
 const SENSITIVE = new Set(["tokenCode", "policy", "externalId", "webIdentityToken", "sAMLAssertion", "policyDocument"]);
 

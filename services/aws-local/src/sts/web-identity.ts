@@ -14,7 +14,7 @@ import {
 } from "./role-session.js";
 import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
-import { NAME_PATTERN, validationError, Validator } from "./validation.js";
+import { ARN_PATTERN, NAME_PATTERN, validationError, Validator } from "./validation.js";
 import { verifyWebIdentityToken } from "./web-identity-token.js";
 import { credentialsXml, el } from "./xml.js";
 
@@ -55,7 +55,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
   const roleArn = p.get("RoleArn");
   const sessionName = p.get("RoleSessionName");
   const token = p.get("WebIdentityToken");
-  if (v.required("roleArn", roleArn)) v.text("roleArn", roleArn, 20, 2048);
+  if (v.required("roleArn", roleArn)) v.text("roleArn", roleArn, 20, 2048, ARN_PATTERN);
   if (v.required("roleSessionName", sessionName)) v.text("roleSessionName", sessionName, 2, 64, NAME_PATTERN);
   if (v.required("webIdentityToken", token)) v.text("webIdentityToken", token, 4, 20000);
   v.text("providerId", p.get("ProviderId"), 4, 2048);
