@@ -155,8 +155,10 @@ const DEV_SEED_INPUT: SeedInput = {
             Version: "2012-10-17",
             Statement: [
               { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: ["arn:aws:s3:::credvend-demo", "arn:aws:s3:::credvend-demo/*"] },
-              // Lets tests exercise role chaining (credvend-demo -> credvend-demo-chained).
-              { Effect: "Allow", Action: ["sts:AssumeRole", "sts:TagSession"], Resource: `arn:aws:iam::${acct}:role/credvend-demo-chained` },
+              // Lets tests exercise role chaining (credvend-demo -> credvend-demo-chained). A session
+              // that carries a source identity (credvend sets one) passes it on, which needs
+              // sts:SetSourceIdentity here and in the chained role's trust policy.
+              { Effect: "Allow", Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"], Resource: `arn:aws:iam::${acct}:role/credvend-demo-chained` },
               // An action aws-local authorizes against the session's policies (revocation tests).
               { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: demoDataKeyArnAnyRegion },
             ],
@@ -184,6 +186,13 @@ const DEV_SEED_INPUT: SeedInput = {
             Effect: "Allow",
             Principal: { AWS: `arn:aws:iam::${acct}:role/credvend-demo` },
             Action: ["sts:AssumeRole", "sts:TagSession"],
+          },
+          {
+            // Only the source identities credvend gives dev-seed principals go on down the chain.
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${acct}:role/credvend-demo` },
+            Action: "sts:SetSourceIdentity",
+            Condition: { StringLike: { "sts:SourceIdentity": "demo-*" } },
           },
         ],
       },

@@ -177,6 +177,21 @@ describe("STS operations against the dev seed", () => {
     assert.equal(override.name, "ValidationError");
   });
 
+  it("role chaining passes a source identity on only where both policies allow sts:SetSourceIdentity for it", async () => {
+    const chained = `arn:aws:iam::${ACCT}:role/credvend-demo-chained`;
+    const hop = async (sourceIdentity: string) => {
+      const first = await stsClient(local).send(new AssumeRoleCommand({ RoleArn: DEMO, RoleSessionName: "hop1", SourceIdentity: sourceIdentity }));
+      return stsClient(local, asCreds(first.Credentials)).send(new AssumeRoleCommand({ RoleArn: chained, RoleSessionName: "hop2" }));
+    };
+    // The chained role's trust allows SetSourceIdentity for demo-* only: an inherited "alice" is
+    // refused as if it were passed, not carried over unchecked.
+    const refused = await sdkError(() => hop("alice"));
+    assert.equal(refused.name, "AccessDenied");
+    assert.match(refused.message, /sts:SetSourceIdentity/);
+    const carried = await hop("demo-app");
+    assert.equal(carried.SourceIdentity, "demo-app");
+  });
+
   it("a session policy limits what the session may do next (no sts:AssumeRole granted -> denied)", async () => {
     const first = await stsClient(local).send(
       new AssumeRoleCommand({

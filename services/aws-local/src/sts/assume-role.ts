@@ -55,12 +55,16 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
     throw validationError("SourceIdentity can not be changed once set on a role session; pass the same value or none.");
   }
 
+  // A source identity set on the calling session carries over to this one: in a role chain it
+  // needs sts:SetSourceIdentity like one passed here (IAM User Guide, "Monitor and control actions
+  // taken with assumed roles": required in both the caller's permissions and the trust policy).
+  const effectiveSourceIdentity = sourceIdentity ?? from?.sourceIdentity;
   const requestTags = Object.fromEntries(inputs.tags);
   const context: PolicyRequest["context"] = {
     ...roleResourceKeys(role),
     "sts:ExternalId": externalId,
     "sts:RoleSessionName": sessionName,
-    "sts:SourceIdentity": sourceIdentity,
+    "sts:SourceIdentity": effectiveSourceIdentity,
     "sts:TransitiveTagKeys": inputs.transitiveTagKeys.length > 0 ? inputs.transitiveTagKeys : undefined,
     // aws:MultiFactorAuthPresent is not overridden here: the request context sets it from the acting
     // caller as AWS does (true with MFA; false for temporary credentials without; absent for a
@@ -71,7 +75,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   };
   const actions = ["sts:AssumeRole"];
   if (inputs.tags.length > 0) actions.push("sts:TagSession");
-  if (sourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
+  if (effectiveSourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
   for (const action of actions) {
     const trusted =
       identityAllows(deps, actingCaller, action, role.arn, context) &&
@@ -84,7 +88,6 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
     inherited,
     Object.fromEntries(inputs.tags.filter(([k]) => inputs.transitiveTagKeys.some((t) => t.toLowerCase() === k.toLowerCase()))),
   );
-  const effectiveSourceIdentity = sourceIdentity ?? from?.sourceIdentity;
   const { session, assumedRoleUserXml } = issueRoleSession(deps, {
     role,
     sessionName,
