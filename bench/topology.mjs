@@ -3,6 +3,7 @@
 // `credvend worker`), configured exactly as an operator would, through flags and environment.
 import { createAdminClient, devCredentials } from "@credvend/aws-local";
 import { freePort, startNatsServer, startRedisServer } from "@credvend/testkit";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -119,6 +120,16 @@ const BENCH_ADMISSION = {
   CREDVEND_TENANT_MAX_QUEUED: "8192",
 };
 
+/** The fleet's peer key file (CREDVEND_PEER_KEY_FILE), one per bench run, shared by every worker. */
+let peerKeyFile;
+function benchPeerKeyFile() {
+  if (peerKeyFile === undefined) {
+    peerKeyFile = path.join(benchTempDir(), "peer.key");
+    fs.writeFileSync(peerKeyFile, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  }
+  return peerKeyFile;
+}
+
 /** `httpPort`: where its health and metrics listen (0: a free port nobody is told of). The handle's `metricsUrl` names it. */
 export function startWorkerChild({ name = "worker", natsUrl, redisUrl, awsEndpoint, population, extraEnv = {}, nodeArgs = [], httpPort = 0 }) {
   const configFile = path.join(benchTempDir(), "credvend.yaml");
@@ -131,6 +142,8 @@ export function startWorkerChild({ name = "worker", natsUrl, redisUrl, awsEndpoi
     CREDVEND_LOG_LEVEL: "warn",
     // Two workers side by side: each on its own port for health and metrics.
     CREDVEND_HTTP_PORT: String(httpPort),
+    // Workers sign what they ask each other for with it: fleet-wide reuse and data keys need it.
+    CREDVEND_PEER_KEY_FILE: benchPeerKeyFile(),
     ...BENCH_ADMISSION,
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL: awsEndpoint,

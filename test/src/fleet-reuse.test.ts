@@ -13,6 +13,7 @@ import { connect, type NatsConnection } from "nats";
 import { demoConfig, s3ReadTemplate } from "./support/config.js";
 import { REGION, startHarness, type Harness } from "./support/harness.js";
 import { runTestWorker } from "./support/worker.js";
+import { testPeerKeyFile } from "./support/peer-key.js";
 
 const STS_MS = 300;
 const password = () => randomBytes(18).toString("base64url");
@@ -39,6 +40,8 @@ async function startFleet(adjustAuthorization: (conf: string) => string = (c) =>
   const settings = settingsFromEnv({
     NATS_URL: h.natsUrl, REDIS_URL: h.redisUrl, CREDVEND_CONFIG: h.configFile, AWS_REGION: REGION, CREDVEND_LOG_LEVEL: "silent",
     NATS_USER: vendor.user, NATS_PASSWORD: vendor.password, CREDVEND_PRINCIPAL_MAX_QUEUED: "1024",
+    // The fleet's shared peer key, as the harness's worker has it.
+    CREDVEND_PEER_KEY_FILE: testPeerKeyFile(),
   });
   const second = await runTestWorker(settings, h.awsLocal.endpoint, { name: "second-worker" });
   const requesterNc = await connect({ servers: h.natsUrl, user: demo.user, pass: demo.password });

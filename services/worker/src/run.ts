@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { watchReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
 import { loadSealingKey } from "./aws/sealing-key.js";
+import { loadPeerAuth } from "./aws/peer-key.js";
 import { STS_CLIENT_OPTIONS } from "./aws/sts-send.js";
 import { ConfigHolder } from "./config-holder.js";
 import { prepareWorkerHttp } from "./http/worker-http.js";
@@ -72,6 +73,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   const fileHolder = settings.configFile && !settings.configKvBucket ? (options.config ?? ConfigHolder.fromFile(settings.configFile, lint)) : undefined;
   const sealingKey = settings.sealingKeyFile ? loadSealingKey(settings.sealingKeyFile) : undefined;
   if (sealingKey) log.info({ sealingPublicKey: Buffer.from(sealingKey.publicKey).toString("base64") }, "sealed replies enabled (requesters pin this public key)");
+  const peerAuth = settings.peerKeyFile ? loadPeerAuth(settings.peerKeyFile) : undefined;
 
   const natsOptions: ConnectionOptions = {
     servers: settings.natsUrl.split(","),
@@ -138,7 +140,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     redis.disconnect();
     throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
   }
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(sealingKey ? { sealingKey } : {}), ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(sealingKey ? { sealingKey } : {}), ...(peerAuth ? { peerAuth } : {}), ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
     .catch(async (error: unknown) => {
       await http?.close();
       throw error;

@@ -47,6 +47,7 @@ const schema = z.object({
   CREDVEND_CONFIG_KV_BUCKET: setting("CREDVEND_CONFIG_KV_BUCKET", z.string().regex(/^[A-Za-z0-9_-]+$/, "must be a bucket name of letters, digits, - and _, e.g. credvend-config").optional(), "instead, a NATS KV bucket watched for new versions (fill it with credvend config push FILE)", "a bucket name, e.g. credvend-config"),
   CREDVEND_REPLY_KEY_ID: setting("CREDVEND_REPLY_KEY_ID", z.string().min(1).default("alias/credvend-replies"), "KMS key for reply data keys", "a key id, key ARN, alias/name or alias ARN"),
   CREDVEND_SEALING_KEY_FILE: setting("CREDVEND_SEALING_KEY_FILE", z.string().min(1).optional(), "X25519 private key that sealed replies are sealed with (requesters pin its public half); unset: sealed replies are refused", "a path to a PEM file from: openssl genpkey -algorithm X25519"),
+  CREDVEND_PEER_KEY_FILE: setting("CREDVEND_PEER_KEY_FILE", z.string().min(1).optional(), "secret shared by every worker, which signs what workers ask each other for (reused sessions, data key leases); unset: each worker calls STS and KMS on its own", "a path to a file of at least 32 random bytes, the same on every worker, from: openssl rand -base64 32"),
   // 64: a little above the STS client's 50 HTTP sockets (the SDK's default agent). Requests run
   // beyond that only wait inside the SDK, each as a built and signed HTTP request with its
   // middleware context, and live long enough to be promoted to the old heap; waiting in the
@@ -117,6 +118,8 @@ export interface WorkerSettings {
   readonly replyKeyId: string;
   /** PEM file of the fleet's X25519 sealing key; sealed replies are refused without it. */
   readonly sealingKeyFile: string | undefined;
+  /** The fleet's shared peer secret; without it workers share no sessions or data keys. */
+  readonly peerKeyFile: string | undefined;
   readonly maxInFlight: number;
   readonly maxQueued: number;
   /** Bytes of payload all queues together may hold (admission refuses beyond it). */
@@ -206,6 +209,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     configKvBucket: e.CREDVEND_CONFIG_KV_BUCKET,
     replyKeyId: e.CREDVEND_REPLY_KEY_ID,
     sealingKeyFile: e.CREDVEND_SEALING_KEY_FILE,
+    peerKeyFile: e.CREDVEND_PEER_KEY_FILE,
     maxInFlight: e.CREDVEND_MAX_IN_FLIGHT,
     maxQueued: e.CREDVEND_MAX_QUEUED,
     maxQueuedBytes: e.CREDVEND_MAX_QUEUED_BYTES,

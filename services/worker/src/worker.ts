@@ -20,6 +20,7 @@ import { CredentialReuse } from "./aws/credential-reuse.js";
 import { FleetDataKeys } from "./aws/fleet-data-keys.js";
 import { FleetReuse } from "./aws/fleet-reuse.js";
 import { PeerLink } from "./aws/peer-link.js";
+import type { PeerAuth } from "./aws/peer-auth.js";
 import { followRevocations } from "./aws/follow-revocations.js";
 import { StsBudget } from "./aws/sts-budget.js";
 import { DeniedCache } from "./aws/denied-cache.js";
@@ -42,6 +43,8 @@ export interface WorkerDeps {
   readonly log: Logger;
   /** The fleet's X25519 sealing key; without it, requests for sealed replies are refused. */
   readonly sealingKey?: SealingKey;
+  /** Signs what this worker asks other workers for, and checks what they answer (peer-auth.ts). */
+  readonly peerAuth?: PeerAuth;
   readonly now?: () => number;
   /** Hears every answered request (the metrics of the HTTP port). */
   readonly onAnswered?: (a: Answered) => void;
@@ -228,7 +231,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     },
   });
   // Before the first request: sessions and data keys another worker owns are asked of it, not of AWS.
-  const peers = new PeerLink({ nc, selfId: () => service.info().id, log });
+  const peers = new PeerLink({ nc, selfId: () => service.info().id, log, auth: deps.peerAuth });
   reuse.shareWith(new FleetReuse({ link: peers, owners: new ReuseOwners(deps.redis), reuse, now }));
   dataKeys.shareWith(new FleetDataKeys({ link: peers, owners: new ReuseOwners(deps.redis, { prefix: DATA_KEY_OWNER_PREFIX }), cache: dataKeys }));
   peers.serve();

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { testPeerKeyFile } from "./peer-key.js";
 
 export const REGION = "us-east-1";
 /** The dev seed's reply key, as clients pin it. */
@@ -56,6 +57,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     CREDVEND_CONFIG: configFile,
     AWS_REGION: REGION,
     CREDVEND_LOG_LEVEL: process.env.CREDVEND_TEST_LOG_LEVEL ?? "silent",
+    CREDVEND_PEER_KEY_FILE: testPeerKeyFile(),
     ...(options.vendorNats ? { NATS_USER: options.vendorNats.user, NATS_PASSWORD: options.vendorNats.password } : {}),
     ...options.env,
   });

@@ -106,6 +106,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // Sealed replies (for requesters with no AWS identity) need the fleet's sealing key.
     const sealingKeyFile = path.join(dir, "sealing-key.pem");
     writeFileSync(sealingKeyFile, state.sealingKeyPem(), { mode: 0o600 });
+    // The fleet's peer key: a second worker started against this stack with the same file shares
+    // reused sessions and data keys with this one.
+    const peerKeyFile = path.join(dir, "peer.key");
+    writeFileSync(peerKeyFile, `${state.password("peer-key")}\n`, { mode: 0o600 });
     const settings = settingsFromEnv({
       NATS_URL: nats.url,
       NATS_USER: vendorUser.user,
@@ -116,6 +120,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       // A free port like every other server of the dev stack, or the port base's (the URL is printed).
       CREDVEND_HTTP_PORT: String(port("http") ?? 0),
       CREDVEND_SEALING_KEY_FILE: sealingKeyFile,
+      CREDVEND_PEER_KEY_FILE: peerKeyFile,
     });
     const logger = createLogger({ level: "info", destination: pino.destination({ dest: workerLog, sync: false, mkdir: true }) });
     const natsCaFile = nats.caFile;

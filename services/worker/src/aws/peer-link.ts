@@ -1,13 +1,15 @@
 // Workers asking each other for what one of them owns (fleet-reuse.ts: reusable sessions,
 // fleet-data-keys.ts: data key leases): one subscription per worker on credvend.v1.peer.<its id>,
 // the owner named in Redis (ReuseOwners: only worker ids are stored), answers sealed to the asker's
-// one-time X25519 key. Everything degrades to per-worker work: no Redis, an owner that is gone or
-// slow, or NATS permissions without the peer subjects cost at most the asker's own AWS call.
+// one-time X25519 key, every ask and answer signed with the fleet's peer key (peer-auth.ts).
+// Everything degrades to per-worker work: no Redis, an owner that is gone or slow, no peer key, or
+// NATS permissions without the peer subjects cost at most the asker's own AWS call.
 import { generatePeerKeyPair, type PeerKeyPair, type PeerSealed } from "@credvend/envelope";
 import type { ReuseOwners } from "@credvend/guard";
 import { PEER_PREFIX, peerSubject } from "@credvend/protocol";
 import type { NatsConnection, Subscription } from "nats";
 import type { Logger } from "pino";
+import type { PeerAuth } from "./peer-auth.js";
 import { decodePeerAnswer, decodePeerAsk, encodePeerAnswer, encodePeerAsk, type PeerAsk, type PeerAskKind } from "./peer-codec.js";
 
 /**
@@ -21,18 +23,27 @@ export interface PeerLinkDeps {
   /** This worker's id (its NATS service id), known once the service exists. */
   readonly selfId: () => string;
   readonly log: Logger;
+  /** The fleet's peer key (CREDVEND_PEER_KEY_FILE); none: this worker neither asks nor answers. */
+  readonly auth: PeerAuth | undefined;
 }
 
 /** Answers one kind of ask: the sealed thing asked for, or undefined when this worker has none. */
 export type PeerAnswerer<A extends PeerAsk> = (ask: A) => Promise<PeerSealed | undefined>;
 
+/** Refused asks are logged at most this often (an unsigned flood must not flood the log). */
+const REFUSAL_LOG_EVERY_MS = 60_000;
+
 export class PeerLink {
-  private enabled = true;
+  private enabled: boolean;
+  private refusedSinceLog = 0;
+  private lastRefusalLogAt = -Infinity;
   private readonly asking = new Set<AbortController>();
   private readonly answerers = new Map<PeerAskKind, (ask: PeerAsk) => Promise<PeerSealed | undefined>>();
   private subscription: Subscription | undefined;
 
-  constructor(private readonly deps: PeerLinkDeps) {}
+  constructor(private readonly deps: PeerLinkDeps) {
+    this.enabled = deps.auth !== undefined;
+  }
 
   /** Registers what this worker answers for `kind` (before serve()). */
   answer<K extends PeerAskKind>(kind: K, answerer: PeerAnswerer<Extract<PeerAsk, { kind: K }>>): void {
@@ -84,15 +95,20 @@ export class PeerLink {
    * answer within `timeoutMs`, or its answer does not open.
    */
   async ask<T>(owner: string, build: (publicKey: Uint8Array) => PeerAsk, open: (sealed: PeerSealed, keys: PeerKeyPair) => T, timeoutMs = PEER_ASK_TIMEOUT_MS): Promise<T | undefined> {
+    const { auth } = this.deps;
+    if (auth === undefined) return undefined;
     const keys = generatePeerKeyPair();
     const abort = new AbortController();
     this.asking.add(abort);
     try {
+      const signed = auth.signAsk(encodePeerAsk(build(keys.publicKey)));
       const msg = await Promise.race([
-        this.deps.nc.request(peerSubject(owner), encodePeerAsk(build(keys.publicKey)), { timeout: timeoutMs }),
+        this.deps.nc.request(peerSubject(owner), signed.bytes, { timeout: timeoutMs }),
         new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true })),
       ]);
-      const sealed = decodePeerAnswer(msg.data);
+      // Only an answer the fleet signed for this very ask is opened (a first answer from anyone
+      // else holding the vendor's NATS user is not).
+      const sealed = decodePeerAnswer(auth.openAnswer(msg.data, signed.mac));
       return sealed && open(sealed, keys);
     } finally {
       this.asking.delete(abort);
@@ -101,7 +117,11 @@ export class PeerLink {
 
   /** Answers other workers' asks with the answerers registered. */
   serve(): void {
-    const { nc, selfId, log } = this.deps;
+    const { nc, selfId, log, auth } = this.deps;
+    if (auth === undefined) {
+      log.warn("fleet-wide sharing of sessions and data keys is off: CREDVEND_PEER_KEY_FILE is not set; give every worker the same secret file (openssl rand -base64 32 > peer.key) to share them; until then each worker calls STS for reused sessions and KMS for data keys on its own");
+      return;
+    }
     this.subscription = nc.subscribe(peerSubject(selfId()), {
       callback: (err, msg) => {
         if (err) {
@@ -109,11 +129,15 @@ export class PeerLink {
           return;
         }
         void (async () => {
-          const ask = decodePeerAsk(msg.data);
+          // Before anything else: only the fleet's signed, fresh, first-seen asks are answered.
+          const signed = auth.openAsk(msg.data);
+          const ask = decodePeerAsk(signed.payload);
           const answerer = this.answerers.get(ask.kind);
-          msg.respond(encodePeerAnswer(answerer ? await answerer(ask) : undefined));
+          msg.respond(auth.signAnswer(encodePeerAnswer(answerer ? await answerer(ask) : undefined), signed.mac));
         })().catch((error: unknown) => {
-          log.warn({ err: describe(error) }, "peer ask refused");
+          this.noteRefusal(error);
+          // Unsigned "none": the asker works on its own at once instead of waiting out its timeout
+          // (and gains nothing it could not get by asking no one).
           if (msg.reply) msg.respond(encodePeerAnswer(undefined));
         });
       },
@@ -127,6 +151,15 @@ export class PeerLink {
         if (subject.startsWith(`${PEER_PREFIX}.`)) this.disable(`NATS denies ${subject}`);
       }
     })().catch(() => undefined);
+  }
+
+  private noteRefusal(error: unknown): void {
+    this.refusedSinceLog += 1;
+    const now = Date.now();
+    if (now - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
+    this.deps.log.warn({ err: describe(error), refused: this.refusedSinceLog }, "peer ask refused");
+    this.refusedSinceLog = 0;
+    this.lastRefusalLogAt = now;
   }
 
   private disable(why: string): void {

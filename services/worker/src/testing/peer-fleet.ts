@@ -5,13 +5,20 @@ import { createRedis, waitReady, type Redis } from "@credvend/guard";
 import { natsUrl, redisUrl } from "@credvend/testkit";
 import { connect, type NatsConnection } from "nats";
 import pino from "pino";
+import { randomBytes } from "node:crypto";
+import { PeerAuth } from "../aws/peer-auth.js";
 import { PeerLink } from "../aws/peer-link.js";
 
 export interface PeerFleet {
   readonly nc: () => NatsConnection;
   readonly redis: () => Redis;
-  /** A PeerLink for worker `id`, serving once the caller registered its answerers (call serve()). */
-  link(id: string): PeerLink;
+  /**
+   * A PeerLink for worker `id`, serving once the caller registered its answerers (call serve()),
+   * signed with this file's fleet peer key unless `peerKey` names another (null: none).
+   */
+  link(id: string, peerKey?: Uint8Array | null): PeerLink;
+  /** This file's fleet peer key. */
+  readonly peerKey: Uint8Array;
 }
 
 export function usePeerFleet(name: string): PeerFleet {
@@ -19,6 +26,7 @@ export function usePeerFleet(name: string): PeerFleet {
   let redis: Redis | undefined;
   const links: PeerLink[] = [];
   const log = pino({ level: process.env.FLEET_TEST_LOG ?? "silent" });
+  const peerKey = new Uint8Array(randomBytes(32));
   before(async () => {
     nc = await connect({ servers: await natsUrl() });
     redis = createRedis(await redisUrl(), { name });
@@ -36,8 +44,9 @@ export function usePeerFleet(name: string): PeerFleet {
   return {
     nc: () => need(nc),
     redis: () => need(redis),
-    link(id) {
-      const link = new PeerLink({ nc: need(nc), selfId: () => id, log });
+    peerKey,
+    link(id, key = peerKey) {
+      const link = new PeerLink({ nc: need(nc), selfId: () => id, log, auth: key === null ? undefined : new PeerAuth(key) });
       links.push(link);
       return link;
     },
