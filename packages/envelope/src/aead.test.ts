@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createDecipheriv, randomBytes, randomFillSync } from "node:crypto";
 import { aeadOpen, aeadSeal } from "./aead.js";
 import { DataKeyCache } from "./data-key-cache.js";
 import { contextNames, encryptionContextFor } from "./context.js";
@@ -30,6 +30,51 @@ test("nonces are fresh per seal", () => {
   const a = aeadSeal(key, enc.encode("x"), enc.encode("id"));
   const b = aeadSeal(key, enc.encode("x"), enc.encode("id"));
   assert.notDeepEqual(a.nonce, b.nonce);
+});
+
+/** Runs `run` while recording every buffer a decipher's update() or final() hands out. */
+function decipherOutputsOf(run: () => void): Buffer[] {
+  type Method = (this: unknown, ...args: unknown[]) => Buffer;
+  const proto = Object.getPrototypeOf(createDecipheriv("aes-256-gcm", Buffer.alloc(32), Buffer.alloc(12))) as Record<"update" | "final", Method>;
+  const original = { update: proto.update, final: proto.final };
+  const outputs: Buffer[] = [];
+  for (const name of ["update", "final"] as const) {
+    proto[name] = function (this: unknown, ...args: unknown[]) {
+      const out = original[name].apply(this, args);
+      outputs.push(out);
+      return out;
+    };
+  }
+  try {
+    run();
+  } finally {
+    Object.assign(proto, original);
+  }
+  return outputs;
+}
+
+/** A data key's worth of secret bytes, in a buffer of its own (not in Node's shared pool). */
+const secretBytes = () => randomFillSync(Buffer.alloc(32));
+
+test("aeadOpen leaves no copy of the plaintext but the one it returns, which is outside the shared Buffer pool", () => {
+  const key = randomBytes(32);
+  const secret = secretBytes();
+  const sealed = aeadSeal(key, secret, enc.encode("id"));
+  let opened: Uint8Array = new Uint8Array();
+  const outputs = decipherOutputsOf(() => { opened = aeadOpen(key, sealed.nonce, sealed.ciphertext, enc.encode("id")); });
+  assert.ok(Buffer.from(opened.buffer, opened.byteOffset, opened.length).equals(secret));
+  // A view into the 8 KiB pool could not be zeroed without zeroing others' bytes, nor be sure to be the only copy.
+  assert.equal(opened.buffer.byteLength, opened.length, "the plaintext has an ArrayBuffer of its own");
+  assert.ok(outputs.length > 0);
+  for (const out of outputs) assert.ok(out.every((b) => b === 0), `decipher output of ${out.length} bytes was not zeroed`);
+});
+
+test("aeadOpen zeroes the unauthenticated plaintext when the tag does not match", () => {
+  const key = randomBytes(32);
+  const sealed = aeadSeal(key, secretBytes(), enc.encode("id"));
+  const outputs = decipherOutputsOf(() => assert.throws(() => aeadOpen(key, sealed.nonce, sealed.ciphertext, enc.encode("other"))));
+  assert.ok(outputs.length > 0);
+  for (const out of outputs) assert.ok(out.every((b) => b === 0), `decipher output of ${out.length} bytes was not zeroed`);
 });
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));

@@ -38,7 +38,12 @@ export function aeadSeal(key: Uint8Array, plaintext: Uint8Array, additionalData:
   return { nonce, ciphertext: body };
 }
 
-/** Throws when the key, nonce, additional data or ciphertext do not match (tampering included). */
+/**
+ * Throws when the key, nonce, additional data or ciphertext do not match (tampering included).
+ * The plaintext is the only copy left, in an ArrayBuffer of its own that the caller zeroes: never
+ * a slice of Node's shared 8 KiB Buffer pool (as Buffer.concat's would be), which other buffers
+ * share and which outlives it.
+ */
 export function aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, additionalData: Uint8Array): Uint8Array {
   if (key.length !== KEY_BYTES) throw new RangeError(`AES-256-GCM needs a ${KEY_BYTES}-byte key, got ${key.length}`);
   if (nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes, got ${nonce.length}`);
@@ -48,5 +53,24 @@ export function aeadOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Ar
   const decipher = createDecipheriv("aes-256-gcm", key, nonce);
   decipher.setAAD(additionalData);
   decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(body), decipher.final()]);
+  // Buffer.alloc never cuts from the pool; GCM deciphers byte for byte, so the body's length is the plaintext's.
+  const plaintext = Buffer.alloc(body.length);
+  try {
+    moveInto(plaintext, decipher.update(body), 0);
+    moveInto(plaintext, decipher.final(), body.length);
+    return plaintext;
+  } catch (error) {
+    // Deciphered but not authenticated: nothing to hand out, nothing to leave behind.
+    plaintext.fill(0);
+    throw error;
+  }
+}
+
+/** Copies `part` into `into` at `offset` and zeroes it: the decipher's own output is not left holding plaintext. */
+function moveInto(into: Buffer, part: Buffer, offset: number): void {
+  try {
+    into.set(part, offset);
+  } finally {
+    part.fill(0);
+  }
 }

@@ -1,7 +1,7 @@
 // A data key lease opens only for the asker's one-time key and only as the recipient it was asked for.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createDecipheriv, randomBytes } from "node:crypto";
 import { openLeaseFromPeer, sealLeaseToPeer } from "./data-key-lease.js";
 import { generatePeerKeyPair } from "./peer-seal.js";
 
@@ -36,4 +36,48 @@ test("a lease whose fields do not fit is refused", () => {
   assert.throws(() => sealLeaseToPeer(asker.publicKey, { ...l, key: { ...l.key, encrypted: new Uint8Array(70_000) } }, "k"), /too long/);
   const negative = sealLeaseToPeer(asker.publicKey, { ...l, ttlMs: -1 }, "k");
   assert.throws(() => openLeaseFromPeer(negative, asker, "k"), /malformed/);
+});
+
+type Maker = (this: unknown, ...args: unknown[]) => Buffer;
+
+/** Every Buffer made while `run` runs: by Buffer's allocators and by a decipher's update() and final(). */
+function buffersMadeDuring(run: () => void): Buffer[] {
+  const decipher = Object.getPrototypeOf(createDecipheriv("aes-256-gcm", Buffer.alloc(32), Buffer.alloc(12))) as Record<string, Maker>;
+  const makers: [Record<string, Maker>, string][] = [
+    ...(["alloc", "allocUnsafe", "allocUnsafeSlow", "from", "concat"] as const).map((name): [Record<string, Maker>, string] => [Buffer as unknown as Record<string, Maker>, name]),
+    [decipher, "update"],
+    [decipher, "final"],
+  ];
+  const made: Buffer[] = [];
+  const originals = makers.map(([owner, name]) => owner[name]!);
+  makers.forEach(([owner, name], i) => {
+    owner[name] = function (this: unknown, ...args: unknown[]) {
+      const out = originals[i]!.apply(this, args);
+      made.push(out);
+      return out;
+    };
+  });
+  try {
+    run();
+  } finally {
+    makers.forEach(([owner, name], i) => (owner[name] = originals[i]!));
+  }
+  return made;
+}
+
+/** The slab of Node's shared 8 KiB Buffer pool that small allocations are cut from now. */
+const poolSlab = () => Buffer.from(Buffer.allocUnsafe(1).buffer);
+
+test("opening a lease leaves no copy of the plaintext key but the lease's own", () => {
+  const asker = generatePeerKeyPair();
+  const l = lease();
+  const plaintext = Buffer.from(Uint8Array.from(l.key.plaintext).buffer);
+  const sealed = sealLeaseToPeer(asker.publicKey, l, "k");
+  const slabBefore = poolSlab();
+  let opened: ReturnType<typeof openLeaseFromPeer> | undefined;
+  const made = buffersMadeDuring(() => { opened = openLeaseFromPeer(sealed, asker, "k"); });
+  assert.ok(opened !== undefined && Buffer.from(opened.key.plaintext.buffer).equals(plaintext));
+  assert.ok(made.length > 0);
+  for (const b of made) assert.ok(!b.includes(plaintext), `a ${b.length}-byte buffer made while opening still holds the key`);
+  for (const slab of [slabBefore, poolSlab()]) assert.ok(!slab.includes(plaintext), "the shared Buffer pool holds the key");
 });

@@ -30,7 +30,9 @@ export function sealLeaseToPeer(peerPublicKey: Uint8Array, lease: DataKeyLease, 
 
 /** The lease, with a private copy of the key; throws when it was not sealed to `keyPair` for `cacheKey`, or is malformed. */
 export function openLeaseFromPeer(sealed: PeerSealed, keyPair: PeerKeyPair, cacheKey: string): DataKeyLease {
-  const bytes = Buffer.from(openFromPeer(sealed, keyPair, context(cacheKey)));
+  const opened = openFromPeer(sealed, keyPair, context(cacheKey));
+  // A view, not Buffer.from(opened): a copy would be zeroed below while the opened plaintext was not.
+  const bytes = Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength);
   try {
     const bad = () => new RangeError("data key lease is malformed");
     if (bytes.length < 4 + 8 + 8 + 1) throw bad();

@@ -97,3 +97,26 @@ test("low-order, all-zero and mis-sized public keys are refused", () => {
   const pair = generateReplyKeyPair();
   assert.throws(() => openSealedReply({ ...sealTo(pair), senderPublicKey: new Uint8Array(32) }, requestId, recipient, pair), /sender public key/);
 });
+
+/** The slab of Node's shared 8 KiB Buffer pool that small allocations are cut from now. */
+const poolSlab = () => Buffer.from(Buffer.allocUnsafe(1).buffer);
+
+test("reading a sealing key leaves no copy of its PEM in the shared Buffer pool once the caller zeroes its own", () => {
+  const text = generateKeyPairSync("x25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+  // Buffer.alloc, unlike Buffer.from, never cuts from the pool: the test's own copies are not what it finds there.
+  const unpooled = (s: string) => { const b = Buffer.alloc(s.length); b.write(s, "latin1"); return b; };
+  const body = unpooled(text.split("\n")[1] ?? "");
+  assert.ok(body.length > 40, "the PEM's base64 body line");
+  // As the worker reads it: a Buffer of its own (readFileSync), zeroed after the call.
+  const asRead = () => unpooled(text);
+  for (const pem of [asRead(), new Uint8Array(asRead())]) {
+    const slabBefore = poolSlab();
+    assert.equal(sealingKeyFromPem(pem).publicKey.length, 32);
+    pem.fill(0);
+    for (const slab of [slabBefore, poolSlab()]) assert.ok(!slab.includes(body), `a copy of a ${pem.constructor.name} PEM is left in the pool`);
+  }
+  // A string can not be zeroed, but no further copy of it is left behind either.
+  const slabBefore = poolSlab();
+  sealingKeyFromPem(text);
+  for (const slab of [slabBefore, poolSlab()]) assert.ok(!slab.includes(body), "a copy of a string PEM is left in the pool");
+});

@@ -22,16 +22,33 @@ export interface SealingKey {
   readonly publicKey: Uint8Array;
 }
 
-/** A sealing key from its PKCS#8 PEM (`openssl genpkey -algorithm X25519`). */
+/**
+ * A sealing key from its PKCS#8 PEM (`openssl genpkey -algorithm X25519`). Bytes are read in
+ * place, so the caller's zeroing of them leaves no copy; a string is copied once, and zeroed here.
+ */
 export function sealingKeyFromPem(pem: string | Uint8Array): SealingKey {
+  const bytes = pemBytes(pem);
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey({ key: Buffer.from(pem), format: "pem" });
+    privateKey = createPrivateKey({ key: bytes, format: "pem" });
   } catch (cause) {
     throw new ReplyKeyError("is not a PEM private key (make one with: openssl genpkey -algorithm X25519)", { cause });
+  } finally {
+    if (typeof pem === "string") bytes.fill(0);
   }
   if (privateKey.asymmetricKeyType !== "x25519") throw new ReplyKeyError(`is a ${privateKey.asymmetricKeyType ?? "unknown"} key, not X25519 (make one with: openssl genpkey -algorithm X25519)`);
   return { privateKey, publicKey: rawPublicKey(createPublicKey(privateKey)) };
+}
+
+/**
+ * The PEM as a Buffer without a copy in Node's shared pool: Buffer.from(pem), like createPrivateKey
+ * given a string, would leave one there that nothing zeroes.
+ */
+function pemBytes(pem: string | Uint8Array): Buffer {
+  if (typeof pem !== "string") return Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength);
+  const bytes = Buffer.alloc(Buffer.byteLength(pem, "utf8"));
+  bytes.write(pem, "utf8");
+  return bytes;
 }
 
 /** HKDF info prefix: keys for sealed replies are never keys for anything else. */
