@@ -111,3 +111,53 @@ test("keys stay per holder when no tenant is given", async () => {
   assert.equal((await other.take("r", g.generate)).keyId, "k2");
   assert.equal(asked.length, 0);
 });
+
+/** A generation that runs until `finish()`, as a KMS call may for up to its 30 s timeout. */
+function slowGeneration() {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => { finish = resolve; });
+  const plaintext = Uint8Array.from([5, 5, 5]);
+  return {
+    plaintext,
+    finish,
+    generate: async () => {
+      await done;
+      return { plaintext, encrypted: Uint8Array.from([1]), keyId: "own" };
+    },
+  };
+}
+
+/** `promise`, or a rejection naming the wait when it is still pending after `ms`. */
+const within = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([promise, sleep(ms).then((): never => { throw new Error(`still waiting after ${ms} ms`); })]);
+
+test("a caller generating a key of its own stops waiting at its deadline, and the key that comes after is zeroed", async () => {
+  // Over maxBytes for any one key: the caller generates a key for itself alone.
+  const big = slowGeneration();
+  const cache = new DataKeyCache({ maxAgeMs: 60_000, maxUses: 10, maxBytes: 1_000, maxEntries: 10 });
+  const deadline = new AbortController();
+  const taking = cache.take("r", big.generate, { bytes: 2_000, signal: deadline.signal });
+  deadline.abort(new Error("deadline"));
+  await assert.rejects(within(taking, 200), /deadline/);
+  big.finish();
+  await sleep(0);
+  assert.deepEqual(big.plaintext, Uint8Array.from([0, 0, 0]), "no one is left to use or zero it");
+
+  // Every lookup meets a key used up meanwhile (here: leases over by the time they arrive).
+  let now = 1_000;
+  const leasedOut = new DataKeyCache({ maxAgeMs: 60_000, maxUses: 10, maxEntries: 10, now: () => now });
+  leasedOut.shareWith({
+    fromOwner: async () => {
+      now += 10;
+      return { key: { plaintext: Uint8Array.from([1]), encrypted: Uint8Array.from([1]), keyId: "lease" }, maxUses: 10, maxBytes: 1e9, ttlMs: 5 };
+    },
+    generated: () => undefined,
+  });
+  const late = slowGeneration();
+  const again = new AbortController();
+  const waiting = leasedOut.take("r", late.generate, { tenant: "acme", signal: again.signal });
+  await sleep(5);
+  again.abort(new Error("deadline"));
+  await assert.rejects(within(waiting, 200), /deadline/);
+  late.finish();
+});

@@ -8,6 +8,7 @@
 // only ever cut from what its lender had left, so however many workers seal with one key, together
 // they stay within maxAgeMs, maxUses and maxBytes: the AWS Encryption SDK's limits hold per key,
 // not per worker.
+import { untilAborted } from "./shared-call.js";
 import { SingleFlightCache } from "./single-flight-cache.js";
 
 export interface CachedDataKey {
@@ -86,6 +87,21 @@ export function zeroLater(key: Uint8Array): void {
   setImmediate(() => key.fill(0));
 }
 
+/**
+ * A key generated for one caller alone, waited for only until that caller's signal: `generate`
+ * carries a timeout of its own (it may be the KMS call a load shares), not the caller's deadline.
+ * A key that arrives after the caller gave up has no one to zero it but this.
+ */
+function generateOwn(generate: () => Promise<CachedDataKey>, signal: AbortSignal | undefined): Promise<CachedDataKey> {
+  const call = generate();
+  if (signal) {
+    void call.then((key) => {
+      if (signal.aborted) key.plaintext.fill(0);
+    }, () => undefined);
+  }
+  return untilAborted(call, signal);
+}
+
 const copyOf = (key: CachedDataKey): CachedDataKey => ({ ...key, plaintext: Uint8Array.from(key.plaintext) });
 
 export class DataKeyCache {
@@ -122,7 +138,7 @@ export class DataKeyCache {
   async take(cacheKey: string, generate: () => Promise<CachedDataKey>, options: TakeOptions = {}): Promise<TakenDataKey> {
     const bytes = options.bytes ?? 0;
     const usable = (entry: Entry) => entry.uses < entry.maxUses && entry.bytes + bytes <= entry.maxBytes && entry.expiresAtMs > this.now();
-    if (bytes > this.maxBytes) return generate();
+    if (bytes > this.maxBytes) return generateOwn(generate, options.signal);
     for (let attempt = 1; attempt <= TAKE_ATTEMPTS; attempt += 1) {
       const { value } = await this.entries.obtain(cacheKey, () => this.load(cacheKey, generate, bytes, options.tenant), {
         usable,
@@ -136,7 +152,7 @@ export class DataKeyCache {
       value.bytes += bytes;
       return { ...copyOf(value.key), charge: (extra) => (value.bytes += extra) };
     }
-    return generate();
+    return generateOwn(generate, options.signal);
   }
 
   /**
