@@ -89,3 +89,20 @@ test("after forgetAll nothing issued before is reused", async () => {
   assert.equal(reuse.forgetAll(), 1);
   assert.equal((await reuse.obtain("k", SCOPE, 0, issue)).issued.accessKeyId, "K2");
 });
+
+test("a peer asking for more lifetime than the cached session has gets nothing, and the owner keeps the session", async () => {
+  let now = 1_000;
+  let calls = 0;
+  const reuse = new CredentialReuse({ maxEntries: 10, now: () => now });
+  const issue = async () => creds(`K${++calls}`, now + 3_600_000);
+  await reuse.obtain("k", SCOPE, 60_000, issue);
+  assert.equal(await reuse.share("k", 7_200_000), undefined, "an hour left, two asked");
+  assert.equal(reuse.size, 1);
+  assert.deepEqual(await reuse.obtain("k", SCOPE, 60_000, issue), { issued: creds("K1", 3_601_000), reused: true });
+  assert.equal((await reuse.share("k", 60_000))?.issued.accessKeyId, "K1");
+  // A revoked session is never shared.
+  reuse.revoke({ template: "t", principal: "app", beforeMs: 2_000 });
+  assert.equal(await reuse.share("k", 0), undefined);
+  assert.equal(reuse.size, 0);
+  assert.equal(calls, 1);
+});

@@ -85,8 +85,10 @@ export class CredentialReuse {
    * in flight here returns, when it has `minRemainingMs` left and is not revoked; else undefined.
    */
   async share(key: string, minRemainingMs: number): Promise<ReusableSession | undefined> {
-    const cached = this.cache.peek(key, (entry) => this.#usable(entry, minRemainingMs));
-    if (cached) return cached;
+    // Only a revoked session is dropped (an expired one leaves on its own): one too short for the
+    // asker's minRemainingMs may still serve this worker's requests, and dropping it would cost an STS call.
+    const cached = this.cache.peek(key, (entry) => !this.revocations.covers(entry));
+    if (cached && this.#usable(cached, minRemainingMs)) return cached;
     const entry = await this.cache.loading(key)?.catch(() => undefined);
     return entry && this.#usable(entry, minRemainingMs) ? entry : undefined;
   }
