@@ -5,6 +5,7 @@ export { createRedis, waitReady, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIM
 export { isClusterUrl, isSentinelUrl, parseClusterUrl, parseSentinelUrl, type ClusterUrl, type SentinelUrl } from "./redis-url.js";
 export { redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
 export { RateLimiter, DEFAULT_RATE_LIMIT_PREFIX, type RateLimit, type RateDecision, type RateLimiterOptions, type LimitGroup, type KeyedLimits } from "./rate-limiter.js";
+export { RateReservations, type RateReservation } from "./rate-reservations.js";
 export { LimitedClaims } from "./limited-claims.js";
 export {
   IdempotencyStore,

@@ -14,6 +14,7 @@ const withLibs = (name: string, ...libs: string[]): string => [...libs, name].ma
 
 const SCRIPTS = {
   cvGcra: { lua: withLibs("gcra.lua", "gcra-lib.lua") },
+  cvGcraReserve: { lua: withLibs("gcra-reserve.lua", "gcra-lib.lua"), numberOfKeys: 1 },
   cvIdemClaim: { lua: withLibs("idem-claim.lua", "tenant-epoch.lua", "idem-claim-lib.lua"), numberOfKeys: 2 },
   // The number of keys varies with the request's limits: it is the first argument.
   cvIdemClaimLimited: { lua: withLibs("idem-claim-limited.lua", "tenant-epoch.lua", "idem-claim-lib.lua", "gcra-lib.lua") },
@@ -28,6 +29,8 @@ const SCRIPTS = {
 export interface GuardCommands {
   /** numKeys, keys..., quantity, (intervalUs, burst)... → [allowed, retryAfterUs, limitedBy, remaining] */
   cvGcra(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, number, number, number]>;
+  /** key, quantity, intervalUs, burst, maxWaitUs → [reserved, waitUs] (see lua/gcra-reserve.lua) */
+  cvGcraReserve(key: string, quantity: number, intervalUs: number, burst: number, maxWaitUs: number): Promise<[number, number]>;
   /** Buffer variant: the "done" reply is binary. */
   cvIdemClaimBuffer(key: string, epochKey: string, token: string, fingerprint: string, leaseMs: number, notAfterMs: number, clientTimeMs: number, fenceMarginMs: number, seen: string): Promise<Buffer[]>;
   /**

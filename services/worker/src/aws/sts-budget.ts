@@ -3,7 +3,7 @@
 // account whose credentials sign the call), while per-template and per-caller limits add up
 // across tenants; this is what keeps the whole fleet under the quota together.
 import { CredvendError } from "@credvend/protocol";
-import { RateLimiter, type Redis } from "@credvend/guard";
+import { RateReservations, type Redis } from "@credvend/guard";
 import type { StsPlan } from "@credvend/policy";
 
 export interface StsBudgetOptions {
@@ -12,7 +12,7 @@ export interface StsBudgetOptions {
   readonly region: string;
 }
 
-/** A refusal shorter than this is waited out inside the worker (a burst smoothed, not refused). */
+/** A wait up to this long is waited out inside the worker (a burst smoothed, not refused). */
 const MAX_WAIT_MS = 1000;
 export const STS_BUDGET_PREFIX = "credvend:sts-budget";
 
@@ -35,29 +35,44 @@ export function budgetAccount(plan: StsPlan): string {
 }
 
 export class StsBudget {
-  readonly #limiter: RateLimiter;
+  readonly #reservations: RateReservations;
 
   constructor(redis: Redis, private readonly options: StsBudgetOptions) {
-    this.#limiter = new RateLimiter(redis, { prefix: STS_BUDGET_PREFIX });
+    this.#reservations = new RateReservations(redis, { prefix: STS_BUDGET_PREFIX });
   }
 
-  /** Takes one call from the budget, waiting up to a second; else CV_ERR_RATE_LIMITED with retry-after. */
+  /**
+   * Takes one call from the budget: one script reserves the call's place when it comes within a
+   * second, and the request waits for it once (first come, first served); beyond that,
+   * CV_ERR_RATE_LIMITED with retry-after at once, reserving nothing. A request aborted while it
+   * waits leaves its place unused: the fleet stays under the quota, never over.
+   */
   async take(plan: StsPlan, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
     const account = budgetAccount(plan);
     const tag = `${this.options.region}:${account}`.replace(/[{}]/g, "");
-    for (;;) {
-      signal.throwIfAborted();
-      const decision = await this.#limiter.check(tag, [{ key: "calls", perSecond: this.options.perSecond, burst: this.options.burst }]);
-      if (decision.allowed) return;
-      if (decision.retryAfterMs > MAX_WAIT_MS) {
-        throw new CredvendError("CV_ERR_RATE_LIMITED",
-          `the fleet's STS budget for account ${account} in ${this.options.region} (${this.options.perSecond}/s) is spent; retry after ${decision.retryAfterMs} ms`,
-          { retryAfterMs: decision.retryAfterMs });
-      }
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, decision.retryAfterMs);
-        signal.addEventListener("abort", () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
-      });
+    const reservation = await this.#reservations.reserve(tag, { key: "calls", perSecond: this.options.perSecond, burst: this.options.burst }, MAX_WAIT_MS);
+    if (!reservation.reserved) {
+      throw new CredvendError("CV_ERR_RATE_LIMITED",
+        `the fleet's STS budget for account ${account} in ${this.options.region} (${this.options.perSecond}/s) is spent; retry after ${reservation.retryAfterMs} ms`,
+        { retryAfterMs: reservation.retryAfterMs });
     }
+    if (reservation.waitMs > 0) await sleep(reservation.waitMs, signal);
   }
+}
+
+/** Resolves after `ms`, rejects with the signal's reason when it aborts first; either way its listener goes. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
