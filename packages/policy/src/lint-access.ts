@@ -1,5 +1,5 @@
 // Lint of access rules, rate limits and NATS identities against the templates they name.
-import type { CredvendConfig } from "./schema.js";
+import type { AccessRule, CredvendConfig } from "./schema.js";
 import { problem, preview, type PathSegment, type Problem } from "./problems.js";
 import { matchesAny, matchesAnyName } from "./glob.js";
 import { checkParamValue } from "./params.js";
@@ -76,7 +76,25 @@ export function lintAccess(config: CredvendConfig): Problem[] {
   for (const t of Object.keys(config.rate_limits?.per_template ?? {})) {
     if (!Object.hasOwn(config.templates, t)) out.push(problem("error", ["rate_limits", "per_template", t], `no template is named "${t}"${didYouMean(t, Object.keys(config.templates))}`));
   }
+  out.push(...lintRuleNames(rules));
   out.push(...lintIdentities(config));
+  return out;
+}
+
+/**
+ * A rule's name is its identity: in audit (accessRule), refusals, the dry run and its rate-limit
+ * bucket (rule-bucket.ts). Two rules of one name would share one bucket at different rates, so one
+ * rule's traffic would refuse the other's. Deny rules share the namespace (refusals name them).
+ */
+function lintRuleNames(rules: readonly AccessRule[]): Problem[] {
+  const out: Problem[] = [];
+  const first = new Map<string, number>();
+  rules.forEach((rule, i) => {
+    if (rule.name === undefined) return;
+    const earlier = first.get(rule.name);
+    if (earlier === undefined) first.set(rule.name, i);
+    else out.push(problem("error", ["access", i, "name"], `rule name "${rule.name}" is already used by access[${earlier}]; a name identifies one rule in audit events, refusals and its rate-limit bucket (the two would share one), so rename one of them`));
+  });
   return out;
 }
 

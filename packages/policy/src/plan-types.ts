@@ -4,7 +4,10 @@ import type { SessionTag } from "./session.js";
 export interface RateLimitRule {
   /** "principal", "tenant", "template" or "rule:<rule name or #index>". */
   scope: string;
-  /** Starts with the effective tenant, e.g. "acme:principal:demo-app"; the vendor wraps it in a Redis hash tag. */
+  /**
+   * Starts with the effective tenant, e.g. "acme:principal:demo-app"; the vendor wraps it in a Redis
+   * hash tag. A rule's key is "<tenant>:rule:<name, or ~hash of an unnamed rule>:<principal>".
+   */
   key: string;
   perSecond: number;
   burst: number;

@@ -3,6 +3,7 @@
 import type { CredvendConfig, RateLimitSpec } from "./schema.js";
 import type { RateLimitRule } from "./plan-types.js";
 import type { AccessDecision, AccessRequest } from "./access.js";
+import { ruleBucketId } from "./rule-bucket.js";
 
 function rule(scope: string, key: string, spec: RateLimitSpec): RateLimitRule {
   return { scope, key, perSecond: spec.per_second, burst: spec.burst };
@@ -22,6 +23,7 @@ export function rateLimitsFor(config: CredvendConfig, req: AccessRequest, decisi
     const spec = perTemplate[req.template];
     if (spec !== undefined) out.push(rule("template", `${eff}:template:${req.template}`, spec));
   }
-  if (decision.rule.rate_limit !== undefined) out.push(rule(`rule:${decision.label}`, `${eff}:rule:${decision.label}:${who}`, decision.rule.rate_limit));
+  // The scope names the rule for people (name or #index); the key must survive reloads (rule-bucket.ts).
+  if (decision.rule.rate_limit !== undefined) out.push(rule(`rule:${decision.label}`, `${eff}:rule:${ruleBucketId(decision.rule)}:${who}`, decision.rule.rate_limit));
   return out;
 }
