@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { AssumeRoleCommand, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { DescribeKeyCommand } from "@aws-sdk/client-kms";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { createHash, createHmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { devCredentials } from "./dev-seed.js";
@@ -68,6 +68,22 @@ describe("SigV4 verification", () => {
     assert.match(r.text, /Signature expired: \d{8}T\d{6}Z is now earlier than/);
     const future = await rawRequest(local, { headers: FORM, body: GCI, sign: { creds: vendor, service: "sts", nowMs: Date.now() + 10 * 60_000 } });
     assert.match(future.text, /Signature not yet current/);
+  });
+
+  it("a request signed for another region than the endpoint's is refused, as a regional AWS endpoint refuses it", async () => {
+    // The SDK signs for the client's region; this aws-local serves TEST_REGION (eu-west-1).
+    const sts = new STSClient({ region: "us-west-2", endpoint: local.endpoint, credentials: vendor, maxAttempts: 1 });
+    const kms = new KMSClient({ region: "us-west-2", endpoint: local.endpoint, credentials: vendor, maxAttempts: 1 });
+    try {
+      const stsErr = await sdkError(() => sts.send(new GetCallerIdentityCommand({})));
+      assert.deepEqual([stsErr.name, stsErr.$metadata?.httpStatusCode], ["SignatureDoesNotMatch", 403]);
+      assert.match(stsErr.message, /Credential should be scoped to a valid region, not 'us-west-2'.*serves eu-west-1/);
+      const kmsErr = await sdkError(() => kms.send(new DescribeKeyCommand({ KeyId: "alias/credvend-replies" })));
+      assert.deepEqual([kmsErr.name, kmsErr.$metadata?.httpStatusCode], ["InvalidSignatureException", 400]);
+    } finally {
+      sts.destroy();
+      kms.destroy();
+    }
   });
 
   it("a credential scope for another service is refused", async () => {

@@ -92,7 +92,7 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     clock,
     wallNow,
     sessions,
-    authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds, rolePolicies }),
+    authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds, rolePolicies, region }),
     faults,
     counts: createCallCounts(),
     kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate }),

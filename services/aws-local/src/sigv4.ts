@@ -136,6 +136,12 @@ export interface VerifyOptions {
   /** Wall-clock now (epoch ms) for the freshness window. */
   readonly nowMs: number;
   readonly clockSkewSeconds: number;
+  /**
+   * The region this endpoint serves: a credential scoped to any other is refused, as an AWS
+   * regional endpoint refuses it ("Credential should be scoped to a valid region"). Absent: any
+   * well-formed region (signing helpers that verify their own output).
+   */
+  readonly expectedRegion?: string;
 }
 
 /** Throws SigV4Error unless the request is correctly signed with `secretAccessKey` and fresh. */
@@ -155,8 +161,8 @@ export function verifySignature(req: SignedRequest, parsed: ParsedSignature, opt
   if (parsed.service !== opts.expectedService) {
     throw new SigV4Error("mismatch", `Credential should be scoped to correct service: '${opts.expectedService}'.`);
   }
-  if (parsed.region.length > 32 || !REGION.test(parsed.region)) {
-    throw new SigV4Error("mismatch", `Credential should be scoped to a valid region, not '${truncate(parsed.region, 32)}'.`);
+  if (parsed.region.length > 32 || !REGION.test(parsed.region) || (opts.expectedRegion !== undefined && parsed.region !== opts.expectedRegion)) {
+    throw new SigV4Error("mismatch", `Credential should be scoped to a valid region, not '${truncate(parsed.region, 32)}'.${opts.expectedRegion !== undefined && REGION.test(parsed.region) ? ` This endpoint serves ${opts.expectedRegion}: sign for it (AWS_REGION / the client's region).` : ""}`);
   }
   checkFreshness(parsed, opts);
   if (!parsed.signedHeaders.includes("host")) {

@@ -9,6 +9,9 @@ import type { IamUser, IamWorld } from "./world.js";
 
 export type SignedService = "sts" | "kms" | "iam";
 
+/** IAM is global: its one endpoint takes requests signed for us-east-1 only (the aws partition's). */
+const IAM_SIGNING_REGION = "us-east-1";
+
 /** The resolved caller of a signed request. */
 export interface Principal {
   readonly identity: CallerIdentity;
@@ -61,6 +64,8 @@ export interface AuthenticatorDeps {
   /** Wall time: SigV4 freshness (clients sign with their real clock). */
   readonly wallNow: () => number;
   readonly clockSkewSeconds: number;
+  /** The region this endpoint serves: requests signed for another are refused, as AWS refuses them. */
+  readonly region: string;
   /** The roles' live inline policies: a role session acts with its role's policies as they are now. */
   readonly rolePolicies: RolePolicyStore;
 }
@@ -111,6 +116,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
         expectedService: service,
         nowMs: deps.wallNow(),
         clockSkewSeconds: deps.clockSkewSeconds,
+        expectedRegion: service === "iam" ? IAM_SIGNING_REGION : deps.region,
       });
       if (longTerm !== undefined) {
         // A long-term key never carries a session token; one that does was not issued by us.

@@ -16,7 +16,8 @@ export interface Creds {
 
 export async function startQuiet(options: AwsLocalOptions = {}): Promise<AwsLocal & { lines: string[] }> {
   const lines: string[] = [];
-  const local = await startAwsLocal({ logger: (l) => lines.push(l), ...options });
+  // The region the tests' clients sign for: aws-local refuses requests signed for another.
+  const local = await startAwsLocal({ logger: (l) => lines.push(l), region: TEST_REGION, ...options });
   return Object.assign(local, { lines });
 }
 
