@@ -4,8 +4,10 @@ import type { Redis } from "./connection.js";
 import { isValidName, isValidRequestId } from "@credvend/protocol";
 import { CredvendError } from "@credvend/protocol";
 import { commandTimeoutOf, COMMAND_TIMED_OUT } from "./command-timeout.js";
-import { callRedis, redisAddress, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
+import { callRedis, redisAddress, redisUnavailable, REDIS_RETRY_AFTER_MS } from "./redis-errors.js";
 import { incarnationsOf, type Incarnations } from "./incarnations.js";
+import { redisClockOf, RedisClockSkewError, workerClockVsRedis, type RedisClock } from "./redis-clock.js";
+import { nodeOfKey, serverAddress } from "./server-nodes.js";
 import { refusal, type KeyedLimits, type RateDecision } from "./rate-limiter.js";
 import { runReplicated } from "./replicated-script.js";
 import { guardCommands, type GuardCommands } from "./scripts.js";
@@ -78,7 +80,8 @@ export const DEFAULT_FENCE_MARGIN_MS = 0;
 export const DEFAULT_REPLICA_WAIT_MS = 100;
 /**
  * A claim command that reached Redis later than its caller's timeout plus this (Redis paused,
- * then resumed) changes nothing. It also bounds how far Redis's clock may run ahead of a worker's.
+ * then resumed) changes nothing. Measured on Redis's clock (redis-clock.ts): it also covers the
+ * error of the client's reading of that clock.
  */
 export const LATE_COMMAND_ALLOWANCE_MS = 1000;
 /** Attempts of one claim when Redis answers too slowly (a busy event loop, a short stall). */
@@ -100,6 +103,7 @@ export class IdempotencyStore {
   readonly #replicas: number;
   readonly #replicaWaitMs: number;
   readonly #incarnations: Incarnations;
+  readonly #clock: RedisClock;
 
   constructor(redis: Redis, options: IdempotencyStoreOptions = {}) {
     this.#redis = redis;
@@ -111,6 +115,7 @@ export class IdempotencyStore {
     this.#replicas = nonNegativeInteger("replicas", options.replicas ?? 0);
     this.#replicaWaitMs = positiveInteger("replicaWaitMs", options.replicaWaitMs ?? DEFAULT_REPLICA_WAIT_MS);
     this.#incarnations = incarnationsOf(redis);
+    this.#clock = redisClockOf(redis);
   }
 
   /**
@@ -158,29 +163,35 @@ export class IdempotencyStore {
     const token = randomUUID();
     // The guard's timeout may wait up to twice its time (a stalled event loop; command-timeout.ts).
     const timeoutMs = 2 * commandTimeoutOf(this.#redis);
-    // Without a client time there is no fence (a request "from the far future").
+    // Without a client time there is no fence (a request "from the far future"). client_time_ms is
+    // the requester's clock, compared with the epoch on Redis's clock (fenceMarginMs allows for
+    // requesters ahead of Redis): the worker's clock is not involved, so it is sent as it is.
     const clientTimeMs = options.clientTimeMs ?? Number.MAX_SAFE_INTEGER;
     const what = limits === undefined ? `idempotency claim of ${requestId}` : `rate limits and idempotency claim of ${requestId}`;
-    // Right after a (re)connection: learn when the Redis process was first seen, for its epoch.
-    await this.#incarnations.settled();
+    // Right after a (re)connection: learn when the Redis process was first seen, for its epoch,
+    // and read its clock, for the not-after.
+    await Promise.all([this.#incarnations.settled(), this.#clock.settled()]);
     let reply: Buffer[] | undefined;
     for (let attempt = 1; reply === undefined; attempt += 1) {
-      const notAfterMs = Date.now() + timeoutMs + LATE_COMMAND_ALLOWANCE_MS;
+      // On Redis's clock, which the script compares it with; never this worker's (redis-clock.ts).
+      const notAfterMs = Math.ceil(this.#clock.now(key)) + timeoutMs + LATE_COMMAND_ALLOWANCE_MS;
       const claimArgs = [token, fingerprint, this.#leaseMs, notAfterMs, clientTimeMs, this.#fenceMarginMs, this.#incarnations.hint()] as const;
+      const sentMs = performance.now();
+      let failure: unknown;
       try {
-        reply = await callRedis(this.#redis, what, async () => {
-          const answer = await this.#send(what, key, epochKey, claimArgs, limits);
-          // "stale": the command reached Redis after its not-after (it waited behind a stall) and
-          // changed nothing; another attempt with a new not-after is as safe as after a timeout.
-          if (answer[0]?.toString("latin1") === "stale") throw new Error(COMMAND_TIMED_OUT);
-          return answer;
-        });
+        const answer = await callRedis(this.#redis, what, () => this.#send(what, key, epochKey, claimArgs, limits));
+        if (answer[0]?.toString("latin1") === "stale") failure = await this.#stale(what, key, performance.now() - sentMs, timeoutMs);
+        else reply = answer;
       } catch (error) {
-        if (attempt >= CLAIM_ATTEMPTS || this.#redis.status !== "ready" || !isTimeout(error)) {
-          // A claim that ran after all is this token's orphan: let it go once Redis answers.
-          this.#abandon(key, token);
-          throw error;
-        }
+        failure = error;
+      }
+      if (reply !== undefined) break;
+      // A timeout or a stale answer changed nothing, or changed only what this token owns: another
+      // attempt with a new not-after is as safe as the first.
+      if (attempt >= CLAIM_ATTEMPTS || this.#redis.status !== "ready" || !(isTimeout(failure) || isClockSkew(failure))) {
+        // A claim that ran after all is this token's orphan: let it go once Redis answers.
+        this.#abandon(key, token);
+        throw failure;
       }
     }
     const state = reply[0]?.toString("latin1");
@@ -207,6 +218,27 @@ export class IdempotencyStore {
     throw new CredvendError("CV_ERR_REDIS_UNAVAILABLE",
       `${what} failed: ${limits === undefined ? "idem-claim.lua" : "idem-claim-limited.lua"} on ${redisAddress(this.#redis)} answered ${JSON.stringify(state)}, not a claim state; retry later`,
       { retryAfterMs: REDIS_RETRY_AFTER_MS });
+  }
+
+  /**
+   * "stale": the command ran on Redis after its not-after and changed nothing. Redis answered
+   * within `elapsedMs` of the send, so it ran no later than that: unless that is about the
+   * caller's whole timeout (a paused Redis, a stalled event loop: a late command, as a timeout
+   * reports it), Redis's clock ran ahead of this client's reading of it by more than the
+   * allowance, and the error says so. Either way the clock is read again for the next attempt.
+   */
+  async #stale(what: string, key: string, elapsedMs: number, timeoutMs: number): Promise<Error> {
+    const correctionMs = await this.#clock.remeasure(key);
+    if (elapsedMs >= timeoutMs) return redisUnavailable(this.#redis, what, new Error(COMMAND_TIMED_OUT));
+    const node = nodeOfKey(this.#redis, key);
+    const address = node === undefined ? redisAddress(this.#redis) : serverAddress(this.#redis, node);
+    const offsetMs = this.#clock.offsetMs(key);
+    const skew = new RedisClockSkewError(address, offsetMs, correctionMs);
+    return new CredvendError("CV_ERR_REDIS_UNAVAILABLE",
+      `${what} failed: Redis at ${address} answered in ${Math.round(elapsedMs)} ms but refused it as sent too long ago: its clock ran ahead of this worker's reading of it`
+      + `${correctionMs === undefined ? "" : ` by ${Math.round(correctionMs)} ms`}${offsetMs === undefined ? "" : ` (${workerClockVsRedis(offsetMs)})`}; `
+      + "Redis is up: keep the clocks of the Redis servers and workers in sync (chrony or NTP); retry later",
+      { retryAfterMs: REDIS_RETRY_AFTER_MS, cause: skew });
   }
 
   /** One claim attempt: idem-claim.lua, or idem-claim-limited.lua with limits; followed by WAIT when replicas must have it. */
@@ -338,6 +370,10 @@ export class IdempotencyStore {
 function isTimeout(error: unknown): boolean {
   const cause = error instanceof Error ? error.cause : undefined;
   return cause instanceof Error && /timed? ?out/i.test(cause.message);
+}
+
+function isClockSkew(error: unknown): boolean {
+  return error instanceof Error && error.cause instanceof RedisClockSkewError;
 }
 
 function nonNegativeInteger(name: string, value: number): number {

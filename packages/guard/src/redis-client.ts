@@ -4,8 +4,23 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, setCommandTimeout } from "./command-timeout
 import type { Redis } from "./connection.js";
 import { redisAddress, REDIS_RETRY_AFTER_MS, setDiscoveryAddress, withoutCommand } from "./redis-errors.js";
 import { isClusterUrl, isSentinelUrl, parseClusterUrl, parseSentinelUrl } from "./redis-url.js";
+import { watchMaxmemoryPolicy } from "./maxmemory-policy.js";
+import { redisClockOf, workerClockVsRedis } from "./redis-clock.js";
+import { CLOCK_SKEW_FIX } from "./redis-warnings.js";
 
+/**
+ * Connection events: redis.ready, redis.error, redis.disconnected, redis.end, and once per
+ * connection redis.maxmemory_policy (the server may evict keys) and redis.clock_skew (its clock is
+ * more than a second off this worker's); guardEventLevel says how loud each is.
+ */
 export type GuardLogger = (event: string, detail: object) => void;
+
+/** The log level of a GuardLogger event: a server that may evict keys is an error, other trouble a warning. */
+export function guardEventLevel(event: string): "info" | "warn" | "error" {
+  if (event === "redis.ready") return "info";
+  if (event === "redis.maxmemory_policy") return "error";
+  return "warn";
+}
 
 export interface CreateRedisOptions {
   /** Connection name (CLIENT SETNAME) and the `name` in log events. */
@@ -100,7 +115,17 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
   }
   setCommandTimeout(redis, timeoutMs);
   watchConnection(redis, options.name ?? "credvend", options.logger);
+  watchServers(redis, options.name ?? "credvend", options.logger);
   return redis;
+}
+
+// What the guard needs of each server, read at each connection ready and said once per
+// connection: maxmemory-policy noeviction, and a clock near this worker's. Kept for readiness
+// (redisWarnings). The clock also times every claim (redis-clock.ts): made here, it is read as
+// soon as the client connects.
+function watchServers(redis: Redis, name: string, logger: GuardLogger | undefined): void {
+  watchMaxmemoryPolicy(redis, (finding) => logger?.("redis.maxmemory_policy", { name, address: finding.address, policy: finding.policy, fix: finding.fix }));
+  redisClockOf(redis).reportTo((address, offsetMs) => logger?.("redis.clock_skew", { name, address, offsetMs, fix: `${workerClockVsRedis(offsetMs)}: ${CLOCK_SKEW_FIX}` }));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Wires a worker from settings: NATS, Redis, STS and KMS clients, config (file or NATS KV).
 import { KMSClient } from "@aws-sdk/client-kms";
 import { STSClient } from "@aws-sdk/client-sts";
-import { createRedis, waitReady } from "@credvend/guard";
+import { createRedis, guardEventLevel, waitReady } from "@credvend/guard";
 import { redactUrl, redactUrls } from "@credvend/protocol";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFileSync } from "node:fs";
@@ -92,7 +92,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   const redis = createRedis(settings.redisUrl, {
     name: "credvend-vendor",
     // Under its own key: the detail's `name` (the connection's) must not overwrite the logger's.
-    logger: (event, detail) => (event === "redis.ready" ? log.info({ redis: detail }, event) : log.warn({ redis: detail }, event)),
+    logger: (event, detail) => log[guardEventLevel(event)]({ redis: detail }, event),
   });
   try {
     await waitReady(redis, 5000);

@@ -1,6 +1,7 @@
 // Readiness: what a worker needs to vend. Each check is a small function returning the reason it
-// is not ready (undefined when it is), so /readyz can say what is wrong.
-import type { Redis } from "@credvend/guard";
+// is not ready (undefined when it is), so /readyz can say what is wrong; and, while it is ready,
+// what an operator should still fix (warnings, listed by /readyz with its 200).
+import { redisWarnings, type Redis } from "@credvend/guard";
 import { Events, type NatsConnection } from "nats";
 import type { ReplyKeyReadiness } from "../aws/reply-key.js";
 import type { ConfigHolder } from "../config-holder.js";
@@ -9,6 +10,8 @@ export interface ReadinessCheck {
   readonly name: string;
   /** Why the worker is not ready, or undefined. Fast: reads state, never waits on a server. */
   notReady(): string | undefined;
+  /** What to fix although the worker can vend (e.g. a Redis that may evict keys). Fast, as notReady. */
+  warnings?(): readonly string[];
 }
 
 /** Follows the connection's status events: reconnecting means not ready (requests are not received). */
@@ -26,8 +29,17 @@ export function natsCheck(nc: NatsConnection): ReadinessCheck {
   };
 }
 
+/**
+ * Not ready while the connection is down. A maxmemory-policy other than noeviction, or a skewed
+ * clock, is a warning, not a 503: the worker still vends correctly unless Redis fills up, and
+ * taking every worker out of service over it (ElastiCache's default policy) would be an outage.
+ */
 export function redisCheck(redis: Redis): ReadinessCheck {
-  return { name: "redis", notReady: () => (redis.status === "ready" ? undefined : `Redis not ready (connection ${redis.status})`) };
+  return {
+    name: "redis",
+    notReady: () => (redis.status === "ready" ? undefined : `Redis not ready (connection ${redis.status})`),
+    warnings: () => redisWarnings(redis).map((w) => w.message),
+  };
 }
 
 export function configCheck(config: ConfigHolder): ReadinessCheck {

@@ -1,5 +1,6 @@
 // The worker's HTTP port: /healthz (the process is alive), /readyz (it can vend; 503 with the
-// reasons otherwise), /metrics (Prometheus text). Nothing else is served.
+// reasons otherwise; either way then a "warning: ..." line for each thing to fix), /metrics
+// (Prometheus text). Nothing else is served.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { WorkerMetrics } from "./metrics.js";
@@ -25,7 +26,8 @@ export async function startHttpServer(host: string, port: number, checks: readon
         const why = c.notReady();
         return why ? [`${c.name}: ${why}`] : [];
       });
-      res.writeHead(reasons.length ? 503 : 200, { "content-type": "text/plain" }).end(reasons.length ? `${reasons.join("\n")}\n` : "ready\n");
+      const warnings = checks.flatMap((c) => (c.warnings?.() ?? []).map((w) => `warning: ${c.name}: ${w}\n`)).join("");
+      res.writeHead(reasons.length ? 503 : 200, { "content-type": "text/plain" }).end(`${reasons.length ? `${reasons.join("\n")}\n` : "ready\n"}${warnings}`);
     } else if (path === "/metrics") {
       metrics.text().then(
         (text) => res.writeHead(200, { "content-type": metrics.contentType }).end(text),
