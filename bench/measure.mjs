@@ -1,5 +1,6 @@
 // Closed-loop load: `concurrency` loops each awaiting one call at a time, for a fixed time (or a
-// fixed number of calls). Latency of every successful call is kept; failures are counted by kind.
+// fixed number of calls). Latency of every successful call is kept; failures are counted by kind,
+// with the first message and time of each kind (the refusal says what went wrong, not only which).
 
 /**
  * @param {object} o
@@ -13,6 +14,7 @@
 export async function runLoad({ name, concurrency, seconds, maxCalls = Infinity, call, classify = defaultClassify }) {
   const latencies = [];
   const errors = new Map();
+  const samples = new Map();
   let next = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -27,12 +29,13 @@ export async function runLoad({ name, concurrency, seconds, maxCalls = Infinity,
         } catch (err) {
           const kind = classify(err);
           errors.set(kind, (errors.get(kind) ?? 0) + 1);
+          if (!samples.has(kind)) samples.set(kind, { atSeconds: (performance.now() - started) / 1000, message: String(err?.message ?? err).slice(0, 500) });
         }
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return summarize(name, concurrency, latencies, errors, elapsed);
+  return { ...summarize(name, concurrency, latencies, errors, elapsed), errorSamples: Object.fromEntries(samples) };
 }
 
 export function summarize(name, concurrency, latencies, errors, elapsedSeconds) {

@@ -199,7 +199,7 @@ function soakSection(soak) {
   if (!soak) return "";
   const rows = Object.entries(soak.workers).map(([name, w]) => [name, f1(w.firstMiB), f1(w.lastMiB), f1(w.peakMiB), `${w.drift >= 0 ? "+" : ""}${f1(100 * w.drift)} %`, w.flat ? "yes" : "**no**"]);
   return `
-**Soak** (\`--soak ${soak.seconds}\`): unique requests over P×T, two workers, ${soak.concurrency} in flight for ${soak.seconds} s: ${soak.vends} vends (${f0(soak.rate)}/s), ${soak.errors} errors.
+**Soak** (\`--soak ${soak.seconds}\`): unique requests over P×T, two workers, ${soak.concurrency} in flight for ${soak.seconds} s: ${soak.vends} vends (${f0(soak.rate)}/s), ${soak.errors} errors${soak.errors > 0 ? ` (${Object.entries(soak.errorSamples ?? {}).map(([kind, s]) => `${soak.errorKinds?.[kind] ?? "?"} ${kind}, the first after ${f0(s.atSeconds)} s: "${s.message}"`).join("; ")})` : ""}.
 RSS (MiB) sampled every 2 s; first and last ${f0(soak.windowSeconds)} s averaged; flat = within ±${f0(100 * SOAK_DRIFT_LIMIT)} %:
 
 ${table(["worker", "first window", "last window", "peak", "drift", "flat"], rows)}

@@ -36,5 +36,5 @@ export async function runSoak({ phase, call, workerPids, seconds, log }) {
     workers[name] = { firstMiB: first, lastMiB: last, peakMiB: peak, drift: (last - first) / first, flat: Math.abs((last - first) / first) <= SOAK_DRIFT_LIMIT };
     log(`soak: ${name} RSS first ${first.toFixed(1)} MiB, last ${last.toFixed(1)} MiB (${(100 * workers[name].drift).toFixed(1)} %)`);
   }
-  return { seconds, concurrency: 256, vends: load.calls, errors: load.errors, rate: load.rate, windowSeconds, workers, samples };
+  return { seconds, concurrency: 256, vends: load.calls, errors: load.errors, errorKinds: load.errorKinds, errorSamples: load.errorSamples, rate: load.rate, windowSeconds, workers, samples };
 }

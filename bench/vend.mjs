@@ -91,7 +91,7 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, so
     r.redis = redisDelta(redis0, redis1);
     r.loadavg1 = os.loadavg()[0];
     out.phases.push(r);
-    if (r.errors > 0) log(`  ${r.errors} errors: ${JSON.stringify(r.errorKinds)}`);
+    if (r.errors > 0) log(`  ${r.errors} errors: ${JSON.stringify(r.errorKinds)}; first of each: ${JSON.stringify(r.errorSamples)}`);
     return r;
   };
 

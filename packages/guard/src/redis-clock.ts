@@ -17,6 +17,13 @@ import { nodeOfKey, sendAlone, serverAddress, serverNodes, watchNodes } from "./
 /** Redis's clock and this worker's may differ by this much before it is reported (the README asks for clocks within 1 s). */
 export const CLOCK_SKEW_WARNING_MS = 1000;
 const CLOCK_REFRESH_MS = 30_000;
+/**
+ * A periodic reading replaces the one held only when its round trip is about as short, or the one
+ * held is this old: under load a TIME reply waits behind the event loop, and its midpoint then
+ * misplaces Redis's clock by up to half the wait (the clocks themselves drift by microseconds).
+ */
+const READING_MAX_AGE_MS = 10 * 60_000;
+const ROUND_TRIP_SLACK_MS = 5;
 
 /** Called once per connection whose Redis clock is more than CLOCK_SKEW_WARNING_MS off this worker's. */
 export type ClockSkewReport = (address: string, offsetMs: number) => void;
@@ -26,6 +33,8 @@ interface Reading {
   readonly redisMs: number;
   /** performance.now() halfway between sending TIME and reading its reply. */
   readonly atMs: number;
+  /** How long that round trip took: the reading is off by at most half of it. */
+  readonly roundTripMs: number;
 }
 
 export class RedisClock {
@@ -43,10 +52,12 @@ export class RedisClock {
     this.#report = report;
     watchNodes(redis, {
       ready: (node) => {
+        // A new connection may reach another Redis process: its reading replaces whatever was held.
         this.#reported.delete(node);
+        this.#readings.delete(node);
         void this.#measure(node);
       },
-      periodic: { everyMs: CLOCK_REFRESH_MS, run: (node) => void this.#measure(node) },
+      periodic: { everyMs: CLOCK_REFRESH_MS, run: (node) => void this.#measure(node, "if better") },
       removed: (node) => this.#readings.delete(node),
     });
   }
@@ -90,7 +101,7 @@ export class RedisClock {
     const node = nodeOfKey(this.#redis, key);
     if (node === undefined) return undefined;
     const before = this.#readings.get(node);
-    await this.#measure(node);
+    await this.#measure(node, "always");
     const after = this.#readings.get(node);
     if (before === undefined || after === undefined || after === before) return undefined;
     // Both estimates at the same instant.
@@ -107,7 +118,8 @@ export class RedisClock {
     return latest;
   }
 
-  #measure(node: SingleRedis): Promise<void> {
+  /** Reads the clock of `node`; "if better": keeps the reading held unless the new one is about as precise, or the held one is old. */
+  #measure(node: SingleRedis, replace: "always" | "if better" = "always"): Promise<void> {
     const running = this.#measuring.get(node);
     if (running !== undefined) return running;
     const measuring = (async () => {
@@ -115,7 +127,9 @@ export class RedisClock {
       const time = await replyWithin(sendAlone(node, "time") as Promise<[string, string]>, this.#timeoutMs).catch(() => undefined);
       const receivedMs = performance.now();
       if (time === undefined) return;
-      const reading = { redisMs: Number(time[0]) * 1000 + Number(time[1]) / 1000, atMs: (sentMs + receivedMs) / 2 };
+      const reading: Reading = { redisMs: Number(time[0]) * 1000 + Number(time[1]) / 1000, atMs: (sentMs + receivedMs) / 2, roundTripMs: receivedMs - sentMs };
+      const held = this.#readings.get(node);
+      if (replace === "if better" && held !== undefined && reading.roundTripMs > held.roundTripMs + ROUND_TRIP_SLACK_MS && reading.atMs - held.atMs < READING_MAX_AGE_MS) return;
       this.#readings.set(node, reading);
       const offsetMs = estimate(reading) - Date.now();
       if (Math.abs(offsetMs) > CLOCK_SKEW_WARNING_MS && !this.#reported.has(node) && this.#report !== undefined) {
