@@ -5,14 +5,17 @@ import { planRequest } from "./plan.js";
 import { PlanMemo } from "./plan-memo.js";
 import { DEMO, input, okConfig } from "./test-fixtures.js";
 
-const CONFIG = okConfig(`
-templates:
-  plain:
+/** One template for a principal's bucket, rendered from its parameter and tenant. */
+const PLAIN_TEMPLATE = `  plain:
     kind: assume_role
     role_arn: arn:aws:iam::123456789012:role/app
     params: { bucket: { pattern: "^[a-z-]+$" } }
     policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::{{bucket}}/{{tenant}}/*" }] }
-    tags: { team: "t-{{principal}}" }
+`;
+
+const CONFIG = okConfig(`
+templates:
+${PLAIN_TEMPLATE}    tags: { team: "t-{{principal}}" }
     reuse: { min_remaining_seconds: 300 }
   by-id:
     kind: assume_role
@@ -69,12 +72,7 @@ test("a sealed-reply request is checked against its own rules, whatever plain re
   // Only batch-* may have replies sealed to their own key, and that rule gives them a shorter session.
   const config = okConfig(`
 templates:
-  plain:
-    kind: assume_role
-    role_arn: arn:aws:iam::123456789012:role/app
-    params: { bucket: { pattern: "^[a-z-]+$" } }
-    policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::{{bucket}}/{{tenant}}/*" }] }
-access:
+${PLAIN_TEMPLATE}access:
   - name: everyone
     tenants: ["acme"]
     principals: ["demo-app", "batch-*"]
