@@ -97,14 +97,17 @@ test("demand far above the budget is refused at once with a retry-after, not spu
   const granted = outcomes.filter((o) => o.granted);
   const refused = outcomes.filter((o) => !o.granted);
   assertWithinBudget(outcomes, perSecond, burst);
-  assert.ok(granted.length >= burst + perSecond - 1 && granted.length <= burst + perSecond, `${granted.length} granted`);
+  // At least the burst and a second's worth (more only if the takes reached Redis spread out in time;
+  // assertWithinBudget bounds them from above).
+  assert.ok(granted.length >= burst + perSecond - 1, `${granted.length} granted`);
   for (const { error, atMs } of refused) {
     assert.ok(error instanceof CredvendError, `refused with a CredvendError, got ${String(error)}`);
     assert.equal(error.reason, "CV_ERR_RATE_LIMITED");
     assert.ok(error.retryAfterMs !== undefined && error.retryAfterMs > 1000 && error.retryAfterMs <= 1000 + 1000 / perSecond + 50, `retryAfterMs ${error.retryAfterMs}`);
-    assert.ok(atMs < 500, `refused after ${atMs.toFixed(0)} ms, not at once`);
+    // "At once": one round trip, not a wait of its own (bounds loose enough for a loaded machine).
+    assert.ok(atMs < 2000, `refused after ${atMs.toFixed(0)} ms, not at once`);
   }
-  assert.ok(elapsedMs < 1500, `all settled in ${elapsedMs.toFixed(0)} ms (the deadline was 4 s)`);
+  assert.ok(elapsedMs < 3500, `all settled in ${elapsedMs.toFixed(0)} ms, before the 4 s deadline (no one spun until it)`);
   const scripts = await scriptsEvaluated();
   assert.ok(scripts <= n + 1, `${scripts} scripts for ${n} takes (one each expected)`);
   assert.equal(getEventListeners(deadline, "abort").length, 0, "no abort listener left on the signal");
@@ -112,14 +115,14 @@ test("demand far above the budget is refused at once with a retry-after, not spu
 });
 
 test("a take waiting for its turn stops at once when its request is aborted", async () => {
-  const { budgets: [budget] } = await fleetBudgets(2, 1);
+  const { budgets: [budget] } = await fleetBudgets(1, 1);
   await budget!.take(plan, AbortSignal.timeout(5000)); // the burst
   const controller = new AbortController();
   const started = performance.now();
-  const waiting = budget!.take(plan, controller.signal); // reserved: about 500 ms away
+  const waiting = budget!.take(plan, controller.signal); // reserved: about 1000 ms away
   setTimeout(() => controller.abort(new Error("deadline")), 50);
   await assert.rejects(waiting, { message: "deadline" });
-  assert.ok(performance.now() - started < 300, "rejected at the abort, not after the wait");
+  assert.ok(performance.now() - started < 800, "rejected at the abort, not after the wait");
   assert.equal(getEventListeners(controller.signal, "abort").length, 0);
   await assert.rejects(budget!.take(plan, controller.signal), { message: "deadline" }, "an aborted request reserves nothing");
 });
