@@ -5,6 +5,7 @@
 import type { Redis as SingleRedis } from "ioredis";
 import { commandTimeoutOf, replyWithin } from "./command-timeout.js";
 import type { Redis } from "./connection.js";
+import { watchNodes } from "./server-nodes.js";
 
 // The hint goes with every claim: the processes of a 3 to 8 node cluster and a restart or two of
 // each (about 50 bytes apiece). A process forgotten here still gets the whole-second bound.
@@ -22,17 +23,7 @@ export class Incarnations {
 
   constructor(redis: Redis) {
     this.#timeoutMs = commandTimeoutOf(redis);
-    const watch = (node: SingleRedis): void => {
-      node.on("ready", () => this.#probe(node));
-      if (node.status === "ready") this.#probe(node);
-    };
-    if (redis.isCluster) {
-      const cluster = redis as Extract<Redis, { nodes: unknown }>;
-      cluster.on("+node", (node: SingleRedis) => watch(node));
-      for (const node of cluster.nodes("all")) watch(node);
-    } else {
-      watch(redis as SingleRedis);
-    }
+    watchNodes(redis, { ready: (node) => this.#probe(node) });
   }
 
   /** Resolves once the probes of newly (re)connected processes are answered (or timed out). */

@@ -1,16 +1,11 @@
 // The fleet's peer key (CREDVEND_PEER_KEY_FILE), read once at start-up: a missing, unreadable or
 // too short file stops the worker with what to fix, before any connection is made.
-import { readFileSync } from "node:fs";
 import { WorkerStartError } from "../run.js";
+import { readKeyFile } from "./key-file.js";
 import { PeerAuth, PeerAuthError, peerKeyFromSecret } from "./peer-auth.js";
 
 export function loadPeerAuth(file: string): PeerAuth {
-  let secret: Buffer;
-  try {
-    secret = readFileSync(file);
-  } catch (cause) {
-    throw new WorkerStartError(`cannot read CREDVEND_PEER_KEY_FILE ${file}: ${(cause as Error).message}`, { cause });
-  }
+  const secret = readKeyFile("CREDVEND_PEER_KEY_FILE", file);
   let key: Uint8Array | undefined;
   try {
     key = peerKeyFromSecret(secret);

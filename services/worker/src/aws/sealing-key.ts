@@ -1,16 +1,11 @@
 // The fleet's X25519 sealing key (CREDVEND_SEALING_KEY_FILE), read once at start-up: a missing or
 // wrong file stops the worker with what to fix, before any connection is made.
 import { ReplyKeyError, sealingKeyFromPem, type SealingKey } from "@credvend/envelope";
-import { readFileSync } from "node:fs";
 import { WorkerStartError } from "../run.js";
+import { readKeyFile } from "./key-file.js";
 
 export function loadSealingKey(file: string): SealingKey {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(file);
-  } catch (cause) {
-    throw new WorkerStartError(`cannot read CREDVEND_SEALING_KEY_FILE ${file}: ${(cause as Error).message}`, { cause });
-  }
+  const pem = readKeyFile("CREDVEND_SEALING_KEY_FILE", file);
   try {
     return sealingKeyFromPem(pem);
   } catch (error) {
