@@ -38,6 +38,7 @@ const params = { bucket: "acme-data" };
 let server: RedisServerHandle;
 let connection: Redis;
 let monitor: Redis;
+let marker: Redis;
 let h: Harness;
 /** Commands the worker sent (not those its scripts ran), with when Redis saw them. */
 const seen: { ms: number; args: string[] }[] = [];
@@ -51,24 +52,53 @@ before(async () => {
   server = await startRedisServer();
   h = await startHarness({ config, redisUrl: server.url });
   connection = new Redis(server.url, { connectionName: "rtt-test-monitor" });
+  marker = new Redis(server.url, { connectionName: "rtt-test-marker" });
   monitor = await connection.monitor();
   monitor.on("monitor", (time: string, args: string[], source: string) => {
-    if (source !== "lua" && !HOUSEKEEPING.has(args[0]?.toLowerCase() ?? "")) seen.push({ ms: Number(time) * 1000, args });
+    const command = args[0]?.toLowerCase() ?? "";
+    if (command === "echo" && args[1]?.startsWith(MARK)) {
+      markersSeen.get(args[1])?.();
+      return;
+    }
+    if (source !== "lua" && !HOUSEKEEPING.has(command)) seen.push({ ms: Number(time) * 1000, args });
   });
 });
 after(async () => {
   monitor?.disconnect();
+  marker?.disconnect();
   connection?.disconnect();
   await h?.stop();
   await server?.stop();
 });
 
-/** The commands sent while `run` ran (MONITOR lags its commands a little: wait for it). */
+const MARK = "rtt-mark:";
+const markersSeen = new Map<string, () => void>();
+let markers = 0;
+
+/**
+ * Everything Redis ran before this call has reached `seen` once it returns. MONITOR streams on
+ * its own connection, so its events may trail a reply that came back over NATS (a loaded machine
+ * has shown a previous vend's completion arriving after the next vend began): a marker command
+ * sent now comes through the stream after all of them.
+ */
+async function caughtUp(): Promise<number> {
+  const name = `${MARK}${(markers += 1)}`;
+  const arrived = new Promise<void>((resolve) => markersSeen.set(name, resolve));
+  await marker.echo(name);
+  await arrived;
+  markersSeen.delete(name);
+  return seen.length;
+}
+
+/**
+ * The commands Redis ran while `run` ran, and no others; with 100 ms after it, so work the worker
+ * does after its reply is counted too.
+ */
 async function sentDuring(run: () => Promise<unknown>): Promise<{ ms: number; args: string[] }[]> {
-  const from = seen.length;
+  const from = await caughtUp();
   await run();
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return seen.slice(from);
+  return seen.slice(from, await caughtUp());
 }
 
 test("a fresh vend: one script before STS (every limit and the claim), one after (the completion), nothing else", async () => {
