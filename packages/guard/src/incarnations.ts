@@ -48,11 +48,13 @@ export class Incarnations {
   #probe(node: SingleRedis): void {
     const probe = (async () => {
       for (let attempt = 1; attempt <= PROBE_ATTEMPTS && node.status === "ready"; attempt += 1) {
-        const info = await replyWithin(node.info("server"), this.#timeoutMs).catch(() => undefined);
-        if (info !== undefined) {
-          this.#remember(info);
-          return;
-        }
+        const sent = node.info("server");
+        // A reply that comes after the timeout still tells when the process was alive (the time
+        // in it is when Redis ran the command, not when it arrived), and is the earliest reading
+        // there may ever be: without it, a worker whose start-up probes were all slow would
+        // first see the process at its first claim, after that request was sent.
+        sent.then((info) => this.#remember(info), () => undefined);
+        if (await replyWithin(sent, this.#timeoutMs).then(() => true, () => false)) return;
         if (attempt < PROBE_ATTEMPTS) await new Promise((r) => setTimeout(r, PROBE_RETRY_MS));
       }
       this.#unanswered.add(node);
@@ -63,8 +65,11 @@ export class Incarnations {
   #remember(info: string): void {
     const runId = /run_id:([0-9a-f]+)/.exec(info)?.[1];
     const usec = /server_time_usec:(\d+)/.exec(info)?.[1];
-    if (runId === undefined || usec === undefined || this.#firstSeen.has(runId)) return;
-    this.#firstSeen.set(runId, Math.floor(Number(usec) / 1000));
+    if (runId === undefined || usec === undefined) return;
+    const seenMs = Math.floor(Number(usec) / 1000);
+    // Replies may arrive out of order (a late one after a retry's): the earliest time wins.
+    if ((this.#firstSeen.get(runId) ?? Infinity) <= seenMs) return;
+    this.#firstSeen.set(runId, seenMs);
     if (this.#firstSeen.size > MAX_REMEMBERED) this.#firstSeen.delete(this.#firstSeen.keys().next().value ?? "");
   }
 }
