@@ -1,5 +1,7 @@
-// Negative caching: STS AccessDenied answers the same (principal, template, params) for a few
-// seconds, so a misconfigured client retrying in a loop costs one AssumeRole per TTL, not one per try.
+// Negative caching: STS AccessDenied answers the same STS call for the same caller for a few
+// seconds, so a misconfigured client retrying in a loop costs one AssumeRole per TTL, not one per
+// try; a config reload that changes the call reaches STS at once.
+import { writeFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { CredvendError } from "@credvend/protocol";
@@ -30,4 +32,21 @@ test("a request STS denied is answered from the cache for its TTL: one AssumeRol
   await new Promise((r) => setTimeout(r, 1100));
   await denied("demo-app");
   assert.equal(await assumeRole(), 3, "after the TTL STS is asked again (a fixed trust policy takes effect)");
+});
+
+test("a reload that changes the template's call reaches STS at once, well within the TTL", async () => {
+  const own = uniqueName("denied-reload");
+  const long = await startHarness({ config: demoConfig({ tenants: [own] }), env: { CREDVEND_DENIED_CACHE_MS: "300000" } });
+  try {
+    const request = () => long.client(own, "demo-app", { attempts: 1 }).request({ template: "untrusted-role", params: {} });
+    await assert.rejects(request(), (e) => e instanceof CredvendError && e.reason === "CV_ERR_STS_ACCESS_DENIED");
+    await assert.rejects(request(), (e) => e instanceof CredvendError && /remembered for \d+ s more/.test(e.message), "remembered");
+    // The operator points the template at a role that trusts the worker.
+    writeFileSync(long.configFile, demoConfig({ tenants: [own] }).replace("role/credvend-demo-external", "role/credvend-demo"));
+    long.vendor.reload();
+    assert.equal(long.vendor.worker.stats().config.version, "file:2");
+    assert.match((await request()).accessKeyId, /^ASIA/);
+  } finally {
+    await long.stop();
+  }
 });

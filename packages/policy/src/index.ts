@@ -7,7 +7,7 @@ export type {
   CredvendConfig, Template, ParamSpec, PolicyDocument, AccessRule, ParamConstraint, RateLimitSpec, IdentitySpec, WebIdentityCheck,
 } from "./schema.js";
 export { planRequest } from "./plan.js";
-export { PlanMemo, DEFAULT_PLAN_MEMO } from "./plan-memo.js";
+export { PlanMemo, DEFAULT_PLAN_MEMO, withRequestId } from "./plan-memo.js";
 export type { PlanMemoOptions } from "./plan-memo.js";
 export type { VendInput } from "./plan-inputs.js";
 export type {

@@ -102,8 +102,8 @@ export class PlanMemo {
   }
 }
 
-/** A memoized plan for another request id: its session name and request-id tag, nothing else. */
-function withRequestId(plan: StsPlan, requestId: string): StsPlan {
+/** A plan for another request id: its session name and request-id tag, nothing else. */
+export function withRequestId(plan: StsPlan, requestId: string): StsPlan {
   const next = { ...plan, requestId } as StsPlan & { roleSessionName?: string; tags?: readonly { key: string; value: string }[] };
   if ("roleSessionName" in plan) next.roleSessionName = roleSessionName(plan.principal, requestId);
   if ("tags" in plan) {

@@ -1,18 +1,32 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CredvendError } from "@credvend/protocol";
-import type { VendInput } from "@credvend/policy";
+import { withRequestId, type AssumeRolePlan, type StsPlan } from "@credvend/policy";
 import { DeniedCache } from "./denied-cache.js";
 
-const input = (o: Partial<VendInput> = {}): VendInput => ({ tenant: "acme", principal: "app", requestId: "req-00000001", template: "t", params: { b: "2", a: "1" }, ...o });
+const REQUEST_ID = "req-00000001";
+/** A plan as planRequest makes it: the request id in the session name and in its session tag. */
+const plan = (o: Partial<AssumeRolePlan> = {}): StsPlan => ({
+  kind: "assume_role", template: "t", effectiveTenant: "acme", callerTenant: "acme", principal: "app", requestId: REQUEST_ID,
+  accessRule: "#0", durationSeconds: 900, rateLimits: [], roleArn: "arn:aws:iam::000000000000:role/r", roleSessionName: `app.${REQUEST_ID}`,
+  policyArns: [], tags: [{ key: "credvend-request-id", value: REQUEST_ID }], transitiveTagKeys: [], ...o,
+});
 const denied = new CredvendError("CV_ERR_STS_ACCESS_DENIED", "STS refused the call");
 
-test("the key is the request's content: not its request id or parameter order; a fresh MFA code or another principal is another key", () => {
-  const key = DeniedCache.keyOf(input());
-  assert.equal(DeniedCache.keyOf(input({ requestId: "req-00000002", params: { a: "1", b: "2" } })), key);
-  assert.notEqual(DeniedCache.keyOf(input({ principal: "other" })), key);
-  assert.notEqual(DeniedCache.keyOf(input({ mfa: { serialNumber: "s", tokenCode: "123456" } })), DeniedCache.keyOf(input({ mfa: { serialNumber: "s", tokenCode: "654321" } })));
-  assert.ok(!key.includes("123456"));
+test("the key is the STS call: not what only the request id sets; another caller, or a call a reload changed, is another key", () => {
+  const key = DeniedCache.keyOf(plan());
+  assert.equal(DeniedCache.keyOf(withRequestId(plan(), "req-00000002")), key, "a retry under a fresh request id");
+  assert.notEqual(DeniedCache.keyOf(plan({ principal: "other", roleSessionName: `other.${REQUEST_ID}` })), key);
+  assert.notEqual(DeniedCache.keyOf(plan({ effectiveTenant: "other", callerTenant: "other" })), key, "a refusal is answered only to the caller it was made for");
+  assert.notEqual(DeniedCache.keyOf(plan({ template: "t2" })), key);
+  // What a reload of the template changes reaches STS at once.
+  assert.notEqual(DeniedCache.keyOf(plan({ roleArn: "arn:aws:iam::000000000000:role/fixed" })), key, "another role");
+  assert.notEqual(DeniedCache.keyOf(plan({ policy: "{}" })), key, "another session policy");
+  assert.notEqual(DeniedCache.keyOf(plan({ externalId: "e" })), key, "another external id");
+  assert.notEqual(DeniedCache.keyOf(plan({ durationSeconds: 3600 })), key, "another duration");
+  const mfa = (tokenCode: string) => DeniedCache.keyOf(plan({ serialNumber: "arn:aws:iam::000000000000:mfa/app", tokenCode }));
+  assert.notEqual(mfa("123456"), mfa("654321"), "a fresh MFA code still reaches STS");
+  assert.ok(!mfa("123456").includes("123456"));
 });
 
 test("a remembered refusal answers until its TTL, then is forgotten; the cache stays bounded", () => {

@@ -1,11 +1,17 @@
-// Negative caching: STS AccessDenied for a request is remembered for seconds, for the same
-// (tenant, principal, template, parameters and every other input of the call), so a misconfigured
-// client retrying in a loop, or many of them, cannot hammer STS. The key is a hash: no bearer
-// input (MFA code, web identity token, SAML assertion) is kept, and a fresh MFA code or token is
+// Negative caching: STS AccessDenied for a call is remembered for seconds, so a misconfigured
+// client retrying in a loop, or many of them, cannot hammer STS. The key is the STS call itself
+// (operation, every input sent but what only the request id sets, and the profile it is signed
+// with), with the template and the caller it was made for: a config reload that changes what a
+// request sends (another role, policy or tags) is another key and reaches STS at once, and a
+// refusal is never answered to a caller it was not made for. The key is a hash: no bearer input
+// (MFA code, web identity token, SAML assertion) is kept, and a fresh MFA code or token is
 // another key, so it still reaches STS.
 import { createHash } from "node:crypto";
 import { CredvendError } from "@credvend/protocol";
-import type { VendInput } from "@credvend/policy";
+import { stsRequest, withRequestId, type StsPlan } from "@credvend/policy";
+
+/** Stands for every request id: retries under fresh ids are the same call to STS. */
+const ANY_REQUEST_ID = "*";
 
 export interface DeniedCacheOptions {
   readonly ttlMs: number;
@@ -18,10 +24,11 @@ export class DeniedCache {
 
   constructor(private readonly options: DeniedCacheOptions) {}
 
-  static keyOf(input: VendInput): string {
-    const { requestId: _perRequest, params, ...rest } = input;
-    const sortedParams = Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : 1)));
-    return createHash("sha256").update(JSON.stringify({ ...rest, params: sortedParams })).digest("base64url");
+  static keyOf(plan: StsPlan): string {
+    const signedWith = plan.kind === "session_token" || plan.kind === "federation_token" ? plan.credentialProfile : "";
+    const { operation, input } = stsRequest(withRequestId(plan, ANY_REQUEST_ID));
+    const call = { operation, input, signedWith, template: plan.template, tenant: plan.effectiveTenant, caller: plan.callerTenant, principal: plan.principal };
+    return createHash("sha256").update(JSON.stringify(call)).digest("base64url");
   }
 
   /** The remembered refusal for `key`, if any (a new error each time, marked as remembered). */

@@ -52,7 +52,7 @@ export interface StsStageDeps extends LateSettlementDeps {
   readonly reuse: CredentialReuse;
   /** The fleet-wide STS budget, taken before each call (none: unlimited). */
   readonly budget?: StsBudget | undefined;
-  /** STS AccessDenied remembered for seconds per request content (none: not remembered). */
+  /** STS AccessDenied remembered for seconds per STS call (none: not remembered). */
   readonly denied?: DeniedCache | undefined;
 }
 
@@ -64,11 +64,11 @@ export interface StsStageDeps extends LateSettlementDeps {
 export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, WorkerStageContext> {
   const { sts, reuse, budget, denied } = deps;
   /**
-   * One STS call: a refusal STS gave this very request content seconds ago answers instead; then
+   * One STS call: a refusal STS gave this very call seconds ago answers instead; then
    * the budget (while the request still waits), then the call itself.
    */
   const callSts = async (input: Keyed, waiting: AbortSignal): Promise<IssuedCredentials> => {
-    const key = denied && DeniedCache.keyOf(input.input);
+    const key = denied && DeniedCache.keyOf(input.plan);
     const remembered = key === undefined ? undefined : denied?.recall(key);
     if (remembered) throw remembered;
     await budget?.take(input.plan, waiting);
