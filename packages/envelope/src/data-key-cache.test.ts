@@ -87,6 +87,25 @@ test("a lease ends when its lender's key does, and a lease too small for the cal
   assert.notEqual(own.keyId, "k2", "a 1,000-byte lease cannot seal 2,000 bytes: a key of its own");
 });
 
+test("a lease that is already over when it arrives is zeroed, and the key is generated here", async () => {
+  let now = 1_000;
+  const g = generator();
+  const other = new DataKeyCache({ maxAgeMs: 10_000, maxUses: 100, maxEntries: 10, now: () => now });
+  const leased = Uint8Array.from([9, 9, 9]);
+  other.shareWith({
+    // The owner answered with 50 ms left, and the answer took 60 ms to arrive.
+    fromOwner: async () => {
+      now += 60;
+      return { key: { plaintext: leased, encrypted: Uint8Array.from([9]), keyId: "lent" }, maxUses: 10, maxBytes: 1000, ttlMs: 50 };
+    },
+    generated: () => undefined,
+  });
+  assert.equal((await other.take("r", g.generate, { tenant: "acme" })).keyId, "k1", "not the lease: it ended on the way");
+  assert.deepEqual([...leased], [0, 0, 0], "the leased key's plaintext was zeroed");
+  assert.equal((await other.take("r", g.generate, { tenant: "acme" })).keyId, "k1", "the key generated instead is kept");
+  assert.equal(g.calls(), 1);
+});
+
 test("lend answers from a generation in flight, and has nothing for a key it never had", async () => {
   const g = generator(30);
   const owner = new DataKeyCache({ maxAgeMs: 60_000, maxUses: 10, maxEntries: 10 });

@@ -177,13 +177,15 @@ export class DataKeyCache {
     const source = tenant === undefined ? undefined : this.source;
     const lease = await source?.fromOwner(cacheKey, tenant ?? "");
     if (lease !== undefined) {
-      // A lease that cannot serve this caller is dropped; the key is generated here instead.
-      if (lease.maxUses >= 1 && lease.maxBytes >= bytes && lease.ttlMs > 0) {
+      // Counted from before the ask: the lender's clock started later, so this ends no later.
+      const expiresAtMs = startedAt + Math.min(lease.ttlMs, this.options.maxAgeMs);
+      // A lease that cannot serve this caller (too small, or over by the time it came) is dropped;
+      // the key is generated here instead.
+      if (lease.maxUses >= 1 && lease.maxBytes >= bytes && expiresAtMs > this.now()) {
         return {
           key: lease.key, uses: 0, bytes: 0,
           maxUses: Math.min(lease.maxUses, this.options.maxUses), maxBytes: Math.min(lease.maxBytes, this.maxBytes),
-          // Counted from before the ask: the lender's clock started later, so this ends no later.
-          expiresAtMs: startedAt + Math.min(lease.ttlMs, this.options.maxAgeMs),
+          expiresAtMs,
         };
       }
       lease.key.plaintext.fill(0);

@@ -67,3 +67,12 @@ test("one caller's abort ends only its own wait; the shared load still serves th
   release();
   assert.deepEqual(await second, { value: { n: 1 }, source: "joined" });
 });
+
+test("a loaded value with no lifetime left is not kept, and goes out through onEvict like any other", async () => {
+  const evicted: number[] = [];
+  const cache = new SingleFlightCache<Box>({ maxEntries: 3, onEvict: (v) => evicted.push(v.n) });
+  const { value } = await cache.obtain("k", async () => ({ n: 1 }), { ttlMs: () => -5 });
+  assert.equal(value.n, 1, "the caller still gets it");
+  assert.equal(cache.peek("k"), undefined);
+  assert.deepEqual(evicted, [1]);
+});

@@ -12,7 +12,11 @@ export interface SingleFlightCacheOptions<V> {
   readonly maxEntries: number;
   /** Clock for expiry (ms); injected by tests. Default Date.now. */
   readonly now?: () => number;
-  /** Called once for every value that leaves the cache (expired, evicted, replaced, cleared). */
+  /**
+   * Called once for every value that leaves the cache (expired, evicted, replaced, cleared), and
+   * for every loaded value it does not keep (no lifetime left when its load returned): a value
+   * that holds a secret is then released on one path, whichever way it goes.
+   */
   readonly onEvict?: (value: V) => void;
 }
 
@@ -31,6 +35,7 @@ export type Source = "cached" | "joined" | "loaded";
 export class SingleFlightCache<V extends object> {
   private readonly values: LRUCache<string, V>;
   private readonly inflight = new Map<string, Promise<V>>();
+  private readonly onEvict: ((value: V) => void) | undefined;
 
   constructor(options: SingleFlightCacheOptions<V>) {
     if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
@@ -40,6 +45,7 @@ export class SingleFlightCache<V extends object> {
     // changes no difference between two readings and keeps an injected clock that starts at 0 exact.
     const now = options.now;
     const onEvict = options.onEvict;
+    this.onEvict = onEvict;
     this.values = new LRUCache<string, V>({
       max: options.maxEntries,
       // Expiry is checked against the clock on every read (an injected clock has no 1 ms cache).
@@ -99,6 +105,7 @@ export class SingleFlightCache<V extends object> {
     const call = load().then((value) => {
       const ttl = ttlMs(value);
       if (ttl > 0) this.values.set(key, value, { ttl: Math.ceil(ttl) });
+      else this.onEvict?.(value);
       return value;
     });
     this.inflight.set(key, call);
