@@ -3,13 +3,26 @@
 // as the lease of the one recipient's key it was asked for. Binary, so every buffer that held the
 // plaintext key can be zeroed: [u32 maxUses][f64 maxBytes][f64 ttlMs][u8 n][key n][u16 m][blob m][key id].
 import type { DataKeyLease } from "./data-key-cache.js";
-import { openFromPeer, sealToPeer, type PeerKeyPair, type PeerSealed } from "./peer-seal.js";
+import { openFromPeer, peerSealer, type PeerKeyPair, type PeerSealed, type PeerSealer } from "./peer-seal.js";
 
 const context = (cacheKey: string) => `credvend.v1.data-key-lease\u0000${cacheKey}`;
 
+/** The sealer for a lease of `cacheKey`'s key to the asker's public key (throws when that key is unusable). */
+export function leaseSealerFor(peerPublicKey: Uint8Array, cacheKey: string): PeerSealer {
+  return peerSealer(peerPublicKey, context(cacheKey));
+}
+
 export function sealLeaseToPeer(peerPublicKey: Uint8Array, lease: DataKeyLease, cacheKey: string): PeerSealed {
+  return sealLease(leaseSealerFor(peerPublicKey, cacheKey), lease);
+}
+
+/** Seals `lease` with `sealer` (leaseSealerFor); the caller still zeroes the lease's own key. */
+export function sealLease(sealer: PeerSealer, lease: DataKeyLease): PeerSealed {
   const { plaintext, encrypted, keyId } = lease.key;
-  if (plaintext.length > 0xff || encrypted.length > 0xffff) throw new RangeError("data key or its ciphertext is too long to lend");
+  if (plaintext.length > 0xff || encrypted.length > 0xffff) {
+    sealer.discard();
+    throw new RangeError("data key or its ciphertext is too long to lend");
+  }
   const id = Buffer.from(keyId, "utf8");
   const out = Buffer.alloc(4 + 8 + 8 + 1 + plaintext.length + 2 + encrypted.length + id.length);
   try {
@@ -22,7 +35,7 @@ export function sealLeaseToPeer(peerPublicKey: Uint8Array, lease: DataKeyLease, 
     at = out.writeUInt16BE(encrypted.length, at);
     out.set(encrypted, at);
     out.set(id, at + encrypted.length);
-    return sealToPeer(peerPublicKey, out, context(cacheKey));
+    return sealer.seal(out);
   } finally {
     out.fill(0);
   }

@@ -20,17 +20,45 @@ export interface PeerSealed {
 export type PeerKeyPair = ReplyKeyPair;
 export const generatePeerKeyPair = generateReplyKeyPair;
 
-/** Owner side: seals `plaintext` to the asker's public key, bound to `context` (the reuse key). */
-export function sealToPeer(peerPublicKey: Uint8Array, plaintext: Uint8Array, context: string): PeerSealed {
+/** One seal to one asker, its key agreed before anything is looked up for the asker. */
+export interface PeerSealer {
+  /** Seals `plaintext`, once; the derived key is zeroed after. */
+  seal(plaintext: Uint8Array): PeerSealed;
+  /** Zeroes the derived key when there is nothing to seal. */
+  discard(): void;
+}
+
+/**
+ * Owner side: agrees a key with the asker's public key for `context` (the reuse key), or throws
+ * when that key is malformed or a low-order point. Made before the owner takes anything out for
+ * the asker (half a data key's share, say), so a malformed ask costs nothing but this.
+ */
+export function peerSealer(peerPublicKey: Uint8Array, context: string): PeerSealer {
   const theirs = parsePublicKey(peerPublicKey);
   const mine = generatePeerKeyPair();
   const key = derive(mine.privateKey, theirs, mine.publicKey, peerPublicKey);
-  try {
-    const { nonce, ciphertext } = aeadSeal(key, plaintext, Buffer.from(context));
-    return { senderPublicKey: mine.publicKey, nonce, ciphertext };
-  } finally {
+  let used = false;
+  const discard = () => {
+    used = true;
     key.fill(0);
-  }
+  };
+  return {
+    seal(plaintext) {
+      if (used) throw new Error("a peer sealer seals once");
+      try {
+        const { nonce, ciphertext } = aeadSeal(key, plaintext, Buffer.from(context));
+        return { senderPublicKey: mine.publicKey, nonce, ciphertext };
+      } finally {
+        discard();
+      }
+    },
+    discard,
+  };
+}
+
+/** Owner side: seals `plaintext` to the asker's public key, bound to `context` (the reuse key). */
+export function sealToPeer(peerPublicKey: Uint8Array, plaintext: Uint8Array, context: string): PeerSealed {
+  return peerSealer(peerPublicKey, context).seal(plaintext);
 }
 
 /** Asker side: the plaintext, or an Error when the copy is not sealed to `keyPair` for `context`. */

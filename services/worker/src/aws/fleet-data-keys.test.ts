@@ -127,6 +127,24 @@ test("a forged or misdirected answer is never used: the asker generates its own 
   assert.match(key.keyId, /key\/test-/);
 });
 
+test("an ask with a public key the owner cannot seal to is refused before anything is lent: the owner's share is whole", async () => {
+  const tenant = uniqueName("fleet");
+  const cacheKey = `alias/replies\u0000${tenant}\u0000demo-app`;
+  const ownerId = uniqueName("w");
+  const owner = worker(ownerId, { maxUses: 101 });
+  const counter = kms(5);
+  await owner.cache.take(cacheKey, counter.generate, { tenant, bytes: RESERVE });
+  const asker = fleetOf.link(uniqueName("w"));
+  // A fleet member's ask (signed), with a key too short, and with the all-zero low-order point.
+  for (const publicKey of [new Uint8Array(31), new Uint8Array(32)]) {
+    // The owner's refusal is its unsigned "none", which the asker does not open.
+    const got = await asker.ask(ownerId, () => ({ kind: "data-key", key: cacheKey, publicKey }), () => "opened", DATA_KEY_ASK_TIMEOUT_MS).catch(() => undefined);
+    assert.equal(got, undefined, "no lease for an unusable key");
+  }
+  // 100 uses left: a lease now is half of them, as if the bad asks never came.
+  assert.equal((await owner.cache.lend(cacheKey, 1))?.maxUses, 50);
+});
+
 test("an owner that hears the ask but does not answer costs at most DATA_KEY_ASK_TIMEOUT_MS before the asker's own key", async () => {
   const tenant = uniqueName("fleet");
   const cacheKey = `alias/replies\u0000${tenant}\u0000demo-app`;
