@@ -33,6 +33,22 @@ const allow = (action: string | string[], resource: string | string[]) => ({
   Statement: [{ Effect: "Allow" as const, Action: action, Resource: resource }],
 });
 
+const regionTrust = (operator: string) => ({
+  Version: "2012-10-17",
+  Statement: [
+    { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: "sts:AssumeRole" },
+    { Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole", Condition: { [operator]: { "aws:RequestedRegion": TEST_REGION } } },
+  ],
+});
+
+const ipTrust = (operator: string) => ({
+  Version: "2012-10-17",
+  Statement: [
+    { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: "sts:AssumeRole" },
+    { Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole", Condition: { [operator]: { "aws:SourceIp": ["127.0.0.0/8", "::1/128"] } } },
+  ],
+});
+
 const SEED: SeedInput = {
   account_id: A,
   users: [
@@ -41,7 +57,7 @@ const SEED: SeedInput = {
       access_keys: [{ access_key_id: keys.alice.accessKeyId, secret_access_key: keys.alice.secretAccessKey }],
       mfa_devices: [{ serial: MFA_SERIAL, totp_secret: MFA_SECRET }],
       policies: [
-        { name: "assume-b", document: allow("sts:AssumeRole", [SHARED, GUARDED, `arn:aws:iam::${B}:role/untrusting`]) },
+        { name: "assume-b", document: allow("sts:AssumeRole", [SHARED, GUARDED, `arn:aws:iam::${B}:role/untrusting`, `arn:aws:iam::${B}:role/region-*`]) },
         { name: "use-b-keys", document: allow(["kms:Encrypt", "kms:Decrypt"], `arn:aws:kms:*:${B}:key/*`) },
       ],
     },
@@ -74,9 +90,17 @@ const SEED: SeedInput = {
             Statement: [
               { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: "sts:AssumeRole" },
               { Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole", Condition: { Bool: { "aws:MultiFactorAuthPresent": "false" } } },
+              // And the other half of it: MFA more than an hour old no longer counts.
+              { Effect: "Deny", Principal: { AWS: "*" }, Action: "sts:AssumeRole", Condition: { NumericGreaterThan: { "aws:MultiFactorAuthAge": "3600" } } },
             ],
           },
         },
+        // The usual region fence, and its mirror image: both read aws:RequestedRegion, which every request has.
+        { name: "region-fenced", trust_policy: regionTrust("StringNotEquals") },
+        { name: "region-closed", trust_policy: regionTrust("StringEquals") },
+        // The same pair for aws:SourceIp: these tests call from loopback.
+        { name: "region-ip-fenced", trust_policy: ipTrust("NotIpAddress") },
+        { name: "region-ip-closed", trust_policy: ipTrust("IpAddress") },
         { name: "untrusting", trust_policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: "sts:AssumeRole" }] } },
       ],
       kms_keys: [
@@ -151,6 +175,31 @@ describe("cross-account STS and KMS need an Allow on both sides", () => {
     const withMfa = await stsClient(local, keys.alice).send(new GetSessionTokenCommand({ SerialNumber: MFA_SERIAL, TokenCode: totp(MFA_SECRET, nowMs) }));
     const ok = await stsClient(local, asCreds(withMfa.Credentials)).send(new AssumeRoleCommand({ RoleArn: GUARDED, RoleSessionName: "with-mfa" }));
     assert.ok(ok.Credentials);
+  });
+
+  it("aws:MultiFactorAuthAge counts from the MFA check, so a Deny on old MFA fires once the session's MFA is over an hour old", async () => {
+    const { nowMs } = await local.admin.clock();
+    const withMfa = await stsClient(local, keys.alice).send(new GetSessionTokenCommand({ SerialNumber: MFA_SERIAL, TokenCode: totp(MFA_SECRET, nowMs) }));
+    const session = stsClient(local, asCreds(withMfa.Credentials));
+    await local.admin.advanceClock(3000);
+    assert.ok((await session.send(new AssumeRoleCommand({ RoleArn: GUARDED, RoleSessionName: "fresh-mfa" }))).Credentials);
+    await local.admin.advanceClock(1200);
+    const stale = await sdkError(() => session.send(new AssumeRoleCommand({ RoleArn: GUARDED, RoleSessionName: "stale-mfa" })));
+    assert.equal(stale.name, "AccessDenied");
+  });
+
+  it("aws:RequestedRegion is this endpoint's region: a fence around it lets the call through, a Deny on it refuses", async () => {
+    const fenced = await stsClient(local, keys.alice).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${B}:role/region-fenced`, RoleSessionName: "in-region" }));
+    assert.ok(fenced.Credentials);
+    const closed = await sdkError(() => stsClient(local, keys.alice).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${B}:role/region-closed`, RoleSessionName: "in-region" })));
+    assert.equal(closed.name, "AccessDenied");
+  });
+
+  it("aws:SourceIp is the caller's address: a NotIpAddress fence around it lets the call through, an IpAddress Deny refuses", async () => {
+    const fenced = await stsClient(local, keys.alice).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${B}:role/region-ip-fenced`, RoleSessionName: "loopback" }));
+    assert.ok(fenced.Credentials);
+    const closed = await sdkError(() => stsClient(local, keys.alice).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${B}:role/region-ip-closed`, RoleSessionName: "loopback" })));
+    assert.equal(closed.name, "AccessDenied");
   });
 
   it("session tag keys beginning with aws: are refused in any letter case", async () => {

@@ -12,9 +12,10 @@ import { createCallCounts } from "./core/call-counts.js";
 import { createMovableClock } from "./core/clock.js";
 import { createFaults, validateFaultConfig, type FaultConfig } from "./core/faults.js";
 import { DEFAULT_BODY_LIMIT_BYTES, flatHeaders, readBody, writeReply, type Reply } from "./core/http.js";
-import { handleIam, iamError, signingScope } from "./core/iam-endpoint.js";
+import { handleIam, IAM_SIGNING_REGION, iamError, signingScope } from "./core/iam-endpoint.js";
 import { handleKms, kmsError } from "./core/kms-endpoint.js";
 import type { IncomingCall, Runtime } from "./core/runtime.js";
+import { currentRequestScope, runInRequestScope } from "./core/request-scope.js";
 import { createSessionStore, DEFAULT_MAX_SESSIONS } from "./core/sessions.js";
 import { handleSts, stsError } from "./core/sts-endpoint.js";
 import { createMfaReplayGuard } from "./sts/common.js";
@@ -25,7 +26,7 @@ import { createRolePolicyStore } from "./iam/role-policies.js";
 import { createKmsService } from "./kms/service.js";
 import { loadSeedFile, validateSeed } from "./seed/load.js";
 import type { Seed, SeedInput } from "./seed/schema.js";
-import { AwsError } from "./types.js";
+import { AwsError, type PolicyRequest } from "./types.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_REGION = "us-east-1";
@@ -83,8 +84,13 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
   const sessions = createSessionStore(clock, options.maxSessions ?? DEFAULT_MAX_SESSIONS);
   const rolePolicies = createRolePolicyStore(world);
   const faults = createFaults(wallNow);
-  // Every evaluation sees the request time on the emulated clock (aws:CurrentTime, aws:EpochTime).
-  const evaluate: typeof evaluatePolicies = (policies, request, opts) => evaluatePolicies(policies, { ...request, nowMs: clock.now() }, opts);
+  // Every evaluation sees the request time on the emulated clock (aws:CurrentTime, aws:EpochTime)
+  // and the region the request went to (aws:RequestedRegion): this endpoint's, or IAM's us-east-1.
+  const evaluateIn =
+    (requestedRegion: string): typeof evaluatePolicies =>
+    (policies, request, opts) =>
+      evaluatePolicies(policies, withSourceIp({ ...request, nowMs: clock.now(), requestedRegion }), opts);
+  const evaluate = evaluateIn(region);
   if (options.faults !== undefined) faults.set(validateFaultConfig(options.faults));
   const rt: Runtime = {
     world,
@@ -97,14 +103,14 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     counts: createCallCounts(),
     kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate }),
     sts: { world, sessions, clock, evaluate, mfaReplay: createMfaReplayGuard() },
-    iam: { world, rolePolicies, evaluate, startedAtMs: clock.now() },
+    iam: { world, rolePolicies, evaluate: evaluateIn(IAM_SIGNING_REGION), startedAtMs: clock.now() },
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     log,
     adminGuard: createAdminGuard(adminToken),
   };
 
   const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    handleRequest(rt, req, res).catch((err: unknown) => {
+    runInRequestScope(req.socket.remoteAddress, () => handleRequest(rt, req, res)).catch((err: unknown) => {
       log(`aws-local: request failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) res.destroy();
     });
@@ -137,6 +143,12 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     admin: createAdminClient(endpoint, adminToken),
     stop: () => close(server),
   };
+}
+
+/** aws:SourceIp of the HTTP request being served (absent outside one, e.g. in unit tests). */
+function withSourceIp(request: PolicyRequest): PolicyRequest {
+  const sourceIp = currentRequestScope()?.sourceIp;
+  return sourceIp === undefined ? request : { ...request, sourceIp };
 }
 
 function resolveSeed(seed: AwsLocalOptions["seed"]): Seed {

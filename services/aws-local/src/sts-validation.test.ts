@@ -117,6 +117,28 @@ describe("STS validation, as AWS words it", () => {
     assert.match(untagged.message, /tags\.1\.member\.value.*must not be null/);
   });
 
+  it("a session policy must follow IAM's identity-policy grammar (MalformedPolicyDocument), on AssumeRole and GetFederationToken", async () => {
+    const statement = (s: Record<string, unknown>) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "kms:Decrypt", Resource: "*", ...s }] });
+    const broken: [string, string][] = [
+      // A Deny without Resource was accepted and then silently never applied.
+      ["no Resource", JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "kms:Decrypt" }, { Effect: "Allow", Action: "*", Resource: "*" }] })],
+      ["an action without a service prefix", statement({ Action: "Decrypt" })],
+      ["a resource that is not an ARN", statement({ Resource: "key/abc" })],
+      ["a Sid that is not alphanumeric", statement({ Sid: "not-alnum" })],
+      ["a condition key without a service prefix", statement({ Condition: { StringEquals: { SourceIp: "10.0.0.1" } } })],
+      ["repeated Sids", JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "A", Effect: "Deny", Action: "*", Resource: "*" }, { Sid: "A", Effect: "Deny", Action: "*", Resource: "*" }] })],
+    ];
+    for (const [what, Policy] of broken) {
+      for (const send of [() => stsClient(local).send(new AssumeRoleCommand({ ...base, Policy })), () => stsClient(local).send(new GetFederationTokenCommand({ Name: "fed", Policy }))]) {
+        const err = await sdkError(send);
+        assert.equal(err.name, "MalformedPolicyDocumentException", `${what}: ${err.message}`);
+        assert.equal(err.$metadata?.httpStatusCode, 400);
+      }
+    }
+    const fine = statement({ Sid: "Ok1", Condition: { StringEquals: { "kms:EncryptionContext:app": "x", "token.example.com/id/1:sub": "s" } } });
+    assert.ok((await stsClient(local).send(new AssumeRoleCommand({ ...base, Policy: fine }))).Credentials);
+  });
+
   it("GetFederationToken: its model caps Policy at 2048 characters (ValidationError, unlike AssumeRole's MalformedPolicyDocument)", async () => {
     const err = await sdkError(() => stsClient(local).send(new GetFederationTokenCommand({ Name: "fed", Policy: policyOf(2049) })));
     assert.equal(err.name, "ValidationError");

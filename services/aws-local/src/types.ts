@@ -44,6 +44,8 @@ export interface CallerIdentity {
   /** aws:PrincipalTag/<key>: user tags, or role tags overridden by session tags. */
   readonly principalTags: Readonly<Record<string, string>>;
   readonly mfaPresent: boolean;
+  /** When the MFA code behind this session was checked (aws:MultiFactorAuthAge); only with mfaPresent. */
+  readonly mfaAuthenticatedAtMs?: number;
   readonly accessKeyId: string;
   /** Session policy of an issued session (limits what the session may do), if any. */
   readonly sessionPolicy?: PolicyDocument;
@@ -65,6 +67,10 @@ export interface PolicyRequest {
   readonly context: Readonly<Record<string, string | readonly string[] | boolean | undefined>>;
   /** Request time (emulated clock): aws:CurrentTime and aws:EpochTime. Set by the evaluator aws-local injects. */
   readonly nowMs?: number;
+  /** The region the request was made to (aws:RequestedRegion; us-east-1 for IAM). Set by the evaluator aws-local injects. */
+  readonly requestedRegion?: string;
+  /** The caller's IP address (aws:SourceIp). Set by the evaluator aws-local injects. */
+  readonly sourceIp?: string;
 }
 
 export type PolicyDecision = "Allow" | "ExplicitDeny" | "ImplicitDeny";

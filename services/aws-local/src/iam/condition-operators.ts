@@ -3,6 +3,7 @@
 
 import type { RequestContext } from "./request-context.js";
 import { expandToParts, expandToString } from "./variables.js";
+import { ipInCidr } from "./ip-address.js";
 import { partsMatch, type PatternPart } from "./wildcard.js";
 
 /** true/false, or null when a policy variable in the policy value could not be resolved. */
@@ -113,6 +114,9 @@ function splitArnPattern(parts: readonly PatternPart[]): PatternPart[][] {
 
 const binaryEquals: Compare = (value, policy) => value === policy;
 
+/** No policy variables: IAM expands them in string and ARN comparisons only. */
+const ipAddress: Compare = (value, policy) => ipInCidr(value, policy);
+
 const op = (compare: Compare, negated = false): BaseOperator => ({ compare, negated });
 
 /** Lower-cased operator name (without qualifiers) -> operator. `Null` is special-cased in conditions.ts. */
@@ -141,4 +145,7 @@ export const BASE_OPERATORS: ReadonlyMap<string, BaseOperator> = new Map([
   ["arnlike", op(arnLike)],
   ["arnnotequals", op(arnLike, true)],
   ["arnnotlike", op(arnLike, true)],
+  // Missing, a policy with "IpAddress" / "NotIpAddress" (aws:SourceIp) was refused as malformed.
+  ["ipaddress", op(ipAddress)],
+  ["notipaddress", op(ipAddress, true)],
 ]);

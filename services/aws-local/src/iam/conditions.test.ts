@@ -113,6 +113,22 @@ describe("conditions: numeric, date, bool, ARN", () => {
     assert.equal(holds({ ArnLike: { "x:a": "arn:aws:s3:::bucket/a:b*" } }, { "x:a": "arn:aws:s3:::bucket/a:bc" }), true);
   });
 
+  it("IpAddress / NotIpAddress match CIDR blocks (IPv4 and IPv6, a bare address is one host); junk never matches", () => {
+    const ip = (v: string) => ({ "aws:SourceIp": v });
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": ["10.0.0.0/8", "192.0.2.1"] } }, ip("10.1.2.3")), true);
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "192.0.2.1" } }, ip("192.0.2.1")), true);
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "192.0.2.1" } }, ip("192.0.2.2")), false);
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "2001:db8::/32" } }, ip("2001:db8:0:1::5")), true);
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "2001:db8::/32" } }, ip("10.1.2.3")), false);
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "10.0.0.0/33" } }, ip("10.1.2.3")), false);
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }, ip("not-an-ip")), false);
+    assert.equal(holds({ NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" } }, ip("192.0.2.1")), true);
+    assert.equal(holds({ NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" } }, ip("10.9.9.9")), false);
+    // A missing key: the positive operator fails, the negated one holds (as for every Not… operator).
+    assert.equal(holds({ IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }), false);
+    assert.equal(holds({ NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" } }), true);
+  });
+
   it("an unknown operator never holds", () => {
     assert.equal(holds({ StringSortOf: { "x:k": "a" } }, { "x:k": "a" }), false);
   });

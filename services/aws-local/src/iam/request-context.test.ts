@@ -14,6 +14,10 @@ describe("global condition keys", () => {
     assert.equal(ctx.get("aws:securetransport"), false);
     assert.equal(ctx.get("aws:principalisawsservice"), false);
     assert.equal(ctx.get("aws:username"), "alice");
+    const inRegion = buildRequestContext({ action: "kms:Decrypt", resource: "k", caller: userCaller("alice"), context: {}, requestedRegion: "eu-west-1" });
+    assert.equal(inRegion.get("aws:requestedregion"), "eu-west-1");
+    const fromIp = buildRequestContext({ action: "kms:Decrypt", resource: "k", caller: userCaller("alice"), context: {}, sourceIp: "127.0.0.1" });
+    assert.equal(fromIp.get("aws:sourceip"), "127.0.0.1");
   });
 
   it("a long-term key: no aws:MultiFactorAuthPresent, no aws:TokenIssueTime; a role session: both, and no aws:username", () => {
@@ -25,6 +29,14 @@ describe("global condition keys", () => {
     assert.equal(role.get("aws:tokenissuetime"), "2026-12-01T12:00:00Z");
     assert.equal(role.get("aws:federatedprovider"), "arn:aws:iam::000000000000:oidc-provider/idp");
     assert.equal(role.has("aws:username"), false);
+  });
+
+  it("aws:MultiFactorAuthAge: seconds since the MFA check, only when MFA was used", () => {
+    const mfa = roleCaller("r", "s", { mfaPresent: true, mfaAuthenticatedAtMs: at - 90_500 });
+    assert.equal(buildRequestContext({ action: "a", resource: "r", caller: mfa, context: {}, nowMs: at }).get("aws:multifactorauthage"), "90");
+    const noMfa = roleCaller("r", "s", { mfaPresent: false });
+    assert.equal(buildRequestContext({ action: "a", resource: "r", caller: noMfa, context: {}, nowMs: at }).has("aws:multifactorauthage"), false);
+    assert.equal(buildRequestContext({ action: "a", resource: "r", caller: userCaller("alice"), context: {}, nowMs: at }).has("aws:multifactorauthage"), false);
   });
 
   it("an identity-provider caller (the federation calls) has no principal keys, only the request's", () => {

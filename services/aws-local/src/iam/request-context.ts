@@ -33,6 +33,11 @@ export function buildRequestContext(request: PolicyRequest): RequestContext {
     ctx.set("aws:currenttime", new Date(request.nowMs).toISOString().replace(/\.\d{3}Z$/, "Z"));
     ctx.set("aws:epochtime", String(Math.floor(request.nowMs / 1000)));
   }
+  // Every AWS request has it, IAM's included (us-east-1); missing, "Deny when StringEquals
+  // aws:RequestedRegion <this region>" never fired.
+  if (request.requestedRegion !== undefined) ctx.set("aws:requestedregion", request.requestedRegion);
+  // Present on every request not made through a VPC endpoint, the federation calls' included.
+  if (request.sourceIp !== undefined) ctx.set("aws:sourceip", request.sourceIp);
   // aws-local serves plain http on loopback; an AWS call through it is never "secure transport".
   ctx.set("aws:securetransport", false);
   ctx.set("aws:principalisawsservice", false);
@@ -46,6 +51,11 @@ export function buildRequestContext(request: PolicyRequest): RequestContext {
   for (const [key, value] of Object.entries(caller.principalTags)) ctx.set(`aws:principaltag/${key.toLowerCase()}`, value);
   // As in AWS, the MFA key exists only for temporary credentials (ASIA…) unless MFA was actually used.
   if (caller.mfaPresent || caller.accessKeyId.startsWith("ASIA")) ctx.set("aws:multifactorauthpresent", caller.mfaPresent);
+  // Present exactly when MFA was used (AWS: "If MFA was not used, the key is not present"). Without
+  // it, "Deny when NumericGreaterThan aws:MultiFactorAuthAge 3600" never fired for old MFA sessions.
+  if (caller.mfaPresent && caller.mfaAuthenticatedAtMs !== undefined && request.nowMs !== undefined) {
+    ctx.set("aws:multifactorauthage", String(Math.max(0, Math.floor((request.nowMs - caller.mfaAuthenticatedAtMs) / 1000))));
+  }
   if (caller.sourceIdentity !== undefined) ctx.set("aws:sourceidentity", caller.sourceIdentity);
   if (caller.tokenIssuedAtMs !== undefined) ctx.set("aws:tokenissuetime", new Date(caller.tokenIssuedAtMs).toISOString().replace(/\.\d{3}Z$/, "Z"));
   if (caller.federatedProvider !== undefined) ctx.set("aws:federatedprovider", caller.federatedProvider);

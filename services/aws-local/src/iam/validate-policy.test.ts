@@ -11,6 +11,11 @@ describe("checkPolicyDocument", () => {
     assert.deepEqual(checkPolicyDocument(doc, "resource"), []);
   });
 
+  it("knows the IP address operators", () => {
+    const doc = { Statement: [{ Effect: "Deny", Principal: "*", Action: "*", Resource: "*", Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" }, IpAddressIfExists: { "aws:SourceIp": "::1" } } }] };
+    assert.deepEqual(checkPolicyDocument(doc, "resource"), []);
+  });
+
   it("names each problem", () => {
     const problems = checkPolicyDocument({ Statement: [{ Effect: "Permit", Action: "kms:*", Condition: { StringSortOf: { k: "v" } }, Extra: 1 }] }, "resource");
     assert.ok(problems.some((p) => p.includes('unknown element "Extra"')));

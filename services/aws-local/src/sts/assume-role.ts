@@ -41,7 +41,9 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
 
   const mfaNow = checkMfa(deps, principal, serial, tokenCode);
   const mfaPresent = mfaNow || caller.mfaPresent;
-  const actingCaller = mfaPresent === caller.mfaPresent ? caller : { ...caller, mfaPresent };
+  // A code checked now restarts the MFA age; a chained session keeps its caller's (aws:MultiFactorAuthAge).
+  const mfaAuthenticatedAtMs = mfaNow ? deps.clock.now() : caller.mfaAuthenticatedAtMs;
+  const actingCaller = mfaNow ? { ...caller, mfaPresent, ...(mfaAuthenticatedAtMs === undefined ? {} : { mfaAuthenticatedAtMs }) } : caller;
 
   // Tags inherited through a role chain may not be overridden by this call's session tags.
   const inherited = from?.transitiveTags ?? {};
@@ -95,6 +97,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
     inputs,
     issuedTo: caller.arn,
     mfaPresent,
+    ...(mfaPresent && mfaAuthenticatedAtMs !== undefined ? { mfaAuthenticatedAtMs } : {}),
     inheritedTransitiveTags: inherited,
     transitiveTags,
     ...(effectiveSourceIdentity === undefined ? {} : { sourceIdentity: effectiveSourceIdentity }),

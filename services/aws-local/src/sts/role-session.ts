@@ -42,6 +42,8 @@ export interface RoleSessionSpec {
   /** ARN of who asked (a caller, or an identity provider for the federation calls). */
   readonly issuedTo: string;
   readonly mfaPresent: boolean;
+  /** When the MFA behind the session was checked (aws:MultiFactorAuthAge). */
+  readonly mfaAuthenticatedAtMs?: number;
   readonly sourceIdentity?: string;
   /** The identity provider, for sessions of the two federation calls (aws:FederatedProvider). */
   readonly federatedProvider?: string;
@@ -75,6 +77,7 @@ export function issueRoleSession(deps: StsDeps, spec: RoleSessionSpec): RoleSess
       roleArn: role.arn,
       principalTags: mergeTags(role.tags, inherited, inputs.tagRecord),
       mfaPresent: spec.mfaPresent,
+      ...(spec.mfaAuthenticatedAtMs === undefined ? {} : { mfaAuthenticatedAtMs: spec.mfaAuthenticatedAtMs }),
       identityPolicies: role.policies,
       ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
       ...(sourceIdentity === undefined ? {} : { sourceIdentity }),

@@ -29,7 +29,7 @@ export const getSessionToken: StsOperation = ({ params: p, principal }, deps) =>
   const session = issueSession(deps, {
     kind: "session-token",
     durationSeconds: duration,
-    identity: { ...identity, mfaPresent },
+    identity: { ...identity, mfaPresent, ...(mfaPresent ? { mfaAuthenticatedAtMs: deps.clock.now() } : {}) },
     issuedTo: caller.arn,
     policyArns: [],
     sessionTags: {},
