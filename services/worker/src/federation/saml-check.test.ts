@@ -46,3 +46,19 @@ test("malformed, wrapped, expired and role-less assertions each have their reaso
   assert.equal(run(response(assertion({ roles: [`${PROVIDER},arn:aws:iam::123456789012:role/other`] }))), "CV_ERR_SAML_ROLE_NOT_GRANTED");
   assert.equal(run(response(assertion({ roles: [`arn:aws:iam::123456789012:saml-provider/other,${ROLE}`] }))), "CV_ERR_SAML_ROLE_NOT_GRANTED");
 });
+
+test("a hostile assertion is refused in linear time: line breaks once made the base64 check take seconds", () => {
+  // 100,000 characters (the most a request may carry): the old pattern needed ~20 s of one worker's CPU for this.
+  const hostile = `A${"\n".repeat(99_990)}!`;
+  const started = performance.now();
+  assert.equal(run(hostile, true), "CV_ERR_SAML_MALFORMED");
+  assert.ok(performance.now() - started < 250, `took ${Math.round(performance.now() - started)} ms`);
+  // Line breaks inside and after the base64 text (as IdPs wrap it) are still accepted.
+  const wrapped = b64(response(assertion())).replace(/(.{76})/g, "$1\r\n");
+  assert.deepEqual(run(`${wrapped}\n`, true), {});
+});
+
+test("an assertion whose IdP session has already ended is refused before STS, not sent with a negative cap", () => {
+  assert.equal(run(response(assertion({ sessionNotOnOrAfter: NOW - 1000 }))), "CV_ERR_SAML_EXPIRED");
+  assert.equal(run(response(assertion({ sessionNotOnOrAfter: NOW }))), "CV_ERR_SAML_EXPIRED");
+});

@@ -16,11 +16,11 @@ const check = { issuers: [ISS], audiences: ["app"], jwks: { keys: [jwk as { kty:
 const sign = (claims: Record<string, unknown>, key: CryptoKey = privateKey) =>
   new SignJWT({ iss: ISS, aud: "app", sub: "alice", iat: now - 10, exp: now + 300, ...claims }).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(key);
 
-async function reason(token: string, o: { expected?: Record<string, string>; withJwks?: boolean } = {}): Promise<string> {
+async function reason(token: string, o: { expected?: Record<string, string>; withJwks?: boolean; noCheck?: boolean } = {}): Promise<string> {
   try {
     await checkWebIdentityToken({
       template: "t", token, nowMs: NOW_MS, expectedClaims: o.expected ?? {},
-      check: o.withJwks === false ? { issuers: check.issuers, audiences: check.audiences } : check,
+      check: o.noCheck === true ? undefined : o.withJwks === false ? { issuers: check.issuers, audiences: check.audiences } : check,
     });
     return "ok";
   } catch (error) {
@@ -56,4 +56,9 @@ test("each cheap refusal has its own reason", async () => {
 
 test("without a JWKS the signature is left to STS", async () => {
   assert.equal(await reason(await sign({}, otherKey), { withJwks: false }), "ok");
+});
+
+test("a template without an issuer allow-list (slipped past lint, or removed by a reload since planning) is refused, not waved through", async () => {
+  // Once every issuer, audience and signature check was skipped then: any IdP's token cost an STS call.
+  assert.equal(await reason(await sign({ iss: "https://evil.example.com", aud: "other" }, otherKey), { noCheck: true }), "CV_ERR_STS_REJECTED_INPUT");
 });

@@ -28,7 +28,11 @@ function keySetOf(jwks: NonNullable<WebIdentityCheck["jwks"]>): ReturnType<typeo
 export interface WebIdentityCheckInput {
   readonly template: string;
   readonly token: string;
-  /** The template's allow-lists; undefined only for a config that slipped past lint. */
+  /**
+   * The template's allow-lists. Undefined for a config that slipped past lint, or when a reload
+   * removed the template after the request was planned: both are refused (fail closed), since
+   * without them any IdP's token would cost an STS call.
+   */
   readonly check: WebIdentityCheck | undefined;
   /** Claims that must equal these values (the access rule's `claims`). */
   readonly expectedClaims: Readonly<Record<string, string>>;
@@ -37,6 +41,9 @@ export interface WebIdentityCheckInput {
 
 export async function checkWebIdentityToken(input: WebIdentityCheckInput): Promise<void> {
   const { template, token, check, nowMs } = input;
+  if (check === undefined) {
+    throw new CredvendError("CV_ERR_STS_REJECTED_INPUT", `template ${template} has no web_identity allow-list (issuers, audiences) in the config this worker holds; add one to the template, or retry if the config was just reloaded`, { field: "template" });
+  }
   let alg: unknown;
   let claims: JWTPayload;
   try {
@@ -49,11 +56,11 @@ export async function checkWebIdentityToken(input: WebIdentityCheckInput): Promi
   if (typeof alg !== "string" || !(WEB_IDENTITY_ALGORITHMS as readonly string[]).includes(alg)) {
     throw refuse("CV_ERR_WEB_IDENTITY_ALGORITHM", `template ${template}: the token's alg is not one STS accepts (${WEB_IDENTITY_ALGORITHMS.join(", ")}); unsigned and HMAC tokens are refused`);
   }
-  if (check !== undefined && (typeof claims.iss !== "string" || !check.issuers.includes(claims.iss))) {
+  if (typeof claims.iss !== "string" || !check.issuers.includes(claims.iss)) {
     throw refuse("CV_ERR_WEB_IDENTITY_ISSUER", `template ${template} accepts tokens only from ${check.issuers.join(", ")}; the token's iss is not one of them`);
   }
   const audiences = typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-  if (check !== undefined && !audiences.some((a) => check.audiences.includes(a))) {
+  if (!audiences.some((a) => check.audiences.includes(a))) {
     throw refuse("CV_ERR_WEB_IDENTITY_AUDIENCE", `template ${template} accepts tokens for ${check.audiences.join(", ")}; the token's aud names none of them`);
   }
   const now = nowMs / 1000;
@@ -66,7 +73,7 @@ export async function checkWebIdentityToken(input: WebIdentityCheckInput): Promi
       throw refuse("CV_ERR_WEB_IDENTITY_EXPIRED", `template ${template}: the token's ${at} is in the future; check the IdP's clock`);
     }
   }
-  if (check?.jwks !== undefined) await verifySignature(template, token, check.jwks, nowMs);
+  if (check.jwks !== undefined) await verifySignature(template, token, check.jwks, nowMs);
   for (const [claim, expected] of Object.entries(input.expectedClaims)) {
     if (claims[claim] !== expected) {
       throw new CredvendError("CV_ERR_WEB_IDENTITY_CLAIM_MISMATCH", `template ${template}: the token's ${claim} claim is not the value the access rule requires for this caller; use a token issued to this caller`, { field: FIELD });
