@@ -53,7 +53,7 @@ describe("vending end to end (NATS, Redis, aws-local, unmodified AWS SDK)", () =
     assert.equal(tags["tenant"], tenant);
     assert.equal(tags["credvend-tenant"], tenant);
     assert.equal(tags["credvend-principal"], "demo-app");
-    assert.equal(session.sourceIdentity, "demo-app");
+    assert.equal(session.sourceIdentity, `${tenant}.demo-app`, "the principal qualified by its tenant");
   });
 
   test("a retry with the same request id gets the same reply and costs no second AssumeRole", async () => {

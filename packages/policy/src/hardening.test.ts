@@ -7,9 +7,9 @@ import { CredvendError } from "@credvend/protocol";
 import { parseConfig } from "./config.js";
 import { natsAuthorization } from "./nats-auth.js";
 import { planRequest } from "./plan.js";
-import { federationName, roleSessionName } from "./session.js";
+import { defaultFederationName, federationName, roleSessionName, sourceIdentityFor } from "./session.js";
 import { input, okConfig, oneTemplate, problemsOf } from "./test-fixtures.js";
-import { FEDERATION_NAME_PATTERN, ROLE_SESSION_NAME_PATTERN } from "./limits.js";
+import { FEDERATION_NAME_PATTERN, ROLE_SESSION_NAME_PATTERN, SOURCE_IDENTITY_PATTERN } from "./limits.js";
 
 const errorsOf = (yaml: string) => problemsOf(yaml).filter((p) => p.severity === "error");
 const allow = (resource: string, extra = "") =>
@@ -127,7 +127,7 @@ const requestIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{8,128}$/);
 
 test("property: every principal / request id shape gives a valid session and federation name", () => {
   fc.assert(fc.property(principalArb, requestIdArb, principalArb, (principal, rid, tenant) => {
-    assert.match(roleSessionName(principal, rid), ROLE_SESSION_NAME_PATTERN);
+    assert.match(roleSessionName(tenant, principal, rid), ROLE_SESSION_NAME_PATTERN);
     assert.match(federationName(principal), FEDERATION_NAME_PATTERN);
     assert.match(federationName(`${tenant}-${principal}`), FEDERATION_NAME_PATTERN);
   }), { numRuns: 500 });
@@ -138,4 +138,63 @@ test("property: distinct inputs never share a shortened federation name", () => 
     fc.pre(a !== b);
     assert.notEqual(federationName(`t-${a}`), federationName(`t-${b}`));
   }), { numRuns: 500 });
+});
+
+// Principals are unique only within a tenant: every STS identity derived from one names its tenant.
+const NAMES = okConfig(`
+templates:
+  ar: { kind: assume_role, role_arn: "arn:aws:iam::123456789012:role/app", policy_arns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] }
+  ft: { kind: federation_token, credential_source: { profile: p }, policy_arns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] }
+access:
+  - { tenants: ["*"], principals: ["*"], templates: ["*"] }
+  - { tenants: ["platform"], principals: ["*"], templates: ["*"], on_behalf_of: ["cust-*"] }
+`);
+
+test("names: two tenants' principals of one name never share a SourceIdentity, federated user or session name", () => {
+  const plans = [
+    { tenant: "acme", principal: "app" }, { tenant: "globex", principal: "app" },
+    { tenant: "cust-a", principal: "app" }, { tenant: "platform", principal: "app", onBehalfOf: "cust-a" },
+  ].map((who) => ({
+    ar: planRequest(NAMES, input({ template: "ar", requestId: "req-same-id", ...who })),
+    ft: planRequest(NAMES, input({ template: "ft", requestId: "req-same-id", ...who })),
+  }));
+  const distinct = (values: unknown[]) => assert.equal(new Set(values).size, values.length, JSON.stringify(values));
+  distinct(plans.map((p) => p.ar.kind === "assume_role" && p.ar.sourceIdentity));
+  distinct(plans.map((p) => p.ar.kind === "assume_role" && p.ar.roleSessionName));
+  distinct(plans.map((p) => p.ft.kind === "federation_token" && p.ft.name));
+  const first = plans[0]?.ar;
+  assert.ok(first?.kind === "assume_role" && first.sourceIdentity === "acme.app" && first.roleSessionName === "acme.app.req-same-id");
+});
+
+test("property: qualified names fit STS and stay distinct for every tenant / principal / request id", () => {
+  fc.assert(fc.property(principalArb, principalArb, principalArb, requestIdArb, (t1, t2, p, rid) => {
+    fc.pre(t1 !== t2);
+    for (const t of [t1, t2]) {
+      assert.match(sourceIdentityFor(p, t), SOURCE_IDENTITY_PATTERN);
+      assert.match(roleSessionName(t, p, rid), ROLE_SESSION_NAME_PATTERN);
+      assert.match(defaultFederationName(t, p), FEDERATION_NAME_PATTERN);
+    }
+    assert.notEqual(sourceIdentityFor(p, t1), sourceIdentityFor(p, t2));
+    assert.notEqual(roleSessionName(t1, p, rid), roleSessionName(t2, p, rid));
+    assert.notEqual(defaultFederationName(t1, p), defaultFederationName(t2, p));
+  }), { numRuns: 500 });
+});
+
+test("external_id: a request's own value (a parameter, the request id) can not choose it", () => {
+  const ext = (id: string) => oneTemplate(`    params: { customer: { max_length: 40 } }\n    tags: { c: "{{customer}}" }\n    policy_arns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]\n    external_id: "${id}"`);
+  for (const id of ["{{customer}}", "ext-{{request_id}}", "{{tenant}}-{{customer}}"]) {
+    assert.ok(errorsOf(ext(id)).some((p) => p.path === "templates.t.external_id" && /choose the external id/.test(p.message)), id);
+  }
+  for (const id of ["ext-{{tenant}}", "{{tenant}}.{{principal}}", "fixed-id"]) assert.equal(errorsOf(ext(id)).length, 0, id);
+});
+
+test("saml: a provider the request names must be in the role's account; a template should pin it", () => {
+  const yaml = `templates:\n  sa: { kind: saml, role_arn: "arn:aws:iam::123456789012:role/saml" }\naccess: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]\n`;
+  assert.ok(problemsOf(yaml).some((p) => p.severity === "warning" && p.path === "templates.sa" && /saml_provider_arn/.test(p.message)));
+  const config = okConfig(yaml);
+  const saml = (samlProviderArn: string) => planRequest(config, input({ template: "sa", federation: { samlAssertion: "PHNhbWw+", samlProviderArn } }));
+  assert.ok(saml("arn:aws:iam::123456789012:saml-provider/corp").kind === "saml");
+  for (const arn of ["arn:aws:iam::999999999999:saml-provider/evil", "arn:aws-cn:iam::123456789012:saml-provider/corp"]) {
+    assert.throws(() => saml(arn), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_FEDERATION_INPUT" && e.field === "federation.saml_provider_arn", arn);
+  }
 });

@@ -56,6 +56,8 @@ export const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u;
 export const TAG_VALUE_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 export const ROLE_SESSION_NAME_MAX = 64;
+export const SOURCE_IDENTITY_MAX = 64;
+export const FEDERATION_NAME_MAX = 32;
 export const ROLE_SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 export const SOURCE_IDENTITY_PATTERN = /^[\w+=,.@-]{2,64}$/;
 export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;

@@ -35,6 +35,9 @@ const FIELDS_BY_KIND: Readonly<Record<string, readonly TemplateKind[]>> = {
   web_identity: ["web_identity"],
 };
 
+/** Variables an external id may use: what credvend itself vouches for, never a request's own value. */
+const EXTERNAL_ID_VARIABLES = ["tenant", "principal"] as const;
+
 /** Kinds whose STS call needs long-term IAM user credentials, which the template must name. */
 const OWN_CREDENTIAL_KINDS: readonly TemplateKind[] = ["session_token", "federation_token"];
 
@@ -70,6 +73,9 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
     err([], "web_identity templates need web_identity: { issuers: [...], audiences: [...] } (and jwks to verify signatures before STS does)");
   }
   if (tpl.web_identity !== undefined) lintWebIdentity(tpl.web_identity, (path, msg) => err(["web_identity", ...path], msg));
+  if (tpl.kind === "saml" && tpl.saml_provider_arn === undefined) {
+    warn([], "saml templates should pin saml_provider_arn: without it the request names the provider (any SAML provider of the role's account)");
+  }
   if (tpl.saml_provider_arn !== undefined && !SAML_PROVIDER_ARN_PATTERN.test(tpl.saml_provider_arn)) {
     err(["saml_provider_arn"], `${preview(tpl.saml_provider_arn)} is not a SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)`);
   }
@@ -83,6 +89,13 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
   if (tpl.external_id !== undefined) {
     const literal = parseTemplateString(tpl.external_id).map((p) => ("text" in p ? p.text : "")).join("");
     if (!/^[\w+=,.@:/-]*$/.test(literal)) err(["external_id"], `${preview(tpl.external_id)} has characters STS refuses in an external id (allowed: [\\w+=,.@:/-])`);
+    // The external id is how a customer's role tells its own requests from other tenants' (the
+    // confused deputy): rendered from a value the request supplies, any tenant could send another's.
+    for (const v of variablesIn(tpl.external_id)) {
+      if (!(EXTERNAL_ID_VARIABLES as readonly string[]).includes(v)) {
+        err(["external_id"], `{{${v}}} lets the request choose the external id, so one tenant could send another's; use ${EXTERNAL_ID_VARIABLES.map((x) => `{{${x}}}`).join(" or ")} and literal text`);
+      }
+    }
   }
   if (tpl.federation_name !== undefined) {
     // STS's Name is [\w+=,.@-]: literal text, and values of types that may hold ':' or '/', break it.

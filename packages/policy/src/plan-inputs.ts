@@ -149,5 +149,17 @@ export function samlInput(templateName: string, tpl: Template, input: VendInput)
   if (principalArn === undefined || !SAML_PROVIDER_ARN_PATTERN.test(principalArn)) {
     throw new CredvendError("CV_ERR_FEDERATION_INPUT", "federation.saml_provider_arn must be a SAML provider ARN (arn:aws:iam::<account>:saml-provider/<name>)", { field: "federation.saml_provider_arn" });
   }
+  // A provider the requester names (the template pins none) must at least sit in the role's own
+  // partition and account, where the role's trust policy can name it: any other is the requester
+  // choosing whose IdP vouches for it, and would only cost an STS call.
+  const account = accountPrefix(tpl.role_arn ?? "");
+  if (tpl.saml_provider_arn === undefined && (account === undefined || accountPrefix(principalArn) !== account)) {
+    throw new CredvendError("CV_ERR_FEDERATION_INPUT", `federation.saml_provider_arn must be a SAML provider of the account of template ${templateName}'s role (${account ?? "none"}saml-provider/<name>)`, { field: "federation.saml_provider_arn" });
+  }
   return { samlAssertion: f.samlAssertion, principalArn };
+}
+
+/** "arn:<partition>:iam::<account>:" of an IAM ARN, or undefined. */
+function accountPrefix(arn: string): string | undefined {
+  return /^arn:[a-z-]+:iam::\d{12}:/.exec(arn)?.[0];
 }

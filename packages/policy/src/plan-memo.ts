@@ -105,7 +105,7 @@ export class PlanMemo {
 /** A plan for another request id: its session name and request-id tag, nothing else. */
 export function withRequestId(plan: StsPlan, requestId: string): StsPlan {
   const next = { ...plan, requestId } as StsPlan & { roleSessionName?: string; tags?: readonly { key: string; value: string }[] };
-  if ("roleSessionName" in plan) next.roleSessionName = roleSessionName(plan.principal, requestId);
+  if ("roleSessionName" in plan) next.roleSessionName = roleSessionName(plan.callerTenant, plan.principal, requestId);
   if ("tags" in plan) {
     next.tags = Object.freeze(plan.tags.map((t) => (t.key === TAG_REQUEST_ID && t.value === plan.requestId ? Object.freeze({ key: t.key, value: requestId }) : t)));
   }

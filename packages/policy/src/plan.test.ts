@@ -59,13 +59,13 @@ test("plan: assume_role carries tags, transitive keys, source identity, external
   assert.equal(p.roleArn, "arn:aws:iam::123456789012:role/app");
   assert.deepEqual(p.tags.map((t) => `${t.key}=${t.value}`), ["team=red", "Cost-Center=cc-acme", "credvend-tenant=acme", "credvend-principal=demo-app", `credvend-request-id=${p.requestId}`]);
   assert.deepEqual(p.transitiveTagKeys, ["team", "credvend-tenant"], "keys of tags not present (caller-tenant) are left out");
-  assert.equal(p.sourceIdentity, "demo-app");
+  assert.equal(p.sourceIdentity, "acme.demo-app");
   assert.equal(p.externalId, "ext-acme");
   assert.equal(p.serialNumber, MFA.serialNumber);
   assert.equal(p.tokenCode, "918273");
   assert.deepEqual(p.policyArns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
   assert.equal(p.durationSeconds, 3600);
-  assert.equal(p.roleSessionName, `demo-app.${p.requestId}`);
+  assert.equal(p.roleSessionName, `acme.demo-app.${p.requestId}`);
   assert.ok(Object.isFrozen(p) && Object.isFrozen(p.tags));
 });
 
@@ -130,10 +130,10 @@ test("plan: reuse key ignores per-request fields but not identity", () => {
 test("plan: role session names fit STS for every length", () => {
   const long = "p".repeat(64);
   for (const [principal, rid] of [["a", "12345678"], [long, "r".repeat(128)], [long, "abcdefgh"], ["svc", "x".repeat(100)]] as const) {
-    const name = roleSessionName(principal, rid);
+    const name = roleSessionName("t".repeat(64), principal, rid);
     assert.match(name, /^[\w+=,.@-]{2,64}$/);
   }
-  assert.notEqual(roleSessionName(long, `${"r".repeat(100)}1`), roleSessionName(long, `${"r".repeat(100)}2`));
+  assert.notEqual(roleSessionName("acme", long, `${"r".repeat(100)}1`), roleSessionName("acme", long, `${"r".repeat(100)}2`));
 });
 
 test("plan: request identity fields are checked", () => {

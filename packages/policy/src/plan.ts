@@ -9,7 +9,7 @@ import { checkRequestFields, checkMfa, effectiveTenantOf, resolveParams, samlInp
 import { renderPolicy } from "./render.js";
 import { renderTemplateString } from "./placeholders.js";
 import { rateLimitsFor } from "./rate-limits.js";
-import { autoTags, federationName, roleSessionName, sourceIdentityFor, TAG_REQUEST_ID, type SessionTag } from "./session.js";
+import { autoTags, defaultFederationName, federationName, roleSessionName, sourceIdentityFor, TAG_REQUEST_ID, type SessionTag } from "./session.js";
 import { defaultDurationFor, maxDurationFor, type LintOptions } from "./lint-template.js";
 import { DURATION_RANGES, EXTERNAL_ID_PATTERN, FEDERATION_NAME_PATTERN, MAX_POLICY_CHARS } from "./limits.js";
 import { preview } from "./problems.js";
@@ -44,7 +44,7 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
     requestId: input.requestId, accessRule: decision.label, durationSeconds: decision.durationSeconds,
     rateLimits: rateLimitsFor(config, req, decision),
   };
-  const sessionName = roleSessionName(req.principal, input.requestId);
+  const sessionName = roleSessionName(req.callerTenant, req.principal, input.requestId);
 
   let plan: StsPlan;
   switch (tpl.kind) {
@@ -75,7 +75,7 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
       break;
     case "federation_token":
       plan = {
-        kind: "federation_token", ...base, credentialProfile: credentialProfileOf(input.template, tpl), name: renderFederationName(input.template, tpl.federation_name ?? "{{principal}}", values),
+        kind: "federation_token", ...base, credentialProfile: credentialProfileOf(input.template, tpl), name: tpl.federation_name === undefined ? defaultFederationName(req.callerTenant, req.principal) : renderFederationName(input.template, tpl.federation_name, values),
         policyArns, tags: sessionTags(tpl, values, req, input.requestId), ...(policy !== undefined && { policy }),
       };
       break;

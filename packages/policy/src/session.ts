@@ -1,6 +1,6 @@
 // Names and tags that make every STS session traceable to the request that caused it.
 import { createHash } from "node:crypto";
-import { ROLE_SESSION_NAME_MAX } from "./limits.js";
+import { FEDERATION_NAME_MAX, ROLE_SESSION_NAME_MAX, SOURCE_IDENTITY_MAX } from "./limits.js";
 
 /** Session tags credvend always adds (the template may not set them). */
 export const AUTO_TAG_PREFIX = "credvend-";
@@ -26,22 +26,34 @@ export function autoTags(effectiveTenant: string, callerTenant: string, principa
 }
 
 /**
- * `<principal>.<request id>`, which fits STS's 64 characters and [\w+=,.@-] because names and
- * request ids use narrower alphabets. When too long, the principal keeps up to 31 characters and
- * the request id keeps its first 19 plus 12 hex of its SHA-256, so names stay unique per request.
+ * Principal names are unique only within a tenant, so every STS identity credvend derives names the
+ * principal's own (caller) tenant as well: with the principal alone, tenant A's "app" and tenant
+ * B's "app" (or a platform's "app" acting for a customer, and that customer's own "app") got one
+ * SourceIdentity and one federated user, and, by sending the same request id, one session name.
+ * Names and request ids never contain '.', so "<tenant>.<principal>" is unambiguous.
  */
-export function roleSessionName(principal: string, requestId: string): string {
-  const full = `${principal}.${requestId}`;
-  if (full.length <= ROLE_SESSION_NAME_MAX) return full;
-  const p = principal.slice(0, 31);
-  const room = ROLE_SESSION_NAME_MAX - p.length - 1;
-  const id = requestId.length <= room ? requestId : `${requestId.slice(0, room - 13)}-${createHash("sha256").update(requestId).digest("hex").slice(0, 12)}`;
-  return `${p}.${id}`;
+export function qualifiedPrincipal(callerTenant: string, principal: string): string {
+  return `${callerTenant}.${principal}`;
 }
 
-/** SourceIdentity is the principal; STS needs at least 2 characters, so a 1-letter principal gets its tenant. */
+/**
+ * `value` if it has at most `max` characters, else its first characters, '-' and 12 hex of the
+ * SHA-256 of the whole: two values that share a long prefix stay distinct. The characters added
+ * are in every STS name alphabet ([\w+=,.@-]).
+ */
+export function fitName(value: string, max: number): string {
+  if (value.length <= max) return value;
+  return `${value.slice(0, max - 13)}-${createHash("sha256").update(value).digest("hex").slice(0, 12)}`;
+}
+
+/** `<caller tenant>.<principal>.<request id>`, shortened by fitName to STS's 64 characters. */
+export function roleSessionName(callerTenant: string, principal: string, requestId: string): string {
+  return fitName(`${qualifiedPrincipal(callerTenant, principal)}.${requestId}`, ROLE_SESSION_NAME_MAX);
+}
+
+/** SourceIdentity: `<caller tenant>.<principal>` (at least 3 characters; STS needs 2-64). */
 export function sourceIdentityFor(principal: string, callerTenant: string): string {
-  return principal.length >= 2 ? principal : `${principal}@${callerTenant}`.slice(0, 64);
+  return fitName(qualifiedPrincipal(callerTenant, principal), SOURCE_IDENTITY_MAX);
 }
 
 /**
@@ -50,6 +62,11 @@ export function sourceIdentityFor(principal: string, callerTenant: string): stri
  * the whole: two principals sharing their first 32 characters must not become the same user.
  */
 export function federationName(rendered: string): string {
-  if (rendered.length > 32) return `${rendered.slice(0, 19)}-${createHash("sha256").update(rendered).digest("hex").slice(0, 12)}`;
+  if (rendered.length > FEDERATION_NAME_MAX) return fitName(rendered, FEDERATION_NAME_MAX);
   return rendered.length >= 2 ? rendered : `${rendered}-cv`;
+}
+
+/** The federated user a template without federation_name vends for: the qualified principal. */
+export function defaultFederationName(callerTenant: string, principal: string): string {
+  return federationName(qualifiedPrincipal(callerTenant, principal));
 }

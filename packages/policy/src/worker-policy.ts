@@ -110,9 +110,10 @@ export function credentialSourcePolicyFor(config: CredvendConfig, profile: strin
   for (const name of templates) {
     const tpl = config.templates[name];
     if (tpl?.kind !== "federation_token") continue;
-    const source = tpl.federation_name ?? "{{principal}}";
-    // A rendered name can be anything its variables allow (and is shortened past 32 characters).
-    const user = hasPlaceholder(source) ? "*" : federationName(source);
+    // A rendered name (and the default, the caller's tenant and principal) can be anything its
+    // variables allow, and is shortened past 32 characters.
+    const source = tpl.federation_name;
+    const user = source === undefined || hasPlaceholder(source) ? "*" : federationName(source);
     // GetFederationToken acts in the signing user's own account, which the config does not name.
     const arn = `arn:${partition}:sts::*:federated-user/${user}`;
     grant(grants, "sts:GetFederationToken", arn);

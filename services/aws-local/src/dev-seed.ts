@@ -188,11 +188,11 @@ const DEV_SEED_INPUT: SeedInput = {
             Action: ["sts:AssumeRole", "sts:TagSession"],
           },
           {
-            // Only the source identities credvend gives dev-seed principals go on down the chain.
+            // Only the source identities credvend gives dev-seed principals (<tenant>.demo-…) go on down the chain.
             Effect: "Allow",
             Principal: { AWS: `arn:aws:iam::${acct}:role/credvend-demo` },
             Action: "sts:SetSourceIdentity",
-            Condition: { StringLike: { "sts:SourceIdentity": "demo-*" } },
+            Condition: { StringLike: { "sts:SourceIdentity": "*.demo-*" } },
           },
         ],
       },

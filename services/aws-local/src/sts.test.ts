@@ -183,13 +183,14 @@ describe("STS operations against the dev seed", () => {
       const first = await stsClient(local).send(new AssumeRoleCommand({ RoleArn: DEMO, RoleSessionName: "hop1", SourceIdentity: sourceIdentity }));
       return stsClient(local, asCreds(first.Credentials)).send(new AssumeRoleCommand({ RoleArn: chained, RoleSessionName: "hop2" }));
     };
-    // The chained role's trust allows SetSourceIdentity for demo-* only: an inherited "alice" is
-    // refused as if it were passed, not carried over unchecked.
-    const refused = await sdkError(() => hop("alice"));
+    // The chained role's trust allows SetSourceIdentity for *.demo-* only (credvend's
+    // <tenant>.<principal> of the dev principals): an inherited "acme.alice" is refused as if it
+    // were passed, not carried over unchecked.
+    const refused = await sdkError(() => hop("acme.alice"));
     assert.equal(refused.name, "AccessDenied");
     assert.match(refused.message, /sts:SetSourceIdentity/);
-    const carried = await hop("demo-app");
-    assert.equal(carried.SourceIdentity, "demo-app");
+    const carried = await hop("acme.demo-app");
+    assert.equal(carried.SourceIdentity, "acme.demo-app");
   });
 
   it("a session policy limits what the session may do next (no sts:AssumeRole granted -> denied)", async () => {
