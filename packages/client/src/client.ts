@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { permissionWatch } from "./permission-watch.js";
 import { ReplyInbox } from "./reply-inbox.js";
 import { defaultRetryStrategy, retryErrorInfo, type RetryStrategy } from "./retry.js";
-import { verifyReply, type ReplyOpener, type VendedCredentials } from "./verify-reply.js";
+import { screenReply, verifyReply, type ReplyOpener, type VendedCredentials } from "./verify-reply.js";
 
 export type { VendedCredentials } from "./verify-reply.js";
 
@@ -114,12 +114,16 @@ export class CredvendClient {
     };
     const payload = encodeRequest(init);
     const subject = requestSubject(tenant, principal);
+    const refusals = new Refusals();
     // One subscription for every attempt: a late reply to an earlier attempt is just as good.
-    const inbox = new ReplyInbox(this.options.nc, replySubject(tenant, principal, requestId));
+    const inbox = new ReplyInbox(this.options.nc, replySubject(tenant, principal, requestId), (data) => {
+      const screened = screenReply(data, requestId);
+      if (screened.kind === "refused") refusals.add(screened.error, false);
+      return screened.kind === "candidate";
+    });
     const stopWatching = permissionWatch(this.options.nc).on((v) => {
       if (v.operation === "publish" && v.subject === subject) inbox.push({ kind: "publish-denied", subject });
     });
-    const refusals: CredvendError[] = [];
     let lastError: CredvendError | undefined;
     try {
       let token = await this.retry.acquireInitialRetryToken(subject);
@@ -159,7 +163,7 @@ export class CredvendClient {
   }
 
   /** Reads the reply subject until a reply bound to this request arrives or the attempt times out. */
-  private async awaitReply(inbox: ReplyInbox, subject: string, requestId: string, opener: ReplyOpener, refusals: CredvendError[], signal?: AbortSignal): Promise<AttemptOutcome> {
+  private async awaitReply(inbox: ReplyInbox, subject: string, requestId: string, opener: ReplyOpener, refusals: Refusals, signal?: AbortSignal): Promise<AttemptOutcome> {
     const until = Date.now() + this.timeoutMs;
     for (;;) {
       let event;
@@ -182,7 +186,7 @@ export class CredvendClient {
       });
       if (verdict.kind === "credentials") return verdict;
       if (verdict.kind === "refused") {
-        refusals.push(verdict.error);
+        refusals.add(verdict.error, true);
         continue;
       }
       return { kind: "failed", error: verdict.error };
@@ -214,13 +218,34 @@ function pinnedSealingKey(given: Uint8Array | string): Uint8Array {
 }
 
 /**
+ * Replies refused during one request: how many, and the one to report, never a list a flood could
+ * grow. A refusal of a reply that named this request (a pinned key that differs, a KMS denial) is
+ * reported over junk and replies to other requests, which a forger can publish without end.
+ */
+class Refusals {
+  count = 0;
+  private named: CredvendError | undefined;
+  private other: CredvendError | undefined;
+
+  add(error: CredvendError, namedThisRequest: boolean): void {
+    this.count += 1;
+    if (namedThisRequest) this.named = error;
+    else this.other = error;
+  }
+
+  get last(): CredvendError | undefined {
+    return this.named ?? this.other;
+  }
+}
+
+/**
  * The error a request ends with. When it ran out of time but refused replies meanwhile, the
  * last refusal says more than the timeout (a reply key that differs from the pin, a KMS denial).
  */
-function finalError(lastError: CredvendError | undefined, refusals: readonly CredvendError[]): CredvendError {
-  const refusal = refusals.at(-1);
+function finalError(lastError: CredvendError | undefined, refusals: Refusals): CredvendError {
+  const refusal = refusals.last;
   if (refusal && (!lastError || lastError.reason === "CV_ERR_CLIENT_TIMEOUT")) {
-    const note = refusals.length > 1 ? ` (${refusals.length} replies refused in all)` : "";
+    const note = refusals.count > 1 ? ` (${refusals.count} replies refused in all)` : "";
     return new CredvendError(refusal.reason, `${refusal.message}; no other reply arrived${note}`, { cause: refusal.cause });
   }
   return lastError ?? new CredvendError("CV_ERR_CLIENT_TIMEOUT", "no reply");

@@ -1,6 +1,8 @@
 // The requester's subscription to one request's reply subject, read as a queue: a request may
 // see several messages there (a forger's, then the worker's), and must look at each in turn
-// rather than take whichever arrives first.
+// rather than take whichever arrives first. The queue is bounded, so each message is screened as
+// it arrives (`keep`, synchronous and cheap): a burst of junk ahead of the worker's reply must not
+// fill the queue and have the genuine reply dropped.
 import type { Msg, NatsConnection, NatsError, Subscription } from "nats";
 
 export type InboxEvent =
@@ -21,8 +23,14 @@ export class ReplyInbox {
   private wake: (() => void) | undefined;
   private readonly sub: Subscription;
 
-  constructor(nc: NatsConnection, subject: string) {
-    this.sub = nc.subscribe(subject, { callback: (error, msg) => this.push(toEvent(error, msg)) });
+  /** `keep` sees each message's bytes on arrival; a message it rejects is never queued. */
+  constructor(nc: NatsConnection, subject: string, private readonly keep: (data: Uint8Array) => boolean = () => true) {
+    this.sub = nc.subscribe(subject, {
+      callback: (error, msg) => {
+        const event = toEvent(error, msg);
+        if (event.kind !== "message" || this.keep(event.data)) this.push(event);
+      },
+    });
   }
 
   /** The next event, a timeout after `ms`, or a rejection with the signal's reason. */

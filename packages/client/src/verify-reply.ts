@@ -5,6 +5,7 @@
 // client keeps waiting for the real reply.
 import { EnvelopeOpenError, SealedReplyOpenError, transientAwsFailure, type EnvelopeInput } from "@credvend/envelope";
 import { CredvendError, decodeCredentials, readReply, type ReplyView } from "@credvend/protocol";
+import { printable } from "./printable.js";
 
 export interface VendedCredentials {
   readonly accessKeyId: string;
@@ -33,7 +34,15 @@ export interface ReplyOpener {
   open(envelope: EnvelopeInput, requestId: string, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
-export async function verifyReply(bytes: Uint8Array, requestId: string, opener: ReplyOpener, now: () => number, signal?: AbortSignal): Promise<Verdict> {
+/** What the synchronous checks make of a message: a reply to this request (still unverified), or a refusal. */
+export type Screened = { readonly kind: "candidate"; readonly reply: ReplyView } | { readonly kind: "refused"; readonly error: CredvendError };
+
+/**
+ * The checks that need no key and no wait (it decodes, and it names this request), cheap enough to
+ * run on every message as it arrives: junk and replies to other requests never take a place in the
+ * queue of messages waiting for the slower checks, however many of them a forger publishes.
+ */
+export function screenReply(bytes: Uint8Array, requestId: string): Screened {
   let reply: ReplyView;
   try {
     reply = readReply(bytes);
@@ -41,10 +50,17 @@ export async function verifyReply(bytes: Uint8Array, requestId: string, opener: 
     return { kind: "refused", error: asBadReply(error) };
   }
   if (reply.requestId !== requestId) {
-    const named = reply.requestId ? `request '${reply.requestId}'` : "no request id";
-    return refused("CV_ERR_CLIENT_BAD_REPLY", `a ${reply.kind === "error" ? "error" : "credentials"} reply on this request's subject names ${named}, not '${requestId}'`);
+    const named = reply.requestId ? `request '${printable(reply.requestId, 140)}'` : "no request id";
+    return { kind: "refused", error: new CredvendError("CV_ERR_CLIENT_BAD_REPLY", `a ${reply.kind === "error" ? "error" : "credentials"} reply on this request's subject names ${named}, not '${requestId}'`) };
   }
-  if (reply.kind === "error") return { kind: "error", error: reply.error };
+  return { kind: "candidate", reply };
+}
+
+export async function verifyReply(bytes: Uint8Array, requestId: string, opener: ReplyOpener, now: () => number, signal?: AbortSignal): Promise<Verdict> {
+  const screened = screenReply(bytes, requestId);
+  if (screened.kind === "refused") return screened;
+  const reply = screened.reply;
+  if (reply.kind === "error") return { kind: "error", error: fromVendor(reply.error) };
 
   const envelope = reply.envelope;
   let plaintext: Uint8Array;
@@ -71,7 +87,7 @@ export async function verifyReply(bytes: Uint8Array, requestId: string, opener: 
   // The clear copies are bound by the ciphertext already; these catch a sealer that put one thing
   // in clear and another inside.
   if (creds.accessKeyId !== envelope.accessKeyId) {
-    return refused("CV_ERR_CLIENT_BAD_REPLY", `reply's clear access key id '${envelope.accessKeyId}' differs from the sealed one '${creds.accessKeyId}'`);
+    return refused("CV_ERR_CLIENT_BAD_REPLY", `reply's clear access key id '${printable(envelope.accessKeyId, 140)}' differs from the sealed one '${creds.accessKeyId}'`);
   }
   const expirationMs = Number(creds.expirationMs);
   if (expirationMs !== envelope.expirationMs) {
@@ -95,8 +111,24 @@ export async function verifyReply(bytes: Uint8Array, requestId: string, opener: 
   };
 }
 
+/** Every refusal's text is printable: it quotes what a forger sent (key ids, KMS's account of them). */
 function refused(reason: "CV_ERR_CLIENT_BAD_REPLY" | "CV_ERR_CLIENT_DECRYPT", message: string, cause?: unknown): Verdict {
-  return { kind: "refused", error: new CredvendError(reason, message, cause === undefined ? {} : { cause }) };
+  return { kind: "refused", error: new CredvendError(reason, printable(message, 2000), cause === undefined ? {} : { cause }) };
+}
+
+/**
+ * An error reply as the caller sees it. Nothing authenticates an error reply (v1 carries no MAC or
+ * signature on it: whoever may publish here can forge one), so its text and field are wire text:
+ * printable, bounded. Code, reason,
+ * retryability and retry-after come from the registry and the wire's numbers, not from text.
+ */
+function fromVendor(error: CredvendError): CredvendError {
+  const message = printable(error.message);
+  const field = error.field === undefined ? undefined : printable(error.field, 140);
+  if (message === error.message && field === error.field) return error;
+  const clean = new CredvendError(error.reason, message, { ...(field !== undefined ? { field } : {}), ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
+  if (clean.code !== error.code) Object.defineProperty(clean, "code", { value: error.code });
+  return clean;
 }
 
 function asBadReply(error: unknown): CredvendError {

@@ -9,6 +9,7 @@ import { contextNames, encryptionContextFor, type Recipient } from "./context.js
 import { zeroLater } from "./data-key-cache.js";
 import { SHARED_KMS_CALL_TIMEOUT_MS } from "./shared-call.js";
 import { SingleFlightCache } from "./single-flight-cache.js";
+import { clip } from "./clip.js";
 
 export interface EnvelopeInput extends ClearFields {
   readonly encryptedDataKey: Uint8Array;
@@ -64,10 +65,10 @@ export class EnvelopeOpener {
       throw new EnvelopeOpenError(`reply binds its clear fields with version ${envelope.binding}; this client accepts only version ${REPLY_BINDING_VERSION} (upgrade the workers)`);
     }
     if (!contextNames(envelope.encryptionContext, recipient)) {
-      throw new EnvelopeOpenError(`reply is encrypted for ${JSON.stringify(envelope.encryptionContext)}, not for tenant '${recipient.tenant}' principal '${recipient.principal}'`);
+      throw new EnvelopeOpenError(`reply is encrypted for ${clip(JSON.stringify(envelope.encryptionContext))}, not for tenant '${recipient.tenant}' principal '${recipient.principal}'`);
     }
     if (envelope.kmsKeyId !== keyArn) {
-      throw new EnvelopeOpenError(`reply is sealed under KMS key '${envelope.kmsKeyId}'; this client accepts only its reply key '${keyArn}'`);
+      throw new EnvelopeOpenError(`reply is sealed under KMS key '${clip(envelope.kmsKeyId)}'; this client accepts only its reply key '${keyArn}'`);
     }
     if (envelope.encryptedDataKey.length === 0) throw new EnvelopeOpenError("reply carries no encrypted data key");
     const key = await this.dataKey(envelope.encryptedDataKey, signal);

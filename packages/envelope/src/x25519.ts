@@ -12,6 +12,7 @@ import { aeadOpen, KEY_BYTES } from "./aead.js";
 import { bindingData, REPLY_BINDING_VERSION, type ClearFields } from "./binding.js";
 import { contextNames, encryptionContextFor, type Recipient } from "./context.js";
 import type { PreparedDataKey } from "./seal.js";
+import { clip } from "./clip.js";
 
 export const X25519_KEY_BYTES = 32;
 
@@ -177,7 +178,7 @@ export function openSealedReply(envelope: SealedReplyInput, requestId: string, r
     throw new SealedReplyOpenError("reply is a KMS envelope, but this request asked for a reply sealed to its own key");
   }
   if (!contextNames(envelope.encryptionContext, recipient)) {
-    throw new SealedReplyOpenError(`reply names ${JSON.stringify(envelope.encryptionContext)}, not tenant '${recipient.tenant}' principal '${recipient.principal}'`);
+    throw new SealedReplyOpenError(`reply names ${clip(JSON.stringify(envelope.encryptionContext))}, not tenant '${recipient.tenant}' principal '${recipient.principal}'`);
   }
   const sender = envelope.senderPublicKey ?? new Uint8Array();
   let ephemeralSecret: Buffer;

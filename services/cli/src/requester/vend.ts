@@ -18,8 +18,8 @@ const MAX_COPIES = 16;
 
 /** `kms`: the requester's own identity, for KMS-sealed replies; none for a sealed requester. */
 export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClient | undefined): Promise<Vended> {
-  const [{ CredvendClient }, { readReply, replySubject }, { connectNats, permissionDeniedSignal }] = await Promise.all([
-    import("@credvend/client"), import("@credvend/protocol"), import("../connect.js"),
+  const [{ CredvendClient }, { screenReply }, { readReply, replySubject }, { connectNats, permissionDeniedSignal }] = await Promise.all([
+    import("@credvend/client"), import("@credvend/client/reply"), import("@credvend/protocol"), import("../connect.js"),
   ]);
   const nc = await connectNats(who.env, `credvend-cli:${who.tenant}.${who.principal}`);
   // A NATS permission refusal ends the request at once, as it does for `credvend request`.
@@ -28,8 +28,10 @@ export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClie
     const requestId = randomUUID();
     const copies: Uint8Array[] = [];
     const sub = nc.subscribe(replySubject(who.tenant, who.principal, requestId), {
+      // Screened as they arrive, so junk and replies to other requests ahead of the worker's
+      // never take the places of the genuine copy (which would only cost a cache miss).
       callback: (error, msg) => {
-        if (!error && copies.length < MAX_COPIES) copies.push(msg.data);
+        if (!error && copies.length < MAX_COPIES && screenReply(msg.data, requestId).kind === "candidate") copies.push(msg.data);
       },
     });
     try {
