@@ -19,3 +19,8 @@ export function redactUrls(text: string): string {
 export function redactUrl(url: string): string {
   return redactUrls(url);
 }
+
+/** Every URL in `text` without its userinfo (user, password or token): for a URL handed on, not shown. */
+export function withoutUrlUserinfo(text: string): string {
+  return text.replace(URL_USERINFO, "$1");
+}

@@ -1,5 +1,6 @@
 // A NATS client error as one line that names the setting to fix. Apart from connect.ts so that
 // the failure path (index.ts) can use it without loading the NATS client.
+import { redactUrls } from "@credvend/protocol";
 import { CliFailure } from "./args.js";
 import type { RequesterEnv } from "./cli-env.js";
 
@@ -33,21 +34,30 @@ function requesterHint(subject: string, env: RequesterEnv): string {
   return `a requester may use only its own subjects, so NATS_USER must be the user credvend nats-config generated for ${identity}`;
 }
 
+/**
+ * NATS_URL as an error line may show it: nats://user:pass@host and nats://token@host are common
+ * ways to give credentials, and these lines reach terminals, CI logs and an endpoint's 503 body.
+ */
+export function shownNatsUrl(env: Pick<RequesterEnv, "natsUrl">): string {
+  return redactUrls(env.natsUrl);
+}
+
 /** A NATS error as one actionable line; anything unrecognised is returned unchanged. */
 export function natsFailure(error: unknown, env: RequesterEnv): unknown {
   const code = (error as { code?: unknown } | null)?.code;
+  const url = shownNatsUrl(env);
   const who = env.natsUser ? `user ${JSON.stringify(env.natsUser)}` : "an anonymous client (NATS_USER is not set)";
   if (code === "CONNECTION_REFUSED" || code === "ECONNREFUSED") {
-    return new CliFailure(`cannot connect to NATS at ${env.natsUrl} (connection refused): start nats-server or set NATS_URL`);
+    return new CliFailure(`cannot connect to NATS at ${url} (connection refused): start nats-server or set NATS_URL`);
   }
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new CliFailure(`cannot connect to NATS at ${env.natsUrl} (unknown host): check NATS_URL`);
+    return new CliFailure(`cannot connect to NATS at ${url} (unknown host): check NATS_URL`);
   }
   if (code === "CONNECTION_TIMEOUT" || code === "TIMEOUT") {
-    return new CliFailure(`NATS at ${env.natsUrl} did not answer in time: check NATS_URL`);
+    return new CliFailure(`NATS at ${url} did not answer in time: check NATS_URL`);
   }
   if (code === "AUTHORIZATION_VIOLATION" || code === "BAD_AUTHENTICATION") {
-    return new CliFailure(`NATS at ${env.natsUrl} refused ${who}: check NATS_USER and NATS_PASSWORD`);
+    return new CliFailure(`NATS at ${url} refused ${who}: check NATS_USER and NATS_PASSWORD`);
   }
   // Directly, or under the client's own error (a refused subscription, an aborted request).
   const denied = withCode(error, PERMISSIONS_VIOLATION);

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { CliFailure, parse, requireFile, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
 import { connectNats } from "../connect.js";
+import { shownNatsUrl } from "../nats-failure.js";
 import { ConfigInvalid } from "../problems.js";
 
 export const CONFIG_USAGE = `usage:
@@ -35,7 +36,7 @@ export async function configCommand(argv: readonly string[], out: (line: string)
   try {
     const kv = await openConfigBucket(nc, bucket, { create: text !== undefined }).catch((error: unknown) => {
       // A server without JetStream answers the KV API with "no responders".
-      if ((error as { code?: unknown }).code === "503") throw new CliFailure(`NATS at ${env.natsUrl} has no JetStream: start nats-server with -js`);
+      if ((error as { code?: unknown }).code === "503") throw new CliFailure(`NATS at ${shownNatsUrl(env)} has no JetStream: start nats-server with -js`);
       throw error;
     });
     if (text !== undefined) {

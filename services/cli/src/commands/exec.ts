@@ -8,6 +8,7 @@ import { childEnv } from "../requester/child-env.js";
 import { startContainerEndpoint } from "../requester/container-endpoint.js";
 import { CredentialSource } from "../requester/credential-source.js";
 import { RefreshingCredentials } from "../requester/refreshing.js";
+import { shownError } from "../requester/shown-error.js";
 import { REQUESTER_ENV_USAGE, requester, SPEC_OPTIONS, SPEC_USAGE, vendSpec } from "../requester/spec.js";
 
 export const EXEC_USAGE = `usage: credvend exec --template T [--param k=v]... [options] -- COMMAND [ARGS...]
@@ -36,7 +37,7 @@ export async function execCommand(argv: readonly string[]): Promise<number> {
   const spec = vendSpec(values);
   const source = new CredentialSource(spec, requester(requesterEnv()), { cacheDir: cacheDirFromEnv() });
   const credentials = new RefreshingCredentials(source, spec.refreshMarginMs, (error) => {
-    process.stderr.write(`credvend exec: renewing credentials failed (will retry): ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`credvend exec: renewing credentials failed (will retry): ${shownError(error)}\n`);
   });
   const token = randomBytes(32).toString("base64url");
   let endpoint;

@@ -8,6 +8,7 @@ import { HEALTH_PATH, MIN_TOKEN_LENGTH, requireLoopback, startContainerEndpoint 
 import { CredentialSource } from "../requester/credential-source.js";
 import { shellQuote } from "../requester/formats.js";
 import { RefreshingCredentials } from "../requester/refreshing.js";
+import { shownError } from "../requester/shown-error.js";
 import { REQUESTER_ENV_USAGE, requester, SPEC_OPTIONS, SPEC_USAGE, vendSpec } from "../requester/spec.js";
 import { stopSignal } from "../stop-signal.js";
 
@@ -28,15 +29,26 @@ ${SPEC_USAGE}
 
 ${REQUESTER_ENV_USAGE}`;
 
-function loadOrCreateToken(file: string): string {
+/** What an HTTP header value may hold and the SDKs send unchanged: visible ASCII, no space, no line break. */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
+
+export function loadOrCreateToken(file: string): string {
   if (!existsSync(file)) {
-    writeFileSync(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    // No trailing newline: the SDKs send the file's bytes as the Authorization header, unchanged.
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
   }
   // Whoever can read the token can take the credentials: like an ssh key, it must be the owner's alone.
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) throw new CliFailure(`--token-file ${file} is readable by other users (mode ${mode.toString(8).padStart(4, "0")}); run chmod 600 ${file}`);
-  const token = readFileSync(file, "utf8").trim();
-  if (token.length < MIN_TOKEN_LENGTH) throw new CliFailure(`--token-file ${file}: the token must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -base64 32)`);
+  const token = readFileSync(file, "utf8");
+  const make = `e.g. openssl rand -base64 32 | tr -d '\\n' > ${file}`;
+  // The AWS SDKs and CLI read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE as it is: the JS SDK sends a
+  // trailing newline (which Node refuses to put in a header), botocore refuses it. Trimming it
+  // here would make an endpoint that curl can use and no SDK can.
+  if (!TOKEN_CHARACTERS.test(token)) {
+    throw new CliFailure(`--token-file ${file}: the token must be one word of visible ASCII with no line break or space (the AWS SDKs send the file's bytes unchanged as the Authorization header, and refuse a newline); write it without one, ${make}`);
+  }
+  if (token.length < MIN_TOKEN_LENGTH) throw new CliFailure(`--token-file ${file}: the token must be at least ${MIN_TOKEN_LENGTH} characters (${make})`);
   return token;
 }
 
@@ -50,7 +62,7 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
   const token = loadOrCreateToken(tokenFile);
   const source = new CredentialSource(spec, requester(requesterEnv()), { cacheDir: cacheDirFromEnv() });
   const credentials = new RefreshingCredentials(source, spec.refreshMarginMs, (error) => {
-    process.stderr.write(`credvend serve: renewing credentials failed (will retry): ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`credvend serve: renewing credentials failed (will retry): ${shownError(error)}\n`);
   });
   const stop = stopSignal();
   try {

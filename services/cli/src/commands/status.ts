@@ -3,6 +3,7 @@ import { RequestStrategy, type ServiceStats } from "nats";
 import { parse, parseIntFlag, parseOutput, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
 import { connectNats } from "../connect.js";
+import { shownNatsUrl } from "../nats-failure.js";
 import { formatTable } from "../table.js";
 
 export const STATUS_USAGE = `usage: credvend status [--output table|json] [--wait MS]
@@ -70,7 +71,7 @@ export async function statusCommand(argv: readonly string[], out: (line: string)
       return reports.length ? 0 : 1;
     }
     if (reports.length === 0) {
-      process.stderr.write(`credvend status: no credvend worker answered on ${env.natsUrl} within ${maxWait} ms (start one with credvend worker, or check NATS_URL)\n`);
+      process.stderr.write(`credvend status: no credvend worker answered on ${shownNatsUrl(env)} within ${maxWait} ms (start one with credvend worker, or check NATS_URL)\n`);
       return 1;
     }
     for (const line of tableLines(reports)) out(line);

@@ -2,6 +2,7 @@
 // and nothing that would win over it in an SDK's credential chain (static keys and profiles come
 // first in every SDK's chain, and would stop the refresh), nor the requester's own secrets: the
 // command is given the vended credentials, not the NATS password or the identity that opens replies.
+import { withoutUrlUserinfo } from "@credvend/protocol";
 import { RECURSION_MARKER } from "./recursion.js";
 
 const REMOVED = [
@@ -15,6 +16,9 @@ const REMOVED = [
 export function childEnv(parent: NodeJS.ProcessEnv, endpoint: { readonly url: string; readonly token: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...parent };
   for (const name of REMOVED) delete env[name];
+  // NATS_URL may carry the requester's NATS password or token instead of NATS_PASSWORD: the
+  // command is not to have it.
+  if (env.NATS_URL) env.NATS_URL = withoutUrlUserinfo(env.NATS_URL);
   env.AWS_CONTAINER_CREDENTIALS_FULL_URI = endpoint.url;
   env.AWS_CONTAINER_AUTHORIZATION_TOKEN = endpoint.token;
   return env;

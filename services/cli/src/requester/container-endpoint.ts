@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { isIP, type AddressInfo } from "node:net";
 import { UsageError } from "../args.js";
 import type { RefreshingCredentials } from "./refreshing.js";
+import { shownError } from "./shown-error.js";
 
 export const CREDENTIALS_PATH = "/credentials";
 export const HEALTH_PATH = "/healthz";
@@ -63,8 +64,8 @@ export async function startContainerEndpoint(o: { readonly host: string; readonl
       const c = await o.credentials.credentials();
       return send(res, 200, { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, Expiration: c.expiration.toISOString(), ...(c.arn ? { RoleArn: c.arn } : {}) });
     } catch (error) {
-      const e = error as { reason?: unknown; message?: unknown };
-      return send(res, 503, { code: "CredentialsUnavailable", reason: typeof e.reason === "string" ? e.reason : undefined, message: `credvend could not renew the credentials: ${typeof e.message === "string" ? e.message : String(error)}` });
+      const reason = (error as { reason?: unknown } | null)?.reason;
+      return send(res, 503, { code: "CredentialsUnavailable", reason: typeof reason === "string" ? reason : undefined, message: `credvend could not renew the credentials: ${shownError(error)}` });
     }
   };
   const server = createServer((req, res) => {
