@@ -1,4 +1,5 @@
 // What planRequest returns: the exact STS call to make, one shape per call kind.
+import type { WebIdentityCheck } from "./schema.js";
 import type { SessionTag } from "./session.js";
 
 export interface RateLimitRule {
@@ -62,6 +63,12 @@ export interface WebIdentityPlan extends PlanBase {
   policyArns: string[];
   /** Claims the token must carry with exactly these values (the access rule's `claims`, rendered). */
   expectedClaims: Readonly<Record<string, string>>;
+  /**
+   * The template's issuers, audiences and keys, from the config this plan was made with (a reload
+   * after planning must not change which IdPs this request is checked against); missing only for
+   * a config that slipped past lint, which the worker refuses.
+   */
+  webIdentityCheck?: WebIdentityCheck;
 }
 
 export interface SamlPlan extends PlanBase {

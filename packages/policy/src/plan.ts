@@ -65,6 +65,7 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
       plan = {
         kind: "web_identity", ...base, roleArn: tpl.role_arn ?? "", roleSessionName: sessionName, policyArns, ...(policy !== undefined && { policy }),
         ...webIdentityInput(input.template, input), expectedClaims: expectedClaims(decision.rule.claims ?? {}, values, req, decision.label),
+        ...(tpl.web_identity !== undefined && { webIdentityCheck: tpl.web_identity }),
       };
       break;
     case "saml":

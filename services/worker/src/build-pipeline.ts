@@ -55,7 +55,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(validateStage(deps.validate))
     .then(callerRateLimitStage(deps.limiter, deps.config, refused))
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
-    .then(federationCheckStage(deps.config))
+    .then(federationCheckStage())
     .then(limitAndClaimStage(deps.claims, deps.idempotency, deps.config, refused))
     .then(dataKeyStage(deps.sealer, deps.sealingKey))
     .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))

@@ -29,9 +29,9 @@ export interface WebIdentityCheckInput {
   readonly template: string;
   readonly token: string;
   /**
-   * The template's allow-lists. Undefined for a config that slipped past lint, or when a reload
-   * removed the template after the request was planned: both are refused (fail closed), since
-   * without them any IdP's token would cost an STS call.
+   * The template's allow-lists, from the config the request was planned with. Undefined only for
+   * a config that slipped past lint: refused (fail closed), since without them any IdP's token
+   * would cost an STS call.
    */
   readonly check: WebIdentityCheck | undefined;
   /** Claims that must equal these values (the access rule's `claims`). */

@@ -1,4 +1,3 @@
-import type { CredvendConfig } from "@credvend/policy";
 import { DURATION_RANGES } from "@credvend/policy";
 import { checkSamlAssertion } from "../federation/saml-check.js";
 import { checkWebIdentityToken } from "../federation/web-identity-check.js";
@@ -11,14 +10,13 @@ import type { Planned, WorkerStageContext } from "../pipeline/types.js";
  * assertion does not grant) is refused here, so junk never costs an STS call. A SAML session is
  * shortened to what the assertion allows, as STS would. Other kinds pass through unchanged.
  */
-export function federationCheckStage(currentConfig: () => CredvendConfig): Stage<Planned, Planned, WorkerStageContext> {
+export function federationCheckStage(): Stage<Planned, Planned, WorkerStageContext> {
   return {
     name: "federation-check",
     async run(input, ctx) {
       const { plan } = input;
       if (plan.kind === "web_identity") {
-        const tpl = Object.hasOwn(currentConfig().templates, plan.template) ? currentConfig().templates[plan.template] : undefined;
-        await checkWebIdentityToken({ template: plan.template, token: plan.webIdentityToken, check: tpl?.web_identity, expectedClaims: plan.expectedClaims, nowMs: ctx.now() });
+        await checkWebIdentityToken({ template: plan.template, token: plan.webIdentityToken, check: plan.webIdentityCheck, expectedClaims: plan.expectedClaims, nowMs: ctx.now() });
         return input;
       }
       if (plan.kind === "saml") {
