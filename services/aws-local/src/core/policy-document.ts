@@ -1,16 +1,19 @@
 // Policy documents arriving from outside (seed files, STS session policies) are checked with the
 // IAM engine's own structural checker, so a typo such as an unknown condition operator is refused
-// up front instead of silently never matching.
-import { checkPolicyDocument } from "../iam/validate-policy.js";
+// up front instead of silently never matching. Identity policies also get IAM's grammar (Resource
+// required, vendor prefixes, ARNs, Sids): IAM refuses such a policy wherever it takes one, so a seed
+// must not hold a policy AWS would never have stored.
+import { identityGrammarProblem } from "../iam/identity-grammar.js";
+import { checkPolicyDocument, type PolicyDocumentKind } from "../iam/validate-policy.js";
 import type { PolicyDocument } from "../types.js";
 
-/** "resource": trust and key policies (Principal required); "identity": identity and session policies. */
-export type PolicyKind = "resource" | "identity";
+export type PolicyKind = PolicyDocumentKind;
 
 /** Why `value` is not a policy document of this kind, or undefined when it is one. */
 export function policyDocumentProblem(value: unknown, kind: PolicyKind): string | undefined {
   const problems = checkPolicyDocument(value, kind);
-  return problems.length === 0 ? undefined : problems.join("; ");
+  if (problems.length > 0) return problems.join("; ");
+  return kind === "identity" ? identityGrammarProblem(value as PolicyDocument) : undefined;
 }
 
 /** Parses a JSON policy text; throws with a reason a human can act on. */

@@ -25,12 +25,25 @@ function checkPrincipal(name: string, value: unknown, where: string): string[] {
   return problems;
 }
 
-function checkStatement(s: unknown, where: string, resourcePolicy: boolean): string[] {
+/**
+ * "identity": identity and session policies (no Principal). "trust": role trust policies, where IAM
+ * refuses Resource ("Has prohibited field Resource"): the policy is attached to the role it governs.
+ * "key": KMS key policies, where a statement without Action or Resource is accepted and simply has no
+ * effect (KMS API Reference, CreateKey / PutKeyPolicy, Policy). "resource": any resource policy.
+ */
+export type PolicyDocumentKind = "identity" | "trust" | "key" | "resource";
+
+function checkStatement(s: unknown, where: string, kind: PolicyDocumentKind): string[] {
+  const resourcePolicy = kind !== "identity";
   if (!isRecord(s)) return [`${where} must be an object`];
   const problems: string[] = [];
   for (const key of Object.keys(s)) if (!STATEMENT_KEYS.has(key)) problems.push(`${where}: unknown element "${key}"`);
   if (s["Effect"] !== "Allow" && s["Effect"] !== "Deny") problems.push(`${where}: Effect must be "Allow" or "Deny"`);
-  if ((s["Action"] === undefined) === (s["NotAction"] === undefined)) problems.push(`${where}: give exactly one of Action or NotAction`);
+  if (s["Action"] !== undefined && s["NotAction"] !== undefined) problems.push(`${where}: give exactly one of Action or NotAction`);
+  else if (kind !== "key" && s["Action"] === undefined && s["NotAction"] === undefined) problems.push(`${where}: give exactly one of Action or NotAction`);
+  if (kind === "trust" && (s["Resource"] !== undefined || s["NotResource"] !== undefined)) {
+    problems.push(`${where}: Has prohibited field ${s["Resource"] !== undefined ? "Resource" : "NotResource"} (a trust policy governs its role)`);
+  }
   for (const key of ["Action", "NotAction", "Resource", "NotResource"]) {
     if (s[key] !== undefined && !isStringOrList(s[key])) problems.push(`${where}: ${key} must be a string or a non-empty list of strings`);
   }
@@ -55,7 +68,7 @@ function checkStatement(s: unknown, where: string, resourcePolicy: boolean): str
 }
 
 /** Problems found, or an empty list when the document is well formed. */
-export function checkPolicyDocument(value: unknown, kind: "resource" | "identity"): string[] {
+export function checkPolicyDocument(value: unknown, kind: PolicyDocumentKind): string[] {
   if (!isRecord(value)) return ["the policy must be a JSON object"];
   const version = value["Version"];
   if (version !== undefined && version !== "2012-10-17" && version !== "2008-10-17") {
@@ -65,11 +78,11 @@ export function checkPolicyDocument(value: unknown, kind: "resource" | "identity
   if (statements === undefined) return ["the policy has no Statement"];
   const list: unknown[] = Array.isArray(statements) ? statements : [statements];
   if (list.length === 0) return ["Statement must not be empty"];
-  return list.flatMap((s, i) => checkStatement(s, `Statement[${i}]`, kind === "resource"));
+  return list.flatMap((s, i) => checkStatement(s, `Statement[${i}]`, kind));
 }
 
 /** Narrowing helper: a document that passed checkPolicyDocument. */
-export function asPolicyDocument(value: unknown, kind: "resource" | "identity"): PolicyDocument | string[] {
+export function asPolicyDocument(value: unknown, kind: PolicyDocumentKind): PolicyDocument | string[] {
   const problems = checkPolicyDocument(value, kind);
   return problems.length === 0 ? (value as PolicyDocument) : problems;
 }

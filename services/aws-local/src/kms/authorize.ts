@@ -1,14 +1,14 @@
 // Who may use a KMS key, by AWS's rules. The key policy is the root of trust: without a key-policy
-// Allow nothing is allowed. A key-policy statement that names a principal itself (its ARN, or "*")
-// grants to it directly. A statement that names an account (its id or its root ARN) only *delegates*
-// to that account's IAM: the caller's identity policies must then allow the call too (with that
-// statement's conditions still applying). A caller from another account always needs both: the key
-// policy (naming it or its account) and its own identity policies. An explicit Deny in the key
-// policy, the identity policies or the session policy wins; a session policy must also allow.
+// Allow nothing is allowed, and IAM policies count only where the key policy delegates to an account
+// (KMS Developer Guide, "Key policies"; "KMS key access and permissions"). How a key-policy grant
+// combines with the caller's identity and session policies is IAM's rule for resource policies that
+// must allow themselves, shared with role trust policies: see iam/resource-grant.ts.
 
 import { statementsOf, type evaluatePolicies } from "../iam/evaluate.js";
-import { AwsError, type CallerIdentity, type PolicyDocument, type PolicyRequest, type PolicyStatement, type StringOrList } from "../types.js";
+import { resourceGrantRefusal, type ResourceGrantRefusal } from "../iam/resource-grant.js";
+import { AwsError, type CallerIdentity, type PolicyDocument, type PolicyRequest } from "../types.js";
 import type { EncryptionContext } from "./ciphertext.js";
+import { effectiveKeyPolicy } from "./key-policy.js";
 import type { KmsKey } from "./key-store.js";
 
 export interface AuthorizeRequest {
@@ -28,46 +28,15 @@ export type Authorize = (request: AuthorizeRequest) => void;
 /** For calls on no particular key (CreateKey, ListAliases): only the caller's IAM policies decide. */
 export type AuthorizeIdentity = (request: { readonly caller: CallerIdentity; readonly action: string }) => void;
 
-const ACCOUNT_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
-
-function principalValues(value: StringOrList | undefined): readonly string[] {
-  if (value === undefined) return [];
-  return typeof value === "string" ? [value] : value;
-}
-
-interface SplitKeyPolicy {
-  /** Allow statements with their account principals removed: grants that need no IAM policy. */
-  readonly direct: PolicyDocument;
-  /** Allow statements with only their account principals: delegations to each account's IAM. */
-  readonly delegating: PolicyDocument;
-}
-
-const splitCache = new WeakMap<PolicyDocument, SplitKeyPolicy>();
-
-/** Splits a key policy's Allow statements by how they name principals (cached per policy object). */
-function splitKeyPolicy(policy: PolicyDocument): SplitKeyPolicy {
-  const cached = splitCache.get(policy);
-  if (cached !== undefined) return cached;
-  const direct: PolicyStatement[] = [];
-  const delegating: PolicyStatement[] = [];
-  for (const statement of statementsOf(policy)) {
-    if (statement.Effect !== "Allow") continue;
-    const principal = statement.Principal;
-    if (principal === undefined || principal === "*" || principal.AWS === undefined) {
-      direct.push(statement);
-      continue;
-    }
-    const values = principalValues(principal.AWS);
-    const accounts = values.filter((v) => ACCOUNT_PRINCIPAL.test(v));
-    const named = values.filter((v) => !ACCOUNT_PRINCIPAL.test(v));
-    const { AWS: _aws, ...otherKinds } = principal;
-    if (named.length > 0 || Object.keys(otherKinds).length > 0) direct.push({ ...statement, Principal: { ...otherKinds, AWS: named } });
-    if (accounts.length > 0) delegating.push({ ...statement, Principal: { AWS: accounts } });
-  }
-  const split = { direct: { ...policy, Statement: direct }, delegating: { ...policy, Statement: delegating } };
-  splitCache.set(policy, split);
-  return split;
-}
+/** AWS's wording of each refusal, after "User: … is not authorized to perform: … on …". */
+const REFUSAL_WORDS: Readonly<Record<ResourceGrantRefusal, (action: string) => string>> = {
+  "resource-deny": () => "with an explicit deny in a resource-based policy",
+  "identity-deny": () => "with an explicit deny in an identity-based policy",
+  "session-deny": () => "with an explicit deny in a session policy",
+  "no-resource-allow": (action) => `because no resource-based policy allows the ${action} action`,
+  "no-identity-allow": (action) => `because no identity-based policy allows the ${action} action`,
+  "no-session-allow": (action) => `because no session policy allows the ${action} action`,
+};
 
 /** The kms:* condition keys of one request (fact sheet 3.6). */
 export function kmsConditionContext(request: AuthorizeRequest): PolicyRequest["context"] {
@@ -122,26 +91,14 @@ export function createKmsAuthorizer(evaluate: typeof evaluatePolicies): Authoriz
       throw new AwsError("AccessDeniedException", `User: ${caller.arn} is not authorized to perform: ${action} on ${on} ${why}`, 400);
     };
 
-    const policies = [key.policy, ...caller.identityPolicies, ...(caller.sessionPolicy === undefined ? [] : [caller.sessionPolicy])];
+    const keyPolicy = effectiveKeyPolicy(key.policy);
+    const policies = [keyPolicy, ...caller.identityPolicies, ...(caller.sessionPolicy === undefined ? [] : [caller.sessionPolicy])];
     const ambiguous = ambiguousContextKeyRead(request.encryptionContext, policies);
     if (ambiguous !== undefined) {
       deny(`because the encryption context has keys that differ only in case, so the policy condition key ${ambiguous} is ambiguous`);
     }
-    if (evaluate([key.policy], policyRequest, { principalCheck: true }) === "ExplicitDeny") deny("with an explicit deny in a resource-based policy");
-    const identityDecision = evaluate(caller.identityPolicies, policyRequest);
-    if (identityDecision === "ExplicitDeny") deny("with an explicit deny in an identity-based policy");
-    const sessionDecision = caller.sessionPolicy === undefined ? undefined : evaluate([caller.sessionPolicy], policyRequest);
-    if (sessionDecision === "ExplicitDeny") deny("with an explicit deny in a session policy");
-
-    const split = splitKeyPolicy(key.policy);
-    const direct = evaluate([split.direct], policyRequest, { principalCheck: true }) === "Allow";
-    const delegated = evaluate([split.delegating], policyRequest, { principalCheck: true }) === "Allow";
-    if (!direct && !delegated) deny(`because no resource-based policy allows the ${action} action`);
-    const sameAccount = caller.accountId === key.accountId;
-    // Same account: a statement naming the caller needs nothing more; an account delegation needs
-    // IAM. Another account: the caller's own IAM policies must allow either way.
-    if ((!sameAccount || !direct) && identityDecision !== "Allow") deny(`because no identity-based policy allows the ${action} action`);
-    if (sessionDecision !== undefined && sessionDecision !== "Allow") deny(`because no session policy allows the ${action} action`);
+    const refusal = resourceGrantRefusal(evaluate, { request: policyRequest, resourcePolicy: keyPolicy, resourceAccountId: key.accountId });
+    if (refusal !== undefined) deny(REFUSAL_WORDS[refusal](action));
   };
 }
 

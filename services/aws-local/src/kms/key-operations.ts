@@ -2,10 +2,10 @@
 // aws-local keys are symmetric AWS_KMS keys only; other specs are refused with UnsupportedOperation.
 
 import { randomUUID } from "node:crypto";
-import { checkPolicyDocument } from "../iam/validate-policy.js";
-import { AwsError, type PolicyDocument } from "../types.js";
+import { AwsError } from "../types.js";
 import type { KmsInput } from "./input.js";
 import { randomKeyMaterial } from "./key-material.js";
+import { checkLockoutSafety, KEY_POLICY_MAX_CHARS, parseKeyPolicy } from "./key-policy.js";
 import { defaultKeyPolicy, type KeyStore, type KmsKey } from "./key-store.js";
 import { dryRunStop, epochSeconds, MAX_KEY_ID_LENGTH, ok, readGrantTokens, SYMMETRIC_DEFAULT, type KmsOperation } from "./operation.js";
 
@@ -43,27 +43,15 @@ export function keyMetadata(key: KmsKey, store: KeyStore): Record<string, unknow
   };
 }
 
-function parseKeyPolicy(text: string): PolicyDocument {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AwsError("MalformedPolicyDocumentException", "The key policy is not valid JSON", 400);
-  }
-  const problems = checkPolicyDocument(value, "resource");
-  if (problems.length > 0) throw new AwsError("MalformedPolicyDocumentException", `The key policy is malformed: ${problems.join("; ")}`, 400);
-  return value as PolicyDocument;
-}
-
 const createKey: KmsOperation = (input, caller, deps) => {
-  const policyText = input.string("Policy", { min: 1, max: 131072 });
+  const policyText = input.string("Policy", { min: 1, max: KEY_POLICY_MAX_CHARS });
   const description = input.string("Description", { max: 8192 }) ?? "";
   const usage = input.enumOf("KeyUsage", KEY_USAGES);
   const spec = input.enumOf("KeySpec", KEY_SPECS);
   const legacySpec = input.enumOf("CustomerMasterKeySpec", KEY_SPECS);
   const origin = input.enumOf("Origin", ORIGINS);
   const tags = input.tags("Tags");
-  input.boolean("BypassPolicyLockoutSafetyCheck");
+  const bypassLockoutCheck = input.boolean("BypassPolicyLockoutSafetyCheck") === true;
   if (spec !== undefined && legacySpec !== undefined) {
     throw new AwsError("ValidationException", "Give KeySpec or the deprecated CustomerMasterKeySpec, not both", 400);
   }
@@ -75,7 +63,14 @@ const createKey: KmsOperation = (input, caller, deps) => {
   // CreateKey has no key yet: only the caller's IAM policies can allow it.
   deps.authorizeIdentity({ caller, action: "kms:CreateKey" });
   const policy = policyText === undefined ? defaultKeyPolicy(caller.accountId) : parseKeyPolicy(policyText);
-  const key = deps.store.addKey({ accountId: caller.accountId, id: randomUUID(), material: randomKeyMaterial(), description, policy, tags, enabled: true });
+  const id = randomUUID();
+  if (policyText !== undefined && !bypassLockoutCheck) {
+    // Checked on the key as it would be, before anything is stored.
+    const arn = deps.store.keyArn(caller.accountId, id);
+    const candidate: KmsKey = { accountId: caller.accountId, id, arn, material: Buffer.alloc(0), materialId: "", description, policy, creationDate: 0, tags, state: "Enabled" };
+    checkLockoutSafety(deps.authorize, caller, candidate);
+  }
+  const key = deps.store.addKey({ accountId: caller.accountId, id, material: randomKeyMaterial(), description, policy, tags, enabled: true });
   return ok({ KeyMetadata: keyMetadata(key, deps.store) });
 };
 

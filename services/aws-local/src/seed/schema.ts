@@ -70,7 +70,7 @@ const role = z
   .object({
     name: name(64),
     path: z.string().regex(/^\/([\w+=,.@-]+\/)*$/, "must start and end with /").default("/"),
-    trust_policy: policyDocument("resource"),
+    trust_policy: policyDocument("trust"),
     max_session_duration: z.number().int().min(3600).max(43200).default(3600),
     tags,
     policies: z.array(namedPolicy).default([]),
@@ -91,7 +91,7 @@ const kmsKey = z
     aliases: z
       .array(z.string().regex(/^alias\/(?!aws\/)[a-zA-Z0-9:/_-]+$/, "must be alias/<name> (not alias/aws/…)"))
       .default([]),
-    policy: policyDocument("resource").optional(),
+    policy: policyDocument("key").optional(),
     enabled: z.boolean().default(true),
     material: z
       .string()

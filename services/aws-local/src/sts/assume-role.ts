@@ -1,8 +1,9 @@
 // AssumeRole (fact sheet 1.2). Order: syntax -> session-input rules -> caller kind -> role lookup
-// -> duration limits -> MFA -> identity policy -> trust policy -> tag/source-identity inheritance
+// -> duration limits -> MFA -> trust policy with identity and session policies -> tag/source-identity inheritance
 // -> issue.
 import type { PolicyRequest } from "../types.js";
-import { accessDenied, checkMfa, identityAllows, mergeTags, type StsOperation } from "./common.js";
+import { resourceGrantRefusal } from "../iam/resource-grant.js";
+import { accessDenied, checkMfa, mergeTags, type StsOperation } from "./common.js";
 import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, roleResourceKeys } from "./role-session.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_ASSUME_ROLE } from "./session-inputs.js";
 import { ARN_PATTERN, EXTERNAL_ID_PATTERN, NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
@@ -78,12 +79,12 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   const actions = ["sts:AssumeRole"];
   if (inputs.tags.length > 0) actions.push("sts:TagSession");
   if (effectiveSourceIdentity !== undefined) actions.push("sts:SetSourceIdentity");
+  // The trust policy must allow; whether the caller's own policies must allow too depends on how it
+  // names the caller (its user, role or session ARN: no; its account: yes; another account: always).
   for (const action of actions) {
-    const trusted =
-      identityAllows(deps, actingCaller, action, role.arn, context) &&
-      deps.evaluate([role.trustPolicy], { action, resource: role.arn, caller: actingCaller, context }, { principalCheck: true }) ===
-        "Allow";
-    if (!trusted) throw accessDenied(caller.arn, action, role.arn);
+    const request = { action, resource: role.arn, caller: actingCaller, context };
+    const refusal = resourceGrantRefusal(deps.evaluate, { request, resourcePolicy: role.trustPolicy, resourceAccountId: role.accountId });
+    if (refusal !== undefined) throw accessDenied(caller.arn, action, role.arn);
   }
 
   const transitiveTags = mergeTags(

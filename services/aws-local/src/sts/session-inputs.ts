@@ -3,7 +3,6 @@
 // transitive keys, policy JSON, packed size) throw their own AWS errors.
 import { AwsError, type PolicyDocument } from "../types.js";
 import { parsePolicyJson } from "../core/policy-document.js";
-import { identityGrammarProblem } from "../iam/identity-grammar.js";
 import type { IamWorld } from "../core/world.js";
 import { packedPolicySizePercent } from "./packed-size.js";
 import type { QueryParams } from "./query-params.js";
@@ -117,14 +116,12 @@ export function checkSessionInputs(raw: RawSessionInputs): SessionInputs {
         `The session policy has ${raw.policyText.length} characters; session policies are limited to ${MAX_SESSION_POLICY_CHARS}.`,
       );
     }
+    // A session policy is an identity policy: parsePolicyJson applies IAM's grammar as PutRolePolicy does.
     try {
       policy = parsePolicyJson(raw.policyText, "identity");
     } catch (err) {
-      throw new AwsError("MalformedPolicyDocument", `The session policy is malformed: ${(err as Error).message}.`);
+      throw new AwsError("MalformedPolicyDocument", `The session policy is malformed: ${(err as Error).message.replace(/\.$/, "")}.`);
     }
-    // A session policy is an identity policy: IAM's grammar applies as it does to PutRolePolicy.
-    const grammar = identityGrammarProblem(policy);
-    if (grammar !== undefined) throw new AwsError("MalformedPolicyDocument", `The session policy is malformed: ${grammar}`);
     minifiedPolicy = JSON.stringify(policy);
   }
   const passedAny = raw.policyText !== undefined || raw.policyArns.length > 0 || raw.tags.length > 0;
