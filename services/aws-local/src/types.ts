@@ -56,6 +56,12 @@ export interface CallerIdentity {
   readonly tokenIssuedAtMs?: number;
   /** Role sessions from AssumeRoleWithWebIdentity / AssumeRoleWithSAML: the provider ARN (aws:FederatedProvider). */
   readonly federatedProvider?: string;
+  /**
+   * Role sessions from the two federation calls: the provider keys AWS documents for the session's
+   * permission policies (saml:sub, …, `<provider>:sub`; see sts/federation-keys.ts), set on every
+   * later request. A role chained from the session does not inherit them.
+   */
+  readonly federationKeys?: Readonly<Record<string, string>>;
 }
 
 /** Context for one policy evaluation. Condition keys are matched case-insensitively, as in IAM. */

@@ -38,6 +38,8 @@ export type SessionView = Omit<IssuedSession, "secretAccessKey" | "sessionToken"
   readonly arn: string;
   readonly userId: string;
   readonly principalTags: Readonly<Record<string, string>>;
+  /** The federation keys the session's later calls carry (CallerIdentity.federationKeys), if any. */
+  readonly federationKeys?: Readonly<Record<string, string>>;
   readonly expired: boolean;
 };
 
@@ -111,6 +113,7 @@ export function createSessionStore(clock: Clock, maxSessions = DEFAULT_MAX_SESSI
         arn: identity.arn,
         userId: identity.userId,
         principalTags: identity.principalTags,
+        ...(identity.federationKeys === undefined ? {} : { federationKeys: identity.federationKeys }),
         expired: s.expiresAtMs <= clock.now(),
       };
     },

@@ -59,6 +59,8 @@ export function buildRequestContext(request: PolicyRequest): RequestContext {
   if (caller.sourceIdentity !== undefined) ctx.set("aws:sourceidentity", caller.sourceIdentity);
   if (caller.tokenIssuedAtMs !== undefined) ctx.set("aws:tokenissuetime", new Date(caller.tokenIssuedAtMs).toISOString().replace(/\.\d{3}Z$/, "Z"));
   if (caller.federatedProvider !== undefined) ctx.set("aws:federatedprovider", caller.federatedProvider);
+  // saml:sub, <provider>:sub, …: what the session's own permission policies may name (sts/federation-keys.ts).
+  for (const [key, value] of Object.entries(caller.federationKeys ?? {})) ctx.set(key.toLowerCase(), value);
   return withRequestKeys(ctx, request);
 }
 

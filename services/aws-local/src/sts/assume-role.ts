@@ -91,6 +91,10 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
     inherited,
     Object.fromEntries(inputs.tags.filter(([k]) => inputs.transitiveTagKeys.some((t) => t.toLowerCase() === k.toLowerCase()))),
   );
+  // No federatedProvider / federationKeys: this call itself is evaluated with the calling session's
+  // keys (actingCaller), but AWS documents only transitive tags and the source identity as carried
+  // into a chained session ("Chaining roles with session tags"; "Monitor and control actions taken
+  // with assumed roles"), so a chained session never has saml:sub or <provider>:sub.
   const { session, assumedRoleUserXml } = issueRoleSession(deps, {
     role,
     sessionName,

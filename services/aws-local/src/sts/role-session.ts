@@ -47,6 +47,8 @@ export interface RoleSessionSpec {
   readonly sourceIdentity?: string;
   /** The identity provider, for sessions of the two federation calls (aws:FederatedProvider). */
   readonly federatedProvider?: string;
+  /** The provider keys the session's later calls carry (sts/federation-keys.ts); federation calls only. */
+  readonly federationKeys?: Readonly<Record<string, string>>;
   /** Transitive tags inherited from the calling session (role chaining). */
   readonly inheritedTransitiveTags?: Readonly<Record<string, string>>;
   /** Tags this session carries on (its own transitive tags plus inherited ones). */
@@ -82,6 +84,7 @@ export function issueRoleSession(deps: StsDeps, spec: RoleSessionSpec): RoleSess
       ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
       ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
       ...(spec.federatedProvider === undefined ? {} : { federatedProvider: spec.federatedProvider }),
+      ...(spec.federationKeys === undefined ? {} : { federationKeys: spec.federationKeys }),
     },
     issuedTo: spec.issuedTo,
     roleArn: role.arn,

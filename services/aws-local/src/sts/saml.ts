@@ -11,6 +11,7 @@ import {
   MIN_ROLE_SESSION_SECONDS,
   roleResourceKeys,
 } from "./role-session.js";
+import { samlSessionKeys } from "./federation-keys.js";
 import { verifySamlAssertion } from "./saml-assertion.js";
 import { nameQualifier } from "./saml-provider.js";
 import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
@@ -88,6 +89,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
     issuedTo: provider.arn,
     mfaPresent: false,
     federatedProvider: provider.arn,
+    federationKeys: samlSessionKeys(qualifier, assertion.subject, assertion.subjectType),
     transitiveTags: transitiveTagsOf(inputs),
     ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
   });

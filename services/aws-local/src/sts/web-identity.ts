@@ -13,6 +13,7 @@ import {
   roleResourceKeys,
 } from "./role-session.js";
 import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tags.js";
+import { webIdentitySessionKeys } from "./federation-keys.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { ARN_PATTERN, NAME_PATTERN, validationError, Validator } from "./validation.js";
 import { verifyWebIdentityToken } from "./web-identity-token.js";
@@ -103,6 +104,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     issuedTo: identity.provider.arn,
     mfaPresent: false,
     federatedProvider: identity.provider.arn,
+    federationKeys: webIdentitySessionKeys(prefix, identity.subject),
     transitiveTags: transitiveTagsOf(inputs),
     ...(identity.sourceIdentity === undefined ? {} : { sourceIdentity: identity.sourceIdentity }),
   });
