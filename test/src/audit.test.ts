@@ -218,6 +218,9 @@ describe("audit stream", () => {
     // credentials stay in the idempotency record, so the retry costs no second AssumeRole.
     assert.equal(await assumeRoleCalls(), callsBefore + 1);
 
+    // The failed write made the worker create the stream again (stream-keeper.ts); creating it
+    // here as well would race with that, so wait for it (ensureAuditStream: created if still missing).
+    for (let i = 0; i < 40 && (await jsm.streams.info(AUDIT_STREAM).then(() => false, () => true)); i += 1) await new Promise((r) => setTimeout(r, 50));
     await ensureAuditStream(jsm, { maxAgeHours: 1, duplicateWindowMs: 120_000 });
     const creds = await h.client(tA, "demo-app").request({ template: "s3-tenant-read", params: { bucket: "acme-data" }, requestId });
     secrets.push(creds.secretAccessKey, creds.sessionToken);

@@ -10,6 +10,7 @@ import { errorReply } from "../boundary.js";
 import { Auditor, type AuditorOptions } from "./auditor.js";
 import { buildAuditEvent, type Decision, type EventContext } from "./build-event.js";
 import { AUDIT_STREAM, ensureAuditStream, type AuditStreamOptions } from "./stream.js";
+import { StreamKeeper } from "./stream-keeper.js";
 
 export interface Audited {
   readonly reply: Uint8Array;
@@ -58,7 +59,9 @@ export interface AuditSettings extends AuditorOptions, AuditStreamOptions {}
  * refused as retryable until the stream exists, which is what an operator sees and fixes.
  */
 export async function startAuditor(nc: NatsConnection, settings: AuditSettings, log: Logger): Promise<Auditor> {
-  const auditor = new Auditor(nc, settings, log);
+  // A stream lost while the worker runs (nats-server restarted without its store) is made again.
+  const keeper = new StreamKeeper(nc, settings, log);
+  const auditor = new Auditor(nc, settings, log, () => keeper.writeFailed());
   if (settings.mode === "off") return auditor;
   try {
     const jsm = await nc.jetstreamManager({ timeout: settings.timeoutMs, checkAPI: false });

@@ -36,11 +36,15 @@ export class Auditor {
   readonly #log: Logger;
   #c = { stored: 0, failed: 0, posted: 0 };
 
-  constructor(nc: NatsConnection, options: AuditorOptions, log: Logger) {
+  readonly #unstored: (() => void) | undefined;
+
+  /** `unstored` is told of every acknowledged write that failed (audit.ts: the stream keeper). */
+  constructor(nc: NatsConnection, options: AuditorOptions, log: Logger, unstored?: () => void) {
     this.#nc = nc;
     this.#acks = options.mode === "required" ? new AckInbox(nc, options.timeoutMs) : undefined;
     this.#options = options;
     this.#log = log;
+    this.#unstored = unstored;
   }
 
   get mode(): AuditMode {
@@ -64,6 +68,7 @@ export class Auditor {
       this.#c.stored += 1;
     } catch (cause) {
       this.#c.failed += 1;
+      this.#unstored?.();
       // The event itself holds no secret, but the log line needs only what identifies it.
       this.#log.warn({ requestId: event.requestId, tenant: event.tenant, principal: event.principal, outcome: event.outcome, err: (cause as Error).message }, "audit event not stored; the credentials were withheld");
       throw new CredvendError("CV_ERR_AUDIT_UNAVAILABLE", "the audit stream did not record this decision, so the credentials were not handed out; retry with the same request_id", { cause, retryAfterMs: 500 });
