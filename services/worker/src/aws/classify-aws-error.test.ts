@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classifyAwsError } from "./classify-aws-error.js";
+import { classifyAwsError, IncompleteAwsResponse } from "./classify-aws-error.js";
 
 const aws = (name: string, status: number, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status }, ...extra });
@@ -34,6 +34,10 @@ const cases: [string, unknown, "sts" | "kms", string, string][] = [
   ["connection refused", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "kms", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
   ["network error in cause", Object.assign(new Error("fetch failed"), { cause: { code: "ETIMEDOUT" } }), "sts", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
   ["missing vendor credentials", aws("CredentialsProviderError", 0), "sts", "UNAVAILABLE", "CV_ERR_VENDOR_CREDENTIALS"],
+  // What the SDK's deserializer throws for a 200 it can not read: the raw response attached, no $fault.
+  ["unreadable 200 (cut off, not XML)", aws("Error", 200, { $response: { statusCode: 200 } }), "sts", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
+  ["200 with no complete Credentials", new IncompleteAwsResponse("no Credentials"), "sts", "UNAVAILABLE", "CV_ERR_AWS_UNAVAILABLE"],
+  ["AWS's own error answer keeps its meaning", aws("AccessDenied", 403, { $response: {}, $fault: "client" }), "sts", "PERMISSION_DENIED", "CV_ERR_STS_ACCESS_DENIED"],
   ["something else", aws("WeirdNewError", 400), "sts", "INTERNAL", "CV_ERR_INTERNAL"],
   ["not an error at all", "boom", "sts", "INTERNAL", "CV_ERR_INTERNAL"],
 ];

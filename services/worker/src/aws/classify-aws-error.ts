@@ -16,6 +16,25 @@ interface AwsLikeError {
   readonly $fault?: "client" | "server";
 }
 
+/**
+ * AWS answered with success but without what the operation must return (an STS 200 with no
+ * complete Credentials): thrown by sts-send.ts, classified like an answer that could not be read.
+ */
+export class IncompleteAwsResponse extends Error {
+  override readonly name = "IncompleteAwsResponse";
+}
+
+/**
+ * The SDK could not read the answer it got: a body cut off, not XML/JSON (a proxy's error page),
+ * or without the operation's result. Its deserializer attaches the raw response (`$response`) to
+ * every error it throws, and only AWS's own error answers carry `$fault`. Not the request's fault,
+ * and AWS may well have acted (STS issued a session nobody could read): the requester retries.
+ */
+function unreadableAnswer(error: unknown): boolean {
+  if (error instanceof IncompleteAwsResponse) return true;
+  return typeof error === "object" && error !== null && "$response" in error && (error as AwsLikeError).$fault === undefined;
+}
+
 interface Meaning {
   readonly reason: Reason;
   /** What happened and what to fix; `op` is the operation, `code` the AWS error name, `tpl` " for template x" or "". */
@@ -128,6 +147,9 @@ export function classifyAwsError(error: unknown, service: AwsService, operation:
   if (transient === "throttled") return make("CV_ERR_AWS_THROTTLED", `AWS ${svc} throttled ${operation} (${name || "HTTP 429"}); retry later`, 1000);
   const specific = (service === "sts" ? BY_OPERATION[operation]?.[name] : undefined) ?? SPECIFIC[service][name] ?? SPECIFIC.any[name];
   if (specific) return make(specific.reason, specific.message(operation, name, svc, template === undefined ? "" : ` for template ${template}`), specific.retryAfterMs);
+  if (unreadableAnswer(error)) {
+    return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} answered ${operation} with a response that could not be read (cut off, not AWS's format, or incomplete); retry later`, 1000);
+  }
   if (transient === "unavailable" || err.$fault === "server") {
     return make("CV_ERR_AWS_UNAVAILABLE", `AWS ${svc} could not be reached or failed for ${operation} (${name || "network error"}); retry later`, 1000);
   }

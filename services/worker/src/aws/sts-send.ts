@@ -8,6 +8,7 @@ import {
 import { fromIni } from "@aws-sdk/credential-provider-ini";
 import type { StsPlan, StsRequest } from "@credvend/policy";
 import { untilAborted } from "@credvend/envelope";
+import { IncompleteAwsResponse } from "./classify-aws-error.js";
 
 export interface StsResult {
   readonly credentials: StsCredentials | undefined;
@@ -28,7 +29,20 @@ export const STS_CLIENT_OPTIONS = {
   requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true },
 } as const;
 
+/** A 200 without complete Credentials is an answer that could not be read, not credentials. */
+function complete(credentials: StsCredentials | undefined, operation: string): StsCredentials {
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
+    throw new IncompleteAwsResponse(`STS answered ${operation} with no complete Credentials`);
+  }
+  return credentials;
+}
+
 export async function sendStsRequest(sts: STSClient, request: StsRequest, signal: AbortSignal): Promise<StsResult> {
+  const result = await send(sts, request, signal);
+  return { ...result, credentials: complete(result.credentials, request.operation) };
+}
+
+async function send(sts: STSClient, request: StsRequest, signal: AbortSignal): Promise<StsResult> {
   switch (request.operation) {
     case "AssumeRole": {
       const out = await untilAborted(sts.send(new AssumeRoleCommand(request.input)), signal);
