@@ -19,6 +19,7 @@ import { planStage } from "./stages/plan.js";
 import { callerRateLimitStage } from "./stages/rate-limit.js";
 import { RefusedBuckets } from "./stages/refused-buckets.js";
 import { validateStage, type ValidateOptions } from "./stages/validate.js";
+import type { ReplyKeyReadiness } from "./aws/reply-key.js";
 
 export interface PipelineDeps {
   readonly sts: STSClient;
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   readonly sealer: EnvelopeSealer;
   /** Sealed replies' static key (validate refuses them when there is none). */
   readonly sealingKey?: SealingKey | undefined;
+  /** The reply key as the worker's background check last found it (none: not watched). */
+  readonly replyKey?: (() => ReplyKeyReadiness) | undefined;
   readonly idempotency: IdempotencyStore;
   readonly limiter: RateLimiter;
   /** The rate limits and the claim of a request in one round trip (over `limiter` and `idempotency`). */
@@ -57,7 +60,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline<Incoming, Replied, W
     .then(planStage(deps.config, { vendorUsesRoleCredentials: deps.vendorUsesRoleCredentials }))
     .then(federationCheckStage())
     .then(limitAndClaimStage(deps.claims, deps.idempotency, deps.config, refused))
-    .then(dataKeyStage(deps.sealer, deps.sealingKey))
+    .then(dataKeyStage(deps.sealer, deps.sealingKey, deps.replyKey))
     .then(callStsStage({ sts: deps.sts, reuse: deps.reuse, sealer: deps.sealer, store: deps.idempotency, now: deps.now, budget: deps.stsBudget, denied: deps.deniedCache }))
     .then(encryptStage(deps.sealer));
 }

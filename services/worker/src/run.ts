@@ -6,7 +6,7 @@ import { redactUrl, redactUrls } from "@credvend/protocol";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import { watchReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
+import { replyKeyRefusal, watchReplyKey, type ReplyKeyReadiness } from "./aws/reply-key.js";
 import { loadSealingKey } from "./aws/sealing-key.js";
 import { loadPeerAuth } from "./aws/peer-key.js";
 import { STS_CLIENT_OPTIONS } from "./aws/sts-send.js";
@@ -125,7 +125,8 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
   const replyKey = await watchReplyKey(kms, settings.replyKeyId, {
     onChange: (r) => {
       if (r.state === "ready") log.info({ replyKey: r.keyArn }, "reply key ready");
-      else log.error({ reason: r.reason, problem: r.problem }, "reply key unusable: every request is refused before STS until it is fixed");
+      else if (replyKeyRefusal(r)) log.error({ reason: r.reason, problem: r.problem }, "reply key unusable: every KMS-sealed request is refused before STS until it is fixed");
+      else log.warn({ reason: r.reason, problem: r.problem }, "reply key could not be checked; requests go on (a KMS failure refuses each before STS) and it is checked again");
     },
     unusableEveryMs: REPLY_KEY_RECHECK_MS,
     readyEveryMs: REPLY_KEY_REFRESH_MS,
@@ -140,7 +141,7 @@ export async function runWorker(settings: WorkerSettings, options: RunOptions = 
     redis.disconnect();
     throw new WorkerStartError(`cannot serve health and metrics on ${settings.httpHost}:${settings.httpPort} (CREDVEND_HTTP_HOST, CREDVEND_HTTP_PORT): ${(cause as Error).message}`, { cause });
   }
-  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, ...(sealingKey ? { sealingKey } : {}), ...(peerAuth ? { peerAuth } : {}), ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
+  const worker = await startWorker({ nc, redis, sts, kms, config: holder, settings, log, replyKey: replyKey.current, ...(sealingKey ? { sealingKey } : {}), ...(peerAuth ? { peerAuth } : {}), ...(http ? { onAnswered: (a) => http.metrics.answered(a) } : {}) })
     .catch(async (error: unknown) => {
       await http?.close();
       throw error;

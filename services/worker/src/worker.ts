@@ -32,6 +32,7 @@ import { serve } from "./phases/serve.js";
 import { settleClaim, withheld } from "./phases/settle.js";
 import type { RequestRecord } from "./pipeline/record.js";
 import type { WorkerSettings } from "./settings.js";
+import type { ReplyKeyReadiness } from "./aws/reply-key.js";
 
 export interface WorkerDeps {
   readonly nc: NatsConnection;
@@ -43,6 +44,8 @@ export interface WorkerDeps {
   readonly log: Logger;
   /** The fleet's X25519 sealing key; without it, requests for sealed replies are refused. */
   readonly sealingKey?: SealingKey;
+  /** The reply key as run.ts's background check last found it: KMS-sealed replies are refused while it is unusable. */
+  readonly replyKey?: () => ReplyKeyReadiness;
   /** Signs what this worker asks other workers for, and checks what they answer (peer-auth.ts). */
   readonly peerAuth?: PeerAuth;
   readonly now?: () => number;
@@ -93,6 +96,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     reuse,
     sealer,
     sealingKey: deps.sealingKey,
+    replyKey: deps.replyKey,
     idempotency,
     limiter,
     claims: new LimitedClaims(deps.redis, idempotency, limiter),

@@ -2,12 +2,27 @@
 // is reported before the first request, and the readiness state says so to whoever asks (health
 // probes, `credvend status`). Requests are then refused at the data-key stage, before STS.
 import { DescribeKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { CredvendError, type Reason } from "@credvend/protocol";
 import { classifyAwsError } from "./classify-aws-error.js";
 
 export type ReplyKeyReadiness =
   | { readonly state: "ready"; readonly keyArn: string }
   /** `reason` is a registry reason (CV_ERR_KMS_*); `problem` says what to fix. */
-  | { readonly state: "unusable"; readonly reason: string; readonly problem: string };
+  | { readonly state: "unusable"; readonly reason: Reason; readonly problem: string };
+
+/** What DescribeKey found about the key itself, as opposed to reaching KMS at all. */
+const KEY_REFUSALS: ReadonlySet<Reason> = new Set(["CV_ERR_KMS_DENIED", "CV_ERR_KMS_KEY_NOT_FOUND"]);
+
+/**
+ * The refusal for a KMS-sealed reply while the reply key is known to be unusable (disabled,
+ * deleted, the wrong kind, or refused to this worker), or undefined. Data keys cached before the
+ * key was disabled would still seal replies, each after an AssumeRole, that no requester could
+ * open; a DescribeKey that only failed to reach KMS refuses nothing (cached keys still serve).
+ */
+export function replyKeyRefusal(readiness: ReplyKeyReadiness | undefined): CredvendError | undefined {
+  if (readiness?.state !== "unusable" || !KEY_REFUSALS.has(readiness.reason)) return undefined;
+  return new CredvendError(readiness.reason, `${readiness.problem}; until then no credentials sealed with the reply key are issued`);
+}
 
 const DESCRIBE_TIMEOUT_MS = 5_000;
 

@@ -1,6 +1,7 @@
 import { prepareSealedReplyKey, type EnvelopeSealer, type PreparedDataKey, type SealingKey } from "@credvend/envelope";
 import { CredvendError } from "@credvend/protocol";
 import { classifyAwsError } from "../aws/classify-aws-error.js";
+import { replyKeyRefusal, type ReplyKeyReadiness } from "../aws/reply-key.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { Claimed, Issued, WorkerStageContext } from "../pipeline/types.js";
 
@@ -17,7 +18,7 @@ export type KeyedIssued = Issued & Keyed;
  * KMS any more (sealing needs no further call). Cached data keys make this free for a busy
  * requester. A request with a reply_public_key gets an X25519 key instead, and no KMS call.
  */
-export function dataKeyStage(sealer: EnvelopeSealer, sealingKey?: SealingKey): Stage<Claimed, Keyed, WorkerStageContext> {
+export function dataKeyStage(sealer: EnvelopeSealer, sealingKey?: SealingKey, replyKey?: () => ReplyKeyReadiness): Stage<Claimed, Keyed, WorkerStageContext> {
   return {
     name: "data-key",
     async run(input, ctx) {
@@ -28,6 +29,9 @@ export function dataKeyStage(sealer: EnvelopeSealer, sealingKey?: SealingKey): S
         if (!sealingKey) throw new CredvendError("CV_ERR_SEALED_REPLY_NOT_ALLOWED", "this vendor has no sealing key (CREDVEND_SEALING_KEY_FILE), so it seals no replies to requesters' keys");
         return { ...input, dataKey: prepareSealedReplyKey(input.identity, input.replyPublicKey, sealingKey) };
       }
+      // A reply key found disabled or gone refuses here, before STS, cached data keys or not.
+      const refusal = replyKeyRefusal(replyKey?.());
+      if (refusal) throw refusal;
       try {
         return { ...input, dataKey: await sealer.dataKey(input.identity, ctx.signal) };
       } catch (error) {
