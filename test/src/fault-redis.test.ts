@@ -4,6 +4,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { CredvendError } from "@credvend/protocol";
+import { AUDIT_STREAM, type AuditEvent } from "@credvend/worker";
 import { startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
 import { Redis } from "ioredis";
 import { demoConfig } from "./support/config.js";
@@ -174,4 +175,20 @@ test("a success Redis has not recorded is held back: the requester is told to re
   assert.equal(served.replayed, true, "the retry replays the credentials held back");
   assert.equal(await assumeRoleOk(h) - callsBefore, 1, "one AssumeRole for the id");
   assert.deepEqual([...ledger.keysOf(requestId)], [served.accessKeyId], "the only access key any reply carried");
+  // The audit names the credentials held back too: they existed in AWS from the first attempt.
+  const events = await auditEventsOf(h, requestId);
+  const heldBack = events.find((e) => e.reason === "CV_ERR_REDIS_UNAVAILABLE");
+  assert.equal(heldBack?.accessKeyId, served.accessKeyId, JSON.stringify(events));
 });
+
+/** The audit events that name `requestId`, read from the stream message by message. */
+async function auditEventsOf(h: Harness, requestId: string): Promise<AuditEvent[]> {
+  const jsm = await h.nc.jetstreamManager();
+  const { state } = await jsm.streams.info(AUDIT_STREAM);
+  const events: AuditEvent[] = [];
+  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq += 1) {
+    const event = (await jsm.streams.getMessage(AUDIT_STREAM, { seq })).json<AuditEvent>();
+    if (event.requestId === requestId) events.push(event);
+  }
+  return events;
+}

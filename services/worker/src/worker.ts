@@ -155,7 +155,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       const served = withheld(result, settlement, now());
       // Audited after the claim is settled (a failed audit write keeps the sealed credentials for
       // the retry) and before the reply (in "required" mode no credentials leave unaudited).
-      const audited = await audit.decide({ ...served, ...requestOf(job), decidedAt: now() });
+      const heldBack = served.reply !== result.reply && result.error === undefined ? { heldBack: result.reply } : {};
+      const audited = await audit.decide({ ...served, ...heldBack, ...requestOf(job), decidedAt: now() });
       // A request whose own deadline passed has no one waiting (the deadline is the requester's
       // whole budget); its reply could only reach a later call with the same request id (all
       // attempts share one reply subject) and fail that call with this call's stale error.

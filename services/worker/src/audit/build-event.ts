@@ -17,6 +17,11 @@ export interface Decision {
   /** The serve phase's outcome ("issued", "replayed", "refused"), or "refused" for admission. */
   readonly outcome: string;
   readonly reply: Uint8Array;
+  /**
+   * The success reply held back because Redis has not recorded it (settle.ts, withheld): the
+   * credentials exist in AWS, so the event names them although the reply sent is a refusal.
+   */
+  readonly heldBack?: Uint8Array;
   /** The request's payload when it was read (admission refusals may not have it). */
   readonly payload?: Uint8Array;
   /** That payload already decoded (by admission), so it is not decoded again here. */
@@ -43,7 +48,7 @@ export function buildAuditEvent(d: Decision, ctx: EventContext): AuditEvent {
   const { record, error } = d;
   const template = record.template ? ctx.template(record.template) : undefined;
   const request = requestFields(d.request ?? d.payload, template);
-  const issued = issuedFields(d.reply);
+  const issued = issuedFields(d.heldBack ?? d.reply);
   return {
     v: 1,
     id: randomUUID(),
