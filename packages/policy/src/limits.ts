@@ -1,5 +1,6 @@
 // STS limits the templates are checked against (see shared/facts/aws-sts-kms.md section 1).
 // One table, so lint, rendering and the docs agree on the numbers.
+import { MAX_REQUEST_PARAM_ENTRIES } from "@credvend/protocol";
 
 export type TemplateKind = "assume_role" | "web_identity" | "saml" | "session_token" | "federation_token";
 
@@ -28,8 +29,11 @@ export const REQUEST_DURATION_RANGE = {
   max: Math.max(...Object.values(DURATION_RANGES).map((r) => r.max)),
 } as const;
 
-/** Bounds on a request's own fields, checked before any config is consulted. */
-export const MAX_REQUEST_PARAMS = 64;
+/**
+ * Bounds on a request's own fields, checked before any config is consulted. The params bound is
+ * the wire's (the protocol refuses more before decoding): one number for both checks.
+ */
+export const MAX_REQUEST_PARAMS = MAX_REQUEST_PARAM_ENTRIES;
 export const MAX_PARAM_NAME_CHARS = 128;
 /** Also the longest value any parameter type accepts (max_length is at most this). */
 export const MAX_PARAM_VALUE_CHARS = 2048;

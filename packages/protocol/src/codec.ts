@@ -3,6 +3,7 @@
 import protobuf from "protobufjs/minimal.js";
 import { credvend } from "../gen/credvend.js";
 import { CredvendError } from "./errors.js";
+import { checkRequestShape } from "./request-shape.js";
 
 // int64 fields here are epoch milliseconds, far below 2^53. pbjs --force-number only changes the
 // typings; protobufjs still reads int64 as Long objects while the `long` module is present. This
@@ -36,6 +37,9 @@ export function decodeRequest(bytes: Uint8Array): CredentialRequest {
   if (bytes.length > MAX_REQUEST_BYTES) {
     throw new CredvendError("CV_ERR_REQUEST_TOO_LARGE", `request is ${bytes.length} bytes; the limit is ${MAX_REQUEST_BYTES}`);
   }
+  // Bounds first (field and param counts, UTF-8), at the cost of reading the tags only: what a
+  // refused payload costs is then independent of how many entries it packs into its bytes.
+  checkRequestShape(bytes);
   try {
     return credvend.v1.CredentialRequest.decode(bytes);
   } catch (cause) {

@@ -58,7 +58,6 @@ export function validateStage(options: ValidateOptions): Stage<Decoded, Validate
       }
       vctx.setDeadline(deadline);
 
-      vctx.record.template = r.template.slice(0, 128);
       const replyPublicKey = r.replyPublicKey && r.replyPublicKey.length > 0 ? checkedReplyKey(r.replyPublicKey, options.sealedReplies === true) : undefined;
       if (replyPublicKey) vctx.record.sealedReply = true;
 
