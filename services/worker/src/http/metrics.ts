@@ -37,7 +37,7 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly #requests = new Counter({ name: METRIC_NAMES.requests, help: "Requests answered, by outcome (issued, replayed, refused), reason and template.", labelNames: ["outcome", "reason", "template"], registers: [this.registry] });
+  readonly #requests = new Counter({ name: METRIC_NAMES.requests, help: "Requests answered, by outcome (issued, replayed, refused), reason and template (\"\" when the request named none of the config's templates).", labelNames: ["outcome", "reason", "template"], registers: [this.registry] });
   readonly #requestSeconds = new Histogram({ name: METRIC_NAMES.requestSeconds, help: "Receipt to reply, by outcome.", labelNames: ["outcome"], buckets: BUCKETS, registers: [this.registry] });
   readonly #stageSeconds = new Histogram({ name: METRIC_NAMES.stageSeconds, help: "Time in each pipeline stage that ran.", labelNames: ["stage"], buckets: BUCKETS, registers: [this.registry] });
   readonly #awsCalls = new Counter({ name: METRIC_NAMES.awsCalls, help: "STS and KMS calls made (one per command, retries inside the SDK included in it).", labelNames: ["service", "operation"], registers: [this.registry] });
@@ -47,8 +47,15 @@ export class WorkerMetrics {
   readonly #shed = new Counter({ name: METRIC_NAMES.shed, help: "Requests refused by admission as overload (CV_ERR_OVERLOADED).", registers: [this.registry] });
   #sealed = 0;
   #dataKeyCalls = 0;
+  readonly #knownTemplate: (name: string) => boolean;
 
-  constructor(gauges: () => WorkerGauges) {
+  /**
+   * `knownTemplate` says whether a name is a template of the config in use: only those become
+   * label values. A refused request may name any template (128 characters of anything), and each
+   * distinct name would be a series kept for the life of the process and sent on every scrape.
+   */
+  constructor(gauges: () => WorkerGauges, knownTemplate: (name: string) => boolean) {
+    this.#knownTemplate = knownTemplate;
     const registers = [this.registry];
     new Gauge({ name: METRIC_NAMES.inFlight, help: "Requests running now.", registers, collect() { this.set(gauges().inFlight); } });
     new Gauge({ name: METRIC_NAMES.queued, help: "Requests waiting in the per-principal queues.", registers, collect() { this.set(gauges().queued); } });
@@ -64,7 +71,8 @@ export class WorkerMetrics {
   /** The observer's completion of one request. */
   answered(a: Answered): void {
     const outcome = a.error ? "refused" : a.outcome;
-    this.#requests.inc({ outcome, reason: a.error?.reason ?? "", template: a.record.template ?? "" });
+    const template = a.record.template !== undefined && this.#knownTemplate(a.record.template) ? a.record.template : "";
+    this.#requests.inc({ outcome, reason: a.error?.reason ?? "", template });
     this.#requestSeconds.observe({ outcome }, Math.max(0, a.answeredAt - a.record.receivedAt) / 1000);
     for (const [stage, ms] of Object.entries(a.stages ?? {})) this.#stageSeconds.observe({ stage }, ms / 1000);
     if (a.error?.reason === "CV_ERR_OVERLOADED") this.#shed.inc();

@@ -34,6 +34,15 @@ export interface WorkerHttpDeps {
   readonly replyKey: () => ReplyKeyReadiness;
 }
 
+/** Whether `name` is a template of the config in use (none loaded: no name is). */
+function knownTemplate(config: ConfigHolder, name: string): boolean {
+  try {
+    return Object.hasOwn(config.current().templates, name);
+  } catch {
+    return false;
+  }
+}
+
 export function prepareWorkerHttp(settings: WorkerSettings, deps: WorkerHttpDeps): WorkerHttp {
   let worker: Worker | undefined;
   let draining = false;
@@ -42,7 +51,7 @@ export function prepareWorkerHttp(settings: WorkerSettings, deps: WorkerHttpDeps
     const s = worker?.stats();
     const status = deps.config.status();
     return { inFlight: s?.inFlight ?? 0, queued: s?.queued ?? 0, waiting: s?.waiting ?? 0, configVersion: status.version, configLoadedAt: status.loadedAt };
-  });
+  }, (name) => knownTemplate(deps.config, name));
   instrumentSts(deps.sts, metrics);
   instrumentKms(deps.kms, metrics);
   const checks: ReadinessCheck[] = [
