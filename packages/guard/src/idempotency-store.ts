@@ -119,6 +119,17 @@ export class IdempotencyStore {
   }
 
   /**
+   * Resolves once the store has read the Redis processes it talks to (when each was first seen,
+   * and its clock), or given up on those that do not answer. A worker waits for it before it takes
+   * requests: a tenant's epoch is then no later than the worker's start, so a request sent to a
+   * worker that is up is never refused as sent before the store's memory began (a Redis younger
+   * than a second otherwise gets the whole-second bound, later than the request).
+   */
+  async settled(): Promise<void> {
+    await Promise.all([this.#incarnations.settled(), this.#clock.settled()]);
+  }
+
+  /**
    * From when the store remembers `tenant`'s records (epoch ms, Redis's clock): a request sent
    * before it whose record is missing is "forgotten". Written at the tenant's first claim: no
    * earlier than the start of the Redis process that holds the tenant's slot, and no later than

@@ -221,6 +221,8 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       requests, served, failed, replayed, overloaded, coalesced, config: deps.config.status(),
     };
   };
+  // Redis's processes are read before the first request is taken (see IdempotencyStore.settled).
+  await idempotency.settled();
   // A NATS service: the request subscription is its `vend` endpoint, so `$SRV.PING|INFO|STATS`
   // (nats micro ls/stats, credvend status) find every worker, with these stats as endpoint data
   // and the endpoint's request, error and processing-time counters taken from the observer.

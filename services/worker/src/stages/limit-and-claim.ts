@@ -60,7 +60,7 @@ export function limitAndClaimStage(claims: LimitedClaims, store: IdempotencyStor
           // Redis lost its records (a restart without persistence) after this request was first
           // sent: it may have been issued then, and one request id never gets two credentials.
           throw new CredvendError("CV_ERR_REQUEST_STALE",
-            `request_id '${input.requestId}' was sent before the idempotency store's memory began (${new Date(result.epochMs).toISOString()}: Redis was restarted without its data, or is new), so whether it was already served is unknown; send the request again with a new request_id`,
+            `request_id '${input.requestId}' was sent (${new Date(clientTimeMs).toISOString()}) before the idempotency store's memory began (${new Date(result.epochMs).toISOString()}: Redis was restarted without its data, or is new), so whether it was already served is unknown; send the request again with a new request_id`,
             { field: "request_id" });
         case "pending":
           throw new CredvendError("CV_ERR_IDEMPOTENCY_IN_PROGRESS",
