@@ -76,3 +76,24 @@ test("a loaded value with no lifetime left is not kept, and goes out through onE
   assert.equal(cache.peek("k"), undefined);
   assert.deepEqual(evicted, [1]);
 });
+
+test("with fair shares, a holder that floods a full cache evicts its own values, not the others'", async () => {
+  interface Owned { readonly owner: string; readonly n: number }
+  const evicted: string[] = [];
+  const cache = new SingleFlightCache<Owned>({ maxEntries: 10, fairShareOf: (v) => v.owner, onEvict: (v) => evicted.push(`${v.owner}${v.n}`) });
+  const put = (owner: string, n: number) => cache.obtain(`${owner}:${n}`, async () => ({ owner, n }), { ttlMs: () => 60_000 });
+  for (let n = 0; n < 3; n += 1) await put("quiet", n);
+  for (let n = 0; n < 100; n += 1) await put("flood", n);
+  assert.equal(cache.size, 10);
+  for (let n = 0; n < 3; n += 1) assert.deepEqual(cache.peek(`quiet:${n}`), { owner: "quiet", n }, "the quiet holder's values stay");
+  assert.ok(evicted.every((e) => e.startsWith("flood")), "only the flooder's values left");
+  // Alone, a holder may fill the whole cache; the next holder then takes room from it.
+  const alone = new SingleFlightCache<Owned>({ maxEntries: 4, fairShareOf: (v) => v.owner });
+  for (let n = 0; n < 4; n += 1) await alone.obtain(`a:${n}`, async () => ({ owner: "a", n }), { ttlMs: () => 60_000 });
+  await alone.obtain("b:0", async () => ({ owner: "b", n: 0 }), { ttlMs: () => 60_000 });
+  assert.equal(alone.peek("a:0"), undefined, "the largest holder's oldest value made room");
+  assert.ok(alone.peek("a:3") && alone.peek("b:0"));
+  alone.delete("b:0");
+  await alone.obtain("b:1", async () => ({ owner: "b", n: 1 }), { ttlMs: () => 60_000 });
+  assert.equal(alone.size, 4, "bookkeeping follows deletes");
+});

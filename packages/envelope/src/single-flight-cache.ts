@@ -18,6 +18,13 @@ export interface SingleFlightCacheOptions<V> {
    * that holds a secret is then released on one path, whichever way it goes.
    */
   readonly onEvict?: (value: V) => void;
+  /**
+   * Whose a value is (a tenant): when the cache is full, the value that leaves is the least
+   * recently stored of whoever holds the most, not the least recently used of all. Alone, anyone
+   * may fill the cache; but one who floods it with values of its own evicts its own first, not
+   * the others' (each of which would cost its owner a new load: an STS call). Default: plain LRU.
+   */
+  readonly fairShareOf?: (value: V) => string;
 }
 
 export interface ObtainOptions<V> {
@@ -36,6 +43,12 @@ export class SingleFlightCache<V extends object> {
   private readonly values: LRUCache<string, V>;
   private readonly inflight = new Map<string, Promise<V>>();
   private readonly onEvict: ((value: V) => void) | undefined;
+  private readonly maxEntries: number;
+  private readonly fairShareOf: ((value: V) => string) | undefined;
+  /** Each holder's keys, oldest stored first (only with fairShareOf). */
+  private readonly shares = new Map<string, Set<string>>();
+  /** The holder of each stored key (only with fairShareOf). */
+  private readonly holderOf = new Map<string, string>();
 
   constructor(options: SingleFlightCacheOptions<V>) {
     if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
@@ -46,12 +59,22 @@ export class SingleFlightCache<V extends object> {
     const now = options.now;
     const onEvict = options.onEvict;
     this.onEvict = onEvict;
+    this.maxEntries = options.maxEntries;
+    this.fairShareOf = options.fairShareOf;
+    const shared = this.fairShareOf !== undefined;
     this.values = new LRUCache<string, V>({
       max: options.maxEntries,
       // Expiry is checked against the clock on every read (an injected clock has no 1 ms cache).
       ttlResolution: 0,
       ...(now ? { perf: { now: () => now() + 1 } } : {}),
-      ...(onEvict ? { dispose: (value: V) => onEvict(value) } : {}),
+      ...(onEvict || shared
+        ? {
+            dispose: (value: V, key: string) => {
+              if (shared) this.forgetHolder(key);
+              onEvict?.(value);
+            },
+          }
+        : {}),
     });
   }
 
@@ -101,10 +124,42 @@ export class SingleFlightCache<V extends object> {
     return this.values.size;
   }
 
+  private store(key: string, value: V, ttl: number): void {
+    const holder = this.fairShareOf?.(value);
+    if (holder !== undefined && !this.values.has(key) && this.values.size >= this.maxEntries) this.evictFromLargestShare();
+    this.values.set(key, value, { ttl: Math.ceil(ttl) });
+    if (holder === undefined) return;
+    // After set: replacing a key disposes its old value (forgetHolder) first.
+    let keys = this.shares.get(holder);
+    if (keys === undefined) {
+      keys = new Set();
+      this.shares.set(holder, keys);
+    }
+    keys.add(key);
+    this.holderOf.set(key, holder);
+  }
+
+  /** Makes room: the oldest stored value of whoever holds the most leaves (through dispose). */
+  private evictFromLargestShare(): void {
+    let largest: Set<string> | undefined;
+    for (const keys of this.shares.values()) if (largest === undefined || keys.size > largest.size) largest = keys;
+    const oldest = largest?.values().next().value;
+    if (oldest !== undefined) this.values.delete(oldest);
+  }
+
+  private forgetHolder(key: string): void {
+    const holder = this.holderOf.get(key);
+    if (holder === undefined) return;
+    this.holderOf.delete(key);
+    const keys = this.shares.get(holder);
+    keys?.delete(key);
+    if (keys?.size === 0) this.shares.delete(holder);
+  }
+
   private startLoad(key: string, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {
     const call = load().then((value) => {
       const ttl = ttlMs(value);
-      if (ttl > 0) this.values.set(key, value, { ttl: Math.ceil(ttl) });
+      if (ttl > 0) this.store(key, value, ttl);
       else this.onEvict?.(value);
       return value;
     });

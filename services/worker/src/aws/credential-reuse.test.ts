@@ -42,6 +42,20 @@ test("memory is bounded", async () => {
   assert.equal(reuse.size, 3);
 });
 
+test("a tenant that floods the full cache with sessions of its own evicts its own, not another tenant's", async () => {
+  let calls = 0;
+  const reuse = new CredentialReuse({ maxEntries: 5, now: () => 0 });
+  const issue = async () => creds(`K${++calls}`, 900_000);
+  const quiet = { ...SCOPE, tenant: "quiet" };
+  await reuse.obtain("q1", quiet, 0, issue);
+  await reuse.obtain("q2", quiet, 0, issue);
+  const flooder = { ...SCOPE, tenant: "flood" };
+  for (let i = 0; i < 50; i += 1) await reuse.obtain(`f${i}`, flooder, 0, issue);
+  const before = calls;
+  assert.deepEqual([(await reuse.obtain("q1", quiet, 0, issue)).reused, (await reuse.obtain("q2", quiet, 0, issue)).reused], [true, true]);
+  assert.equal(calls, before, "the quiet tenant's sessions cost no new STS call");
+});
+
 test("credentials are not kept past their expiry, even when the caller asks for no margin", async () => {
   let now = 0;
   let calls = 0;

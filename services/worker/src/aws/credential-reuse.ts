@@ -42,7 +42,9 @@ export class CredentialReuse {
   private readonly copies = new WeakSet<Entry>();
 
   constructor(private readonly options: ReuseOptions) {
-    this.cache = new SingleFlightCache<Entry>({ maxEntries: options.maxEntries, now: options.now });
+    // Shared fairly by tenant: a tenant whose template takes free-form parameters could otherwise
+    // flush every other tenant's reusable sessions, each then costing its owner an STS call.
+    this.cache = new SingleFlightCache<Entry>({ maxEntries: options.maxEntries, now: options.now, fairShareOf: (entry) => entry.tenant });
     this.revocations = new Revocations({ maxEntries: options.maxEntries, now: options.now });
   }
 
