@@ -9,6 +9,11 @@ export interface ConfigStatus {
   readonly version: string;
   readonly loadedAt: number;
   readonly lastRefusal?: { readonly at: number; readonly version: string; readonly problems: readonly Problem[] };
+  /**
+   * Why new versions can not be followed right now (e.g. the NATS KV bucket is gone), while the
+   * version above is still served: /readyz lists it as a warning, `credvend status` can show it.
+   */
+  readonly sourceProblem?: string;
 }
 
 export class ConfigRefusedError extends Error {
@@ -50,6 +55,12 @@ export class ConfigHolder {
     return this.state;
   }
 
+  /** Sets (or, with undefined, clears) the reason new versions can not be followed; the config in use stays. */
+  setSourceProblem(problem: string | undefined): void {
+    const { sourceProblem: _old, ...rest } = this.state;
+    this.state = problem === undefined ? rest : { ...rest, sourceProblem: problem };
+  }
+
   /** Swaps to `text` if valid; returns the problems when refused (the old config stays). */
   offer(text: string, version: string): OfferResult {
     return this.accept(parseConfig(text, { ...this.lint, source: `${this.state.source}@${version}` }), version);
@@ -67,7 +78,8 @@ export class ConfigHolder {
       return { accepted: false, problems: result.problems };
     }
     this.config = result.config;
-    this.state = { source: this.state.source, version, loadedAt: Date.now() };
+    // A problem with the source is not cleared by a new version: only the follower knows it is fixed.
+    this.state = { source: this.state.source, version, loadedAt: Date.now(), ...(this.state.sourceProblem ? { sourceProblem: this.state.sourceProblem } : {}) };
     return { accepted: true };
   }
 }

@@ -1,6 +1,6 @@
 // Fleet-wide config in a NATS KV bucket: every worker watches one key and swaps atomically to
 // each new valid revision; an invalid revision is refused and the last good one stays.
-import type { KV, NatsConnection } from "nats";
+import { Events, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from "nats";
 import type { Logger } from "pino";
 import { ConfigHolder, ConfigRefusedError, formatProblems } from "./config-holder.js";
 import type { LintOptions } from "@credvend/policy";
@@ -31,6 +31,9 @@ export interface KvConfigWatch {
   stop(): void;
 }
 
+/** While the bucket is missing or the watch failed, it is tried again this often. */
+const KV_RETRY_MS = 1000;
+
 export async function loadKvConfig(nc: NatsConnection, bucket: string, lint: LintOptions, log: Logger): Promise<KvConfigWatch> {
   const kv = await openConfigBucket(nc, bucket);
   const flag = bucket === CONFIG_KV_BUCKET ? "" : ` --bucket ${bucket}`;
@@ -42,18 +45,115 @@ export async function loadKvConfig(nc: NatsConnection, bucket: string, lint: Lin
     throw new MissingKvConfigError(`NATS KV bucket '${bucket}' has no '${CONFIG_KV_KEY}' entry; push one with: credvend config push <file>${flag}`);
   }
   const holder = ConfigHolder.fromText(entry.string(), `kv:${bucket}`, `kv:${entry.revision}`, lint);
-  let last = entry.revision;
-  const watcher = await kv.watch({ key: CONFIG_KV_KEY });
-  void (async () => {
-    for await (const e of watcher) {
-      if (e.revision <= last || e.operation !== "PUT") continue;
-      last = e.revision;
-      const result = holder.offer(e.string(), `kv:${e.revision}`);
-      if (result.accepted) log.info({ version: `kv:${e.revision}` }, "config updated from NATS KV");
-      else log.error({ version: `kv:${e.revision}`, problems: result.problems }, `config revision ${e.revision} refused; keeping ${holder.status().version}:\n${formatProblems(result.problems)}`);
+  const follower = new KvFollower(nc, bucket, flag, holder, log, entry.revision, await bucketCreated(kv));
+  follower.start();
+  return { holder, stop: () => follower.stop() };
+}
+
+async function bucketCreated(kv: KV): Promise<string> {
+  return (await kv.status()).streamInfo.created;
+}
+
+/**
+ * Follows the config key for the worker's life. A watch is one ordered consumer: it dies with its
+ * stream (a nats-server that lost its store) and notices a restart only after missed heartbeats
+ * (about 10 s). So the watch is re-opened on every reconnect and whenever it ends; a bucket that
+ * is gone is reported (log, /readyz warning) and looked for again; a bucket created anew (its
+ * stream's creation time differs) starts its revisions at 1 again, so they are not compared with
+ * the old bucket's. Throughout, the last good config stays in use.
+ */
+class KvFollower {
+  #stopped = false;
+  #watcher: QueuedIterator<KvEntry> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly bucket: string,
+    private readonly flag: string,
+    private readonly holder: ConfigHolder,
+    private readonly log: Logger,
+    private last: number,
+    private created: string,
+  ) {}
+
+  start(): void {
+    // The status iterator ends when the connection closes (it has no stop of its own).
+    void (async () => {
+      for await (const s of this.nc.status()) if (s.type === Events.Reconnect && !this.#stopped) this.#kick();
+    })().catch(() => undefined);
+    void this.#run().catch((err: unknown) => this.log.error({ err: String(err), bucket: this.bucket }, "config watch ended; the last good config stays in use"));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#kick();
+  }
+
+  /** Ends the current watch (or the wait between attempts) so the loop opens a fresh one now. */
+  #kick(): void {
+    this.#watcher?.stop();
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      await this.#followOnce();
+      if (this.#stopped) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, KV_RETRY_MS);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
     }
-  })().catch((err: unknown) => log.error({ err: String(err) }, "config watch ended"));
-  return { holder, stop: () => watcher.stop() };
+  }
+
+  async #followOnce(): Promise<void> {
+    let watcher: QueuedIterator<KvEntry>;
+    try {
+      const kv = await openConfigBucket(this.nc, this.bucket);
+      const created = await bucketCreated(kv);
+      if (created !== this.created) {
+        this.log.warn({ bucket: this.bucket, version: this.holder.status().version }, `NATS KV bucket '${this.bucket}' was created anew; following its revisions from the start (the last good config stays until one is accepted)`);
+        this.created = created;
+        this.last = 0;
+      }
+      watcher = await kv.watch({ key: CONFIG_KV_KEY });
+    } catch (error) {
+      if (this.#stopped) return;
+      const version = this.holder.status().version;
+      const problem = isMissingBucket(error)
+        ? `NATS KV bucket '${this.bucket}' is gone (did nats-server lose its JetStream store?); serving the last good config ${version}; push it again: credvend config push <file>${this.flag}`
+        : `cannot watch NATS KV bucket '${this.bucket}' (${(error as Error).message}); serving the last good config ${version}`;
+      // Logged once per problem, not once per retry.
+      if (this.holder.status().sourceProblem !== problem) this.log.error({ bucket: this.bucket, version }, problem);
+      this.holder.setSourceProblem(problem);
+      return;
+    }
+    this.#watcher = watcher;
+    if (this.holder.status().sourceProblem !== undefined) {
+      this.log.info({ bucket: this.bucket }, `NATS KV bucket '${this.bucket}' is back; following it again`);
+      this.holder.setSourceProblem(undefined);
+    }
+    if (this.#stopped) watcher.stop();
+    try {
+      for await (const e of watcher) {
+        if (e.revision <= this.last || e.operation !== "PUT") continue;
+        this.last = e.revision;
+        const result = this.holder.offer(e.string(), `kv:${e.revision}`);
+        if (result.accepted) this.log.info({ version: `kv:${e.revision}` }, "config updated from NATS KV");
+        else this.log.error({ version: `kv:${e.revision}`, problems: result.problems }, `config revision ${e.revision} refused; keeping ${this.holder.status().version}:\n${formatProblems(result.problems)}`);
+      }
+    } catch (error) {
+      // The consumer could not be re-created (its stream is gone): the next attempt finds out why.
+      this.log.debug({ err: String(error), bucket: this.bucket }, "config watch ended; opening it again");
+    } finally {
+      if (this.#watcher === watcher) this.#watcher = undefined;
+    }
+  }
 }
 
 export { ConfigRefusedError };

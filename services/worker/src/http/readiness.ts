@@ -53,6 +53,11 @@ export function configCheck(config: ConfigHolder): ReadinessCheck {
         return `no config loaded: ${(error as Error).message}`;
       }
     },
+    // The config in use still vends; not being able to follow new versions is for an operator to fix.
+    warnings: () => {
+      const problem = config.status().sourceProblem;
+      return problem ? [problem] : [];
+    },
   };
 }
 
