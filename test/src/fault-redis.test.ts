@@ -1,5 +1,6 @@
 // Redis restarted empty, killed with SIGKILL (with AOF), and paused (SIGSTOP) under load: for
-// every request id, never two access keys, never lost, never hung; after a restart without
+// every request id, never two access keys, never lost, never hung (a second kill test lands mid-claim,
+// with retries in flight); after a restart without
 // persistence, new requests are served at once. Each test owns its redis-server, so it can break it.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,7 +9,7 @@ import { AUDIT_STREAM, type AuditEvent } from "@credvend/worker";
 import { startRedisServer, uniqueName, uniqueRequestId, type RedisServerHandle } from "@credvend/testkit";
 import { Redis } from "ioredis";
 import { demoConfig } from "./support/config.js";
-import { rawRequester, ReplyLedger, tally, type Final, type RawRequester } from "./support/faults.js";
+import { assertEachServedOnce, rawRequester, ReplyLedger, retriedLoad, tally, type Final, type RawRequester } from "./support/faults.js";
 import { startHarness, type Harness } from "./support/harness.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -192,3 +193,27 @@ async function auditEventsOf(h: Harness, requestId: string): Promise<AuditEvent[
   }
   return events;
 }
+
+// The test above kills Redis while AssumeRole is slow, so claims sit pending. Here nothing is slow:
+// claims and settles run back to back, so the kills land while Redis is writing them (AOF fsync
+// always), and retries of ids in flight race with the outage. Every refusal must say when to retry.
+test("Redis SIGKILLed twice mid-claim with AOF, retries in flight: one access key and one AssumeRole per id, every refusal timed", async (t) => {
+  const { redis, h, tenant, ledger } = await stack(["--appendonly", "yes", "--appendfsync", "always"]);
+  const load = retriedLoad(h.nc, tenant, "demo-app", 60, 12);
+  for (let kill = 0; kill < 2; kill += 1) {
+    await sleep(150);
+    await redis.kill();
+    await sleep(150);
+    await redis.startAgain();
+  }
+  const first = await load.finals;
+  const tl = assertExactlyOnce("kill -9 mid-claim", first, ledger, load.requesters, []);
+  await assertEachServedOnce(first, load.requesters, ledger);
+  const refusals = load.requesters.flatMap((r) => r.refusals);
+  assert.deepEqual(refusals.filter((r) => !(r.retryAfterMs > 0)), [], "every retryable refusal names when to retry");
+  const calls = await assumeRoleOk(h);
+  assert.equal(calls, load.requesters.length, "one AssumeRole per id");
+  const byReason: Record<string, number> = {};
+  for (const r of refusals) byReason[`${r.reason} (retry after ${r.retryAfterMs} ms)`] = (byReason[`${r.reason} (retry after ${r.retryAfterMs} ms)`] ?? 0) + 1;
+  t.diagnostic(`kill -9 mid-claim: ${JSON.stringify(tl)}; refusals ${JSON.stringify(byReason)}; AssumeRole ${calls}`);
+});
