@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { credvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { rawRequester } from "./support/faults.js";
 import { REGION } from "./support/harness.js";
@@ -94,6 +95,10 @@ test("config bucket lost with the nats-server store: last good config kept and s
     const r = await readyz();
     return r.status === 200 && r.warnings.some((w) => w.startsWith("warning: config: ") && w.includes(bucket));
   });
+  // And `credvend status`, which an operator runs first, says it too.
+  const status = await credvend(["status"], { NATS_URL: nats.url });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`SOURCE +NATS KV bucket '${bucket}' is gone`), status.stdout);
 
   // An operator pushes the config again: a new bucket, revision 1 (below the worker's kv:3).
   const kv = await openConfigBucket(nc, bucket, { create: true });

@@ -46,7 +46,13 @@ function tableLines(reports: readonly WorkerReport[]): string[] {
       ...refusal.problems.filter((p) => p.severity === "error").map((p) => `             ${p.path ? `${p.path}: ` : ""}${p.message}`),
     ];
   });
-  return [...formatTable(HEADERS, rows), ...(refusals.length ? ["", ...refusals] : [])];
+  // A worker that can not follow its config source (a lost KV bucket) still serves its last good one.
+  const sourceProblems = reports.flatMap((r) => {
+    const problem = r.stats?.config.sourceProblem;
+    return problem ? [`${r.id}:`, `  SOURCE     ${problem}`] : [];
+  });
+  const notes = [...refusals, ...sourceProblems];
+  return [...formatTable(HEADERS, rows), ...(notes.length ? ["", ...notes] : [])];
 }
 
 export async function statusCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
