@@ -17,6 +17,7 @@ import { credvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { rawRequester } from "./support/faults.js";
 import { REGION } from "./support/harness.js";
+import { until } from "./support/until.js";
 
 const tenant = uniqueName("kvlost");
 const bucket = uniqueName("cfg");
@@ -31,15 +32,9 @@ let nc: NatsConnection;
 const lines: string[] = [];
 const firstStore = mkdtempSync(path.join(tmpdir(), "credvend-nats-store-"));
 const secondStore = mkdtempSync(path.join(tmpdir(), "credvend-nats-store-"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the worker gets to notice each change (its watch retries every second). */
+const NOTICE_MS = 10_000;
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** /readyz: 200 or 503, then one "warning: <check>: ..." line per thing to fix. */
 async function readyz(): Promise<{ status: number; warnings: string[]; text: string }> {
@@ -90,11 +85,11 @@ test("config bucket lost with the nats-server store: last good config kept and s
   assert.equal(worker.config.status().version, "kv:3", "the last good config stays");
 
   // The loss is reported: one log line that names the bucket and what to do, and /readyz warns.
-  await until("a log line about the lost bucket", () => lines.some((l) => l.includes(bucket) && /config push/.test(l)));
+  await until("a log line about the lost bucket", () => lines.some((l) => l.includes(bucket) && /config push/.test(l)), NOTICE_MS);
   await until("/readyz warns about the lost bucket", async () => {
     const r = await readyz();
     return r.status === 200 && r.warnings.some((w) => w.startsWith("warning: config: ") && w.includes(bucket));
-  });
+  }, NOTICE_MS);
   // And `credvend status`, which an operator runs first, says it too.
   const status = await credvend(["status"], { NATS_URL: nats.url });
   assert.equal(status.code, 0, status.stderr);
@@ -104,12 +99,12 @@ test("config bucket lost with the nats-server store: last good config kept and s
   const kv = await openConfigBucket(nc, bucket, { create: true });
   const rev = await kv.put(CONFIG_KV_KEY, v3);
   assert.equal(rev, 1);
-  await until("the worker on the pushed config", () => worker.config.status().version === `kv:${rev}`);
+  await until("the worker on the pushed config", () => worker.config.status().version === `kv:${rev}`, NOTICE_MS);
   const r = await readyz();
   assert.ok(r.status === 200 && !r.warnings.some((w) => w.includes(bucket)), `warning cleared: ${r.text}`);
   // And it follows later revisions of the new bucket too.
   const rev2 = await kv.put(CONFIG_KV_KEY, v2);
-  await until(`the worker on kv:${rev2}`, () => worker.config.status().version === `kv:${rev2}`);
+  await until(`the worker on kv:${rev2}`, () => worker.config.status().version === `kv:${rev2}`, NOTICE_MS);
   assert.equal((await fresh()).kind, "credentials");
   t.diagnostic(`config lines: ${lines.filter((l) => l.includes(bucket)).length}`);
 });

@@ -17,6 +17,7 @@ import { rawRequester, ReplyLedger, tally } from "./support/faults.js";
 import { REGION } from "./support/harness.js";
 import { testPeerKeyFile } from "./support/peer-key.js";
 import { runTestWorker } from "./support/worker.js";
+import { until } from "./support/until.js";
 
 const tenant = uniqueName("natsrs");
 const bucket = uniqueName("cfg");
@@ -31,13 +32,6 @@ let nc: NatsConnection;
 const storeDir = mkdtempSync(path.join(tmpdir(), "credvend-nats-store-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 before(async () => {
   assert.notEqual(v2, v1);
