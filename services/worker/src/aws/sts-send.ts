@@ -29,15 +29,29 @@ export const STS_CLIENT_OPTIONS = {
   requestHandler: { requestTimeout: 30_000, throwOnRequestTimeout: true },
 } as const;
 
-/** A 200 without complete Credentials is an answer that could not be read, not credentials. */
-function complete(credentials: StsCredentials | undefined, operation: string): StsCredentials {
-  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration) {
-    throw new IncompleteAwsResponse(`STS answered ${operation} with no complete Credentials`);
-  }
-  return credentials;
+/** Credentials with every part STS must return. */
+export interface CompleteCredentials {
+  readonly AccessKeyId: string;
+  readonly SecretAccessKey: string;
+  readonly SessionToken: string;
+  readonly Expiration: Date;
 }
 
-export async function sendStsRequest(sts: STSClient, request: StsRequest, signal: AbortSignal): Promise<StsResult> {
+/** What sendStsRequest returns: a success always carries complete credentials. */
+export interface SentStsRequest extends Omit<StsResult, "credentials"> {
+  readonly credentials: CompleteCredentials;
+}
+
+/** A 200 without complete Credentials is an answer that could not be read, not credentials. */
+function complete(credentials: StsCredentials | undefined, operation: string): CompleteCredentials {
+  const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = credentials ?? {};
+  if (!AccessKeyId || !SecretAccessKey || !SessionToken || !Expiration) {
+    throw new IncompleteAwsResponse(`STS answered ${operation} with no complete Credentials`);
+  }
+  return { AccessKeyId, SecretAccessKey, SessionToken, Expiration };
+}
+
+export async function sendStsRequest(sts: STSClient, request: StsRequest, signal: AbortSignal): Promise<SentStsRequest> {
   const result = await send(sts, request, signal);
   return { ...result, credentials: complete(result.credentials, request.operation) };
 }

@@ -7,18 +7,18 @@ import { settleLate, type LateSettlementDeps } from "../aws/late-settlement.js";
 import type { StsBudget } from "../aws/sts-budget.js";
 import { DeniedCache } from "../aws/denied-cache.js";
 import { CredvendError } from "@credvend/protocol";
-import { sendStsRequest, stsClientFor, type StsResult } from "../aws/sts-send.js";
+import { sendStsRequest, stsClientFor, type SentStsRequest } from "../aws/sts-send.js";
 import type { Stage } from "../pipeline/pipeline.js";
 import type { IssuedCredentials, WorkerStageContext } from "../pipeline/types.js";
 import type { Keyed, KeyedIssued } from "./data-key.js";
 
 /** Exactly the request `templates render` prints (stsRequest), signed as the template says. */
-async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<StsResult> {
+async function send(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<SentStsRequest> {
   return sendStsRequest(stsClientFor(sts, plan), stsRequest(plan), signal);
 }
 
 async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promise<IssuedCredentials> {
-  let result: StsResult;
+  let result: SentStsRequest;
   try {
     result = await send(sts, plan, signal);
   } catch (error) {
@@ -26,10 +26,8 @@ async function issue(sts: STSClient, plan: StsPlan, signal: AbortSignal): Promis
     if (signal.aborted) throw classifyAwsError(signal.reason, "sts", STS_OPERATION[plan.kind], plan.template);
     throw classifyAwsError(error, "sts", STS_OPERATION[plan.kind], plan.template);
   }
+  // Complete by type: sendStsRequest refuses a success without every part (IncompleteAwsResponse).
   const c = result.credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-    throw classifyAwsError(new Error("STS response had no complete Credentials"), "sts", STS_OPERATION[plan.kind]);
-  }
   return {
     accessKeyId: c.AccessKeyId,
     secretAccessKey: c.SecretAccessKey,
