@@ -118,6 +118,16 @@ test("hot reload through NATS KV across two workers, with a refused bad version,
   assert.match(stillServed.accessKeyId, /^ASIA/);
   await servedSince("after the refused v3");
 
+  // The key deleted: the last good config keeps serving, and the workers say so until a put.
+  await kv.delete(CONFIG_KV_KEY);
+  await until("both workers report the deleted key", () => workers.every((w) => /was deleted from NATS KV bucket/.test(w.config.status().sourceProblem ?? "")));
+  assert.ok(workers.every((w) => w.config.status().version === `kv:${rev2}`), "the last good version stays");
+  await servedSince("after the key was deleted");
+  const deleted = await credvend(["status"], { NATS_URL: nats.url });
+  assert.match(deleted.stdout, /SOURCE +the config key '.+' was deleted/);
+  const rev4 = await kv.put(CONFIG_KV_KEY, v2);
+  await until("both workers on the config put again", () => workers.every((w) => w.config.status().version === `kv:${rev4}` && w.config.status().sourceProblem === undefined));
+
   flowing = false;
   await flow;
   assert.deepEqual(failures, [], "no request failed during the reloads");

@@ -66,6 +66,8 @@ class KvFollower {
   #stopped = false;
   #watcher: QueuedIterator<KvEntry> | undefined;
   #wake: (() => void) | undefined;
+  /** The problem reported for a deleted config key, cleared by the next put. */
+  #deletion: string | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -88,6 +90,18 @@ class KvFollower {
   stop(): void {
     this.#stopped = true;
     this.#kick();
+  }
+
+  /**
+   * The config key was deleted or purged: nothing to swap to, so the last good config stays, but a
+   * worker started now would find no config and refuse to start. Reported (log, /readyz warning,
+   * `credvend status`) until a config is put again.
+   */
+  #keyDeleted(revision: number): void {
+    const version = this.holder.status().version;
+    this.#deletion = `the config key '${CONFIG_KV_KEY}' was deleted from NATS KV bucket '${this.bucket}' (revision ${revision}); serving the last good config ${version}, but a worker started now would find none; push it again: credvend config push <file>${this.flag}`;
+    this.log.error({ bucket: this.bucket, version, revision }, this.#deletion);
+    this.holder.setSourceProblem(this.#deletion);
   }
 
   /** Ends the current watch (or the wait between attempts) so the loop opens a fresh one now. */
@@ -134,15 +148,23 @@ class KvFollower {
       return;
     }
     this.#watcher = watcher;
-    if (this.holder.status().sourceProblem !== undefined) {
+    // A deleted key stays reported across reopened watches, until a put (the marker is not replayed).
+    const problem = this.holder.status().sourceProblem;
+    if (problem !== undefined && problem !== this.#deletion) {
       this.log.info({ bucket: this.bucket }, `NATS KV bucket '${this.bucket}' is back; following it again`);
       this.holder.setSourceProblem(undefined);
     }
     if (this.#stopped) watcher.stop();
     try {
       for await (const e of watcher) {
-        if (e.revision <= this.last || e.operation !== "PUT") continue;
+        if (e.revision <= this.last) continue;
         this.last = e.revision;
+        if (e.operation !== "PUT") {
+          this.#keyDeleted(e.revision);
+          continue;
+        }
+        // The key is there again: a deletion reported before no longer applies.
+        if (this.holder.status().sourceProblem === this.#deletion) this.holder.setSourceProblem(undefined);
         const result = this.holder.offer(e.string(), `kv:${e.revision}`);
         if (result.accepted) this.log.info({ version: `kv:${e.revision}` }, "config updated from NATS KV");
         else this.log.error({ version: `kv:${e.revision}`, problems: result.problems }, `config revision ${e.revision} refused; keeping ${this.holder.status().version}:\n${formatProblems(result.problems)}`);
