@@ -4,13 +4,12 @@
 // the unmodified JS SDK and AWS CLI with exactly the two variables serve prints, nothing else.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { devCredentials } from "@credvend/aws-local";
 import { uniqueName } from "@credvend/testkit";
-import { ROOT, spawnCredvend, type CliProcess } from "./support/cli.js";
+import { ROOT, runFile, spawnCredvend, type CliProcess } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
 
@@ -19,14 +18,6 @@ const JOB = `import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/clien
 const id = await new STSClient({}).send(new GetCallerIdentityCommand({}));
 console.log(id.Arn);
 `;
-
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, [...args], { env, timeout: 60_000, encoding: "utf8", cwd: ROOT }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe("credvend serve's token file, as the AWS SDKs read it", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-serve-token-"));
@@ -75,10 +66,10 @@ describe("credvend serve's token file, as the AWS SDKs read it", () => {
       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: printed("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
     };
     assert.equal(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, tokenFile);
-    const js = await run(process.execPath, [job], env);
+    const js = await runFile(process.execPath, [job], env);
     assert.equal(js.code, 0, js.stderr);
     assert.match(js.stdout, /assumed-role\/credvend-demo\//);
-    const cli = await run("aws", ["sts", "get-caller-identity", "--query", "Arn", "--output", "text"], env);
+    const cli = await runFile("aws", ["sts", "get-caller-identity", "--query", "Arn", "--output", "text"], env);
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /assumed-role\/credvend-demo\//);
   });

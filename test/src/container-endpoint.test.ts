@@ -6,14 +6,14 @@
 // the exit code and signals through and keeps the requester's own secrets from the command.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { devCredentials } from "@credvend/aws-local";
 import { uniqueName } from "@credvend/testkit";
-import { credvend, ROOT, spawnCredvend, type CliProcess } from "./support/cli.js";
+import { credvend, ROOT, runFile, spawnCredvend, type CliProcess } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
 import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
 
@@ -38,14 +38,6 @@ interface JobLine {
   readonly envKey: string | null;
   readonly natsPassword: string | null;
   readonly ownKey: string | null;
-}
-
-function exec(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, [...args], { env, timeout, encoding: "utf8", cwd: ROOT }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
 }
 
 describe("the container-credentials endpoint of credvend exec and serve", () => {
@@ -157,12 +149,12 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     // endpoint serves what it holds, so commands in a row cost no AssumeRole.
     const before = (await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0;
     for (let i = 0; i < 3; i += 1) {
-      const cli = await exec("aws", ["sts", "get-caller-identity", "--output", "json"], endpointEnv(url, token));
+      const cli = await runFile("aws", ["sts", "get-caller-identity", "--output", "json"], endpointEnv(url, token));
       assert.equal(cli.code, 0, cli.stderr);
       assert.match((JSON.parse(cli.stdout) as { Arn: string }).Arn, /assumed-role\/credvend-demo\//);
     }
     assert.equal(((await h.awsLocal.admin.calls())["sts:AssumeRole"]?.ok ?? 0) - before, 0);
-    const wrong = await exec("aws", ["sts", "get-caller-identity"], endpointEnv(url, "x".repeat(43)));
+    const wrong = await runFile("aws", ["sts", "get-caller-identity"], endpointEnv(url, "x".repeat(43)));
     assert.notEqual(wrong.code, 0);
     p.child.kill("SIGTERM");
     assert.equal(await p.exited, 0);
@@ -182,7 +174,7 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     const lines = await credvend(["env", ...TEMPLATE], requesterEnv("env"));
     assert.equal(lines.code, 0, lines.stderr);
     assert.match(lines.stdout, /^export AWS_ACCESS_KEY_ID='ASIA[A-Z0-9]+'$/m);
-    const shell = await exec("sh", ["-c", `eval "$CREDS" && aws sts get-caller-identity --output json`], { ...endpointEnv("", ""), AWS_CONTAINER_CREDENTIALS_FULL_URI: "", AWS_CONTAINER_AUTHORIZATION_TOKEN: "", CREDS: lines.stdout });
+    const shell = await runFile("sh", ["-c", `eval "$CREDS" && aws sts get-caller-identity --output json`], { ...endpointEnv("", ""), AWS_CONTAINER_CREDENTIALS_FULL_URI: "", AWS_CONTAINER_AUTHORIZATION_TOKEN: "", CREDS: lines.stdout });
     assert.equal(shell.code, 0, shell.stderr);
     assert.match((JSON.parse(shell.stdout) as { Arn: string }).Arn, /assumed-role\/credvend-demo\//);
     const json = await credvend(["env", ...TEMPLATE, "--format", "json"], requesterEnv("env"));
@@ -223,7 +215,7 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     assert.ok(lifeMs < 30_000, `the first credential lives ${lifeMs} ms`);
     // The job runs past the first credential's expiry, calling every 2 s.
     const calls = Math.ceil((lifeMs + 6000) / 2000);
-    const r = await exec(process.execPath, [job, String(calls), "2000"], endpointEnv(url, token), 90_000);
+    const r = await runFile(process.execPath, [job, String(calls), "2000"], endpointEnv(url, token), 90_000);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\nserve: ${p.output()}`);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as JobLine);
     assert.equal(lines.length, calls);
@@ -231,7 +223,7 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
     assert.equal(lines[0]?.accessKeyId, first.AccessKeyId);
     assert.notEqual(lines.at(-1)?.accessKeyId, first.AccessKeyId, "the job moved to a new credential");
     assert.ok(Date.now() > Date.parse(first.Expiration));
-    const cli = await exec("aws", ["sts", "get-caller-identity", "--output", "json"], endpointEnv(url, token));
+    const cli = await runFile("aws", ["sts", "get-caller-identity", "--output", "json"], endpointEnv(url, token));
     assert.equal(cli.code, 0, cli.stderr);
     assert.match((JSON.parse(cli.stdout) as { Arn: string }).Arn, /assumed-role\/credvend-demo\//);
     // The first credential really has expired: aws-local refuses it.

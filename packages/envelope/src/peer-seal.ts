@@ -56,6 +56,19 @@ export function peerSealer(peerPublicKey: Uint8Array, context: string): PeerSeal
   };
 }
 
+/**
+ * Owner side, one answer: `lookUp` runs only once `sealer` (made from the asker's key) exists, and
+ * the sealer's key is zeroed whatever it finds, finds nothing or throws.
+ */
+export async function answerSealed<T>(sealer: PeerSealer, lookUp: () => Promise<T | undefined>, seal: (found: T) => PeerSealed): Promise<PeerSealed | undefined> {
+  try {
+    const found = await lookUp();
+    return found === undefined ? undefined : seal(found);
+  } finally {
+    sealer.discard();
+  }
+}
+
 /** Owner side: seals `plaintext` to the asker's public key, bound to `context` (the reuse key). */
 export function sealToPeer(peerPublicKey: Uint8Array, plaintext: Uint8Array, context: string): PeerSealed {
   return peerSealer(peerPublicKey, context).seal(plaintext);

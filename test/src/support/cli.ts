@@ -31,6 +31,15 @@ export function credvend(args: readonly string[], env: Readonly<Record<string, s
   });
 }
 
+/** Runs any program (an SDK job, the AWS CLI) to its end, from the checkout unless `cwd` says otherwise. */
+export function runFile(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000, cwd = ROOT): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { env, timeout: timeoutMs, encoding: "utf8", cwd }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 /** A long-running `credvend` (worker, dev): its output so far, a wait for a line, its exit. */
 export interface CliProcess {
   readonly child: ChildProcess;

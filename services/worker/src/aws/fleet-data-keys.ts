@@ -3,7 +3,7 @@
 // generates it; another worker that needs it asks the owner (peer-link.ts) for a lease: the key
 // sealed to a fresh X25519 key of the asker's, with half of what the key may still seal
 // (DataKeyCache.lend), so the key's age, use and byte limits hold across the fleet together.
-import { leaseSealerFor, openLeaseFromPeer, RESERVED_REPLY_BYTES, SHARED_KMS_CALL_TIMEOUT_MS, sealLease, type DataKeyCache, type DataKeyLease, type DataKeySource } from "@credvend/envelope";
+import { answerSealed, leaseSealerFor, openLeaseFromPeer, RESERVED_REPLY_BYTES, SHARED_KMS_CALL_TIMEOUT_MS, sealLease, type DataKeyCache, type DataKeyLease, type DataKeySource } from "@credvend/envelope";
 import type { ReuseOwners } from "@credvend/guard";
 import type { PeerLink } from "./peer-link.js";
 
@@ -30,19 +30,13 @@ export class FleetDataKeys implements DataKeySource {
       // the key may still do is lent out (and lost).
       const sealer = leaseSealerFor(ask.publicKey, ask.key);
       // What the asker will reserve for one reply: a lease smaller than that would be wasted.
-      const lease = await deps.cache.lend(ask.key, RESERVED_REPLY_BYTES).catch((error: unknown) => {
-        sealer.discard();
-        throw error;
+      return answerSealed(sealer, () => deps.cache.lend(ask.key, RESERVED_REPLY_BYTES), (lease) => {
+        try {
+          return sealLease(sealer, lease);
+        } finally {
+          lease.key.plaintext.fill(0);
+        }
       });
-      if (lease === undefined) {
-        sealer.discard();
-        return undefined;
-      }
-      try {
-        return sealLease(sealer, lease);
-      } finally {
-        lease.key.plaintext.fill(0);
-      }
     });
   }
 

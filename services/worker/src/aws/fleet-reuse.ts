@@ -4,7 +4,7 @@
 // worker that misses it asks the owner (peer-link.ts) and gets a copy sealed to a fresh X25519 key
 // of its own, which it caches like a session it issued (revocation notices and reconnects drop
 // copies too).
-import { openFromPeer, peerSealer } from "@credvend/envelope";
+import { answerSealed, openFromPeer, peerSealer } from "@credvend/envelope";
 import type { ReuseOwners } from "@credvend/guard";
 import type { CredentialReuse, ReusableSession, SessionSource } from "./credential-reuse.js";
 import { decodeSession, encodeSession } from "./peer-codec.js";
@@ -27,21 +27,15 @@ export class FleetReuse implements SessionSource {
     deps.link.answer("session", async (ask) => {
       // The asker's key first: nothing is looked up for an ask this owner cannot seal to.
       const sealer = peerSealer(ask.publicKey, ask.key);
-      const session = await deps.reuse.share(ask.key, ask.minRemainingMs).catch((error: unknown) => {
-        sealer.discard();
-        throw error;
+      return answerSealed(sealer, () => deps.reuse.share(ask.key, ask.minRemainingMs), (session) => {
+        // The encoded session holds its secret key and token: zeroed once sealed.
+        const plaintext = encodeSession(session);
+        try {
+          return sealer.seal(plaintext);
+        } finally {
+          plaintext.fill(0);
+        }
       });
-      if (session === undefined) {
-        sealer.discard();
-        return undefined;
-      }
-      // The encoded session holds its secret key and token: zeroed once sealed.
-      const plaintext = encodeSession(session);
-      try {
-        return sealer.seal(plaintext);
-      } finally {
-        plaintext.fill(0);
-      }
     });
   }
 
