@@ -4,6 +4,7 @@
 // differently: a load is shared by every caller that arrives while it runs and is never aborted by
 // one caller's signal (callers stop waiting on their own, see untilAborted), a failed load is not
 // cached, and a value can be refused per call (not enough lifetime left, too many uses).
+import { FairShares } from "@credvend/protocol";
 import { LRUCache } from "lru-cache";
 import { untilAborted } from "./shared-call.js";
 
@@ -45,10 +46,8 @@ export class SingleFlightCache<V extends object> {
   private readonly onEvict: ((value: V) => void) | undefined;
   private readonly maxEntries: number;
   private readonly fairShareOf: ((value: V) => string) | undefined;
-  /** Each holder's keys, oldest stored first (only with fairShareOf). */
-  private readonly shares = new Map<string, Set<string>>();
-  /** The holder of each stored key (only with fairShareOf). */
-  private readonly holderOf = new Map<string, string>();
+  /** Each holder's keys, oldest stored first (only with fairShareOf): the one fair-share rule. */
+  private readonly shares = new FairShares();
 
   constructor(options: SingleFlightCacheOptions<V>) {
     if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
@@ -70,7 +69,7 @@ export class SingleFlightCache<V extends object> {
       ...(onEvict || shared
         ? {
             dispose: (value: V, key: string) => {
-              if (shared) this.forgetHolder(key);
+              if (shared) this.shares.delete(key);
               onEvict?.(value);
             },
           }
@@ -126,34 +125,14 @@ export class SingleFlightCache<V extends object> {
 
   private store(key: string, value: V, ttl: number): void {
     const holder = this.fairShareOf?.(value);
-    if (holder !== undefined && !this.values.has(key) && this.values.size >= this.maxEntries) this.evictFromLargestShare();
-    this.values.set(key, value, { ttl: Math.ceil(ttl) });
-    if (holder === undefined) return;
-    // After set: replacing a key disposes its old value (forgetHolder) first.
-    let keys = this.shares.get(holder);
-    if (keys === undefined) {
-      keys = new Set();
-      this.shares.set(holder, keys);
+    if (holder !== undefined && !this.values.has(key) && this.values.size >= this.maxEntries) {
+      // Makes room: the oldest stored value of whoever holds the most leaves (through dispose).
+      const victim = this.shares.victim();
+      if (victim !== undefined) this.values.delete(victim);
     }
-    keys.add(key);
-    this.holderOf.set(key, holder);
-  }
-
-  /** Makes room: the oldest stored value of whoever holds the most leaves (through dispose). */
-  private evictFromLargestShare(): void {
-    let largest: Set<string> | undefined;
-    for (const keys of this.shares.values()) if (largest === undefined || keys.size > largest.size) largest = keys;
-    const oldest = largest?.values().next().value;
-    if (oldest !== undefined) this.values.delete(oldest);
-  }
-
-  private forgetHolder(key: string): void {
-    const holder = this.holderOf.get(key);
-    if (holder === undefined) return;
-    this.holderOf.delete(key);
-    const keys = this.shares.get(holder);
-    keys?.delete(key);
-    if (keys?.size === 0) this.shares.delete(holder);
+    this.values.set(key, value, { ttl: Math.ceil(ttl) });
+    // After set: replacing a key disposes its old value (shares.delete) first.
+    if (holder !== undefined) this.shares.add(key, holder);
   }
 
   private startLoad(key: string, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {

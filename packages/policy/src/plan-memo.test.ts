@@ -110,3 +110,23 @@ test("the memo is bounded: least recently used plans leave first", () => {
   for (let i = 0; i < 50; i += 1) assertSame(memo, CONFIG, input({ template: "plain", principal: `batch-${i}`, params: { bucket: "red" } }));
   assert.equal(memo.size, 3);
 });
+
+test("a tenant flooding distinct requests does not evict another tenant's plans", () => {
+  const config = okConfig(`
+templates:
+${PLAIN_TEMPLATE}access:
+  - tenants: ["acme", "other"]
+    principals: ["demo-app"]
+    templates: ["plain"]
+`);
+  const memo = new PlanMemo({ maxEntries: 8 });
+  const quiet = (bucket: string) => input({ tenant: "other", template: "plain", params: { bucket } });
+  for (const bucket of ["red", "blue"]) memo.plan(config, quiet(bucket));
+  // Distinct buckets, each a plan of its own, far more than the memo holds.
+  const letters = (n: number) => n.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26)));
+  for (let i = 0; i < 200; i += 1) assertSame(memo, config, input({ template: "plain", params: { bucket: `flood-${letters(i)}` } }));
+  assert.equal(memo.size, 8);
+  const hits = memo.hits;
+  for (const bucket of ["red", "blue"]) assertSame(memo, config, quiet(bucket));
+  assert.equal(memo.hits - hits, 2, "the other tenant's plans were still memoized");
+});

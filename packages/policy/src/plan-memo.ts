@@ -3,8 +3,10 @@
 // the session name and the request-id session tag, unless the template renders {{request_id}}
 // somewhere. So a plan computed once per (config, the other fields) is reused for later request ids
 // by rebinding those two fields, and the access rules, the rendered policy, the rate limits and the
-// reuse key are not recomputed. Bounded (least recently used out) and keyed by the config object,
-// so a reloaded config never serves a plan of the old one.
+// reuse key are not recomputed. Keyed by the config object, so a reloaded config never serves a
+// plan of the old one. Bounded and shared fairly by the caller's tenant (FairShareLru): one tenant
+// sending many distinct requests evicts its own plans, not every other tenant's.
+import { FairShareLru } from "@credvend/protocol";
 import { planRequest } from "./plan.js";
 import { checkRequestFields, type VendInput } from "./plan-inputs.js";
 import type { StsPlan } from "./plan-types.js";
@@ -51,10 +53,13 @@ const AFRESH_FIELDS = FIELDS.filter((f) => INPUT_FIELDS[f] === "afresh");
 export class PlanMemo {
   #config: CredvendConfig | undefined;
   #options: LintOptions | undefined;
-  readonly #plans = new Map<string, StsPlan>();
+  readonly #plans: FairShareLru<StsPlan>;
   readonly #usesRequestId = new WeakMap<Template, boolean>();
+  #hits = 0;
 
-  constructor(private readonly memo: PlanMemoOptions = DEFAULT_PLAN_MEMO) {}
+  constructor(memo: PlanMemoOptions = DEFAULT_PLAN_MEMO) {
+    this.#plans = new FairShareLru(memo.maxEntries);
+  }
 
   /** The same plan planRequest(config, input, options) returns; errors are never memoized. */
   plan(config: CredvendConfig, input: VendInput, options: LintOptions = NO_OPTIONS): StsPlan {
@@ -69,18 +74,21 @@ export class PlanMemo {
     if (hit !== undefined) {
       // The request's own fields are still checked per request (the request id above all).
       checkRequestFields(input);
-      this.#plans.delete(key);
-      this.#plans.set(key, hit);
+      this.#hits += 1;
       return withRequestId(hit, input.requestId);
     }
     const plan = planRequest(config, input, options);
-    this.#plans.set(key, plan);
-    if (this.#plans.size > this.memo.maxEntries) this.#plans.delete(this.#plans.keys().next().value as string);
+    this.#plans.set(key, input.tenant, plan);
     return plan;
   }
 
   get size(): number {
     return this.#plans.size;
+  }
+
+  /** Plans served from the memo (not planned afresh) since it was made. */
+  get hits(): number {
+    return this.#hits;
   }
 
   /** undefined: this request is planned afresh every time (per-request secrets or {{request_id}}). */

@@ -32,11 +32,21 @@ test("the key is the STS call: not what only the request id sets; another caller
 test("a remembered refusal answers until its TTL, then is forgotten; the cache stays bounded", () => {
   let now = 1_000;
   const cache = new DeniedCache({ ttlMs: 500, maxEntries: 2, now: () => now });
-  cache.remember("k", denied);
+  cache.remember("k", "acme", denied);
   assert.equal(cache.recall("k")?.reason, "CV_ERR_STS_ACCESS_DENIED");
   now += 500;
   assert.equal(cache.recall("k"), undefined);
-  for (const k of ["a", "b", "c"]) cache.remember(k, denied);
+  for (const k of ["a", "b", "c"]) cache.remember(k, "acme", denied);
   assert.equal(cache.size, 2);
   assert.equal(cache.recall("a"), undefined, "the oldest left first");
+});
+
+test("a tenant flooding distinct refused calls does not flush another tenant's remembered refusals", () => {
+  const cache = new DeniedCache({ ttlMs: 60_000, maxEntries: 10, now: () => 1_000 });
+  cache.remember("b:0", "tenant-b", denied);
+  for (let i = 0; i < 100; i += 1) cache.remember(`a:${i}`, "tenant-a", denied);
+  assert.equal(cache.size, 10);
+  assert.equal(cache.recall("b:0")?.reason, "CV_ERR_STS_ACCESS_DENIED", "tenant B's refusal still saves its STS call");
+  assert.ok(cache.recall("a:99"), "the flooder keeps its newest");
+  assert.equal(cache.recall("a:0"), undefined, "the flooder's oldest left");
 });

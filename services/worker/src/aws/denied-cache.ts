@@ -5,9 +5,11 @@
 // request sends (another role, policy or tags) is another key and reaches STS at once, and a
 // refusal is never answered to a caller it was not made for. The key is a hash: no bearer input
 // (MFA code, web identity token, SAML assertion) is kept, and a fresh MFA code or token is
-// another key, so it still reaches STS.
+// another key, so it still reaches STS. Bounded and shared fairly by the caller's tenant
+// (FairShareLru): a tenant flooding distinct refused calls evicts its own refusals, never another
+// tenant's (each would cost that tenant an STS call per TTL again).
 import { createHash } from "node:crypto";
-import { CredvendError } from "@credvend/protocol";
+import { CredvendError, FairShareLru } from "@credvend/protocol";
 import { stsRequest, withRequestId, type StsPlan } from "@credvend/policy";
 
 /** Stands for every request id: retries under fresh ids are the same call to STS. */
@@ -20,9 +22,11 @@ export interface DeniedCacheOptions {
 }
 
 export class DeniedCache {
-  readonly #entries = new Map<string, { readonly until: number; readonly error: CredvendError }>();
+  readonly #entries: FairShareLru<{ readonly until: number; readonly error: CredvendError }>;
 
-  constructor(private readonly options: DeniedCacheOptions) {}
+  constructor(private readonly options: DeniedCacheOptions) {
+    this.#entries = new FairShareLru(options.maxEntries);
+  }
 
   static keyOf(plan: StsPlan): string {
     const signedWith = plan.kind === "session_token" || plan.kind === "federation_token" ? plan.credentialProfile : "";
@@ -42,16 +46,10 @@ export class DeniedCache {
     return new CredvendError(hit.error.reason, `${hit.error.message} (remembered for ${Math.ceil((hit.until - this.options.now()) / 1000)} s more; fix the trust policy or the request, then retry)`);
   }
 
-  remember(key: string, error: CredvendError): void {
+  /** Remembers STS's refusal of the call `key`, made for a caller of `tenant`. */
+  remember(key: string, tenant: string, error: CredvendError): void {
     if (this.options.ttlMs <= 0) return;
-    this.#entries.delete(key);
-    // Oldest first out: a Map iterates in insertion order.
-    while (this.#entries.size >= this.options.maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
-    this.#entries.set(key, { until: this.options.now() + this.options.ttlMs, error });
+    this.#entries.set(key, tenant, { until: this.options.now() + this.options.ttlMs, error });
   }
 
   get size(): number {

@@ -73,7 +73,7 @@ export function callStsStage(deps: StsStageDeps): Stage<Keyed, KeyedIssued, Work
     try {
       return await issue(sts, input.plan, AbortSignal.timeout(STS_CALL_TIMEOUT_MS));
     } catch (error) {
-      if (key !== undefined && error instanceof CredvendError && error.reason === "CV_ERR_STS_ACCESS_DENIED") denied?.remember(key, error);
+      if (key !== undefined && error instanceof CredvendError && error.reason === "CV_ERR_STS_ACCESS_DENIED") denied?.remember(key, input.plan.callerTenant, error);
       throw error;
     }
   };
