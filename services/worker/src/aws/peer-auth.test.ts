@@ -29,23 +29,26 @@ test("an ask opens only with the fleet's key, fresh and once; an answer only for
   const key = new Uint8Array(randomBytes(32));
   const asker = new PeerAuth(key, () => now);
   const owner = new PeerAuth(key, () => now);
-  const signed = asker.signAsk(text("ask-1"));
-  const opened = owner.openAsk(signed.bytes);
+  const signed = asker.signAsk(text("ask-1"), "owner-1");
+  const opened = owner.openAsk(signed.bytes, "owner-1");
   assert.deepEqual(Buffer.from(opened.payload).toString(), "ask-1");
-  assert.throws(() => owner.openAsk(signed.bytes), /replayed/, "the same ask twice");
-  assert.throws(() => new PeerAuth(new Uint8Array(randomBytes(32)), () => now).openAsk(asker.signAsk(text("x")).bytes), refused, "another fleet's key");
-  const tampered = JSON.parse(Buffer.from(asker.signAsk(text("ask-2")).bytes).toString()) as Record<string, unknown>;
+  assert.throws(() => owner.openAsk(signed.bytes, "owner-1"), /replayed/, "the same ask twice");
+  // Each worker remembers only the asks it saw: one recorded on its way to another must not open here.
+  const another = new PeerAuth(key, () => now);
+  assert.throws(() => another.openAsk(asker.signAsk(text("ask-7"), "owner-1").bytes, "owner-2"), /for another worker/, "an ask for another worker");
+  assert.throws(() => new PeerAuth(new Uint8Array(randomBytes(32)), () => now).openAsk(asker.signAsk(text("x"), "owner-1").bytes, "owner-1"), refused, "another fleet's key");
+  const tampered = JSON.parse(Buffer.from(asker.signAsk(text("ask-2"), "owner-1").bytes).toString()) as Record<string, unknown>;
   tampered.p = Buffer.from("ask-3").toString("base64url");
-  assert.throws(() => owner.openAsk(text(JSON.stringify(tampered))), refused, "a changed payload");
-  const old = asker.signAsk(text("ask-4"));
+  assert.throws(() => owner.openAsk(text(JSON.stringify(tampered)), "owner-1"), refused, "a changed payload");
+  const old = asker.signAsk(text("ask-4"), "owner-1");
   now += PEER_ASK_MAX_AGE_MS + 1;
-  assert.throws(() => owner.openAsk(old.bytes), /old/, "a stale ask");
-  assert.throws(() => owner.openAsk(encodePeerAsk({ kind: "data-key", key: "k", publicKey: new Uint8Array(32) })), /not signed/, "an unsigned (older) ask");
+  assert.throws(() => owner.openAsk(old.bytes, "owner-1"), /old/, "a stale ask");
+  assert.throws(() => owner.openAsk(encodePeerAsk({ kind: "data-key", key: "k", publicKey: new Uint8Array(32) }), "owner-1"), /not signed/, "an unsigned (older) ask");
 
-  const ask = asker.signAsk(text("ask-5"));
-  const answer = owner.signAnswer(text("answer"), owner.openAsk(ask.bytes).mac);
+  const ask = asker.signAsk(text("ask-5"), "owner-1");
+  const answer = owner.signAnswer(text("answer"), owner.openAsk(ask.bytes, "owner-1").mac);
   assert.equal(Buffer.from(asker.openAnswer(answer, ask.mac)).toString(), "answer");
-  assert.throws(() => asker.openAnswer(answer, asker.signAsk(text("ask-6")).mac), refused, "an answer to another ask");
+  assert.throws(() => asker.openAnswer(answer, asker.signAsk(text("ask-6"), "owner-1").mac), refused, "an answer to another ask");
   assert.throws(() => asker.openAnswer(encodePeerAnswer(undefined), ask.mac), refused, "an unsigned answer");
 });
 
@@ -103,7 +106,7 @@ test("the vendor's NATS user alone gets no data key lease and no session from an
     encodePeerAsk({ kind: "data-key", key: cacheKey, publicKey: rogueKeys.publicKey }),
     encodePeerAsk({ kind: "session", key: reuseKey, minRemainingMs: 0, publicKey: rogueKeys.publicKey }),
     // Signed with a key of the rogue's own.
-    new PeerAuth(new Uint8Array(randomBytes(32))).signAsk(encodePeerAsk({ kind: "data-key", key: cacheKey, publicKey: rogueKeys.publicKey })).bytes,
+    new PeerAuth(new Uint8Array(randomBytes(32))).signAsk(encodePeerAsk({ kind: "data-key", key: cacheKey, publicKey: rogueKeys.publicKey }), ownerId).bytes,
   ];
   for (const ask of asks) {
     const answer = await fleetOf.nc().request(peerSubject(ownerId), ask, { timeout: 2000 });

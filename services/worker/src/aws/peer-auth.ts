@@ -3,7 +3,9 @@
 // of the asker's own choosing), or answer another worker's ask first with a session or data key of
 // its own. Every ask and every answer therefore carries an HMAC-SHA256 under a key derived from a
 // secret only the fleet holds (CREDVEND_PEER_KEY_FILE): an owner answers only signed, fresh asks it
-// has not seen before, and an asker opens only an answer signed for its own ask. The sealing inside
+// has not seen before and that name it as their addressee (each worker keeps its own replay window,
+// so an ask recorded on its way to one worker must not open at another, nor at a restarted worker
+// under a new id), and an asker opens only an answer signed for its own ask. The sealing inside
 // (X25519 to the asker's one-time key) still keeps what travels unreadable to the fleet's own
 // other members and to any reader of NATS.
 import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
@@ -14,7 +16,8 @@ export const PEER_SECRET_MIN_BYTES = 32;
 export const PEER_ASK_MAX_AGE_MS = 30_000;
 /** Signed asks remembered to refuse replays within the age window (bounded). */
 const MAX_REMEMBERED_ASKS = 10_000;
-const VERSION = 2;
+/** 3: asks name their addressee (2 did not: any worker answered them). */
+const VERSION = 3;
 const INFO = Buffer.from("credvend.v1.peer-auth");
 const encoder = new TextEncoder();
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
@@ -54,16 +57,16 @@ export class PeerAuth {
     this.#now = now;
   }
 
-  /** Asker: the ask as it goes on the wire, and the MAC its answer is bound to. */
-  signAsk(payload: Uint8Array): SignedAsk {
+  /** Asker: the ask for worker `to` as it goes on the wire, and the MAC its answer is bound to. */
+  signAsk(payload: Uint8Array, to: string): SignedAsk {
     const at = this.#now();
-    const mac = this.#mac("ask", at, new Uint8Array(0), payload);
+    const mac = this.#mac("ask", at, encoder.encode(to), payload);
     return { bytes: encoder.encode(JSON.stringify({ v: VERSION, at, p: b64(payload), mac: b64(mac) })), mac };
   }
 
-  /** Owner: the ask's payload, once it is signed by the fleet, fresh, and not seen before. */
-  openAsk(bytes: Uint8Array): { readonly payload: Uint8Array; readonly mac: Uint8Array } {
-    const { at, payload, mac } = this.#read(bytes, "ask", new Uint8Array(0));
+  /** Owner `self`: the ask's payload, once it is signed by the fleet for `self`, fresh, and not seen before. */
+  openAsk(bytes: Uint8Array, self: string): { readonly payload: Uint8Array; readonly mac: Uint8Array } {
+    const { at, payload, mac } = this.#read(bytes, "ask", encoder.encode(self));
     const now = this.#now();
     if (at === undefined || Math.abs(now - at) > PEER_ASK_MAX_AGE_MS) throw new PeerAuthError(`peer ask is ${at === undefined ? "undated" : `${Math.round((now - at) / 1000)} s old`}; asks older than ${PEER_ASK_MAX_AGE_MS / 1000} s are refused (are the workers' clocks in sync?)`);
     const id = b64(mac);
@@ -99,7 +102,7 @@ export class PeerAuth {
     const mac = new Uint8Array(Buffer.from(o.mac, "base64url"));
     const expected = this.#mac(purpose, purpose === "ask" ? at : undefined, binding, payload);
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
-      throw new PeerAuthError(`peer ${purpose} is not signed with this fleet's peer key (CREDVEND_PEER_KEY_FILE differs between workers, or the sender is not a worker)`);
+      throw new PeerAuthError(`peer ${purpose} is not signed with this fleet's peer key (CREDVEND_PEER_KEY_FILE differs between workers, the sender is not a worker, or ${purpose === "ask" ? "the ask was for another worker" : "the answer is to another ask"})`);
     }
     return { at, payload, mac };
   }

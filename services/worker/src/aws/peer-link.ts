@@ -101,7 +101,7 @@ export class PeerLink {
     const abort = new AbortController();
     this.asking.add(abort);
     try {
-      const signed = auth.signAsk(encodePeerAsk(build(keys.publicKey)));
+      const signed = auth.signAsk(encodePeerAsk(build(keys.publicKey)), owner);
       const msg = await Promise.race([
         this.deps.nc.request(peerSubject(owner), signed.bytes, { timeout: timeoutMs }),
         new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error), { once: true })),
@@ -122,7 +122,8 @@ export class PeerLink {
       log.warn("fleet-wide sharing of sessions and data keys is off: CREDVEND_PEER_KEY_FILE is not set; give every worker the same secret file (openssl rand -base64 32 > peer.key) to share them; until then each worker calls STS for reused sessions and KMS for data keys on its own");
       return;
     }
-    this.subscription = nc.subscribe(peerSubject(selfId()), {
+    const self = selfId();
+    this.subscription = nc.subscribe(peerSubject(self), {
       callback: (err, msg) => {
         if (err) {
           this.disable(`subscription failed: ${err.message}`);
@@ -130,7 +131,8 @@ export class PeerLink {
         }
         void (async () => {
           // Before anything else: only the fleet's signed, fresh, first-seen asks are answered.
-          const signed = auth.openAsk(msg.data);
+          // Bound to this worker's id: an ask recorded on its way to another worker is refused here.
+          const signed = auth.openAsk(msg.data, self);
           const ask = decodePeerAsk(signed.payload);
           const answerer = this.answerers.get(ask.kind);
           msg.respond(auth.signAnswer(encodePeerAnswer(answerer ? await answerer(ask) : undefined), signed.mac));
