@@ -5,6 +5,8 @@
 // ceiling is CPU-bound (not serial, not waiting on latency), and the cores a target needs at the
 // same costs say what would have to change for it to be met: more cores, or less CPU per operation.
 
+import { DIRECT_ASSUME_ALONE } from "./fleet.mjs";
+
 /** Reaching this share of the ceiling counts as CPU-bound. */
 export const CPU_BOUND_SHARE = 0.85;
 
@@ -35,9 +37,18 @@ export function computeCeilings(out, { unique64, unique256, unique256two, reuse6
   // added_p50_ms with nothing queued: one vend at a time on an idle machine, where what a vend adds
   // to STS is the CPU its processes spend on it one after another.
   const alone = out.phases.find((p) => p.group === "victim" && p.concurrency === 1 && /alone/.test(p.name));
+  // Beside it, one direct SDK AssumeRole at a time on the same aws-local: its p50 over the injected
+  // latency is the SDK's and aws-local's share, so the difference is what credvend itself adds.
+  const direct = out.phases.find((p) => p.group === "direct" && p.concurrency === 1 && p.name === DIRECT_ASSUME_ALONE);
   result.added_p50_ms_idle = alone
-    ? { phase: `${alone.name}, 1 in flight`, addedP50Ms: finite(alone.p50 - stsMs), cpuMsPerOp: finite(sumOfProcesses(alone)) }
-    : { phase: null, addedP50Ms: null, cpuMsPerOp: null };
+    ? {
+        phase: `${alone.name}, 1 in flight`,
+        addedP50Ms: finite(alone.p50 - stsMs),
+        cpuMsPerOp: finite(sumOfProcesses(alone)),
+        directP50Ms: finite(direct?.p50),
+        credvendAddedP50Ms: finite(direct ? alone.p50 - direct.p50 : NaN),
+      }
+    : { phase: null, addedP50Ms: null, cpuMsPerOp: null, directP50Ms: null, credvendAddedP50Ms: null };
   return result;
 }
 

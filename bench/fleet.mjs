@@ -13,6 +13,9 @@ import { memoryOf, registerStop } from "./procs.mjs";
 import { runSoak } from "./soak.mjs";
 import { PARAMS, REGION, RENDERED_POLICY, REUSE_TEMPLATE, ROLE_ARN, TEMPLATE } from "./topology.mjs";
 
+/** The direct SDK phase that is the idle floor of one STS call (ceilings.mjs reads it by name). */
+export const DIRECT_ASSUME_ALONE = "AWS SDK direct: AssumeRole alone";
+
 export const FLEET_DURATIONS = {
   full: { direct: 5, warmSeconds: 30, warmSecond: 4, unique: 8, identicalRounds: 3, reuse: 5, dedupe: 3, limited: 5, victim: 3, flood: 4, memory: 8 },
   quick: { direct: 1, warmSeconds: 10, warmSecond: 1, unique: 1.5, identicalRounds: 1, reuse: 1, dedupe: 1, limited: 1, victim: 1, flood: 1.5, memory: 2 },
@@ -91,6 +94,13 @@ export async function runFleet(ctx) {
   };
   await runLoad({ name: "warm-up", concurrency: 16, seconds: 0.5, call: direct });
   for (const c of [64, 256]) await phase("direct", { name: "AWS SDK direct: AssumeRole + GenerateDataKey", concurrency: c, seconds: d.direct, call: direct });
+  // The idle floor of an STS call here (the SDK's and aws-local's own time on top of the injected
+  // latency), beside which the quiet principal's p50 shows what credvend itself adds at 1 in flight.
+  const directAssume = async (i) => {
+    const m = memberAt(i);
+    await sts.send(new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: `bench-${i}`, DurationSeconds: 900, Policy: RENDERED_POLICY, Tags: [{ Key: "tenant", Value: m.tenant }] }));
+  };
+  await phase("direct", { name: DIRECT_ASSUME_ALONE, concurrency: 1, seconds: d.victim, call: directAssume });
 
   // ---- warm the fleet: one vend per principal, so each recipient has its data key (and the
   // client its key) as in a running fleet; what that costs is reported too ----

@@ -152,7 +152,7 @@ ${table(["target", "phase", "rate it needs /s", "measured /s", "CPU ms per op, a
 ${sdk?.sdkAssumeRoleCpuMs != null ? `
 \`worker_cpu_ms_per_vend\` ≤ 0.5: in this run the unmodified AWS SDK alone cost its caller ${f3(sdk.sdkAssumeRoleCpuMs)} ms of CPU per AssumeRole (${sdk.phase}), before anything a vend adds to it.
 ` : ""}${idle?.addedP50Ms != null ? `
-\`added_p50_ms\` with nothing queued (${idle.phase}): p50 minus the injected STS latency is ${ms(idle.addedP50Ms)} ms, where one vend costs all processes together ${f3(idle.cpuMsPerOp)} ms of CPU, most of it one process after another, each woken from idle (the same vend costs them ${f3(c.unique_vs_ideal?.cpuMsPerOp)} ms at 256 in flight).
+\`added_p50_ms\` with nothing queued (${idle.phase}): p50 minus the injected STS latency is ${ms(idle.addedP50Ms)} ms, where one vend costs all processes together ${f3(idle.cpuMsPerOp)} ms of CPU, most of it one process after another, each woken from idle (the same vend costs them ${f3(c.unique_vs_ideal?.cpuMsPerOp)} ms at 256 in flight).${idle.credvendAddedP50Ms != null ? ` One direct SDK AssumeRole at a time on the same aws-local takes p50 ${ms(idle.directP50Ms)} ms, so credvend itself adds ${ms(idle.credvendAddedP50Ms)} ms at p50 (the rest is the SDK's and aws-local's own time).` : ""}
 ` : ""}`;
 }
 
