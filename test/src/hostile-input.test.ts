@@ -33,7 +33,9 @@ before(async () => {
   awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
   const file = path.join(dir, "c.yaml");
   writeFileSync(file, demoConfig({ tenants: [tenant] }));
-  const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "info" });
+  // Window 0: every refusal is an event of its own, so the scan below sees what each one records
+  // (aggregated refusals copy only a first event's bounded fields: audit-flood.test.ts).
+  const settings = settingsFromEnv({ NATS_URL: nats.url, REDIS_URL: await redisUrl(), CREDVEND_CONFIG: file, AWS_REGION: REGION, CREDVEND_HTTP_PORT: "0", CREDVEND_LOG_LEVEL: "info", CREDVEND_AUDIT_REFUSAL_WINDOW_MS: "0" });
   const destination = new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } });
   vendor = await runWorker(settings, { logger: createLogger({ level: "info", destination }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint, http: true });
   metricsUrl = `${vendor.httpUrl ?? assert.fail("no http url")}/metrics`;

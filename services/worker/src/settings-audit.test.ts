@@ -7,6 +7,9 @@ test("audit is required by default: credentials wait for the stream's ack", () =
   const d = settingsFromEnv({});
   assert.deepEqual([d.auditMode, d.auditTimeoutMs, d.auditMaxAgeHours, d.auditDuplicateWindowMs], ["required", 2000, 2160, 120_000]);
   assert.equal(settingsFromEnv({ CREDVEND_AUDIT: "async" }).auditMode, "async");
+  // Refusals are aggregated over 10 s windows by default; 0 turns that off.
+  assert.equal(d.auditRefusalWindowMs, 10_000);
+  assert.equal(settingsFromEnv({ CREDVEND_AUDIT_REFUSAL_WINDOW_MS: "0" }).auditRefusalWindowMs, 0);
 });
 
 test("a bad audit setting is named with its value and what it may be", () => {

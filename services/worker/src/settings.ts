@@ -84,6 +84,7 @@ const schema = z.object({
   CREDVEND_AUDIT_TIMEOUT_MS: intSetting("CREDVEND_AUDIT_TIMEOUT_MS", 100, 60_000, 2000, "how long one audit write waits for the stream's ack"),
   CREDVEND_AUDIT_MAX_AGE_HOURS: intSetting("CREDVEND_AUDIT_MAX_AGE_HOURS", 1, 87_600, 2160, "retention of the audit stream when the worker creates it"),
   CREDVEND_AUDIT_DUPLICATE_WINDOW_MS: intSetting("CREDVEND_AUDIT_DUPLICATE_WINDOW_MS", 1000, 86_400_000, 120_000, "de-duplication window of the audit stream when the worker creates it"),
+  CREDVEND_AUDIT_REFUSAL_WINDOW_MS: intSetting("CREDVEND_AUDIT_REFUSAL_WINDOW_MS", 0, 600_000, 10_000, "refusals of one kind (tenant, principal, template, outcome, reason) within this window are one full event and one summary with their count, so a flood can not fill the stream; 0: one event each"),
   CREDVEND_LOG_LEVEL: setting("CREDVEND_LOG_LEVEL", z.enum(LOG_LEVELS).default("info"), "pino level; one JSON completion line per request, secrets redacted", LOG_LEVELS.join(", ")),
   AWS_REGION: setting("AWS_REGION", z.string().min(1, "set AWS_REGION (e.g. us-east-1): STS and KMS calls are signed for a region").optional(), "region STS and KMS calls are signed for (the AWS SDK reads its other standard variables itself)", "a region name, e.g. us-east-1"),
 });
@@ -158,6 +159,8 @@ export interface WorkerSettings {
   /** Retention and de-duplication window of the audit stream when the worker creates it. */
   readonly auditMaxAgeHours: number;
   readonly auditDuplicateWindowMs: number;
+  /** Refusals of one kind within this window are one full event plus one summary (0: one event each). */
+  readonly auditRefusalWindowMs: number;
   /** Health (/healthz, /readyz) and metrics (/metrics) port; 0 picks a free one. */
   readonly httpPort: number;
   /** Address the health and metrics port binds (0.0.0.0 in a container). */
@@ -235,6 +238,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     auditTimeoutMs: e.CREDVEND_AUDIT_TIMEOUT_MS,
     auditMaxAgeHours: e.CREDVEND_AUDIT_MAX_AGE_HOURS,
     auditDuplicateWindowMs: e.CREDVEND_AUDIT_DUPLICATE_WINDOW_MS,
+    auditRefusalWindowMs: e.CREDVEND_AUDIT_REFUSAL_WINDOW_MS,
     httpPort: e.CREDVEND_HTTP_PORT,
     httpHost: e.CREDVEND_HTTP_HOST,
     logLevel: e.CREDVEND_LOG_LEVEL,

@@ -117,7 +117,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     // The service (and its id) exists before the first request arrives.
     get workerId() { return service.info().id; },
     template: (name) => deps.config.current().templates[name],
-  }, now);
+  }, now, { windowMs: settings.auditRefusalWindowMs });
   const running = new Set<AbortController>();
   let stopping = false;
   let idle: (() => void) | undefined;
@@ -281,6 +281,9 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
       await untilIdle(ABORTED_SETTLE_MS);
       // Other workers may have asked for sessions and data keys this one owns until now.
       peers.stop();
+      // The last refusals (SHUTTING_DOWN above included) are counted: their summaries go out before
+      // the caller drains the connection.
+      audit.close();
       const { served, failed, replayed, overloaded } = observer.counters();
       log.info({ served, failed, replayed, overloaded }, "worker stopped");
     },

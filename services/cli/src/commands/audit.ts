@@ -16,6 +16,8 @@ stream ${AUDIT_STREAM} (subjects credvend.v1.audit.<tenant>.<principal>). Events
   --since DURATION|TIME       from 90s, 15m, 2h, 7d ago, or from an ISO 8601 time; default: all kept
   --follow                    keep printing new events until interrupted
   --output json|table         json: one event per line as stored; table (default): one line each
+Refusals are aggregated by the workers: the first of a kind in a window is shown in full, then a
+summary line "×N more" counts the others of that window (no request id: many requests).
 NATS_URL, NATS_USER and NATS_PASSWORD select the server; the user needs the JetStream API for
 consumers of ${AUDIT_STREAM} and _INBOX.>.`;
 
@@ -87,7 +89,17 @@ async function tail(nc: NatsConnection, o: TailOptions): Promise<number> {
 }
 
 function tableLine(e: AuditEvent): string {
-  const who = `${e.tenant ?? "?"}/${e.principal ?? "?"}`;
+  const who = `${e.tenant ?? "?"}/${e.principal ?? (e.overflow ? "*" : "?")}`;
   const what = e.outcome === "issued" || e.outcome === "replayed" ? `${e.accessKeyId ?? ""} until ${e.expiresAt ?? "?"}` : `${e.code ?? ""} ${e.reason ?? ""}`.trim();
-  return [e.time, e.outcome.padEnd(8), who, e.template ?? "-", e.requestId ?? "-", what, `${e.latencyMs}ms`, e.workerId].join("  ");
+  return [e.time, e.outcome.padEnd(8), who, e.template ?? (e.overflow ? "*" : "-"), e.requestId ?? "-", e.count === undefined ? what : summarized(e, what), `${e.latencyMs}ms`, e.workerId].join("  ");
+}
+
+/**
+ * A summary of refusals (the worker aggregates them per window): how many more of the kind whose
+ * first event came earlier (firstId), over which window; an overflow entry lists its reasons.
+ */
+function summarized(e: AuditEvent, what: string): string {
+  const reasons = e.reasons ? Object.entries(e.reasons).map(([r, n]) => `${r}=${n}`).join(",") : "";
+  const kind = e.overflow ? `(${e.overflow} overflow) ${reasons}`.trim() : what;
+  return `${kind} ×${e.count ?? 0} more, ${e.windowStart ?? "?"} to ${e.windowEnd ?? "?"}`;
 }

@@ -2,13 +2,15 @@
 // A decision that hands out credentials in "required" mode waits for the stream's ack; if the
 // stream did not store it, the requester gets a retryable CV_ERR_AUDIT_UNAVAILABLE instead. The
 // idempotency record (settled before) still holds the sealed credentials, so the retry is a replay
-// (audited as such, with the same access key id) and costs no second STS call.
+// (audited as such, with the same access key id) and costs no second STS call. Refusals go through
+// the refusal windows (refusal-windows.ts): the first of a kind in full, the rest counted.
 import type { CredvendError } from "@credvend/protocol";
 import type { NatsConnection } from "nats";
 import type { Logger } from "pino";
 import { errorReply } from "../boundary.js";
 import { Auditor, type AuditorOptions } from "./auditor.js";
 import { buildAuditEvent, type Decision, type EventContext } from "./build-event.js";
+import { RefusalWindows, type RefusalWindowOptions } from "./refusal-windows.js";
 import { AUDIT_STREAM, ensureAuditStream, type AuditStreamOptions } from "./stream.js";
 import { StreamKeeper } from "./stream-keeper.js";
 
@@ -24,20 +26,26 @@ export interface AuditHook {
   decide(d: Decision): Promise<Audited>;
   /** Audits a refusal that is answered without waiting (admission, shutdown). */
   note(d: Decision): void;
+  /** Publishes the summaries of every open refusal window (the worker is stopping). */
+  close(): void;
 }
 
-export function auditHook(auditor: Auditor, ctx: EventContext, now: () => number): AuditHook {
+export function auditHook(auditor: Auditor, ctx: EventContext, now: () => number, windows: RefusalWindowOptions = { windowMs: 0 }): AuditHook {
+  const refusals = new RefusalWindows({ now, ...windows }, (e) => auditor.post(e));
   return {
     auditor,
     note(d) {
-      if (auditor.mode !== "off") auditor.post(buildAuditEvent(d, ctx));
+      if (auditor.mode !== "off") refusals.note(buildAuditEvent(d, ctx));
+    },
+    close() {
+      refusals.close();
     },
     async decide(d) {
       const passed: Audited = { reply: d.reply, error: d.error, outcome: d.outcome };
       if (auditor.mode === "off") return passed;
       const event = buildAuditEvent(d, ctx);
       if (!auditor.mustWait(event)) {
-        auditor.post(event);
+        refusals.note(event);
         return passed;
       }
       try {

@@ -5,12 +5,14 @@
 // those are plain NATS publishes with the message id header, which the stream stores and
 // de-duplicates alike, without a reply inbox and ack timer per event (measured under the flood
 // test: acked publishes of every overload refusal doubled the other tenant's p99). Acked publishes
-// go through one inbox (ack-inbox.ts), not a NATS request each.
+// go through one inbox (ack-inbox.ts), not a NATS request each. While the connection is down,
+// posted events are held until it is back (outage-hold.ts) and acknowledged writes fail at once.
 import { CredvendError } from "@credvend/protocol";
 import { headers, type NatsConnection } from "nats";
 import type { Logger } from "pino";
 import { AckInbox } from "./ack-inbox.js";
 import { auditMsgId, auditSubject, encodeAuditEvent, type AuditEvent } from "./event.js";
+import { OutageHold } from "./outage-hold.js";
 
 export type AuditMode = "required" | "async" | "off";
 
@@ -34,6 +36,7 @@ export class Auditor {
   readonly #acks: AckInbox | undefined;
   readonly #options: AuditorOptions;
   readonly #log: Logger;
+  readonly #hold: OutageHold;
   #c = { stored: 0, failed: 0, posted: 0 };
 
   readonly #unstored: (() => void) | undefined;
@@ -45,6 +48,7 @@ export class Auditor {
     this.#options = options;
     this.#log = log;
     this.#unstored = unstored;
+    this.#hold = new OutageHold(nc, (event) => this.#publish(event), log);
   }
 
   get mode(): AuditMode {
@@ -64,20 +68,27 @@ export class Auditor {
   async write(event: AuditEvent): Promise<void> {
     try {
       if (!this.#acks) throw new Error(`audit mode "${this.#options.mode}" writes no acknowledged events`);
+      // nats.js would discard the publish at the reconnect: no ack could come, so do not wait for one.
+      if (this.#hold.down) throw new Error("the NATS connection is down");
       await this.#acks.publish(auditSubject(event.tenant, event.principal), encodeAuditEvent(event), msgIdHeaders(event));
       this.#c.stored += 1;
     } catch (cause) {
       this.#c.failed += 1;
-      this.#unstored?.();
+      // The stream is checked again after a failure while connected (an outage says nothing of it).
+      if (!this.#hold.down) this.#unstored?.();
       // The event itself holds no secret, but the log line needs only what identifies it.
       this.#log.warn({ requestId: event.requestId, tenant: event.tenant, principal: event.principal, outcome: event.outcome, err: (cause as Error).message }, "audit event not stored; the credentials were withheld");
       throw new CredvendError("CV_ERR_AUDIT_UNAVAILABLE", "the audit stream did not record this decision, so the credentials were not handed out; retry with the same request_id", { cause, retryAfterMs: 500 });
     }
   }
 
-  /** Publishes without making anyone wait (and without an ack). */
+  /** Publishes without making anyone wait (and without an ack); held while the connection is down. */
   post(event: AuditEvent): void {
     if (this.#options.mode === "off") return;
+    this.#hold.post(event);
+  }
+
+  #publish(event: AuditEvent): void {
     try {
       this.#nc.publish(auditSubject(event.tenant, event.principal), encodeAuditEvent(event), { headers: msgIdHeaders(event) });
       this.#c.posted += 1;

@@ -1,5 +1,6 @@
 // The audit event: one JSON object per decision (issued, replayed, denied, failed, refused) on
-// `credvend.v1.audit.<tenant>.<principal>`. JSON rather than protobuf because its readers are log
+// `credvend.v1.audit.<tenant>.<principal>`, except that refusals of one kind within a window are
+// one event in full plus one summary with their count (refusal-windows.ts). JSON rather than protobuf because its readers are log
 // pipelines and SIEMs that ingest JSON as is (and `nats stream view` shows it readably); the wire
 // between requester and worker stays protobuf. Fields are only added, never renamed (`v` = 1).
 // It never holds a secret: no secret key, session token, MFA code, web identity token, SAML
@@ -45,6 +46,19 @@ export interface AuditEvent {
   readonly reused?: boolean;
   /** The reply was sealed to the requester's X25519 key (an access rule's sealed_replies), not KMS. */
   readonly sealedReply?: boolean;
+  // A summary of refusals (refusal-windows.ts): the first refusal of a kind in a window is an event
+  // of its own, the others of the window are only counted, and one summary names how many.
+  /** How many further decisions of this kind the window saw after its first (only on summaries). */
+  readonly count?: number;
+  /** When the summarized window opened (its first decision) and when it was closed. */
+  readonly windowStart?: string;
+  readonly windowEnd?: string;
+  /** The id of the event the window opened with (its first decision, stored in full). */
+  readonly firstId?: string;
+  /** Counted in an overflow entry (the aggregation's map was full): principal and template may vary. */
+  readonly overflow?: "tenant" | "global";
+  /** In an overflow summary, the count of each reason (bounded: reasons are the registry's codes). */
+  readonly reasons?: Readonly<Record<string, number>>;
 }
 
 export function auditSubject(tenant: string | undefined, principal: string | undefined): string {
