@@ -80,6 +80,11 @@ describe("seed files", () => {
       () => validateSeed({ account_id: "123456789012", roles: [{ name: "a", trust_policy: trust }, { name: "A", trust_policy: trust }] }),
       /roles\.1\.name "A": duplicates roles\.0\.name "a"/,
     );
+    const managed = { arn: "arn:aws:iam::aws:policy/ReadOnly", document: { Statement: { Effect: "Allow", Action: "s3:Get*", Resource: "*" } } };
+    assert.throws(
+      () => validateSeed({ account_id: "123456789012", managed_policies: [managed], accounts: [{ account_id: "222222222222", managed_policies: [managed] }] }),
+      /accounts\.0\.managed_policies\.0\.arn "arn:aws:iam::aws:policy\/ReadOnly": duplicates managed_policies\.0\.arn/,
+    );
     assert.throws(
       () =>
         validateSeed({

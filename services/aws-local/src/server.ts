@@ -25,6 +25,7 @@ import { evaluatePolicies } from "./iam/evaluate.js";
 import { createRolePolicyStore } from "./iam/role-policies.js";
 import { createKmsService } from "./kms/service.js";
 import { loadSeedFile, validateSeed } from "./seed/load.js";
+import { seedPrincipalDirectory } from "./seed/principals.js";
 import type { Seed, SeedInput } from "./seed/schema.js";
 import { AwsError, type PolicyRequest } from "./types.js";
 
@@ -101,7 +102,7 @@ export async function startAwsLocal(options: AwsLocalOptions = {}): Promise<AwsL
     authenticate: createAuthenticator({ world, sessions, clock, wallNow, clockSkewSeconds, rolePolicies, region }),
     faults,
     counts: createCallCounts(),
-    kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate }),
+    kms: createKmsService({ keys: [seed, ...seed.accounts].map((a) => ({ accountId: a.account_id, keys: a.kms_keys })), region, clock, evaluate, principals: seedPrincipalDirectory(seed) }),
     sts: { world, sessions, clock, evaluate, mfaReplay: createMfaReplayGuard() },
     iam: { world, rolePolicies, evaluate: evaluateIn(IAM_SIGNING_REGION), startedAtMs: clock.now() },
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,

@@ -51,6 +51,11 @@ export interface CallerIdentity {
   readonly sessionPolicy?: PolicyDocument;
   /** Identity policies of the IAM user or role behind this caller. */
   readonly identityPolicies: readonly PolicyDocument[];
+  /**
+   * The permissions boundary of the IAM user or role behind this caller (a managed policy's document):
+   * the most its identity policies may grant. See iam/identity-decision.ts for where it applies.
+   */
+  readonly permissionsBoundary?: PolicyDocument;
   readonly sourceIdentity?: string;
   /** Temporary credentials only: when STS issued them (aws:TokenIssueTime). */
   readonly tokenIssuedAtMs?: number;

@@ -88,6 +88,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticate {
         mfaPresent: false,
         accessKeyId,
         identityPolicies: user.policies,
+        ...(user.permissionsBoundary === undefined ? {} : { permissionsBoundary: user.permissionsBoundary.document }),
       };
       userIdentities.set(accessKeyId, identity);
     }

@@ -17,6 +17,14 @@ export interface IamUser {
   readonly tags: Readonly<Record<string, string>>;
   readonly mfaDevices: readonly { readonly serial: string; readonly totpSecret: string }[];
   readonly policies: readonly PolicyDocument[];
+  /** The permissions boundary's ARN and document, if the user has one. */
+  readonly permissionsBoundary?: ManagedPolicyRef;
+}
+
+/** A managed policy named by ARN (a permissions boundary). */
+export interface ManagedPolicyRef {
+  readonly arn: string;
+  readonly document: PolicyDocument;
 }
 
 export interface IamRole {
@@ -31,6 +39,8 @@ export interface IamRole {
   readonly policies: readonly PolicyDocument[];
   /** The same seeded policies with their names, as IAM lists a role's inline policies. */
   readonly namedPolicies: readonly { readonly name: string; readonly document: PolicyDocument }[];
+  /** The permissions boundary's ARN and document, if the role has one. */
+  readonly permissionsBoundary?: ManagedPolicyRef;
 }
 
 export interface IamWorld {
@@ -68,6 +78,13 @@ export function buildWorld(seed: Seed): IamWorld {
   const managed = new Map<string, PolicyDocument>();
   const oidc = new Map<string, OidcProvider>();
   const saml = new Map<string, SamlProvider>();
+  // Managed policies first: a boundary may name one listed later, or in another account (AWS managed).
+  for (const account of accountsOf(seed)) for (const p of account.managed_policies) managed.set(p.arn, p.document);
+  // validateSeed has checked that every boundary names a managed policy of the seed.
+  const boundary = (arn: string | undefined): { permissionsBoundary?: ManagedPolicyRef } => {
+    const document = arn === undefined ? undefined : managed.get(arn);
+    return arn === undefined || document === undefined ? {} : { permissionsBoundary: { arn, document } };
+  };
   for (const account of accountsOf(seed)) {
     const acct = account.account_id;
     for (const u of account.users) {
@@ -79,6 +96,7 @@ export function buildWorld(seed: Seed): IamWorld {
         tags: u.tags,
         mfaDevices: u.mfa_devices.map((d) => ({ serial: d.serial, totpSecret: d.totp_secret })),
         policies: u.policies.map((p) => p.document),
+        ...boundary(u.permissions_boundary),
       };
       users.push(user);
       usersByName.set(`${acct}/${u.name.toLowerCase()}`, user);
@@ -95,11 +113,11 @@ export function buildWorld(seed: Seed): IamWorld {
         tags: r.tags,
         policies: r.policies.map((p) => p.document),
         namedPolicies: r.policies.map((p) => ({ name: p.name, document: p.document })),
+        ...boundary(r.permissions_boundary),
       };
       roles.push(role);
       rolesByName.set(`${acct}/${r.name.toLowerCase()}`, role);
     }
-    for (const p of account.managed_policies) managed.set(p.arn, p.document);
     for (const p of account.oidc_providers) {
       const provider = buildOidcProvider(acct, p);
       oidc.set(`${acct} ${provider.url}`, provider);

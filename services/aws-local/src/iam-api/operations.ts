@@ -3,6 +3,7 @@
 // for iam:<Action> on the role's ARN -> find the role in the caller's own account -> act.
 import type { Principal } from "../core/authenticate.js";
 import type { IamRole, IamWorld } from "../core/world.js";
+import { identityDecision } from "../iam/identity-decision.js";
 import type { RolePolicyStore } from "../iam/role-policies.js";
 import { roleResourceKeys } from "../sts/role-session.js";
 import type { QueryParams } from "../sts/query-params.js";
@@ -61,9 +62,11 @@ function authorize(deps: IamDeps, principal: Principal, action: string, roleName
     throw denied("because GetSessionToken credentials can call IAM only when the session was created with MFA");
   }
   const request: PolicyRequest = { action, resource: arn, caller, context: role === undefined ? {} : roleResourceKeys(role) };
-  const identity = deps.evaluate(caller.identityPolicies, request);
+  const { identity, boundary } = identityDecision(deps.evaluate, caller, request);
   if (identity === "ExplicitDeny") throw denied(`with an explicit deny in an identity-based policy`);
+  if (boundary === "ExplicitDeny") throw denied(`with an explicit deny in a permissions boundary`);
   if (identity !== "Allow") throw denied(`because no identity-based policy allows the ${action} action`);
+  if (boundary !== "Allow") throw denied(`because no permissions boundary allows the ${action} action`);
   if (caller.sessionPolicy !== undefined) {
     const session = deps.evaluate([caller.sessionPolicy], request);
     if (session === "ExplicitDeny") throw denied("with an explicit deny in a session policy");
@@ -162,6 +165,9 @@ export const getRole: IamOperation = (call, deps) => {
       el("CreateDate", isoSeconds(deps.startedAtMs)) +
       el("AssumeRolePolicyDocument", encodePolicyDocument(JSON.stringify(role.trustPolicy))) +
       el("MaxSessionDuration", role.maxSessionDurationSeconds) +
+      (role.permissionsBoundary === undefined
+        ? ""
+        : group("PermissionsBoundary", el("PermissionsBoundaryType", "Policy") + el("PermissionsBoundaryArn", role.permissionsBoundary.arn))) +
       (tags.length === 0 ? "" : group("Tags", tags.join(""))) +
       group("RoleLastUsed", ""),
   );

@@ -47,6 +47,14 @@ describe("NotPrincipal with Deny", () => {
     assert.equal(decide([allowAll, denyAllBut(`arn:aws:iam::${ACCOUNT}:role/builder`)], role, {}, true), "Allow");
     assert.equal(decide([allowAll, denyAllBut(alice.arn)], role, {}, true), "ExplicitDeny");
   });
+
+  it("never exempts a principal with a permissions boundary (IAM User Guide, permissions boundaries)", () => {
+    const bounded = userCaller("alice", { permissionsBoundary: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } });
+    assert.equal(decide([allowAll, denyAllBut(alice.arn)], bounded, {}, true), "ExplicitDeny");
+    // An Allow with NotPrincipal is unaffected by that rule.
+    const allowAllBut: PolicyStatement = { Effect: "Allow", NotPrincipal: { AWS: role.arn }, Action: "kms:*", Resource: "*" };
+    assert.equal(decide([allowAllBut], bounded, {}, true), "Allow");
+  });
 });
 
 describe("NotResource with an unresolvable variable", () => {

@@ -1,6 +1,7 @@
 // CallerIdentity values for unit tests of the policy engine and KMS (not used at run time).
 
 import type { CallerIdentity, PolicyDocument } from "../types.js";
+import type { PrincipalDirectory } from "./principal-directory.js";
 
 export const ACCOUNT = "000000000000";
 
@@ -38,3 +39,11 @@ export function roleCaller(role: string, session: string, extra: Partial<CallerI
 export function allow(action: string | readonly string[], resource: string | readonly string[] = "*", extra: object = {}): PolicyDocument {
   return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource, ...extra }] };
 }
+
+/** A directory in which every user and role of ACCOUNT exists (the fixtures make callers up freely). */
+export const FIXTURE_PRINCIPALS: PrincipalDirectory = {
+  hasAccount: (id) => id === ACCOUNT,
+  hasUserArn: (arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:user/`),
+  hasRoleArn: (arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:role/`),
+  hasRoleName: (acct) => acct === ACCOUNT,
+};

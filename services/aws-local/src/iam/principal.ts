@@ -60,7 +60,13 @@ function notPrincipalExempts(element: PrincipalElement, caller: CallerIdentity, 
 
 export function statementPrincipalMatches(statement: PolicyStatement, caller: CallerIdentity, ctx: RequestContext): boolean {
   if (statement.Principal !== undefined) return principalElementMatches(statement.Principal, caller, ctx);
-  if (statement.NotPrincipal !== undefined) return !notPrincipalExempts(statement.NotPrincipal, caller, ctx);
+  if (statement.NotPrincipal !== undefined) {
+    // "The NotPrincipal element with a Deny effect will always deny any IAM principal that has a
+    // permissions boundary policy attached, regardless of the values specified in the NotPrincipal
+    // element" (IAM User Guide, "Permissions boundaries for IAM entities").
+    if (statement.Effect === "Deny" && caller.permissionsBoundary !== undefined) return true;
+    return !notPrincipalExempts(statement.NotPrincipal, caller, ctx);
+  }
   // A resource-based policy statement without a principal applies to no one.
   return false;
 }

@@ -13,9 +13,15 @@
 //     AWS account principals), so the identity policies and any session policy must allow.
 // A caller from another account needs its identity policies (and session policy) whatever the
 // statement names ("Cross-account policy evaluation logic"). An explicit Deny anywhere wins.
+// Permissions boundaries: only a grant naming the caller's session itself escapes an implicit deny in
+// the caller's boundary ("Policy evaluation logic": a boundary limits what a resource policy grants to
+// the role ARN, not to the role session ARN). What it does for a grant to a user ARN is worded both
+// ways on that page and what it does for "*" is not written down, so aws-local takes the stricter
+// reading (the boundary must allow) for both: it must never allow what AWS refuses.
 
 import type { CallerIdentity, EvaluatePolicies, PolicyDocument, PolicyRequest, PolicyStatement, StringOrList } from "../types.js";
 import { statementsOf } from "./evaluate.js";
+import { identityDecision } from "./identity-decision.js";
 
 const ACCOUNT_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$/;
 /** Session principals: assumed-role sessions and federated users (STS ARNs). */
@@ -28,8 +34,10 @@ function values(value: StringOrList | undefined): readonly string[] {
 
 /** A resource policy's Allow statements, regrouped by how their principals name a caller. */
 interface SplitPolicy {
-  /** Statements naming sessions, "*", or non-AWS principals (Federated, Service): direct grants. */
+  /** Statements naming sessions, or non-AWS principals (Federated, Service): direct grants. */
   readonly session: PolicyDocument;
+  /** Statements naming "*": direct grants too, but limited by the caller's permissions boundary. */
+  readonly anyone: PolicyDocument;
   /** Statements naming IAM users and roles: limited by the caller's session policy. */
   readonly entity: PolicyDocument;
   /** Statements naming accounts (and Allow with NotPrincipal, which names no one): delegations to IAM. */
@@ -42,6 +50,7 @@ function splitResourcePolicy(policy: PolicyDocument): SplitPolicy {
   const cached = splitCache.get(policy);
   if (cached !== undefined) return cached;
   const session: PolicyStatement[] = [];
+  const anyone: PolicyStatement[] = [];
   const entity: PolicyStatement[] = [];
   const account: PolicyStatement[] = [];
   for (const statement of statementsOf(policy)) {
@@ -54,21 +63,22 @@ function splitResourcePolicy(policy: PolicyDocument): SplitPolicy {
       continue;
     }
     if (principal === "*") {
-      session.push(statement);
+      anyone.push(statement);
       continue;
     }
     const aws = values(principal.AWS);
     const byKind = (test: (v: string) => boolean) => aws.filter(test);
     const accounts = byKind((v) => ACCOUNT_PRINCIPAL.test(v));
-    const sessions = byKind((v) => v === "*" || SESSION_PRINCIPAL.test(v));
+    const sessions = byKind((v) => SESSION_PRINCIPAL.test(v));
     const entities = byKind((v) => !ACCOUNT_PRINCIPAL.test(v) && v !== "*" && !SESSION_PRINCIPAL.test(v));
     const { AWS: _aws, ...otherKinds } = principal;
     if (sessions.length > 0 || Object.keys(otherKinds).length > 0) session.push({ ...statement, Principal: { ...otherKinds, AWS: sessions } });
+    if (aws.includes("*")) anyone.push({ ...statement, Principal: { AWS: "*" } });
     if (entities.length > 0) entity.push({ ...statement, Principal: { AWS: entities } });
     if (accounts.length > 0) account.push({ ...statement, Principal: { AWS: accounts } });
   }
   const doc = (s: PolicyStatement[]): PolicyDocument => ({ ...policy, Statement: s });
-  const split = { session: doc(session), entity: doc(entity), account: doc(account) };
+  const split = { session: doc(session), anyone: doc(anyone), entity: doc(entity), account: doc(account) };
   splitCache.set(policy, split);
   return split;
 }
@@ -77,9 +87,11 @@ function splitResourcePolicy(policy: PolicyDocument): SplitPolicy {
 export type ResourceGrantRefusal =
   | "resource-deny"
   | "identity-deny"
+  | "boundary-deny"
   | "session-deny"
   | "no-resource-allow"
   | "no-identity-allow"
+  | "no-boundary-allow"
   | "no-session-allow";
 
 export interface ResourceGrantRequest {
@@ -93,23 +105,28 @@ export function resourceGrantRefusal(evaluate: EvaluatePolicies, input: Resource
   const { request, resourcePolicy } = input;
   const caller: CallerIdentity = request.caller;
   if (evaluate([resourcePolicy], request, { principalCheck: true }) === "ExplicitDeny") return "resource-deny";
-  const identity = evaluate(caller.identityPolicies, request);
+  const { identity, boundary } = identityDecision(evaluate, caller, request);
   if (identity === "ExplicitDeny") return "identity-deny";
+  if (boundary === "ExplicitDeny") return "boundary-deny";
   const session = caller.sessionPolicy === undefined ? "Allow" : evaluate([caller.sessionPolicy], request);
   if (session === "ExplicitDeny") return "session-deny";
 
   const split = splitResourcePolicy(resourcePolicy);
   const grants = (doc: PolicyDocument) => evaluate([doc], request, { principalCheck: true }) === "Allow";
   const direct = grants(split.session);
-  const entity = !direct && grants(split.entity);
-  const account = !direct && !entity && grants(split.account);
-  if (!direct && !entity && !account) return "no-resource-allow";
+  const anyone = !direct && grants(split.anyone);
+  const entity = !direct && !anyone && grants(split.entity);
+  const account = !direct && !anyone && !entity && grants(split.account);
+  if (!direct && !anyone && !entity && !account) return "no-resource-allow";
 
   if (caller.accountId !== input.resourceAccountId) {
     if (identity !== "Allow") return "no-identity-allow";
+    if (boundary !== "Allow") return "no-boundary-allow";
     return session === "Allow" ? undefined : "no-session-allow";
   }
   if (direct) return undefined;
   if (account && identity !== "Allow") return "no-identity-allow";
+  if (boundary !== "Allow") return "no-boundary-allow";
+  if (anyone) return undefined;
   return session === "Allow" ? undefined : "no-session-allow";
 }

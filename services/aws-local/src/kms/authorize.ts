@@ -5,6 +5,7 @@
 // must allow themselves, shared with role trust policies: see iam/resource-grant.ts.
 
 import { statementsOf, type evaluatePolicies } from "../iam/evaluate.js";
+import { combinedIdentityDecision, identityDecision } from "../iam/identity-decision.js";
 import { resourceGrantRefusal, type ResourceGrantRefusal } from "../iam/resource-grant.js";
 import { AwsError, type CallerIdentity, type PolicyDocument, type PolicyRequest } from "../types.js";
 import type { EncryptionContext } from "./ciphertext.js";
@@ -32,9 +33,11 @@ export type AuthorizeIdentity = (request: { readonly caller: CallerIdentity; rea
 const REFUSAL_WORDS: Readonly<Record<ResourceGrantRefusal, (action: string) => string>> = {
   "resource-deny": () => "with an explicit deny in a resource-based policy",
   "identity-deny": () => "with an explicit deny in an identity-based policy",
+  "boundary-deny": () => "with an explicit deny in a permissions boundary",
   "session-deny": () => "with an explicit deny in a session policy",
   "no-resource-allow": (action) => `because no resource-based policy allows the ${action} action`,
   "no-identity-allow": (action) => `because no identity-based policy allows the ${action} action`,
+  "no-boundary-allow": (action) => `because no permissions boundary allows the ${action} action`,
   "no-session-allow": (action) => `because no session policy allows the ${action} action`,
 };
 
@@ -92,7 +95,12 @@ export function createKmsAuthorizer(evaluate: typeof evaluatePolicies): Authoriz
     };
 
     const keyPolicy = effectiveKeyPolicy(key.policy);
-    const policies = [keyPolicy, ...caller.identityPolicies, ...(caller.sessionPolicy === undefined ? [] : [caller.sessionPolicy])];
+    const policies = [
+      keyPolicy,
+      ...caller.identityPolicies,
+      ...(caller.permissionsBoundary === undefined ? [] : [caller.permissionsBoundary]),
+      ...(caller.sessionPolicy === undefined ? [] : [caller.sessionPolicy]),
+    ];
     const ambiguous = ambiguousContextKeyRead(request.encryptionContext, policies);
     if (ambiguous !== undefined) {
       deny(`because the encryption context has keys that differ only in case, so the policy condition key ${ambiguous} is ambiguous`);
@@ -105,10 +113,16 @@ export function createKmsAuthorizer(evaluate: typeof evaluatePolicies): Authoriz
 export function createIdentityAuthorizer(evaluate: typeof evaluatePolicies): AuthorizeIdentity {
   return ({ caller, action }) => {
     const policyRequest: PolicyRequest = { action, resource: "*", caller, context: { "kms:CallerAccount": caller.accountId } };
-    const identity = evaluate(caller.identityPolicies, policyRequest);
+    const decision = identityDecision(evaluate, caller, policyRequest);
+    const identity = combinedIdentityDecision(decision);
     const session = caller.sessionPolicy === undefined ? "Allow" : evaluate([caller.sessionPolicy], policyRequest);
     if (identity === "Allow" && session === "Allow") return;
-    const why = identity === "ExplicitDeny" || session === "ExplicitDeny" ? "with an explicit deny" : "because no identity-based policy allows the " + action + " action";
+    const why =
+      identity === "ExplicitDeny" || session === "ExplicitDeny"
+        ? "with an explicit deny"
+        : decision.identity === "Allow" && decision.boundary !== "Allow"
+          ? `because no permissions boundary allows the ${action} action`
+          : `because no identity-based policy allows the ${action} action`;
     throw new AwsError("AccessDeniedException", `User: ${caller.arn} is not authorized to perform: ${action} on resource: * ${why}`, 400);
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { allow, roleCaller, userCaller } from "../iam/fixture-callers.js";
+import { allow, FIXTURE_PRINCIPALS, roleCaller, userCaller } from "../iam/fixture-callers.js";
 import type { PolicyDocument } from "../types.js";
 import { b64, call, failure, OPEN_KEY_ID, REPLIES_KEY_ARN, REPLIES_KEY_ID, testKms } from "./fixture-service.js";
 
@@ -111,7 +111,7 @@ describe("credvend-replies: a data key sealed for demo-app", () => {
     };
     const { createKmsService } = await import("./service.js");
     const { evaluatePolicies } = await import("../iam/evaluate.js");
-    const kms = createKmsService({ keys: [{ accountId: "000000000000", keys: [{ id: "k-role", policy }] }], region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies });
+    const kms = createKmsService({ keys: [{ accountId: "000000000000", keys: [{ id: "k-role", policy }] }], region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies, principals: FIXTURE_PRINCIPALS });
     await call(kms, "GenerateDataKeyWithoutPlaintext", { KeyId: "k-role", KeySpec: "AES_256" }, roleCaller("vendor", "w1"));
     assert.equal((await failure(kms, "GenerateDataKey", { KeyId: "k-role", KeySpec: "AES_256" }, roleCaller("other", "w1"))).code, "AccessDeniedException");
   });

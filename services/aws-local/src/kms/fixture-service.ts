@@ -1,7 +1,7 @@
 // A KMS service with a credvend-replies key like the dev seed's, for unit tests (not used at run time).
 
 import { evaluatePolicies } from "../iam/evaluate.js";
-import { ACCOUNT } from "../iam/fixture-callers.js";
+import { ACCOUNT, FIXTURE_PRINCIPALS } from "../iam/fixture-callers.js";
 import { AwsError, type CallerIdentity, type PolicyDocument, type SeedKmsKey } from "../types.js";
 import { createKmsService, type KmsService } from "./service.js";
 
@@ -37,7 +37,7 @@ export const SEED_KEYS: readonly SeedKmsKey[] = [
 ];
 
 export function testKms(now = () => Date.UTC(2026, 10, 29, 12)): KmsService {
-  return createKmsService({ keys: [{ accountId: ACCOUNT, keys: SEED_KEYS }], region: REGION, clock: { now }, evaluate: evaluatePolicies });
+  return createKmsService({ keys: [{ accountId: ACCOUNT, keys: SEED_KEYS }], region: REGION, clock: { now }, evaluate: evaluatePolicies, principals: FIXTURE_PRINCIPALS });
 }
 
 export type Body = Record<string, unknown>;

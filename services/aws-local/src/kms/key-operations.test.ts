@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { userCaller, allow } from "../iam/fixture-callers.js";
+import { allow, FIXTURE_PRINCIPALS, userCaller } from "../iam/fixture-callers.js";
 import { b64, call, failure, OPEN_KEY_ID, REPLIES_KEY_ARN, REPLIES_KEY_ID, testKms } from "./fixture-service.js";
 
 // With root delegation the IAM policy must allow too: these tests give it, so the key policy decides.
@@ -163,7 +163,7 @@ describe("service", () => {
     const { createKmsService } = await import("./service.js");
     const { evaluatePolicies } = await import("../iam/evaluate.js");
     const make = (keys: Parameters<typeof createKmsService>[0]["keys"][number]["keys"]) =>
-      createKmsService({ keys: [{ accountId: "000000000000", keys }], region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies });
+      createKmsService({ keys: [{ accountId: "000000000000", keys }], region: "eu-west-1", clock: { now: Date.now }, evaluate: evaluatePolicies, principals: FIXTURE_PRINCIPALS });
     assert.throws(() => make([{ id: "k", material: "c2hvcnQ=" }]), /base64 of exactly 32 bytes/);
     assert.throws(() => make([{ id: "k", aliases: ["nope"] }]), /invalid alias/);
     assert.throws(() => make([{ id: "a", aliases: ["alias/x"] }, { id: "b", aliases: ["alias/x"] }]), /used twice/);

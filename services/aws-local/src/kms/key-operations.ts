@@ -62,7 +62,7 @@ const createKey: KmsOperation = (input, caller, deps) => {
   if (input.has("CustomKeyStoreId") || input.has("XksKeyId")) throw unsupported("custom key stores");
   // CreateKey has no key yet: only the caller's IAM policies can allow it.
   deps.authorizeIdentity({ caller, action: "kms:CreateKey" });
-  const policy = policyText === undefined ? defaultKeyPolicy(caller.accountId) : parseKeyPolicy(policyText);
+  const policy = policyText === undefined ? defaultKeyPolicy(caller.accountId) : parseKeyPolicy(policyText, deps.principals);
   const id = randomUUID();
   if (policyText !== undefined && !bypassLockoutCheck) {
     // Checked on the key as it would be, before anything is stored.

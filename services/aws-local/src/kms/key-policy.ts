@@ -5,6 +5,7 @@
 // are MalformedPolicyDocumentException (400).
 
 import { statementsOf } from "../iam/evaluate.js";
+import { invalidPrincipals, type PrincipalDirectory } from "../iam/principal-directory.js";
 import { checkPolicyDocument } from "../iam/validate-policy.js";
 import { AwsError, type CallerIdentity, type PolicyDocument } from "../types.js";
 import type { Authorize } from "./authorize.js";
@@ -18,7 +19,10 @@ function malformed(message: string): AwsError {
   return new AwsError("MalformedPolicyDocumentException", message, 400);
 }
 
-export function parseKeyPolicy(text: string): PolicyDocument {
+/** KMS's own sentence for a key policy naming a principal that does not exist. */
+export const INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals.";
+
+export function parseKeyPolicy(text: string, principals: PrincipalDirectory): PolicyDocument {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -27,7 +31,11 @@ export function parseKeyPolicy(text: string): PolicyDocument {
   }
   const problems = checkPolicyDocument(value, "key");
   if (problems.length > 0) throw malformed(`The key policy is malformed: ${problems.join("; ")}`);
-  return value as PolicyDocument;
+  const policy = value as PolicyDocument;
+  const invalid = invalidPrincipals(policy, principals)[0];
+  // AWS's sentence first (tools match it), then which principal and why, so the caller can fix it.
+  if (invalid !== undefined) throw malformed(`${INVALID_PRINCIPALS} ${invalid.where} names ${JSON.stringify(invalid.value)}: ${invalid.why}.`);
+  return policy;
 }
 
 const effectiveCache = new WeakMap<PolicyDocument, PolicyDocument>();

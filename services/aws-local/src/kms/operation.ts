@@ -1,6 +1,7 @@
 // What every KMS operation handler sees, and checks several of them share.
 
 import { AwsError, type CallerIdentity, type Clock, type JsonReply } from "../types.js";
+import type { PrincipalDirectory } from "../iam/principal-directory.js";
 import type { Authorize, AuthorizeIdentity } from "./authorize.js";
 import type { KmsInput } from "./input.js";
 import type { KeyStore, KmsKey } from "./key-store.js";
@@ -11,6 +12,8 @@ export interface OperationDeps {
   readonly authorize: Authorize;
   /** For calls on no key (CreateKey, ListAliases): the caller's IAM policies alone decide. */
   readonly authorizeIdentity: AuthorizeIdentity;
+  /** The principals a new key policy may name (they must exist, as in KMS). */
+  readonly principals: PrincipalDirectory;
 }
 
 export type KmsOperation = (input: KmsInput, caller: CallerIdentity, deps: OperationDeps) => JsonReply;

@@ -2,6 +2,7 @@
 // HTTP, SigV4 and error rendering; every failure here is an AwsError.
 
 import type { evaluatePolicies } from "../iam/evaluate.js";
+import type { PrincipalDirectory } from "../iam/principal-directory.js";
 import { AwsError, type CallerIdentity, type Clock, type JsonReply, type SeedKmsKey } from "../types.js";
 import { ALIAS_OPERATIONS } from "./alias-operations.js";
 import { createIdentityAuthorizer, createKmsAuthorizer } from "./authorize.js";
@@ -17,6 +18,8 @@ export interface KmsServiceDeps {
   readonly region: string;
   readonly clock: Clock;
   readonly evaluate: typeof evaluatePolicies;
+  /** The seed's accounts, users and roles: what a key policy given to CreateKey may name. */
+  readonly principals: PrincipalDirectory;
 }
 
 export interface KmsService {
@@ -42,6 +45,7 @@ export function createKmsService(deps: KmsServiceDeps): KmsService {
     clock: deps.clock,
     authorize: createKmsAuthorizer(deps.evaluate),
     authorizeIdentity: createIdentityAuthorizer(deps.evaluate),
+    principals: deps.principals,
   };
   const counts = new Map<string, number>();
 

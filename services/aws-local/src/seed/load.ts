@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { seedBoundaryProblems } from "./boundaries.js";
+import { seedPrincipalProblems } from "./principals.js";
 import { seedSchema, type Seed, type SeedInput } from "./schema.js";
 
 /** A seed that failed validation; the message lists every bad path and value. */
@@ -12,6 +14,9 @@ export function validateSeed(input: SeedInput | unknown, source = "seed"): Seed 
   const result = seedSchema.safeParse(input);
   if (result.success) {
     checkUniqueness(result.data, source);
+    // After uniqueness: principals resolve against the whole seed, so it must be unambiguous first.
+    const references = [...seedPrincipalProblems(result.data), ...seedBoundaryProblems(result.data)];
+    if (references.length > 0) throw new SeedError(`${source} is invalid:\n${references.join("\n")}`);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {
@@ -58,6 +63,8 @@ function checkUniqueness(seed: Seed, source: string): void {
       u.mfa_devices.forEach((d, j) => claim(`mfa:${d.serial}`, `${at}users.${i}.mfa_devices.${j}.serial "${d.serial}"`));
     });
     account.roles.forEach((r, i) => claim(`role:${acct}:${r.name.toLowerCase()}`, `${at}roles.${i}.name "${r.name}"`));
+    // One document per ARN: a second one would silently replace the first (a boundary, PolicyArns).
+    account.managed_policies.forEach((p, i) => claim(`policy:${p.arn}`, `${at}managed_policies.${i}.arn "${p.arn}"`));
     account.kms_keys.forEach((k, i) => {
       claim(`kms:${k.id}`, `${at}kms_keys.${i}.id "${k.id}"`);
       k.aliases.forEach((a, j) => claim(`alias:${acct}:${a}`, `${at}kms_keys.${i}.aliases.${j} "${a}"`));

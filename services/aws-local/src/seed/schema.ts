@@ -38,6 +38,15 @@ const tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({
 
 const namedPolicy = z.object({ name: name(128), document: policyDocument("identity") }).strict();
 
+const MANAGED_POLICY_ARN = /^arn:aws:iam::(\d{12}|aws):policy\/.+$/;
+const MANAGED_POLICY_ARN_HINT = "must be arn:aws:iam::<account|aws>:policy/<name>";
+
+/**
+ * A user's or role's permissions boundary: a managed policy of this seed (`managed_policies`), as IAM
+ * takes only a managed policy ARN. Its document limits what the identity policies grant.
+ */
+const permissionsBoundary = z.string().regex(MANAGED_POLICY_ARN, MANAGED_POLICY_ARN_HINT).optional();
+
 const accessKey = z
   .object({
     access_key_id: z.string().regex(/^AKIA[A-Z0-9]{16}$/, "must be AKIA followed by 16 of [A-Z0-9] (20 characters)"),
@@ -63,6 +72,7 @@ const user = z
     tags,
     mfa_devices: z.array(mfaDevice).default([]),
     policies: z.array(namedPolicy).default([]),
+    permissions_boundary: permissionsBoundary,
   })
   .strict();
 
@@ -74,12 +84,13 @@ const role = z
     max_session_duration: z.number().int().min(3600).max(43200).default(3600),
     tags,
     policies: z.array(namedPolicy).default([]),
+    permissions_boundary: permissionsBoundary,
   })
   .strict();
 
 const managedPolicy = z
   .object({
-    arn: z.string().regex(/^arn:aws:iam::(\d{12}|aws):policy\/.+$/, "must be arn:aws:iam::<account|aws>:policy/<name>"),
+    arn: z.string().regex(MANAGED_POLICY_ARN, MANAGED_POLICY_ARN_HINT),
     document: policyDocument("identity"),
   })
   .strict();

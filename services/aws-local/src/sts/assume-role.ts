@@ -1,7 +1,7 @@
 // AssumeRole (fact sheet 1.2). Order: syntax -> session-input rules -> caller kind -> role lookup
 // -> duration limits -> MFA -> trust policy with identity and session policies -> tag/source-identity inheritance
 // -> issue.
-import type { PolicyRequest } from "../types.js";
+import { AwsError, type PolicyRequest } from "../types.js";
 import { resourceGrantRefusal } from "../iam/resource-grant.js";
 import { accessDenied, checkMfa, mergeTags, type StsOperation } from "./common.js";
 import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, roleResourceKeys } from "./role-session.js";
@@ -35,6 +35,9 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   const caller = principal.identity;
   const from = principal.session;
   if (from?.kind === "federation") throw accessDenied(caller.arn, "sts:AssumeRole", roleArn);
+  // STS API Reference, AssumeRole: "You cannot use AWS account root user credentials to call
+  // AssumeRole"; whatever the trust policy says (even naming the account root), the call is refused.
+  if (caller.kind === "root") throw new AwsError("AccessDenied", "Roles may not be assumed by root accounts.", 403);
   const role = deps.world.roleByArn(roleArn);
   if (role === undefined) throw accessDenied(caller.arn, "sts:AssumeRole", roleArn);
 

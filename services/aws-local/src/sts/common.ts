@@ -2,6 +2,7 @@
 // the MFA check, and minting + remembering a credential set.
 import { AwsError, type CallerIdentity, type Clock, type EvaluatePolicies, type PolicyRequest } from "../types.js";
 import type { Principal } from "../core/authenticate.js";
+import { combinedIdentityDecision, identityDecision } from "../iam/identity-decision.js";
 import { newSecretAccessKey, newSessionToken, newTemporaryAccessKeyId } from "../core/ids.js";
 import type { IssuedSession, SessionStore } from "../core/sessions.js";
 import type { IamWorld } from "../core/world.js";
@@ -70,7 +71,8 @@ export function identityAllows(
   context: PolicyRequest["context"] = {},
 ): boolean {
   const request: PolicyRequest = { action, resource, caller, context };
-  if (deps.evaluate(caller.identityPolicies, request) !== "Allow") return false;
+  // Identity policies limited by the permissions boundary (iam/identity-decision.ts).
+  if (combinedIdentityDecision(identityDecision(deps.evaluate, caller, request)) !== "Allow") return false;
   return caller.sessionPolicy === undefined || deps.evaluate([caller.sessionPolicy], request) === "Allow";
 }
 

@@ -81,6 +81,8 @@ export function issueRoleSession(deps: StsDeps, spec: RoleSessionSpec): RoleSess
       mfaPresent: spec.mfaPresent,
       ...(spec.mfaAuthenticatedAtMs === undefined ? {} : { mfaAuthenticatedAtMs: spec.mfaAuthenticatedAtMs }),
       identityPolicies: role.policies,
+      // A role session is limited by its role's permissions boundary, as every request of the role is.
+      ...(role.permissionsBoundary === undefined ? {} : { permissionsBoundary: role.permissionsBoundary.document }),
       ...(sessionPolicy === undefined ? {} : { sessionPolicy }),
       ...(sourceIdentity === undefined ? {} : { sourceIdentity }),
       ...(spec.federatedProvider === undefined ? {} : { federatedProvider: spec.federatedProvider }),

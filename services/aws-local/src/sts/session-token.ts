@@ -1,5 +1,5 @@
 // GetSessionToken (1.5), GetFederationToken (1.6) and GetCallerIdentity (1.7).
-import { AwsError } from "../types.js";
+import { AwsError, type CallerIdentity } from "../types.js";
 import { accessDenied, checkMfa, identityAllows, issueSession, type StsOperation } from "./common.js";
 import { checkSessionInputs, effectiveSessionPolicy, readSessionInputs, SESSION_INPUTS_FEDERATION_TOKEN } from "./session-inputs.js";
 import { NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
@@ -7,6 +7,15 @@ import { credentialsXml, el, group } from "./xml.js";
 
 export const DEFAULT_USER_SESSION_SECONDS = 43200;
 export const MAX_USER_SESSION_SECONDS = 129600;
+/**
+ * Root user sessions last at most an hour: a longer DurationSeconds (or the 12-hour default) becomes
+ * one hour (STS API Reference, GetSessionToken and GetFederationToken, DurationSeconds).
+ */
+export const MAX_ROOT_SESSION_SECONDS = 3600;
+
+function forCaller(kind: CallerIdentity["kind"], durationSeconds: number): number {
+  return kind === "root" ? Math.min(durationSeconds, MAX_ROOT_SESSION_SECONDS) : durationSeconds;
+}
 
 function onlyLongTermCredentials(operation: string, hasSession: boolean): void {
   if (hasSession) throw new AwsError("AccessDenied", `Cannot call ${operation} with session credentials`, 403);
@@ -28,7 +37,7 @@ export const getSessionToken: StsOperation = ({ params: p, principal }, deps) =>
   const { accessKeyId: _parentKey, ...identity } = caller;
   const session = issueSession(deps, {
     kind: "session-token",
-    durationSeconds: duration,
+    durationSeconds: forCaller(caller.kind, duration),
     identity: { ...identity, mfaPresent, ...(mfaPresent ? { mfaAuthenticatedAtMs: deps.clock.now() } : {}) },
     issuedTo: caller.arn,
     policyArns: [],
@@ -66,7 +75,7 @@ export const getFederationToken: StsOperation = ({ params: p, principal }, deps)
   const sessionPolicy = effectiveSessionPolicy(inputs, deps.world) ?? { Version: "2012-10-17", Statement: [] };
   const session = issueSession(deps, {
     kind: "federation",
-    durationSeconds: duration,
+    durationSeconds: forCaller(caller.kind, duration),
     identity: {
       accountId: acct,
       kind: "federated-user",
@@ -76,6 +85,9 @@ export const getFederationToken: StsOperation = ({ params: p, principal }, deps)
       mfaPresent: false,
       // The federating user's permissions, limited by the session policy.
       identityPolicies: caller.identityPolicies,
+      // …and by the user's permissions boundary ("Session policies": the entity's permissions are
+      // limited by the session policy and the permissions boundary).
+      ...(caller.permissionsBoundary === undefined ? {} : { permissionsBoundary: caller.permissionsBoundary }),
       sessionPolicy,
     },
     issuedTo: caller.arn,
