@@ -6,6 +6,7 @@ import { GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
+import { STS_CLIENT_OPTIONS } from "@credvend/worker";
 import { uniqueRequestId } from "@credvend/testkit";
 import { LIMITED_TEMPLATE } from "./fleet-seed.mjs";
 import { runLoad } from "./measure.mjs";
@@ -81,7 +82,7 @@ export async function runFleet(ctx) {
   log(`aws-local latency: STS ${latency.stsMs} ms, KMS ${latency.kmsMs} ms`);
 
   // ---- baseline: a service calling AWS itself (AssumeRole + GenerateDataKey per request) ----
-  const sts = new STSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials("credvend-vendor"), maxAttempts: 1 });
+  const sts = new STSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials("credvend-vendor"), maxAttempts: 1, ...STS_CLIENT_OPTIONS });
   const kms = new KMSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials("credvend-vendor"), maxAttempts: 1 });
   registerStop("bench direct SDK clients", async () => {
     sts.destroy();

@@ -3,6 +3,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { DEV_ACCOUNT_ID, DEV_REPLY_KEY_ID, devCredentials, signHeaders } from "@credvend/aws-local";
 import { CredvendClient } from "@credvend/client";
+import { STS_CLIENT_OPTIONS } from "@credvend/worker";
 import { freePort, metricSum, uniqueRequestId } from "@credvend/testkit";
 import { connect } from "nats";
 import { randomBytes } from "node:crypto";
@@ -111,7 +112,9 @@ export async function runVendBench({ quick = false, fleet: fleetOptions = {}, so
   delete pids["nats-responder"];
 
   // ---- 2. direct STS with the unmodified SDK, as credvend-vendor ----
-  const sts = new STSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials("credvend-vendor"), maxAttempts: 1 });
+  // Configured as the worker configures its own (STS_CLIENT_OPTIONS), so "the SDK alone" is what a
+  // vend's STS call costs the worker, not an SDK set up differently.
+  const sts = new STSClient({ region: REGION, endpoint: aws.endpoint, credentials: devCredentials("credvend-vendor"), maxAttempts: 1, ...STS_CLIENT_OPTIONS });
   registerStop("bench STS client", async () => sts.destroy());
   const gci = () => sts.send(new GetCallerIdentityCommand({}));
   await runLoad({ name: "warm-up", concurrency: 32, seconds: d.stsWarm, call: gci });

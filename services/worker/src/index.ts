@@ -5,6 +5,7 @@ export { runWorker, redactUrl, WorkerStartError, type RunningWorker, type RunOpt
 export { ConfigHolder, ConfigRefusedError, formatProblems, type ConfigStatus } from "./config-holder.js";
 export { CONFIG_KV_BUCKET, CONFIG_KV_KEY, openConfigBucket, isMissingBucket, MissingKvConfigError } from "./kv-config.js";
 export { classifyAwsError } from "./aws/classify-aws-error.js";
+export { STS_CLIENT_OPTIONS } from "./aws/sts-send.js";
 export { buildPipeline } from "./build-pipeline.js";
 export { AUDIT_PREFIX, auditSubject, type AuditEvent, type AuditOutcome } from "./audit/event.js";
 export { AUDIT_STREAM, auditStreamConfig, ensureAuditStream } from "./audit/stream.js";
