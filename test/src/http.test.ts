@@ -80,6 +80,13 @@ test("/metrics counts what was done; every dashboard metric exists", async () =>
   assert.equal(delta("credvend_stage_duration_seconds_count", { stage: "encrypt" }), vends);
   assert.equal(metricSum(text, "credvend_in_flight_requests"), 0);
   assert.equal(metricSum(text, "credvend_config_info"), 1);
+  // Audit ("required" mode): each issuance acknowledged by the stream; the refusal, the first of its
+  // kind in its window, posted in full, its window still open; nothing held or lost.
+  assert.equal(delta("credvend_audit_events_total", { result: "stored" }), vends);
+  assert.equal(delta("credvend_audit_events_total", { result: "posted" }), 1);
+  assert.ok(metricSum(text, "credvend_audit_refusal_windows") >= 1, "the refusal's window is open");
+  assert.equal(metricSum(text, "credvend_audit_held_events"), 0);
+  assert.equal(metricSum(text, "credvend_audit_events_total", { result: "dropped" }) + metricSum(text, "credvend_audit_events_total", { result: "failed" }), 0);
 
   const dashboard = readFileSync(path.join(ROOT, "docs/grafana-dashboard.json"), "utf8");
   const used = new Set([...dashboard.matchAll(/credvend_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, "")));

@@ -16,6 +16,7 @@ import { Admission, type Job, type Refused, type Waiter } from "./admission/admi
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { auditHook, startAuditor } from "./audit/audit.js";
+import type { AuditCounters } from "./audit/auditor.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
 import { FleetDataKeys } from "./aws/fleet-data-keys.js";
 import { FleetReuse } from "./aws/fleet-reuse.js";
@@ -61,6 +62,8 @@ export interface WorkerStats extends Pick<Counters, "requests" | "served" | "fai
   /** Duplicates held for the reply of an identical request in flight (they hold no slot). */
   readonly waiting: number;
   readonly config: ReturnType<ConfigHolder["status"]>;
+  /** The audit's own counts: events stored, failed, posted, held in an outage, dropped; windows open. */
+  readonly audit: AuditCounters & { readonly refusalWindows: number };
 }
 
 export const WORKER_SERVICE_NAME = "credvend-vendor";
@@ -219,6 +222,7 @@ export async function startWorker(deps: WorkerDeps): Promise<Worker> {
     return {
       inFlight: admission.inFlight, queued: admission.queued, queuedBytes: admission.queuedBytes, waiting: admission.waiting,
       requests, served, failed, replayed, overloaded, coalesced, config: deps.config.status(),
+      audit: { ...auditor.counters(), refusalWindows: audit.openWindows },
     };
   };
   // Redis's processes are read before the first request is taken (see IdempotencyStore.settled).

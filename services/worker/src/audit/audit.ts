@@ -28,6 +28,8 @@ export interface AuditHook {
   note(d: Decision): void;
   /** Publishes the summaries of every open refusal window (the worker is stopping). */
   close(): void;
+  /** Refusal windows open now (each will publish a summary when it closes). */
+  readonly openWindows: number;
 }
 
 export function auditHook(auditor: Auditor, ctx: EventContext, now: () => number, windows: RefusalWindowOptions = { windowMs: 0 }): AuditHook {
@@ -39,6 +41,9 @@ export function auditHook(auditor: Auditor, ctx: EventContext, now: () => number
     },
     close() {
       refusals.close();
+    },
+    get openWindows() {
+      return refusals.size;
     },
     async decide(d) {
       const passed: Audited = { reply: d.reply, error: d.error, outcome: d.outcome };

@@ -29,6 +29,10 @@ export interface AuditCounters {
   readonly failed: number;
   /** Sent without waiting for an ack. */
   readonly posted: number;
+  /** Waiting for the NATS connection to come back (outage-hold.ts). */
+  readonly held: number;
+  /** Lost: they did not fit in what is held during an outage. */
+  readonly dropped: number;
 }
 
 export class Auditor {
@@ -56,7 +60,7 @@ export class Auditor {
   }
 
   counters(): AuditCounters {
-    return { ...this.#c };
+    return { ...this.#c, held: this.#hold.held, dropped: this.#hold.dropped };
   }
 
   /** Whether handing out this decision's credentials waits for its audit event. */

@@ -18,11 +18,22 @@ export class OutageHold {
   readonly #held: AuditEvent[] = [];
   #down = false;
   #dropped = 0;
+  #droppedTotal = 0;
 
   constructor(nc: NatsConnection, send: (event: AuditEvent) => void, log: Logger) {
     this.#send = send;
     this.#log = log;
     void this.#watch(nc);
+  }
+
+  /** Events waiting for the connection to come back. */
+  get held(): number {
+    return this.#held.length;
+  }
+
+  /** Events that did not fit while the connection was down, since the worker started. */
+  get dropped(): number {
+    return this.#droppedTotal;
   }
 
   /** Whether the connection is down (as its last status said). */
@@ -38,6 +49,7 @@ export class OutageHold {
       this.#held.push(event);
     } else {
       this.#dropped += 1;
+      this.#droppedTotal += 1;
     }
   }
 

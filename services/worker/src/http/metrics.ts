@@ -19,6 +19,9 @@ export const METRIC_NAMES = {
   shed: "credvend_shed_requests_total",
   configInfo: "credvend_config_info",
   configLoaded: "credvend_config_loaded_timestamp_seconds",
+  auditEvents: "credvend_audit_events_total",
+  auditHeld: "credvend_audit_held_events",
+  auditWindows: "credvend_audit_refusal_windows",
 } as const;
 
 export type AwsService = "sts" | "kms";
@@ -30,7 +33,12 @@ export interface WorkerGauges {
   readonly waiting: number;
   readonly configVersion: string;
   readonly configLoadedAt: number;
+  /** The auditor's counts since start, and what it holds now. */
+  readonly audit: { readonly stored: number; readonly failed: number; readonly posted: number; readonly dropped: number; readonly held: number; readonly refusalWindows: number };
 }
+
+/** How each audit event ended, as `credvend_audit_events_total{result}` counts them. */
+const AUDIT_RESULTS = ["stored", "failed", "posted", "dropped"] as const;
 
 // Seconds: most stages take microseconds to milliseconds; STS and KMS take tens to hundreds of ms.
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -62,6 +70,20 @@ export class WorkerMetrics {
     new Gauge({ name: METRIC_NAMES.waiting, help: "Duplicates held for the reply of an identical request in flight.", registers, collect() { this.set(gauges().waiting); } });
     new Gauge({ name: METRIC_NAMES.configInfo, help: "The config version in use (value 1).", labelNames: ["version"], registers, collect() { this.reset(); this.set({ version: gauges().configVersion }, 1); } });
     new Gauge({ name: METRIC_NAMES.configLoaded, help: "When the config in use was loaded.", registers, collect() { this.set(gauges().configLoadedAt / 1000); } });
+    // The auditor counts its events itself; the counter mirrors those totals at scrape time.
+    new Counter({
+      name: METRIC_NAMES.auditEvents,
+      help: "Audit events by result: stored (acknowledged by the stream), failed (not acknowledged: the credentials were withheld), posted (sent without an ack: refusals, summaries, async mode), dropped (lost: more than a NATS outage could hold).",
+      labelNames: ["result"],
+      registers,
+      collect() {
+        const audit = gauges().audit;
+        this.reset();
+        for (const result of AUDIT_RESULTS) this.inc({ result }, audit[result]);
+      },
+    });
+    new Gauge({ name: METRIC_NAMES.auditHeld, help: "Audit events held while the NATS connection is down, sent when it is back.", registers, collect() { this.set(gauges().audit.held); } });
+    new Gauge({ name: METRIC_NAMES.auditWindows, help: "Refusal windows open (refusals of one kind counted until the window's summary event).", registers, collect() { this.set(gauges().audit.refusalWindows); } });
     const cacheHits = this.#cacheHits;
     // Data-key hits are seals that needed no GenerateDataKey: counted at scrape time from the two.
     cacheHits.inc({ cache: "data_key" }, 0);

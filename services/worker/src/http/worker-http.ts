@@ -50,7 +50,8 @@ export function prepareWorkerHttp(settings: WorkerSettings, deps: WorkerHttpDeps
   const metrics = new WorkerMetrics(() => {
     const s = worker?.stats();
     const status = deps.config.status();
-    return { inFlight: s?.inFlight ?? 0, queued: s?.queued ?? 0, waiting: s?.waiting ?? 0, configVersion: status.version, configLoadedAt: status.loadedAt };
+    const audit = s?.audit ?? { stored: 0, failed: 0, posted: 0, dropped: 0, held: 0, refusalWindows: 0 };
+    return { inFlight: s?.inFlight ?? 0, queued: s?.queued ?? 0, waiting: s?.waiting ?? 0, configVersion: status.version, configLoadedAt: status.loadedAt, audit };
   }, (name) => knownTemplate(deps.config, name));
   instrumentSts(deps.sts, metrics);
   instrumentKms(deps.kms, metrics);
