@@ -38,9 +38,12 @@ export function newSecretAccessKey(): string {
   return randomBytes(30).toString("base64");
 }
 
-/** Opaque and a few hundred characters, as AWS's are; clients must not assume a format. */
-export function newSessionToken(): string {
-  return randomBytes(264).toString("base64");
+/**
+ * Opaque and a few hundred characters, as AWS's are; clients must not assume a format. At least
+ * `minimumChars` long when a caller asked for a MinimumSessionTokenSize (base64: 4 characters per 3 bytes).
+ */
+export function newSessionToken(minimumChars = 0): string {
+  return randomBytes(Math.max(264, Math.ceil((minimumChars * 3) / 4))).toString("base64");
 }
 
 /**

@@ -40,10 +40,12 @@ export function allow(action: string | readonly string[], resource: string | rea
   return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource, ...extra }] };
 }
 
-/** A directory in which every user and role of ACCOUNT exists (the fixtures make callers up freely). */
+/** A directory in which every user, role and identity provider of ACCOUNT exists (the fixtures make callers up freely). */
 export const FIXTURE_PRINCIPALS: PrincipalDirectory = {
   hasAccount: (id) => id === ACCOUNT,
   hasUserArn: (arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:user/`),
   hasRoleArn: (arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:role/`),
   hasRoleName: (acct) => acct === ACCOUNT,
+  hasOidcProviderArn: (arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:oidc-provider/`),
+  hasSamlProviderArn: (arn) => arn.startsWith(`arn:aws:iam::${ACCOUNT}:saml-provider/`),
 };

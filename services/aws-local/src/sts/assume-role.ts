@@ -7,6 +7,7 @@ import { accessDenied, checkMfa, mergeTags, type StsOperation } from "./common.j
 import { checkRoleDuration, DEFAULT_ROLE_SESSION_SECONDS, issueRoleSession, roleResourceKeys } from "./role-session.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_ASSUME_ROLE } from "./session-inputs.js";
 import { ARN_PATTERN, EXTERNAL_ID_PATTERN, NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
+import { readMinimumSessionTokenSize, readProvidedContexts, refuseProvidedContexts } from "./newer-members.js";
 import { credentialsXml, el } from "./xml.js";
 
 export { DEFAULT_ROLE_SESSION_SECONDS, ROLE_CHAINING_MAX_SECONDS } from "./role-session.js";
@@ -27,9 +28,12 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
   const sourceIdentity = p.get("SourceIdentity");
   v.text("sourceIdentity", sourceIdentity, 2, 64, NAME_PATTERN);
   const raw = readSessionInputs(p, v, SESSION_INPUTS_ASSUME_ROLE);
+  const providedContexts = readProvidedContexts(p, v);
+  const minimumSessionTokenSize = readMinimumSessionTokenSize(p, v);
   v.done();
   // SourceIdentity may not start with "aws:"; the pattern above already rejects every ':'.
   const inputs = checkSessionInputs(raw);
+  refuseProvidedContexts(providedContexts);
   if (roleArn === undefined || sessionName === undefined) throw validationError("RoleArn and RoleSessionName are required.");
 
   const caller = principal.identity;
@@ -102,6 +106,7 @@ export const assumeRole: StsOperation = ({ params: p, principal }, deps) => {
     role,
     sessionName,
     durationSeconds: duration,
+    minimumSessionTokenSize,
     inputs,
     issuedTo: caller.arn,
     mfaPresent,

@@ -101,17 +101,19 @@ export interface NewSession extends Omit<IssuedSession, "accessKeyId" | "secretA
   readonly durationSeconds: number;
   /** The identity, minus the access key id that is minted here. */
   readonly identity: Omit<CallerIdentity, "accessKeyId">;
+  /** MinimumSessionTokenSize of the request (0: none). */
+  readonly minimumSessionTokenSize?: number;
 }
 
 export function issueSession(deps: StsDeps, spec: NewSession): IssuedSession {
-  const { durationSeconds, identity, ...rest } = spec;
+  const { durationSeconds, identity, minimumSessionTokenSize, ...rest } = spec;
   const accessKeyId = newTemporaryAccessKeyId();
   const issuedAtMs = deps.clock.now();
   const session: IssuedSession = {
     ...rest,
     accessKeyId,
     secretAccessKey: newSecretAccessKey(),
-    sessionToken: newSessionToken(),
+    sessionToken: newSessionToken(minimumSessionTokenSize),
     identity: { ...identity, accessKeyId, tokenIssuedAtMs: issuedAtMs },
     issuedAtMs,
     expiresAtMs: issuedAtMs + durationSeconds * 1000,

@@ -38,6 +38,8 @@ export interface RoleSessionSpec {
   readonly role: IamRole;
   readonly sessionName: string;
   readonly durationSeconds: number;
+  /** MinimumSessionTokenSize of the request (0: none). */
+  readonly minimumSessionTokenSize: number;
   readonly inputs: SessionInputs;
   /** ARN of who asked (a caller, or an identity provider for the federation calls). */
   readonly issuedTo: string;
@@ -70,6 +72,7 @@ export function issueRoleSession(deps: StsDeps, spec: RoleSessionSpec): RoleSess
   const session = issueSession(deps, {
     kind: "assumed-role",
     durationSeconds: spec.durationSeconds,
+    minimumSessionTokenSize: spec.minimumSessionTokenSize,
     identity: {
       accountId: role.accountId,
       kind: "assumed-role",

@@ -88,6 +88,13 @@ function signedAssertion(xml: string, provider: SamlProvider): El {
   }
   const status = child(child(response, PROTOCOL_NS, "Status"), PROTOCOL_NS, "StatusCode")?.getAttribute("Value");
   if (status !== SUCCESS) throw invalid("The SAML response's status is not Success.");
+  // SAML 2.0 Core 3.2.2: a Destination, when present, must be where the response was received (AWS's
+  // sign-in endpoint); otherwise the response must be discarded. It is outside the signed Assertion,
+  // so checking it only ever refuses more.
+  const destination = response.getAttribute("Destination");
+  if (destination !== null && destination !== "" && !AWS_AUDIENCE.test(destination)) {
+    throw invalid("The SAML response's Destination is not the AWS sign-in endpoint (https://signin.aws.amazon.com/saml); the IdP must address the response to AWS.");
+  }
   if (doc.getElementsByTagNameNS(ASSERTION_NS, "EncryptedAssertion").length > 0) {
     throw invalid("aws-local does not decrypt EncryptedAssertion; send a signed, unencrypted assertion.");
   }
@@ -173,6 +180,14 @@ export function verifySamlAssertion(base64: string, provider: SamlProvider, nowM
       attributes.set(name, [...(attributes.get(name) ?? []), ...values]);
     }
   }
+  // "This element contains one AttributeValue element" (IAM User Guide, "Configure SAML assertions for
+  // the authentication response"): a second value is refused, not silently dropped.
+  const single = (name: string, shortName: string): string | undefined => {
+    const values = attributes.get(name);
+    if (values === undefined) return undefined;
+    if (values.length !== 1) throw invalid(`The assertion's ${shortName} attribute must have exactly one value; it has ${values.length}.`);
+    return values[0];
+  };
   const roles = (attributes.get(SAML_ROLE_ATTRIBUTE) ?? []).flatMap((value): SamlRolePair[] => {
     const [a, b, extra] = value.split(",").map((s) => s.trim());
     if (a === undefined || b === undefined || extra !== undefined) return [];
@@ -180,7 +195,7 @@ export function verifySamlAssertion(base64: string, provider: SamlProvider, nowM
     if (b.includes(":role/") && a.includes(":saml-provider/")) return [{ roleArn: b, providerArn: a }];
     return [];
   });
-  const durationText = attributes.get(SAML_SESSION_DURATION_ATTRIBUTE)?.[0];
+  const durationText = single(SAML_SESSION_DURATION_ATTRIBUTE, "SessionDuration");
   let sessionDurationSeconds: number | undefined;
   if (durationText !== undefined) {
     sessionDurationSeconds = /^\d+$/.test(durationText) ? Number(durationText) : NaN;
@@ -188,15 +203,17 @@ export function verifySamlAssertion(base64: string, provider: SamlProvider, nowM
       throw invalid("The SessionDuration attribute must be a whole number of seconds from 900 to 43200.");
     }
   }
+  const roleSessionName = single(SAML_SESSION_NAME_ATTRIBUTE, "RoleSessionName");
+  const sourceIdentity = single(SAML_SOURCE_IDENTITY_ATTRIBUTE, "SourceIdentity");
   return {
     issuer,
     subject,
     subjectType,
     recipient,
     roles,
-    roleSessionName: attributes.get(SAML_SESSION_NAME_ATTRIBUTE)?.[0],
+    roleSessionName,
     sessionDurationSeconds,
-    sourceIdentity: attributes.get(SAML_SOURCE_IDENTITY_ATTRIBUTE)?.[0],
+    sourceIdentity,
     sessionNotOnOrAfterMs: sessionEnd,
     tags: tagsFromSamlAttributes(attributes),
   };

@@ -18,9 +18,11 @@ import { tagContext, transitiveTagsOf, withFederatedTags } from "./federated-tag
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { ARN_PATTERN, validationError, Validator } from "./validation.js";
 import { authorizeTrust, notAuthorized, providerCaller, type UnsignedStsOperation } from "./web-identity.js";
+import { readMinimumSessionTokenSize } from "./newer-members.js";
 import { credentialsXml, el } from "./xml.js";
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const IDENTITY_CENTER_ROLE_PREFIX = "AWSReservedSSO_";
 
 export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps) => {
   const v = new Validator();
@@ -32,6 +34,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
   if (v.required("sAMLAssertion", assertionText)) v.text("sAMLAssertion", assertionText, 4, 100000);
   const requested = v.integer("durationSeconds", p.get("DurationSeconds"), MIN_ROLE_SESSION_SECONDS, MAX_ROLE_SESSION_SECONDS);
   const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATED_ROLE);
+  const minimumSessionTokenSize = readMinimumSessionTokenSize(p, v);
   v.done();
   // Session policy problems are reported before the token or assertion is looked at.
   checkSessionInputs(raw);
@@ -48,6 +51,11 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
   if (!assertion.roles.some((r) => r.roleArn === roleArn && r.providerArn === principalArn)) throw notAuthorized(action);
   const role = deps.world.roleByArn(roleArn);
   if (role === undefined || role.accountId !== provider.accountId) throw notAuthorized(action);
+  // STS API Reference, AssumeRoleWithSAML: it "will not work on IAM Identity Center managed roles. These
+  // roles' names start with AWSReservedSSO_", whatever their trust policy says.
+  if (role.name.startsWith(IDENTITY_CENTER_ROLE_PREFIX)) {
+    throw new AwsError("AccessDenied", `Not authorized to perform ${action}: ${IDENTITY_CENTER_ROLE_PREFIX}* roles are managed by IAM Identity Center; sign in through Identity Center instead.`, 403);
+  }
   const sessionName = assertion.roleSessionName;
   if (sessionName === undefined || !SESSION_NAME.test(sessionName)) {
     throw new AwsError("InvalidIdentityToken", "The assertion's RoleSessionName attribute must be 2 to 64 characters of [\\w+=,.@-].", 400);
@@ -85,6 +93,7 @@ export const assumeRoleWithSaml: UnsignedStsOperation = async (p, deps: StsDeps)
     role,
     sessionName,
     durationSeconds: duration,
+    minimumSessionTokenSize,
     inputs,
     issuedTo: provider.arn,
     mfaPresent: false,

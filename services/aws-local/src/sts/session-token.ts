@@ -3,6 +3,7 @@ import { AwsError, type CallerIdentity } from "../types.js";
 import { accessDenied, checkMfa, identityAllows, issueSession, type StsOperation } from "./common.js";
 import { checkSessionInputs, effectiveSessionPolicy, readSessionInputs, SESSION_INPUTS_FEDERATION_TOKEN } from "./session-inputs.js";
 import { NAME_PATTERN, SERIAL_PATTERN, validationError, Validator } from "./validation.js";
+import { readMinimumSessionTokenSize } from "./newer-members.js";
 import { credentialsXml, el, group } from "./xml.js";
 
 export const DEFAULT_USER_SESSION_SECONDS = 43200;
@@ -29,6 +30,7 @@ export const getSessionToken: StsOperation = ({ params: p, principal }, deps) =>
   v.text("serialNumber", serial, 9, 256, SERIAL_PATTERN);
   const tokenCode = p.get("TokenCode");
   v.text("tokenCode", tokenCode, 6, 6, /^\d*$/);
+  const minimumSessionTokenSize = readMinimumSessionTokenSize(p, v);
   v.done();
   onlyLongTermCredentials("GetSessionToken", principal.session !== undefined);
   // No permission is needed for GetSessionToken; only the MFA code (if any) must be right.
@@ -38,6 +40,7 @@ export const getSessionToken: StsOperation = ({ params: p, principal }, deps) =>
   const session = issueSession(deps, {
     kind: "session-token",
     durationSeconds: forCaller(caller.kind, duration),
+    minimumSessionTokenSize,
     identity: { ...identity, mfaPresent, ...(mfaPresent ? { mfaAuthenticatedAtMs: deps.clock.now() } : {}) },
     issuedTo: caller.arn,
     policyArns: [],
@@ -56,6 +59,7 @@ export const getFederationToken: StsOperation = ({ params: p, principal }, deps)
   const duration =
     v.integer("durationSeconds", p.get("DurationSeconds"), 900, MAX_USER_SESSION_SECONDS) ?? DEFAULT_USER_SESSION_SECONDS;
   const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATION_TOKEN);
+  const minimumSessionTokenSize = readMinimumSessionTokenSize(p, v);
   v.done();
   const inputs = checkSessionInputs(raw);
   if (name === undefined) throw validationError("Name is required.");
@@ -76,6 +80,7 @@ export const getFederationToken: StsOperation = ({ params: p, principal }, deps)
   const session = issueSession(deps, {
     kind: "federation",
     durationSeconds: forCaller(caller.kind, duration),
+    minimumSessionTokenSize,
     identity: {
       accountId: acct,
       kind: "federated-user",

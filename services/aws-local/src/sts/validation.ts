@@ -16,7 +16,7 @@ export const ARN_PATTERN = /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF
 /** The largest session policy where the model caps its length (sessionPolicyDocumentType). */
 export const MAX_MODELED_POLICY_CHARS = 2048;
 
-const SENSITIVE = new Set(["tokenCode", "policy", "externalId", "webIdentityToken", "sAMLAssertion", "policyDocument"]);
+const SENSITIVE = new Set(["tokenCode", "policy", "externalId", "webIdentityToken", "sAMLAssertion", "policyDocument", "contextAssertion"]);
 
 export function validationError(message: string): AwsError {
   return new AwsError("ValidationError", message, 400);
@@ -27,7 +27,9 @@ export class Validator {
 
   /** Records a failed constraint on `member` (camelCase, as AWS names it). */
   fail(member: string, value: string | undefined, constraint: string): void {
-    const shown = value === undefined ? "Value null" : SENSITIVE.has(member) ? "Value" : `Value '${truncate(value)}'`;
+    // Judged by the last path segment, so list members (providedContexts.1.member.contextAssertion) count too.
+    const leaf = member.slice(member.lastIndexOf(".") + 1);
+    const shown = value === undefined ? "Value null" : SENSITIVE.has(leaf) ? "Value" : `Value '${truncate(value)}'`;
     this.problems.push(`${shown} at '${member}' failed to satisfy constraint: ${constraint}`);
   }
 

@@ -17,6 +17,7 @@ import { webIdentitySessionKeys } from "./federation-keys.js";
 import { checkSessionInputs, readSessionInputs, SESSION_INPUTS_FEDERATED_ROLE } from "./session-inputs.js";
 import { ARN_PATTERN, NAME_PATTERN, validationError, Validator } from "./validation.js";
 import { verifyWebIdentityToken } from "./web-identity-token.js";
+import { readMinimumSessionTokenSize } from "./newer-members.js";
 import { credentialsXml, el } from "./xml.js";
 
 /** An unsigned STS operation: no principal, and it may wait (a JWKS fetch). */
@@ -63,6 +64,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
   const duration =
     v.integer("durationSeconds", p.get("DurationSeconds"), MIN_ROLE_SESSION_SECONDS, MAX_ROLE_SESSION_SECONDS) ?? DEFAULT_ROLE_SESSION_SECONDS;
   const raw = readSessionInputs(p, v, SESSION_INPUTS_FEDERATED_ROLE);
+  const minimumSessionTokenSize = readMinimumSessionTokenSize(p, v);
   v.done();
   // Session policy problems are reported before the token or assertion is looked at.
   checkSessionInputs(raw);
@@ -100,6 +102,7 @@ export const assumeRoleWithWebIdentity: UnsignedStsOperation = async (p, deps) =
     role,
     sessionName,
     durationSeconds: duration,
+    minimumSessionTokenSize,
     inputs,
     issuedTo: identity.provider.arn,
     mfaPresent: false,
