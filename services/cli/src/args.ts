@@ -12,6 +12,16 @@ export class CliFailure extends Error {
   override readonly name = "CliFailure";
 }
 
+/** `credvend exec`'s COMMAND does not exist: exit 127, as env(1) and shells do, so it is never taken for COMMAND's own status. */
+export class CommandNotFound extends Error {
+  override readonly name = "CommandNotFound";
+}
+
+/** `credvend exec`'s COMMAND exists but can not be run (not executable, a directory): exit 126, as env(1). */
+export class CommandNotRunnable extends Error {
+  override readonly name = "CommandNotRunnable";
+}
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export interface Parsed<T extends Options> {
@@ -28,8 +38,10 @@ export function parse<T extends Options>(argv: readonly string[], options: T, ma
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    // Node's text ends in a hint about '--' that does not apply to these commands.
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+    // Node's text ends in hints about '--' that do not apply here, some on lines of their own
+    // (a negative number: "argument is ambiguous. Did you forget…"); the failure is one line.
+    const text = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "").split("\n")[0] ?? "";
+    throw new UsageError(/ambiguous/.test(text) ? text.replace(/ argument is ambiguous\.?/, " needs a value; one starting with '-' is taken for an option (write it as --flag=VALUE if it really starts with '-')") : text);
   }
   const extra = parsed.positionals.slice(maxPositionals);
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
@@ -42,7 +54,10 @@ export function parseParams(values: readonly string[] | undefined): Record<strin
   for (const item of values ?? []) {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new UsageError(`--param ${JSON.stringify(item)} must be name=value`);
-    params[item.slice(0, eq)] = item.slice(eq + 1);
+    const name = item.slice(0, eq);
+    // The last one silently winning would vend something other than what half the line asks for.
+    if (Object.hasOwn(params, name)) throw new UsageError(`--param ${name} is given twice; a parameter takes one value`);
+    params[name] = item.slice(eq + 1);
   }
   return params;
 }

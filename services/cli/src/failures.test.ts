@@ -5,7 +5,7 @@ import { SeedError } from "@credvend/aws-local";
 import { MissingBinaryError, ServerStartError } from "@credvend/launcher";
 import { CredvendError } from "@credvend/protocol";
 import { ConfigRefusedError, MissingKvConfigError, SettingsError, WorkerStartError } from "@credvend/worker";
-import { CliFailure, UsageError } from "./args.js";
+import { CliFailure, CommandNotFound, CommandNotRunnable, UsageError } from "./args.js";
 import { describeFailure, OPERATOR_FAILURES, operatorFailure } from "./failures.js";
 
 // The registry matches classes by name: a renamed class must fail here, not fall through to
@@ -21,7 +21,12 @@ const SAMPLES: Record<string, Error> = {
   ServerStartError: new ServerStartError("redis-server", "exited", "last words"),
   SeedError: new SeedError("seed.yaml: bad"),
   CredvendError: new CredvendError("CV_ERR_TEMPLATE_NOT_FOUND", "no template t"),
+  CommandNotFound: new CommandNotFound("job.sh: command not found"),
+  CommandNotRunnable: new CommandNotRunnable("cannot run job.sh: permission denied"),
 };
+
+/** exec's own failures to start COMMAND use the statuses env(1) and shells use. */
+const EXEC_EXITS: Record<string, number> = { CommandNotFound: 127, CommandNotRunnable: 126 };
 
 test("every registered failure names a real error class, and every class maps to its entry", () => {
   assert.deepEqual(OPERATOR_FAILURES.map((f) => f.errorName).sort(), Object.keys(SAMPLES).sort());
@@ -37,7 +42,7 @@ test("codes are unique and permanent-looking; a wrong command line exits 2, ever
   for (const f of OPERATOR_FAILURES) assert.match(f.code, /^CV_OP_[A-Z_]+$/);
   assert.equal(describeFailure("request", SAMPLES.UsageError).exit, 2);
   assert.equal(describeFailure("request", SAMPLES.UsageError).text, "credvend request: --x is unknown (see 'credvend request --help')");
-  for (const name of Object.keys(SAMPLES).filter((n) => n !== "UsageError")) assert.equal(describeFailure("worker", SAMPLES[name]).exit, 1, name);
+  for (const name of Object.keys(SAMPLES).filter((n) => n !== "UsageError")) assert.equal(describeFailure("worker", SAMPLES[name]).exit, EXEC_EXITS[name] ?? 1, name);
 });
 
 test("a refused config lists its problems; a request error shows code and reason", () => {
@@ -60,7 +65,7 @@ test("no failure line shows a password from a URL, known or unexpected", () => {
 test("the README's operator failure table is the registry, row for row", () => {
   const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
   const rows = readme.split("\n").flatMap((line) => {
-    const m = /^\| `(CV_OP_[A-Z_]+)` \| `(\w+)` \| (\d) \| (.+) \|$/.exec(line);
+    const m = /^\| `(CV_OP_[A-Z_]+)` \| `(\w+)` \| (\d+) \| (.+) \|$/.exec(line);
     return m ? [{ code: m[1], errorName: m[2], exit: Number(m[3]), meaning: m[4] }] : [];
   });
   assert.deepEqual(rows, OPERATOR_FAILURES.map(({ code, errorName, exit, meaning }) => ({ code, errorName, exit, meaning })));

@@ -12,8 +12,8 @@ export interface OperatorFailure {
   readonly code: `CV_OP_${string}`;
   /** `name` of the error class that raises it. */
   readonly errorName: string;
-  /** 2: a wrong command line; 1: anything else the operator must fix. */
-  readonly exit: 1 | 2;
+  /** 2: a wrong command line; 126/127: exec's COMMAND can not run / does not exist; 1: anything else to fix. */
+  readonly exit: 1 | 2 | 126 | 127;
   readonly meaning: string;
   /** The text after "credvend <command>: ". */
   line(error: Error & Record<string, unknown>, command: string): string;
@@ -39,6 +39,8 @@ export const OPERATOR_FAILURES: readonly OperatorFailure[] = [
   { code: "CV_OP_BINARY_MISSING", errorName: "MissingBinaryError", exit: 1, meaning: "nats-server, redis-server or openssl (the dev stack's TLS certificates) is not installed.", line: message },
   { code: "CV_OP_SERVER_START", errorName: "ServerStartError", exit: 1, meaning: "nats-server or redis-server exited during start-up (its last words are kept).", line: message },
   { code: "CV_OP_SEED", errorName: "SeedError", exit: 1, meaning: "The aws-local seed file is invalid.", line: message },
+  { code: "CV_OP_EXEC_NOT_FOUND", errorName: "CommandNotFound", exit: 127, meaning: "The command given to exec after '--' was not found.", line: message },
+  { code: "CV_OP_EXEC_CANNOT_RUN", errorName: "CommandNotRunnable", exit: 126, meaning: "The command given to exec after '--' exists but can not be run.", line: message },
   {
     code: "CV_OP_REQUEST", errorName: "CredvendError", exit: 1, meaning: "The worker (or the client) refused the request; the code and reason say why.",
     line: (e) => `${String(e.code)} (${String(e.reason)})${e.field ? ` [${String(e.field)}]` : ""}: ${e.message}${e.retryAfterMs ? ` (retry after ${String(e.retryAfterMs)} ms)` : ""}`,

@@ -42,11 +42,34 @@ export function shownNatsUrl(env: Pick<RequesterEnv, "natsUrl">): string {
   return redactUrls(env.natsUrl);
 }
 
+/**
+ * Node's codes for a server certificate this process does not trust (no CA, a self-signed one) or
+ * that names another host; nats.js passes the TLS error on unchanged.
+ */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_UNTRUSTED",
+]);
+const CERTIFICATE_DATES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
+
 /** A NATS error as one actionable line; anything unrecognised is returned unchanged. */
 export function natsFailure(error: unknown, env: RequesterEnv): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   const url = shownNatsUrl(env);
   const who = env.natsUser ? `user ${JSON.stringify(env.natsUser)}` : "an anonymous client (NATS_USER is not set)";
+  // new URL() refused a server of NATS_URL: said without the value, which may hold a password.
+  if (code === "ERR_INVALID_URL") {
+    return new CliFailure("NATS_URL is not a valid URL: give nats://host:port or tls://host:port, comma-separated for a cluster");
+  }
+  if (typeof code === "string" && UNTRUSTED_CERTIFICATE.has(code)) {
+    return new CliFailure(`NATS at ${url} presented a TLS certificate this machine does not trust (${code}): set NODE_EXTRA_CA_CERTS to the CA file that signed it`);
+  }
+  if (typeof code === "string" && CERTIFICATE_DATES.has(code)) {
+    return new CliFailure(`NATS at ${url} presented a TLS certificate that is not valid now (${code}): renew the server's certificate or check this machine's clock`);
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new CliFailure(`NATS at ${url} presented a TLS certificate for another host name: use in NATS_URL a host name the certificate names`);
+  }
   if (code === "CONNECTION_REFUSED" || code === "ECONNREFUSED") {
     return new CliFailure(`cannot connect to NATS at ${url} (connection refused): start nats-server or set NATS_URL`);
   }

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants as os } from "node:os";
-import { CliFailure, parse, UsageError } from "../args.js";
+import { CommandNotFound, CommandNotRunnable, parse, UsageError } from "../args.js";
 import { requesterEnv } from "../cli-env.js";
 import { cacheDirFromEnv } from "../requester/cache/dir.js";
-import { childEnv } from "../requester/child-env.js";
+import { childEnv, refuseWinningDefaultProfile } from "../requester/child-env.js";
 import { startContainerEndpoint } from "../requester/container-endpoint.js";
 import { CredentialSource } from "../requester/credential-source.js";
 import { RefreshingCredentials } from "../requester/refreshing.js";
@@ -19,9 +19,11 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (a new 
 per run). Every AWS SDK and the AWS CLI read them and fetch new credentials before the old ones
 expire, so a job may outlive any one credential. COMMAND's environment is credvend's, without
 AWS keys, profiles or other credential settings that would take precedence over the endpoint,
-and without NATS_PASSWORD and CREDVEND_AWS_* (the requester's own secrets). Signals credvend
+and without NATS_PASSWORD and CREDVEND_AWS_* (the requester's own secrets). A "default" profile
+with credentials in the AWS config files would still win over the endpoint: exec refuses to
+start while there is one (move it to a named profile). Signals credvend
 receives (INT, TERM, HUP, QUIT, USR1, USR2) go to COMMAND; credvend exits as COMMAND did (its
-code, or the same signal).
+code, or the same signal); 127 if COMMAND is not found, 126 if it can not be run.
 
 ${SPEC_USAGE}
 
@@ -35,6 +37,8 @@ export async function execCommand(argv: readonly string[]): Promise<number> {
   const { values } = parse(argv.slice(0, split), SPEC_OPTIONS);
   const [command, ...args] = argv.slice(split + 1) as [string, ...string[]];
   const spec = vendSpec(values);
+  const env = childEnv(process.env, { url: "", token: "" });
+  await refuseWinningDefaultProfile(env);
   const source = new CredentialSource(spec, requester(requesterEnv()), { cacheDir: cacheDirFromEnv() });
   const credentials = new RefreshingCredentials(source, spec.refreshMarginMs, (error) => {
     process.stderr.write(`credvend exec: renewing credentials failed (will retry): ${shownError(error)}\n`);
@@ -83,7 +87,7 @@ async function runChild(command: string, args: readonly string[], env: NodeJS.Pr
       child.once("error", reject);
       child.once("exit", (c, s) => resolve({ code: c, signal: s }));
     }).catch((error: NodeJS.ErrnoException) => {
-      throw new CliFailure(error.code === "ENOENT" ? `${command}: command not found` : `cannot run ${command}: ${error.message}`);
+      throw error.code === "ENOENT" ? new CommandNotFound(`${command}: command not found`) : new CommandNotRunnable(`cannot run ${command}: ${error.code === "EACCES" ? "permission denied (is it executable? chmod +x)" : error.message}`);
     });
   } finally {
     for (const s of FORWARDED) process.removeListener(s, forward);

@@ -10,10 +10,12 @@ export const TEMPLATES_USAGE = `usage:
       --role-credentials: the vendor runs on role credentials (durations over 1 hour are errors).
   credvend templates render FILE --template T --tenant A --principal P [--param k=v]... [--duration S] [--on-behalf-of TENANT] [--request-id ID]
       Dry run: prints the exact STS call input a worker would send for this request (built by the same
-      function; TokenCode, WebIdentityToken and SAMLAssertion masked), or the error it would get.`;
+      function; TokenCode, WebIdentityToken and SAMLAssertion masked), or the error it would get.
+      stdout is that one JSON document; the config's warnings go to stderr.`;
 
 // Lint's findings are its output (stdout); a file that can not be read at all is a failure (stderr).
-function loadOrFail(file: string, out: (line: string) => void, roleCredentials: boolean): CredvendConfig | undefined {
+// Render's output is one JSON document (piped to jq, diffed in CI), so its warnings go to `warn`.
+function loadOrFail(file: string, out: (line: string) => void, roleCredentials: boolean, warn: (line: string) => void = out): CredvendConfig | undefined {
   requireFile(file, "config file");
   const result = loadConfigFile(file, { vendorUsesRoleCredentials: roleCredentials });
   if (!result.ok) {
@@ -21,7 +23,7 @@ function loadOrFail(file: string, out: (line: string) => void, roleCredentials: 
     out(formatProblems(result.problems));
     return undefined;
   }
-  if (result.warnings.length > 0) out(formatProblems(result.warnings));
+  if (result.warnings.length > 0) warn(formatProblems(result.warnings));
   return result.config;
 }
 
@@ -48,7 +50,7 @@ export async function templatesCommand(argv: readonly string[], out: (line: stri
     }
     const duration = parseIntFlag("duration", values.duration);
     const params = parseParams(values.param);
-    const config = loadOrFail(file, out, values["role-credentials"] ?? false);
+    const config = loadOrFail(file, out, values["role-credentials"] ?? false, (line) => process.stderr.write(`${line}\n`));
     if (!config) return 1;
     try {
       const plan = planRequest(config, {

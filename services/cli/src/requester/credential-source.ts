@@ -10,7 +10,7 @@ import { requesterKms } from "./aws-identity.js";
 import { privateCacheDir } from "./cache/dir.js";
 import { readEntry, removeEntry, writeEntry, type CacheEntry } from "./cache/entry.js";
 import { acquireLock } from "./cache/lock.js";
-import { cacheKey, type KmsRequester, type Requester, type VendSpec } from "./spec.js";
+import { cacheKey, cacheRequestId, isCacheRequestId, type KmsRequester, type Requester, type VendSpec } from "./spec.js";
 import { vendWithReply } from "./vend.js";
 
 /** A lock older than any request can take (3 attempts of the longest timeout, plus gaps). */
@@ -44,7 +44,7 @@ export class CredentialSource {
       // Another caller may have vended while this one waited (or just before it took the lock).
       const shared = await this.fromCache(dir, key, who);
       if (shared) return shared;
-      const vended = await vendWithReply(this.spec, who, await this.kmsClient(who));
+      const vended = await vendWithReply(this.spec, who, await this.kmsClient(who), cacheRequestId(key));
       if (vended.reply) writeEntry(dir, key, { requestId: vended.credentials.requestId, expirationMs: vended.credentials.expiration.getTime(), reply: vended.reply });
       return vended.credentials;
     } finally {
@@ -63,6 +63,11 @@ export class CredentialSource {
   private async fromCache(dir: string, key: string, who: KmsRequester): Promise<VendedCredentials | undefined> {
     const entry = this.fresh(readEntry(dir, key));
     if (!entry) return undefined;
+    // An entry of another key (copied, swapped, restored) is another credential: a miss, not a hit.
+    if (!isCacheRequestId(key, entry.requestId)) {
+      removeEntry(dir, key);
+      return undefined;
+    }
     const { verifyReply } = await import("@credvend/client/reply");
     const verdict = await verifyReply(entry.reply, entry.requestId, await this.envelopeOpener(who), Date.now);
     if (verdict.kind === "credentials") return verdict.credentials;

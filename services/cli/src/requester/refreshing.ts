@@ -53,7 +53,9 @@ export class RefreshingCredentials {
       this.schedule(Math.max(1000, this.remaining(c) - this.marginMs));
       return c;
     }, (error: unknown) => {
-      this.onError(error);
+      // Only a renewal is reported here: the first fetch's failure goes to its caller, which
+      // reports it once and exits, so a "will retry" line would be two lines and a false promise.
+      if (this.current) this.onError(error);
       this.schedule(RETRY_MS);
       throw error;
     }).finally(() => {

@@ -2,7 +2,8 @@
 // the same flags, the same checks, and the cache key that covers every input that changes the
 // credential.
 import type { KMSClient } from "@aws-sdk/client-kms";
-import { createHash } from "node:crypto";
+import { isValidName } from "@credvend/protocol";
+import { createHash, randomBytes } from "node:crypto";
 import { parseIntFlag, parseParams, UsageError } from "../args.js";
 import type { RequesterEnv } from "../cli-env.js";
 import { identityLabel, keyRegion, requesterAwsSettings, type RequesterAwsSettings } from "./aws-identity.js";
@@ -18,7 +19,7 @@ export const SPEC_OPTIONS = {
 } as const;
 
 export const SPEC_USAGE = `  --template T          the template to request (required)
-  --param k=v           a template parameter (repeatable)
+  --param k=v           a template parameter (repeatable, one value per name)
   --duration S          seconds the credentials live (default: the template's)
   --on-behalf-of TENANT act for another tenant, where an access rule allows it
   --timeout MS          wait for one reply, per attempt (default 5000)
@@ -93,6 +94,11 @@ export interface SealedRequester extends RequesterBase {
 
 export function requester(env: RequesterEnv, processEnv: NodeJS.ProcessEnv = process.env): Requester {
   if (!env.tenant || !env.principal) throw new UsageError("set CREDVEND_TENANT and CREDVEND_PRINCIPAL to the requester's tenant and principal");
+  // Checked here, before a connection: the client would refuse it only after connecting, as an
+  // unexplained RangeError, and a name with '.', '*' or '>' must never reach a NATS subject.
+  for (const [variable, value] of [["CREDVEND_TENANT", env.tenant], ["CREDVEND_PRINCIPAL", env.principal]] as const) {
+    if (!isValidName(value)) throw new UsageError(`${variable} ${JSON.stringify(value.length > 70 ? `${value.slice(0, 70)}…` : value)} is not a credvend name: 1-64 of a-z, 0-9, '-' and '_', starting with a letter or digit`);
+  }
   const base = { env, tenant: env.tenant, principal: env.principal };
   if (env.sealingPublicKey) {
     if (env.replyKeyArn) throw new UsageError("set either CREDVEND_SEALING_PUBLIC_KEY (sealed replies, no AWS identity) or CREDVEND_REPLY_KEY_ARN (KMS-sealed replies), not both");
@@ -126,4 +132,27 @@ export function cacheKey(spec: VendSpec, who: KmsRequester): string {
     spec.template, params, spec.durationSeconds ?? 0, spec.onBehalfOf ?? "",
   ]);
   return createHash("sha256").update(material).digest("hex");
+}
+
+const NONCE_CHARS = 16;
+const BINDING_CHARS = 22;
+
+function binding(key: string, nonce: string): string {
+  return createHash("sha256").update(`credvend-cache-request-v1:${key}:${nonce}`).digest("base64url").slice(0, BINDING_CHARS);
+}
+
+/**
+ * The request id of a request whose reply will be cached under `key`: a nonce and a digest of
+ * the key with it. The worker seals the request id into the reply, so an entry copied or swapped
+ * from another key (another template, parameters, duration) fails isCacheRequestId and is never
+ * served in that key's place: the entry's file name and fields alone prove nothing.
+ */
+export function cacheRequestId(key: string): string {
+  const nonce = randomBytes(12).toString("base64url");
+  return `${nonce}${binding(key, nonce)}`;
+}
+
+export function isCacheRequestId(key: string, requestId: string): boolean {
+  if (requestId.length !== NONCE_CHARS + BINDING_CHARS) return false;
+  return binding(key, requestId.slice(0, NONCE_CHARS)) === requestId.slice(NONCE_CHARS);
 }

@@ -16,8 +16,8 @@ export interface Vended {
 /** Messages kept per request; more are dropped (a flood on the subject must not grow memory). */
 const MAX_COPIES = 16;
 
-/** `kms`: the requester's own identity, for KMS-sealed replies; none for a sealed requester. */
-export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClient | undefined): Promise<Vended> {
+/** `kms`: the requester's own identity, for KMS-sealed replies; none for a sealed requester. `requestId`: default a fresh UUID. */
+export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClient | undefined, requestId: string = randomUUID()): Promise<Vended> {
   const [{ CredvendClient }, { screenReply }, { readReply, replySubject }, { connectNats, permissionDeniedSignal }] = await Promise.all([
     import("@credvend/client"), import("@credvend/client/reply"), import("@credvend/protocol"), import("../connect.js"),
   ]);
@@ -25,7 +25,6 @@ export async function vendWithReply(spec: VendSpec, who: Requester, kms: KMSClie
   // A NATS permission refusal ends the request at once, as it does for `credvend request`.
   const denied = permissionDeniedSignal(nc);
   try {
-    const requestId = randomUUID();
     const copies: Uint8Array[] = [];
     const sub = nc.subscribe(replySubject(who.tenant, who.principal, requestId), {
       // Screened as they arrive, so junk and replies to other requests ahead of the worker's
