@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { uniqueName } from "@credvend/testkit";
-import { demoConfig } from "./support/config.js";
+import { demoConfig, s3ReadTemplate } from "./support/config.js";
 import { startHarness, type Harness } from "./support/harness.js";
 import { sendRequest } from "./support/raw.js";
 
@@ -18,19 +18,7 @@ const assumeRole = async () => (await h.awsLocal.admin.calls())["sts:AssumeRole"
 
 // A template STS refuses (the role does not trust the vendor) with a free-form parameter: each
 // bucket is another STS call, so another denied-cache entry.
-const DENIED_TEMPLATE = `  untrusted-bucket:
-    kind: assume_role
-    role_arn: arn:aws:iam::000000000000:role/credvend-demo-external
-    duration: { default: 900, max: 3600 }
-    params:
-      bucket: { pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", max_length: 63 }
-    policy:
-      Version: "2012-10-17"
-      Statement:
-        - Effect: Allow
-          Action: ["s3:GetObject"]
-          Resource: ["arn:aws:s3:::{{bucket}}/*"]
-`;
+const DENIED_TEMPLATE = s3ReadTemplate("untrusted-bucket", "", "arn:aws:iam::000000000000:role/credvend-demo-external");
 const DENIED_ACCESS = `  - tenants: ["${flooder}", "${quiet}"]
     principals: ["demo-app"]
     templates: ["untrusted-bucket"]

@@ -9,10 +9,10 @@ export interface DemoConfigOptions {
 }
 
 /** The README's s3 read template under `name`, with extra template keys (indented 4) appended. */
-export function s3ReadTemplate(name: string, extraKeys = ""): string {
+export function s3ReadTemplate(name: string, extraKeys = "", roleArn = "arn:aws:iam::000000000000:role/credvend-demo"): string {
   return `  ${name}:
     kind: assume_role
-    role_arn: arn:aws:iam::000000000000:role/credvend-demo
+    role_arn: ${roleArn}
     duration: { default: 900, max: 3600 }
     params:
       bucket: { pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", max_length: 63 }
