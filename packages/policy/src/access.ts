@@ -137,6 +137,8 @@ export interface DurationBounds {
   readonly min: number;
   readonly max: number;
   readonly default: number;
+  /** What sets `max` when it is an STS limit (e.g. role chaining), for the refusal's message. */
+  readonly maxReason?: string;
 }
 
 /** Step 4. `requested` undefined means the default (capped by the rule). */
@@ -156,7 +158,8 @@ export function selectAllowRule(candidates: readonly MatchedRule[], tpl: Templat
     if (requested >= bounds.min && requested <= cap) return { ...m, durationSeconds: requested };
   }
   if (bestCap > 0) {
-    throw new CredvendError("CV_ERR_DURATION_INVALID", `duration_seconds ${requested} is outside ${bounds.min}-${bestCap} seconds allowed for template ${req.template}`, { field: "duration_seconds" });
+    const why = bestCap === bounds.max && bounds.maxReason !== undefined ? ` (${bounds.maxReason})` : "";
+    throw new CredvendError("CV_ERR_DURATION_INVALID", `duration_seconds ${requested} is outside ${bounds.min}-${bestCap} seconds allowed for template ${req.template}${why}`, { field: "duration_seconds" });
   }
   const name = firstBadParam ?? "";
   throw new CredvendError("CV_ERR_PARAM_NOT_ALLOWED", `parameter ${name} = ${preview(params.get(name) ?? "")} is not allowed for principal ${req.principal} of tenant ${req.callerTenant}${req.effectiveTenant !== req.callerTenant ? ` acting for tenant ${req.effectiveTenant}` : ""}`, { field: `params.${name}` });

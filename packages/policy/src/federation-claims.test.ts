@@ -18,7 +18,7 @@ templates:
 test("claims: an access rule's claim bindings render with the caller's values into the plan", () => {
   const config = okConfig(`${TEMPLATES}
 access:
-  - { tenants: ["*"], principals: ["*"], templates: [web], claims: { sub: "{{principal}}", email: "{{email}}", "custom:tenant": "t-{{tenant}}" } }
+  - { tenants: ["*"], principals: ["*"], templates: [web], params: { email: [a@example.com] }, claims: { sub: "{{principal}}", email: "{{email}}", "custom:tenant": "t-{{tenant}}" } }
 `);
   const plan = planRequest(config, input({ template: "web", params: { email: "a@example.com" }, federation: { webIdentityToken: "x.y.z" } }));
   assert.ok(plan.kind === "web_identity");
@@ -26,9 +26,10 @@ access:
 });
 
 test("claims: a rule without claims expects none", () => {
+  // One tenant: unbound tokens are a warning there (across tenants, an error: see below).
   const config = okConfig(`${TEMPLATES}
 access:
-  - { tenants: ["*"], principals: ["*"], templates: ["*"] }
+  - { tenants: [acme], principals: ["*"], templates: ["*"] }
 `);
   const plan = planRequest(config, input({ template: "web", params: { email: "a@example.com" }, federation: { webIdentityToken: "x.y.z" } }));
   assert.ok(plan.kind === "web_identity");
@@ -73,11 +74,69 @@ templates:
       issuers: ["http://idp.example.com", "https://idp.example.com/"]
       audiences: [a]
       jwks: { keys: [{ kty: RSA, n: abc }, { kty: EC, crv: P-256, x: a, y: b, d: secret }, { kty: oct, k: abc }] }
-access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+access: [{ tenants: ["*"], principals: ["*"], templates: ["*"], claims: { sub: "{{tenant}}:{{principal}}" } }]
 `).filter((p) => p.severity === "error").map((p) => p.path);
   assert.deepEqual(problems, [
     "templates.web.web_identity.issuers[0]", "templates.web.web_identity.issuers[1]",
     "templates.web.web_identity.jwks.keys[0]", "templates.web.web_identity.jwks.keys[1]",
     "templates.web.web_identity.jwks.keys[2]", "templates.web.web_identity.jwks.keys[2].kty",
   ]);
+});
+
+const BEARER = `
+templates:
+  web:
+    kind: web_identity
+    role_arn: arn:aws:iam::123456789012:role/web
+    params: { email: { max_length: 100 } }
+    web_identity: { issuers: ["https://idp.example.com"], audiences: [web-app] }
+  corp:
+    kind: saml
+    role_arn: arn:aws:iam::123456789012:role/corp
+    saml_provider_arn: arn:aws:iam::123456789012:saml-provider/idp
+`;
+const errorAt = (yaml: string, path: string, pattern: RegExp) =>
+  problemsOf(yaml).some((p) => p.severity === "error" && p.path === path && pattern.test(p.message));
+
+test("claims: a claim bound to a parameter the request chooses binds nothing, unless the rule pins the parameter", () => {
+  // The caller would send the victim's email as the parameter, with the victim's token.
+  const free = `${BEARER}
+access:
+  - { tenants: [acme], principals: ["*"], templates: [web], claims: { sub: "{{principal}}", email: "{{email}}" } }
+`;
+  assert.ok(errorAt(free, "access[0].claims.email", /parameter the request chooses/), JSON.stringify(problemsOf(free)));
+  const patterned = free.replace("templates: [web],", "templates: [web], params: { email: { pattern: \".*@example\\\\.com\" } },");
+  assert.ok(errorAt(patterned, "access[0].claims.email", /parameter the request chooses/), "a pattern still lets the caller pick among many");
+  const pinned = free.replace("templates: [web],", "templates: [web], params: { email: [ops@example.com] },");
+  assert.equal(problemsOf(pinned).filter((p) => p.severity === "error").length, 0, JSON.stringify(problemsOf(pinned)));
+});
+
+test("claims: a rule reaching several tenants must bind a claim to {{tenant}}; with no claims at all it is refused", () => {
+  // Principal names are unique only within a tenant: acme's "app" must not spend beta's "app" token.
+  const byPrincipal = `${BEARER}
+access:
+  - { tenants: ["*"], principals: ["*"], templates: [web], claims: { sub: "{{principal}}" } }
+`;
+  assert.ok(errorAt(byPrincipal, "access[0].claims", /bind a claim to \{\{tenant\}\}/), JSON.stringify(problemsOf(byPrincipal)));
+  const byBoth = byPrincipal.replace('sub: "{{principal}}"', 'sub: "{{tenant}}:{{principal}}"');
+  assert.equal(problemsOf(byBoth).filter((p) => p.severity === "error").length, 0, JSON.stringify(problemsOf(byBoth)));
+  const unbound = `${BEARER}
+access:
+  - { tenants: [acme, beta], principals: ["*"], templates: [web, corp] }
+`;
+  assert.ok(errorAt(unbound, "access[0]", /binds no claim.*another tenant/), JSON.stringify(problemsOf(unbound)));
+  const oneTenant = unbound.replace("tenants: [acme, beta]", "tenants: [acme]");
+  const problems = problemsOf(oneTenant);
+  assert.equal(problems.filter((p) => p.severity === "error").length, 0, JSON.stringify(problems));
+  assert.ok(problems.some((p) => p.severity === "warning" && p.path === "access[0]" && /binds no claim/.test(p.message)));
+});
+
+test("claims: SAML rules bind the NameID (or an attribute) into the plan", () => {
+  const config = okConfig(`${BEARER}
+access:
+  - { tenants: ["*"], principals: ["*"], templates: [corp], claims: { NameID: "{{tenant}}:{{principal}}@corp.test" } }
+`);
+  const plan = planRequest(config, input({ template: "corp", federation: { samlAssertion: "PHNhbWxwOlJlc3BvbnNlLz4=" } }));
+  assert.ok(plan.kind === "saml");
+  assert.deepEqual(plan.expectedClaims, { NameID: "acme:demo-app@corp.test" });
 });

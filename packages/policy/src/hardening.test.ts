@@ -111,7 +111,27 @@ access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
 `;
   assert.ok(errorsOf(fed("a b {{principal}}")).some((p) => p.path === "templates.f.federation_name"));
   assert.ok(errorsOf(fed("{{arnp}}")).some((p) => p.path === "templates.f.federation_name"));
-  assert.equal(errorsOf(fed("{{tenant}}.{{s}}")).length, 0);
+  assert.equal(errorsOf(fed("{{tenant}}.{{principal}}")).length, 0);
+});
+
+test("federation_name: a parameter the request types in can not name the federated user", () => {
+  // {{tenant}}.{{s}} with s = "other-app" is the default name of another principal of the tenant.
+  const fed = (name: string) => `templates:
+  f:
+    kind: federation_token
+    credential_source: { profile: p }
+    federation_name: "${name}"
+    params: { s: { max_length: 8 }, team: { type: enum, values: [red, blue] } }
+    tags: { s: "{{s}}", team: "{{team}}" }
+    policy: { Statement: { Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{tenant}}/x" } }
+access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+`;
+  assert.ok(errorsOf(fed("{{tenant}}.{{s}}")).some((p) => p.path === "templates.f.federation_name" && /choose the federated user/.test(p.message)));
+  assert.equal(errorsOf(fed("{{tenant}}.{{principal}}.{{team}}")).length, 0, "an enum's values are the template author's");
+  const warned = (name: string) => problemsOf(fed(name)).filter((p) => p.severity === "warning" && p.path === "templates.f.federation_name");
+  assert.ok(warned("{{principal}}").some((p) => /unique only within a tenant/.test(p.message)));
+  assert.ok(warned("{{tenant}}-{{principal}}").some((p) => /render one name/.test(p.message)));
+  assert.equal(warned("{{tenant}}.{{principal}}").length, 0);
 });
 
 test("federation_name: shortened names stay distinct per principal", () => {
@@ -189,7 +209,7 @@ test("external_id: a request's own value (a parameter, the request id) can not c
 });
 
 test("saml: a provider the request names must be in the role's account; a template should pin it", () => {
-  const yaml = `templates:\n  sa: { kind: saml, role_arn: "arn:aws:iam::123456789012:role/saml" }\naccess: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]\n`;
+  const yaml = `templates:\n  sa: { kind: saml, role_arn: "arn:aws:iam::123456789012:role/saml" }\naccess: [{ tenants: ["*"], principals: ["*"], templates: ["*"], claims: { NameID: "{{tenant}}:{{principal}}" } }]\n`;
   assert.ok(problemsOf(yaml).some((p) => p.severity === "warning" && p.path === "templates.sa" && /saml_provider_arn/.test(p.message)));
   const config = okConfig(yaml);
   const saml = (samlProviderArn: string) => planRequest(config, input({ template: "sa", federation: { samlAssertion: "PHNhbWw+", samlProviderArn } }));

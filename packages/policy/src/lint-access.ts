@@ -8,6 +8,9 @@ import { BINDING_VARIABLES, constraintParts, label } from "./access.js";
 import { REQUEST_DURATION_RANGE } from "./limits.js";
 import { didYouMean } from "./suggest.js";
 
+/** Template kinds whose request carries a bearer credential of an identity (claims bind it). */
+const BEARER_KINDS: readonly string[] = ["web_identity", "saml"];
+
 export function lintAccess(config: CredvendConfig): Problem[] {
   const out: Problem[] = [];
   const templateNames = Object.keys(config.templates);
@@ -37,6 +40,7 @@ export function lintAccess(config: CredvendConfig): Problem[] {
     });
     if (rule.max_duration !== undefined && rule.max_duration < REQUEST_DURATION_RANGE.min) out.push(problem("error", [...at, "max_duration"], `${rule.max_duration} is below ${REQUEST_DURATION_RANGE.min} seconds, the STS minimum`));
     out.push(...lintClaims(config, rule.claims ?? {}, matched, [...at, "claims"]));
+    if (rule.effect !== "deny") out.push(...lintBearerBinding(config, rule, matched, at));
     for (const [pname, constraint] of Object.entries(rule.params ?? {})) {
       const cat: PathSegment[] = [...at, "params", pname];
       const declaring = matched.filter((t) => Object.hasOwn(config.templates[t]?.params ?? {}, pname));
@@ -99,20 +103,66 @@ function lintRuleNames(rules: readonly AccessRule[]): Problem[] {
 }
 
 /**
- * A claim binding applies only to web identity tokens: on any other kind the rule would serve the
- * template with the claim unchecked. Its variables are the bindings plus the templates' parameters.
+ * A claim binding applies only to web identity tokens and SAML assertions: on any other kind the
+ * rule would serve the template with the claim unchecked. Its variables are the bindings plus the templates' parameters.
  */
 function lintClaims(config: CredvendConfig, claims: Readonly<Record<string, string>>, matched: readonly string[], at: PathSegment[]): Problem[] {
   const out: Problem[] = [];
   if (Object.keys(claims).length === 0) return out;
-  const other = matched.filter((t) => config.templates[t]?.kind !== "web_identity");
-  if (other.length > 0) out.push(problem("error", at, `claims apply only to web_identity templates, but the rule also matches ${other.join(", ")}; narrow the rule's templates`));
+  const other = matched.filter((t) => !BEARER_KINDS.includes(config.templates[t]?.kind ?? ""));
+  if (other.length > 0) out.push(problem("error", at, `claims apply only to web_identity and saml templates, but the rule also matches ${other.join(", ")}; narrow the rule's templates`));
   for (const [claim, binding] of Object.entries(claims)) {
     if (hasMalformedPlaceholder(binding)) out.push(problem("error", [...at, claim], `${preview(binding)} has a malformed placeholder; write {{principal}}`));
     for (const v of variablesIn(binding)) {
       const known = (BINDING_VARIABLES as readonly string[]).includes(v) || matched.every((t) => Object.hasOwn(config.templates[t]?.params ?? {}, v));
       if (!known) out.push(problem("error", [...at, claim], `unknown variable {{${v}}}; use ${BINDING_VARIABLES.map((x) => `{{${x}}}`).join(", ")} or a parameter every matched template declares`));
     }
+  }
+  return out;
+}
+
+/** Whether a rule's tenants globs can match more than one tenant. */
+function spansTenants(rule: AccessRule): boolean {
+  return rule.tenants.length > 1 || rule.tenants.some((g) => /[*?]/.test(g));
+}
+
+/**
+ * A web identity token or SAML assertion is a bearer credential: whoever holds it is that
+ * identity to STS. An allow rule must bind it to the caller, or any caller the rule admits can
+ * spend a token or assertion issued to another (one stolen from another tenant, or replayed).
+ * - Binding a claim to a parameter binds nothing when the request picks the parameter's value:
+ *   the caller sends the victim's email with the victim's token. Only a value the rule pins
+ *   (`equals`, or a `values` list) counts.
+ * - Principal names are unique only within a tenant, so a rule reaching more than one tenant must
+ *   bind a claim to {{tenant}} (or {{caller_tenant}}): else tenant A's "app" spends tenant B's.
+ */
+function lintBearerBinding(config: CredvendConfig, rule: AccessRule, matched: readonly string[], at: PathSegment[]): Problem[] {
+  const bearer = matched.filter((t) => BEARER_KINDS.includes(config.templates[t]?.kind ?? ""));
+  if (bearer.length === 0) return [];
+  const out: Problem[] = [];
+  const claims = Object.entries(rule.claims ?? {});
+  const where = `template${bearer.length > 1 ? "s" : ""} ${bearer.join(", ")}`;
+  if (claims.length === 0) {
+    const msg = `binds no claim of the web identity token or SAML assertion of ${where}, so any caller it allows can spend a token issued to another`;
+    if (spansTenants(rule)) out.push(problem("error", at, `${msg} (another tenant's too); add claims such as { sub: "{{tenant}}:{{principal}}" }`));
+    else out.push(problem("warning", at, `${msg}; add claims such as { sub: "{{principal}}" }`));
+    return out;
+  }
+  const pinned = (name: string) => {
+    const c = rule.params?.[name];
+    if (c === undefined) return false;
+    const parts = constraintParts(c);
+    return parts.equals !== undefined || parts.values !== undefined;
+  };
+  for (const [claim, binding] of claims) {
+    for (const v of variablesIn(binding)) {
+      if ((BINDING_VARIABLES as readonly string[]).includes(v) || pinned(v)) continue;
+      out.push(problem("error", [...at, "claims", claim], `{{${v}}} is a parameter the request chooses, so the caller picks the value the ${claim} claim must have (and sends another's token with it); bind the claim to {{tenant}} or {{principal}}, or pin params.${v} in this rule with equals or values`));
+    }
+  }
+  const namesTenant = claims.some(([, b]) => variablesIn(b).some((v) => v === "tenant" || v === "caller_tenant"));
+  if (spansTenants(rule) && !namesTenant) {
+    out.push(problem("error", [...at, "claims"], `the rule reaches more than one tenant (${preview(rule.tenants)}) but no claim binding names {{tenant}}: principal names are unique only within a tenant, so one tenant's principal could spend a token issued to another's of the same name; bind a claim to {{tenant}}`));
   }
   return out;
 }

@@ -107,7 +107,13 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
       const spec = Object.hasOwn(tpl.params ?? {}, p.variable) ? tpl.params?.[p.variable] : undefined;
       const risky = spec?.type === "arn" || spec?.type === "s3_prefix" || (spec?.type === "enum" && spec.values.some((v) => /[:/]/.test(v)));
       if (risky) err(["federation_name"], `{{${p.variable}}} can hold ':' or '/', which STS refuses in a federation name`);
+      // The name is the federated user's identity (its ARN, aws:userid, what resource policies
+      // name): a value the request types in would let one caller become another's federated user.
+      else if (spec !== undefined && spec.type !== "enum") err(["federation_name"], `{{${p.variable}}} lets the request choose the federated user's name, so one caller could become another's (federated-user/<name> in resource policies); build it from {{tenant}}, {{principal}} and literal text (or an enum)`);
     }
+    const vars = new Set(parts.flatMap((p) => ("variable" in p ? [p.variable] : [])));
+    if (vars.has("tenant") && vars.has("principal") && !separatesNames(parts)) warn(["federation_name"], "{{tenant}} and {{principal}} are joined by nothing outside the name alphabet (a-z, 0-9, '-', '_'), so two tenant/principal pairs can render one name (a-b + c and a + b-c); separate them with '.' or '@'");
+    if (!vars.has("tenant")) warn(["federation_name"], "names no {{tenant}}: principal names are unique only within a tenant, so two tenants' principals of one name would be one federated user; include {{tenant}} (the default is <caller tenant>.<principal>)");
   }
   if (OWN_CREDENTIAL_KINDS.includes(tpl.kind) && tpl.credential_source === undefined) {
     // Called with the worker's own credentials, GetSessionToken / GetFederationToken would hand
@@ -134,6 +140,13 @@ export function lintTemplate(name: string, tpl: Template, options: LintOptions =
     }
   }
   return out;
+}
+
+/** Whether some literal character outside the tenant/principal alphabet lies between the two. */
+function separatesNames(parts: ReturnType<typeof parseTemplateString>): boolean {
+  const at = (v: string) => parts.findIndex((p) => "variable" in p && p.variable === v);
+  const [from, to] = [at("tenant"), at("principal")].sort((a, b) => a - b) as [number, number];
+  return parts.slice(from + 1, to).some((p) => "text" in p && /[^a-z0-9_-]/.test(p.text));
 }
 
 function lintDuration(tpl: Template, options: LintOptions, err: (p: PathSegment[], m: string) => void): void {

@@ -80,6 +80,8 @@ export interface SamlPlan extends PlanBase {
   samlAssertion: string;
   policy?: string;
   policyArns: string[];
+  /** The access rule's `claims` rendered: "NameID" is the Subject's NameID, any other name an Attribute's Name. */
+  expectedClaims: Readonly<Record<string, string>>;
 }
 
 /** The kinds that call STS with a long-term IAM user credential of their own (never the worker's). */

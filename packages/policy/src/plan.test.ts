@@ -43,7 +43,7 @@ templates:
     federation_name: "{{tenant}}-{{principal}}"
     policy: { Statement: [{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{tenant}}/*" }] }
 access:
-  - { tenants: ["*"], principals: ["*"], templates: ["*"] }
+  - { tenants: [acme], principals: ["*"], templates: ["*"] }
 `);
 
 const MFA = { serialNumber: "arn:aws:iam::123456789012:mfa/ops", tokenCode: "918273" };
@@ -149,5 +149,7 @@ templates:
 access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
 `, { vendorUsesRoleCredentials: true });
   assert.equal(planRequest(c, input({ template: "t", durationSeconds: 3600 }), { vendorUsesRoleCredentials: true }).durationSeconds, 3600);
-  assert.throws(() => planRequest(c, input({ template: "t", durationSeconds: 7200 }), { vendorUsesRoleCredentials: true }), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_DURATION_INVALID");
+  assert.throws(() => planRequest(c, input({ template: "t", durationSeconds: 7200 }), { vendorUsesRoleCredentials: true }), (e: unknown) => e instanceof CredvendError && e.reason === "CV_ERR_DURATION_INVALID" && /900-3600 .*role chaining/.test(e.message));
+  // Without chaining the refusal names the call's own STS range.
+  assert.throws(() => planRequest(c, input({ template: "t", durationSeconds: 43_201 })), (e: unknown) => e instanceof CredvendError && /900-43200 .*STS AssumeRole takes 900-43200/.test(e.message));
 });

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { CredvendError } from "@credvend/protocol";
 import type { CredvendConfig, Template } from "./schema.js";
-import type { StsPlan } from "./plan-types.js";
+import { STS_OPERATION, type StsPlan } from "./plan-types.js";
 import { checkDenies, matchIdentity, selectAllowRule, templateHint, type AccessRequest, type MatchedRule } from "./access.js";
 import { checkRequestFields, checkMfa, effectiveTenantOf, resolveParams, samlInput, webIdentityInput, type VendInput } from "./plan-inputs.js";
 import { renderPolicy } from "./render.js";
@@ -11,7 +11,7 @@ import { renderTemplateString } from "./placeholders.js";
 import { rateLimitsFor } from "./rate-limits.js";
 import { autoTags, defaultFederationName, federationName, roleSessionName, sourceIdentityFor, TAG_REQUEST_ID, type SessionTag } from "./session.js";
 import { defaultDurationFor, maxDurationFor, type LintOptions } from "./lint-template.js";
-import { DURATION_RANGES, EXTERNAL_ID_PATTERN, FEDERATION_NAME_PATTERN, MAX_POLICY_CHARS } from "./limits.js";
+import { DURATION_RANGES, EXTERNAL_ID_PATTERN, FEDERATION_NAME_PATTERN, MAX_POLICY_CHARS, ROLE_CHAINING_MAX_SECONDS } from "./limits.js";
 import { preview } from "./problems.js";
 
 export function planRequest(config: CredvendConfig, input: VendInput, options: LintOptions = {}): StsPlan {
@@ -27,7 +27,7 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
   const candidates = input.sealedReply ? permittingSealedReplies(matched, req) : matched;
   const params = resolveParams(input.template, tpl, input.params);
   checkDenies(config, tpl, req, params);
-  const bounds = { min: DURATION_RANGES[tpl.kind].min, max: maxDurationFor(tpl, options), default: defaultDurationFor(tpl, options) };
+  const bounds = { min: DURATION_RANGES[tpl.kind].min, max: maxDurationFor(tpl, options), default: defaultDurationFor(tpl, options), maxReason: stsDurationLimit(tpl, options) };
   const decision = selectAllowRule(candidates, tpl, req, params, input.durationSeconds || undefined, bounds);
   const mfa = checkMfa(input.template, tpl, input);
 
@@ -69,7 +69,10 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
       };
       break;
     case "saml":
-      plan = { kind: "saml", ...base, roleArn: tpl.role_arn ?? "", policyArns, ...(policy !== undefined && { policy }), ...samlInput(input.template, tpl, input) };
+      plan = {
+        kind: "saml", ...base, roleArn: tpl.role_arn ?? "", policyArns, ...(policy !== undefined && { policy }), ...samlInput(input.template, tpl, input),
+        expectedClaims: expectedClaims(decision.rule.claims ?? {}, values, req, decision.label),
+      };
       break;
     case "session_token":
       plan = { kind: "session_token", ...base, credentialProfile: credentialProfileOf(input.template, tpl), ...mfa };
@@ -85,6 +88,17 @@ export function planRequest(config: CredvendConfig, input: VendInput, options: L
     plan.cacheable = { key: reuseKey(plan), minRemainingSeconds: tpl.reuse.min_remaining_seconds };
   }
   return deepFreezePlan(plan);
+}
+
+/** The STS rule behind a template's duration cap, unless the template's own max sets it. */
+function stsDurationLimit(tpl: Template, options: LintOptions): string | undefined {
+  const max = maxDurationFor(tpl, options);
+  if (tpl.duration?.max !== undefined && tpl.duration.max <= max) return undefined;
+  if (tpl.kind === "assume_role" && max === ROLE_CHAINING_MAX_SECONDS && options.vendorUsesRoleCredentials) {
+    return `role chaining caps AssumeRole at ${ROLE_CHAINING_MAX_SECONDS} s: the worker calls STS with role credentials`;
+  }
+  const range = DURATION_RANGES[tpl.kind];
+  return `STS ${STS_OPERATION[tpl.kind]} takes ${range.min}-${range.max}`;
 }
 
 /**

@@ -132,8 +132,9 @@ export const accessRuleSchema = z.strictObject({
   max_duration: posInt.optional(),
   rate_limit: rateLimit.optional(),
   /**
-   * Web identity templates: token claims that must equal these values (a literal, or a binding such
-   * as "{{principal}}" or "{{params.email}}"), so one caller can not spend another's token.
+   * Web identity and SAML templates: token claims (for SAML, "NameID" or an Attribute Name) that
+   * must equal these values (a literal, or a binding such as "{{tenant}}:{{principal}}"), so one
+   * caller can not spend another's token or assertion. Lint refuses bindings the caller controls.
    */
   claims: z.record(z.string().regex(/^[A-Za-z0-9_:./-]{1,128}$/, "a JWT claim name such as sub or email"), z.string().min(1)).optional(),
   /**

@@ -32,7 +32,7 @@ templates:
     credential_source: { profile: vend-ft }
     federation_name: reporting
     policy: { Statement: { Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::b/{{tenant}}/x" } }
-access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+access: [{ tenants: [acme], principals: ["*"], templates: ["*"] }]
 `);
 
 test("worker policy: exactly the assume_role roles, source identity only where sent, and the reply key", () => {
@@ -60,7 +60,7 @@ test("worker policy: a config of only federated templates needs only the reply k
   const config = okConfig(`
 templates:
   web: { kind: web_identity, role_arn: "arn:aws:iam::123456789012:role/web", web_identity: { issuers: ["https://idp.example.com"], audiences: [a] } }
-access: [{ tenants: ["*"], principals: ["*"], templates: ["*"] }]
+access: [{ tenants: [acme], principals: ["*"], templates: ["*"] }]
 `);
   assert.deepEqual(workerPolicyFor(config, { replyKeyArn: KEY }).Statement.map((s) => s.Sid), ["SealRepliesWithTheReplyKey"]);
 });

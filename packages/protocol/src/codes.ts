@@ -75,6 +75,7 @@ export const REASONS = {
   CV_ERR_SAML_MALFORMED: { code: "INVALID_ARGUMENT", retryable: false, summary: "federation.saml_assertion is not base64 of a SAML Response with exactly one Assertion." },
   CV_ERR_SAML_EXPIRED: { code: "UNAUTHENTICATED", retryable: false, summary: "The SAML assertion is outside its NotBefore / NotOnOrAfter window; sign in again." },
   CV_ERR_SAML_ROLE_NOT_GRANTED: { code: "PERMISSION_DENIED", retryable: false, summary: "The assertion's Role attribute does not grant the template's role with its SAML provider." },
+  CV_ERR_SAML_CLAIM_MISMATCH: { code: "PERMISSION_DENIED", retryable: false, summary: "The assertion's NameID or an attribute the access rule binds does not equal the caller's value." },
   CV_ERR_RENDERED_POLICY_TOO_LARGE: { code: "FAILED_PRECONDITION", retryable: false, summary: "The rendered session policy exceeds STS limits." },
   // AWS
   CV_ERR_STS_ACCESS_DENIED: { code: "PERMISSION_DENIED", retryable: false, summary: "STS refused the call (trust policy, MFA, external id or the vendor's own permissions)." },

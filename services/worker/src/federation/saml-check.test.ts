@@ -62,3 +62,26 @@ test("an assertion whose IdP session has already ended is refused before STS, no
   assert.equal(run(response(assertion({ sessionNotOnOrAfter: NOW - 1000 }))), "CV_ERR_SAML_EXPIRED");
   assert.equal(run(response(assertion({ sessionNotOnOrAfter: NOW }))), "CV_ERR_SAML_EXPIRED");
 });
+
+test("claims the access rule binds: the NameID and attributes must hold exactly the caller's value", () => {
+  const subject = (nameId: string) => `<saml:Subject xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:NameID>${nameId}</saml:NameID></saml:Subject>`;
+  const withSubject = (nameId: string, extra = "") => response(assertion().replace("<saml:Conditions", `${subject(nameId)}${extra}<saml:Conditions`));
+  const check = (xml: string, expectedClaims: Record<string, string>) => {
+    try {
+      return checkSamlAssertion({ template: "t", assertionBase64: b64(xml), roleArn: ROLE, providerArn: PROVIDER, expectedClaims, nowMs: NOW });
+    } catch (error) {
+      assert.ok(error instanceof CredvendError);
+      assert.ok(!error.message.includes("bob@"), "the refusal does not quote the assertion");
+      return error.reason;
+    }
+  };
+  assert.deepEqual(check(withSubject("acme:alice@corp.test"), { NameID: "acme:alice@corp.test" }), {});
+  assert.equal(check(withSubject("beta:bob@corp.test"), { NameID: "acme:alice@corp.test" }), "CV_ERR_SAML_CLAIM_MISMATCH", "another tenant's user");
+  assert.equal(check(response(assertion()), { NameID: "acme:alice@corp.test" }), "CV_ERR_SAML_CLAIM_MISMATCH", "no NameID at all");
+  const tenantAttr = (values: string[]) => `<saml:AttributeStatement xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Attribute Name="https://corp.test/tenant">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join("")}</saml:Attribute></saml:AttributeStatement>`;
+  assert.deepEqual(check(withSubject("x", tenantAttr(["acme"])), { "https://corp.test/tenant": "acme" }), {});
+  assert.equal(check(withSubject("x", tenantAttr(["beta", "acme"])), { "https://corp.test/tenant": "acme" }), "CV_ERR_SAML_CLAIM_MISMATCH", "a second value is not the caller's alone");
+  const encrypted = response(`<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>`);
+  assert.deepEqual(check(encrypted, {}), {}, "unbound: STS decides alone");
+  assert.equal(check(encrypted, { NameID: "acme:alice@corp.test" }), "CV_ERR_SAML_CLAIM_MISMATCH", "bound but unreadable: refused");
+});

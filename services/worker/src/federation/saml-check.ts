@@ -27,6 +27,12 @@ export interface SamlCheckInput {
   readonly assertionBase64: string;
   readonly roleArn: string;
   readonly providerArn: string;
+  /**
+   * What the access rule binds (its `claims`): "NameID" is the Subject's NameID, any other name an
+   * Attribute's Name, which must hold exactly this one value. An assertion is a bearer credential;
+   * without this, a caller could spend one issued to another tenant's user.
+   */
+  readonly expectedClaims?: Readonly<Record<string, string>>;
   readonly nowMs: number;
 }
 
@@ -46,8 +52,13 @@ export function checkSamlAssertion(input: SamlCheckInput): SamlCheckResult {
   if (doc === undefined) throw malformed("is not well-formed XML");
   const root = doc.documentElement;
   if (root === null || root.localName !== "Response" || root.namespaceURI !== PROTOCOL_NS) throw malformed("is not a samlp:Response");
-  // An encrypted assertion can not be read here; STS decides alone.
-  if (root.getElementsByTagNameNS(ASSERTION_NS, "EncryptedAssertion").length > 0) return {};
+  const bound = Object.keys(input.expectedClaims ?? {});
+  // An encrypted assertion can not be read here; STS decides alone, unless the rule binds claims,
+  // which then can not be checked: refused rather than served unbound.
+  if (root.getElementsByTagNameNS(ASSERTION_NS, "EncryptedAssertion").length > 0) {
+    if (bound.length === 0) return {};
+    throw claimMismatch(template, `the SAML assertion is encrypted, so the ${bound.join(", ")} the access rule binds can not be checked; send an unencrypted assertion (TLS protects it on the wire)`);
+  }
   const assertions = root.getElementsByTagNameNS(ASSERTION_NS, "Assertion");
   // More than one is how signature wrapping hides a forged assertion beside a signed one.
   if (assertions.length !== 1) throw malformed(`has ${assertions.length} Assertion elements; exactly one is accepted`);
@@ -67,7 +78,22 @@ export function checkSamlAssertion(input: SamlCheckInput): SamlCheckResult {
   if (!grantsRole(attributeValues(assertion, ROLE_ATTRIBUTE), input.roleArn, input.providerArn)) {
     throw refuse("CV_ERR_SAML_ROLE_NOT_GRANTED", `template ${template}: the assertion's Role attribute does not grant ${input.roleArn} with provider ${input.providerArn}; ask the IdP's administrator to map this user to the role`);
   }
+  for (const [claim, expected] of Object.entries(input.expectedClaims ?? {})) {
+    const values = claim === NAME_ID_CLAIM ? nameIds(assertion) : attributeValues(assertion, claim);
+    if (values.length !== 1 || values[0] !== expected) {
+      throw claimMismatch(template, `the SAML assertion's ${claim === NAME_ID_CLAIM ? "NameID" : `attribute ${claim}`} is not the value the access rule requires for this caller; use an assertion issued to this caller`);
+    }
+  }
   return sessionCap(template, assertion, nowMs);
+}
+
+/** The claim name that binds the assertion's Subject NameID. */
+export const NAME_ID_CLAIM = "NameID";
+
+const claimMismatch = (template: string, what: string) => refuse("CV_ERR_SAML_CLAIM_MISMATCH", `template ${template}: ${what}`);
+
+function nameIds(assertion: Element): string[] {
+  return elements(assertion, "Subject").flatMap((s) => elements(s, "NameID").map((n) => (n.textContent ?? "").trim()));
 }
 
 function parse(xml: string): Document | undefined {

@@ -16,7 +16,7 @@ function samlInput(sessionDuration: number, durationSeconds: number): Planned {
     `</saml:AttributeStatement></saml:Assertion></samlp:Response>`;
   const plan: SamlPlan = {
     kind: "saml", template: "s", effectiveTenant: "acme", callerTenant: "acme", principal: "app", requestId: "req-00000001", accessRule: "#0",
-    durationSeconds, rateLimits: [], roleArn: ROLE, principalArn: PROVIDER, samlAssertion: Buffer.from(xml).toString("base64"), policyArns: [],
+    durationSeconds, rateLimits: [], roleArn: ROLE, principalArn: PROVIDER, samlAssertion: Buffer.from(xml).toString("base64"), policyArns: [], expectedClaims: {},
   };
   return { plan } as unknown as Planned;
 }

@@ -20,7 +20,7 @@ export function federationCheckStage(): Stage<Planned, Planned, WorkerStageConte
         return input;
       }
       if (plan.kind === "saml") {
-        const { maxSessionSeconds } = checkSamlAssertion({ template: plan.template, assertionBase64: plan.samlAssertion, roleArn: plan.roleArn, providerArn: plan.principalArn, nowMs: ctx.now() });
+        const { maxSessionSeconds } = checkSamlAssertion({ template: plan.template, assertionBase64: plan.samlAssertion, roleArn: plan.roleArn, providerArn: plan.principalArn, expectedClaims: plan.expectedClaims, nowMs: ctx.now() });
         // Below STS's minimum the request would be refused for its duration; STS caps such a session itself.
         if (maxSessionSeconds === undefined || maxSessionSeconds >= plan.durationSeconds || maxSessionSeconds < DURATION_RANGES.saml.min) return input;
         return { ...input, plan: Object.freeze({ ...plan, durationSeconds: maxSessionSeconds }) };
