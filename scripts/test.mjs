@@ -47,6 +47,16 @@ env.TMPDIR = runTmp;
 // the real one of whoever runs the tests, removed at the end.
 const runState = fs.mkdtempSync(path.join(os.tmpdir(), "credvend-teststate-"));
 env.XDG_STATE_HOME = runState;
+// The run never uses the AWS identity of whoever runs it (a [default] profile on a laptop, the
+// instance role of a CI host): every test names its own aws-local credentials, and a test that
+// expects none must find none. Shared files point into the run's own state folder (absent unless a
+// test writes them), credential variables are dropped, and the SDKs never ask the EC2 metadata service.
+for (const name of Object.keys(env)) {
+  if (/^AWS_(PROFILE|DEFAULT_PROFILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|CREDENTIAL_EXPIRATION|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|CONTAINER_.+|ENDPOINT_URL.*)$/.test(name)) delete env[name];
+}
+env.AWS_SHARED_CREDENTIALS_FILE = path.join(runState, "aws", "credentials");
+env.AWS_CONFIG_FILE = path.join(runState, "aws", "config");
+env.AWS_EC2_METADATA_DISABLED = "true";
 // Test processes load the AWS SDK; its notice about future Node versions would precede every file's output.
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const servers = [];
