@@ -9,9 +9,9 @@ import { after, before, describe, it } from "node:test";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, CreateKeyCommand } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetFederationTokenCommand } from "@aws-sdk/client-sts";
-import { SeedError, validateSeed } from "./seed/load.js";
 import type { SeedInput } from "./seed/schema.js";
 import { kmsClient, sdkError, startQuiet, stsClient, type Creds } from "./testing/harness.js";
+import { seedProblem } from "./testing/seed.js";
 
 const ACCT = "123456789012";
 const ALICE: Creds = { accessKeyId: "AKIABOUNDEDALICE0001", secretAccessKey: "test-only-bounded-alice-secret-0000000" };
@@ -133,15 +133,7 @@ describe("permissions boundaries limit what identity policies grant", () => {
 
 describe("seed permissions boundaries name a managed policy of the seed", () => {
   const withBoundary = (arn: string): SeedInput => ({ ...SEED, users: [{ ...SEED.users?.[0], name: "alice", permissions_boundary: arn }] });
-  const problem = (input: SeedInput): string => {
-    try {
-      validateSeed(input, "test seed");
-    } catch (error) {
-      assert.ok(error instanceof SeedError);
-      return error.message;
-    }
-    throw new Error("the seed loaded, but was expected to be refused");
-  };
+  const problem = seedProblem;
 
   it("refuses a boundary that is not in managed_policies, or is another account's policy", () => {
     assert.match(problem(withBoundary(`arn:aws:iam::${ACCT}:policy/ghost`)), /users\.0 \(user "alice"\)\.permissions_boundary: no managed policy .*ghost in this seed; add it .* under managed_policies/);

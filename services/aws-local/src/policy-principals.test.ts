@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CreateKeyCommand } from "@aws-sdk/client-kms";
-import { SeedError, validateSeed } from "./seed/load.js";
+import { validateSeed } from "./seed/load.js";
 import type { SeedInput } from "./seed/schema.js";
 import { kmsClient, sdkError, startQuiet } from "./testing/harness.js";
+import { seedProblem } from "./testing/seed.js";
 
 const HOME = "123456789012";
 const OTHER = "222222222222";
@@ -45,16 +46,6 @@ function seedTrusting(aws: string | readonly string[], userPath = "/"): SeedInpu
     ],
     accounts: [{ account_id: OTHER, roles: [{ name: "remote", trust_policy: trust(`arn:aws:iam::${HOME}:root`) }] }],
   };
-}
-
-function seedProblem(input: SeedInput): string {
-  try {
-    validateSeed(input, "test seed");
-  } catch (error) {
-    assert.ok(error instanceof SeedError, String(error));
-    return error.message;
-  }
-  throw new Error("the seed loaded, but was expected to be refused");
 }
 
 describe("seed trust policies name principals that exist", () => {

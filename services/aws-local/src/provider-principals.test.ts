@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CreateKeyCommand } from "@aws-sdk/client-kms";
-import { SeedError, validateSeed } from "./seed/load.js";
+import { validateSeed } from "./seed/load.js";
 import type { SeedInput } from "./seed/schema.js";
 import { kmsClient, sdkError, startQuiet } from "./testing/harness.js";
+import { seedProblem } from "./testing/seed.js";
 import { makeTestIdp } from "./testing/saml.js";
 
 const HOME = "123456789012";
@@ -42,16 +43,6 @@ function seedTrusting(principal: Principal): SeedInput {
     saml_providers: [{ name: "corp", certificate: idp.certificatePem, issuer: "https://idp.example.invalid/saml" }],
     accounts: [{ account_id: OTHER }],
   };
-}
-
-function seedProblem(input: SeedInput): string {
-  try {
-    validateSeed(input, "test seed");
-  } catch (error) {
-    assert.ok(error instanceof SeedError, String(error));
-    return error.message;
-  }
-  throw new Error("the seed loaded, but was expected to be refused");
 }
 
 describe("seed trust policies: Federated principals", () => {
