@@ -16,7 +16,11 @@ export interface VendedCredentials {
   readonly arn: string;
   readonly sourceIdentity: string;
   readonly requestId: string;
-  /** The vendor served this from its idempotency record. */
+  /**
+   * The vendor says it served this from its idempotency record. Unauthenticated: a replay resends
+   * the sealed envelope as it was, so this flag sits outside the AES-GCM additional data and
+   * whoever may publish on the reply subject can flip it. For logs and metrics, never a decision.
+   */
   readonly replayed: boolean;
 }
 

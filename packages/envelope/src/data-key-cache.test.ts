@@ -180,3 +180,12 @@ test("a caller generating a key of its own stops waiting at its deadline, and th
   await assert.rejects(within(waiting, 200), /deadline/);
   late.finish();
 });
+
+test("a message limit beyond 2^32 per data key is refused, as the AWS Encryption SDK's caching CMM refuses it", () => {
+  // Random 96-bit GCM nonces: past 2^32 seals under one key, a nonce collision (and with it a
+  // forgeable tag) is no longer negligible.
+  for (const maxUses of [2 ** 32 + 1, Number.MAX_SAFE_INTEGER, Infinity, 1.5, -1, Number.NaN]) {
+    assert.throws(() => new DataKeyCache({ maxAgeMs: 60_000, maxUses, maxEntries: 10 }), RangeError, String(maxUses));
+  }
+  assert.ok(new DataKeyCache({ maxAgeMs: 60_000, maxUses: 2 ** 32, maxEntries: 10 }).enabled);
+});

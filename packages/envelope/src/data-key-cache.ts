@@ -75,6 +75,9 @@ export interface TakeOptions {
 
 export const DEFAULT_DATA_KEY_CACHE: DataKeyCacheOptions = { maxAgeMs: 5 * 60_000, maxUses: 10_000, maxBytes: 64 * 2 ** 20, maxEntries: 10_000 };
 
+/** Most messages one data key may seal: AWS_CRYPTOSDK_CACHE_MAX_LIMIT_MESSAGES, 2^32. */
+export const MAX_USES_PER_KEY = 2 ** 32;
+
 /** Lookups before a caller that keeps meeting keys used up by others generates one for itself alone. */
 const TAKE_ATTEMPTS = 3;
 
@@ -111,6 +114,11 @@ export class DataKeyCache {
   private source: DataKeySource | undefined;
 
   constructor(private readonly options: DataKeyCacheOptions = DEFAULT_DATA_KEY_CACHE) {
+    // Random 96-bit GCM nonces stay safe only up to 2^32 messages per key (NIST SP 800-38D 8.3);
+    // the AWS Encryption SDK's caching CMM refuses a larger message limit for the same reason.
+    if (!(Number.isInteger(options.maxUses) && options.maxUses >= 0 && options.maxUses <= MAX_USES_PER_KEY)) {
+      throw new RangeError(`maxUses must be an integer from 0 to 2^32 (random GCM nonces under one key), got ${options.maxUses}`);
+    }
     this.now = options.now ?? Date.now;
     this.maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
     this.entries = new SingleFlightCache<Entry>({

@@ -3,7 +3,7 @@
 // fields exactly as sealed.
 import { DecryptCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { createHash } from "node:crypto";
-import { aeadOpen } from "./aead.js";
+import { aeadOpen, KEY_BYTES, NONCE_BYTES, TAG_BYTES } from "./aead.js";
 import { bindingData, REPLY_BINDING_VERSION, type ClearFields } from "./binding.js";
 import { contextNames, encryptionContextFor, type Recipient } from "./context.js";
 import { zeroLater } from "./data-key-cache.js";
@@ -71,6 +71,9 @@ export class EnvelopeOpener {
       throw new EnvelopeOpenError(`reply is sealed under KMS key '${clip(envelope.kmsKeyId)}'; this client accepts only its reply key '${keyArn}'`);
     }
     if (envelope.encryptedDataKey.length === 0) throw new EnvelopeOpenError("reply carries no encrypted data key");
+    // The AEAD's own shape checks, before KMS: a malformed nonce or tag must not cost a Decrypt.
+    if (envelope.nonce.length !== NONCE_BYTES) throw new EnvelopeOpenError(`reply nonce is ${envelope.nonce.length} bytes, not ${NONCE_BYTES}`);
+    if (envelope.ciphertext.length < TAG_BYTES) throw new EnvelopeOpenError("reply ciphertext is shorter than its authentication tag");
     const key = await this.dataKey(envelope.encryptedDataKey, signal);
     try {
       return aeadOpen(key, envelope.nonce, envelope.ciphertext, bindingData(requestId, envelope));
@@ -98,10 +101,15 @@ export class EnvelopeOpener {
       new DecryptCommand({ CiphertextBlob: encrypted, KeyId: keyArn, EncryptionContext: encryptionContextFor(recipient) }),
       { abortSignal: signal },
     );
-    if (out.KeyId !== keyArn) {
-      throw new EnvelopeOpenError(`KMS decrypted the reply's data key with key '${out.KeyId ?? "(none)"}', not the pinned reply key '${keyArn}'`);
+    const plaintext = out.Plaintext;
+    // Decrypt opens any ciphertext under the pinned key and this recipient's context, not only a
+    // GenerateDataKey AES_256 key (whoever may kms:Encrypt there chooses the blob): anything but
+    // 32 bytes is not a credvend data key, is never used or cached, and is zeroed at once.
+    if (out.KeyId !== keyArn || plaintext?.length !== KEY_BYTES) {
+      plaintext?.fill(0);
+      if (out.KeyId !== keyArn) throw new EnvelopeOpenError(`KMS decrypted the reply's data key with key '${clip(out.KeyId ?? "(none)")}', not the pinned reply key '${keyArn}'`);
+      throw new EnvelopeOpenError(`the reply's encrypted data key is not a ${KEY_BYTES}-byte AES-256 data key under the reply key (KMS Decrypt returned ${plaintext ? "another length" : "no plaintext"})`);
     }
-    if (!out.Plaintext) throw new EnvelopeOpenError("KMS Decrypt returned no plaintext for the reply's data key");
-    return { plaintext: out.Plaintext };
+    return { plaintext };
   }
 }
