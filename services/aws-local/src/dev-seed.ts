@@ -101,7 +101,7 @@ const DEV_SEED_INPUT: SeedInput = {
               {
                 Sid: "SealReplies",
                 Effect: "Allow",
-                Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"],
+                Action: ["kms:GenerateDataKey", "kms:DescribeKey"],
                 Resource: replyKeyArnAnyRegion,
               },
             ],
@@ -215,7 +215,7 @@ const DEV_SEED_INPUT: SeedInput = {
             Sid: "VendorSealsReplies",
             Effect: "Allow",
             Principal: { AWS: `arn:aws:iam::${acct}:root` },
-            Action: ["kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"],
+            Action: ["kms:GenerateDataKey", "kms:DescribeKey"],
             Resource: "*",
             Condition: { StringEquals: { "aws:PrincipalArn": vendorArn } },
           },
