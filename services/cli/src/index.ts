@@ -57,7 +57,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 
 export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   const [first, ...afterFirst] = argv;
-  const helpFor = first === "help" && afterFirst.length > 0 && afterFirst[0] !== "help";
+  // `credvend help`, `credvend help help` and `credvend help --help` print the usage.
+  const helpFor = first === "help" && afterFirst.length > 0 && !["help", "--help", "-h"].includes(afterFirst[0] ?? "");
   if (!helpFor && (first === "help" || first === "--help" || first === "-h")) {
     out(USAGE);
     return 0;

@@ -11,8 +11,9 @@ tenant, principal, and a user with a $ENV password or an nkey; see packages/poli
 Each requester may publish only on credvend.v1.req.<tenant>.<principal> and subscribe only to its
 own replies; the worker user (default credvend-vendor, password $CREDVEND_VENDOR_NATS_PASSWORD)
 gets what it needs (queue group subscription, replies, JetStream/KV, discovery). --operator-user adds
-a user for credvend status (password $CREDVEND_OPERATOR_NATS_PASSWORD unless --operator-password-env):
-service discovery ($SRV.>) and _INBOX.> replies, no request subjects and no JetStream.
+a user for credvend status and credvend revoke (password $CREDVEND_OPERATOR_NATS_PASSWORD unless
+--operator-password-env): service discovery ($SRV.>), revocation notices to the workers
+(credvend.v1.admin.revoked) and _INBOX.> replies; no request subjects and no JetStream.
 Passwords are written as bcrypt hashes of the $ENV_VAR values in THIS command's environment (never
 as references nats-server would resolve: an unset variable there would let anyone in with an empty
 password). An unset, empty or short (under ${MIN_NATS_PASSWORD_LENGTH} characters) secret is refused, naming the
