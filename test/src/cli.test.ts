@@ -190,6 +190,25 @@ describe("offline commands", () => {
     assert.ok(!r.stdout.includes(secrets.DEMO_APP_NATS_PASSWORD) && !r.stdout.includes("$DEMO_APP_NATS_PASSWORD"));
   });
 
+  test("nats-config --auditor-user adds a read-only auditor, its password hashed from $CREDVEND_AUDITOR_NATS_PASSWORD or --auditor-password-env", async () => {
+    const file = path.join(dir, "auditor.yaml");
+    writeFileSync(file, `${demoConfig({ tenants: ["acme"] })}identities:\n  - { tenant: acme, principal: demo-app, password: "$DEMO_APP_NATS_PASSWORD" }\n`);
+    const secrets = { DEMO_APP_NATS_PASSWORD: "demo-secret-0123456789", CREDVEND_VENDOR_NATS_PASSWORD: "vendor-secret-0123456789" };
+    const AUDITOR = "auditor-secret-0123456789";
+    for (const [args, env] of [[["--auditor-user", "aud"], { CREDVEND_AUDITOR_NATS_PASSWORD: AUDITOR }], [["--auditor-user", "aud", "--auditor-password-env", "MY_AUD_PW"], { MY_AUD_PW: AUDITOR }]] as const) {
+      const r = await credvend(["nats-config", file, ...args], { ...secrets, ...env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /# auditor: credvend audit tail: reads the audit stream only\n {4}\{ user: "aud", password: "\$2[ab]\$\d\d\$[^"]+", permissions: \{ publish: \{ allow: \["\$JS\.API\.STREAM\.INFO\.CREDVEND_AUDIT"/);
+      assert.ok(!r.stdout.includes(AUDITOR));
+    }
+    const unset = await credvend(["nats-config", file, "--auditor-user", "aud"], secrets);
+    assert.equal(unset.code, 1);
+    assert.match(unset.stderr, /auditor: \$CREDVEND_AUDITOR_NATS_PASSWORD is unset/);
+    const alone = await credvend(["nats-config", file, "--auditor-password-env", "MY_AUD_PW"], secrets);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--auditor-password-env needs --auditor-user/);
+  });
+
   test("iam worker-policy and requester-policy print policies, and refuse what IAM could not use", async () => {
     const key = REPLY_KEY_ARN;
     const worker = await credvend(["iam", "worker-policy", EXAMPLE, "--reply-key-arn", key]);

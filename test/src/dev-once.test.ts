@@ -93,6 +93,17 @@ test("credvend dev (npm start) prints commands that work pasted verbatim into an
     // Served: the demo vend and the two requests just made from other shells (KMS-sealed, then sealed to the request's key).
     assert.match(status, /^WORKER +VERSION .*\n\S+ +0\.1\.0 +\S+ +3 +0 /, status);
     assert.match(statusBlock, /NATS_USER='credvend-operator'/);
+    // The audit trail as printed, as the auditor's NATS user: the demo vend and the two just made.
+    const auditBlock = /Read the audit trail \(as the auditor's NATS user[^\n]*\n([\s\S]*?)\n\n/.exec(dev.output())?.[1];
+    assert.ok(auditBlock, dev.output());
+    assert.match(auditBlock, /NATS_USER='credvend-auditor'/);
+    const audit = execFileSync("bash", ["-euc", auditBlock.split("\n").map((line) => line.replace(/^ {2}/, "")).join("\n")], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir() },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(audit.trim().split("\n").filter((line) => / issued +acme\/demo-app /.test(line)).length, 3, audit);
     dev.child.kill("SIGINT");
     const started = Date.now();
     assert.equal(await dev.exited, 0, dev.output());

@@ -96,21 +96,23 @@ test("dev prints the NATS user names nats-config generates", async () => {
   const base = await freePortBase();
   const dev = spawnCredvend(["dev", "--once", "--port-base", String(base)], ENV);
   assert.equal(await dev.exited, 0, dev.output());
-  const summary = JSON.parse(dev.output()) as { natsUsers: { requester: string; operator: string; worker: string }; endpoints: { nats: string } };
+  const summary = JSON.parse(dev.output()) as { natsUsers: { requester: string; operator: string; auditor: string; worker: string }; endpoints: { nats: string } };
   assert.equal(summary.endpoints.nats, `nats://127.0.0.1:${base}`);
   const dir = mkdtempSync(path.join(tmpdir(), "credvend-devnames-"));
   try {
     const file = path.join(dir, "identities.yaml");
     writeFileSync(file, `${readFileSync(path.join(ROOT, "services/cli/examples/credvend.yaml"), "utf8")}\nidentities:\n  - { tenant: acme, principal: demo-app, password: $DEMO_PW }\n`);
     const pw = "a-long-enough-dev-password-1";
-    const auth = await credvend(["nats-config", file, "--operator-user", summary.natsUsers.operator], { DEMO_PW: pw, CREDVEND_VENDOR_NATS_PASSWORD: pw, CREDVEND_OPERATOR_NATS_PASSWORD: pw });
+    const auth = await credvend(["nats-config", file, "--operator-user", summary.natsUsers.operator, "--auditor-user", summary.natsUsers.auditor], { DEMO_PW: pw, CREDVEND_VENDOR_NATS_PASSWORD: pw, CREDVEND_OPERATOR_NATS_PASSWORD: pw, CREDVEND_AUDITOR_NATS_PASSWORD: pw });
     assert.equal(auth.code, 0, auth.stderr);
-    for (const user of [summary.natsUsers.requester, summary.natsUsers.operator, summary.natsUsers.worker]) {
+    for (const user of [summary.natsUsers.requester, summary.natsUsers.operator, summary.natsUsers.auditor, summary.natsUsers.worker]) {
       assert.match(auth.stdout, new RegExp(`user: "${user.replace(".", "\\.")}"`), `${user} in:\n${auth.stdout}`);
     }
     assert.equal(summary.natsUsers.requester, "acme.demo-app");
     // The operator may ask the workers for their status and read the answers: nothing else.
     assert.match(auth.stdout, /user: "credvend-operator", password: "\$2[ab]\$[^"]+", permissions: \{ publish: \{ allow: \["\$SRV\.>", "credvend\.v1\.admin\.revoked"\] \}, subscribe: \{ allow: \["_INBOX\.>"\] \} \}/);
+    // The auditor reads the audit stream through its own consumers and inbox: nothing else.
+    assert.match(auth.stdout, /user: "credvend-auditor", password: "\$2[ab]\$[^"]+", permissions: \{ publish: \{ allow: \["\$JS\.API\.STREAM\.INFO\.CREDVEND_AUDIT", [^\]]*\] \}, subscribe: \{ allow: \["_INBOX\.credvend-audit\.>"\] \} \}/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,7 +22,7 @@ export {
   type GetSessionTokenInput, type GetFederationTokenInput, type StsTag, type StsPolicyArn,
 } from "./sts-input.js";
 export { checkRequestFields, checkRequestId } from "./plan-inputs.js";
-export { natsAuthorization, natsUserName, OPERATOR_PERMISSIONS, AUDIT_STREAM, DEFAULT_VENDOR_USER, MIN_NATS_PASSWORD_LENGTH, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
+export { natsAuthorization, natsUserName, OPERATOR_PERMISSIONS, AUDITOR_PERMISSIONS, AUDIT_STREAM, DEFAULT_VENDOR_USER, MIN_NATS_PASSWORD_LENGTH, VENDOR_PERMISSIONS, type NatsAuthorizationOptions, type NatsIdentity, type NatsUser } from "./nats-auth.js";
 export { trustPolicyFor, type TrustPolicyOptions } from "./trust.js";
 export {
   TEMPLATE_KINDS, DURATION_RANGES, REQUEST_DURATION_RANGE, MAX_REQUEST_PARAMS, MAX_PARAM_NAME_CHARS, MAX_PARAM_VALUE_CHARS,

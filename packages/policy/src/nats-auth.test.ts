@@ -71,3 +71,19 @@ test("an operator user gets service discovery, revocation notices and its inbox 
   }
   assert.ok(!natsAuthorization(config, { hashSecrets }).includes("credvend.v1.admin.revoked\"] }, subscribe: { allow: [\"_INBOX.>\"] } }"), "no operator unless asked for");
 });
+
+test("an auditor user may only read the audit stream: its consumers and own inbox, nothing else; its name may not be another user's", () => {
+  const AUDITOR = "auditor-secret-0123456789";
+  const env = { ...hashSecrets.env, AUD_PW: AUDITOR, OPS_PW: "operator-secret-0123456789" };
+  const block = natsAuthorization(config, { auditor: { user: "aud", password: "$AUD_PW" }, hashSecrets: { ...hashSecrets, env } });
+  const line = block.split("\n").find((l) => l.includes('user: "aud"'));
+  assert.ok(line, block);
+  assert.match(line, /permissions: \{ publish: \{ allow: \["\$JS\.API\.STREAM\.INFO\.CREDVEND_AUDIT", "\$JS\.API\.CONSUMER\.CREATE\.CREDVEND_AUDIT", "\$JS\.API\.CONSUMER\.INFO\.CREDVEND_AUDIT\.\*", "\$JS\.API\.CONSUMER\.DELETE\.CREDVEND_AUDIT\.\*", "\$JS\.FC\.CREDVEND_AUDIT\.>"\] \}, subscribe: \{ allow: \["_INBOX\.credvend-audit\.>"\] \} \}/);
+  assert.ok(bcrypt.compareSync(AUDITOR, passwords(line)[0] ?? ""));
+  assert.ok(!block.includes(AUDITOR));
+  for (const taken of ["credvend-vendor", "acme.app"]) {
+    assert.throws(() => natsAuthorization(config, { auditor: { user: taken, password: "$AUD_PW" }, hashSecrets: { ...hashSecrets, env } }), /auditor: user .* listed twice/, taken);
+  }
+  assert.throws(() => natsAuthorization(config, { operator: { user: "same", password: "$OPS_PW" }, auditor: { user: "same", password: "$AUD_PW" }, hashSecrets: { ...hashSecrets, env } }), /auditor: user "same" is listed twice/);
+  assert.ok(!natsAuthorization(config, { hashSecrets }).includes("CREDVEND_AUDIT.*"), "no auditor unless asked for");
+});

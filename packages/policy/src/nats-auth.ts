@@ -1,7 +1,7 @@
 // natsAuthorization: the nats-server `authorization { users = [...] }` block that makes the
 // subject carry the requester's identity. Each requester may publish only on its own request
 // subject and subscribe only to its own replies; the vendor user gets what the worker needs.
-import { isValidName, PEER_WILDCARD, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, REVOCATION_SUBJECT, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
+import { AUDIT_INBOX_PREFIX, isValidName, PEER_WILDCARD, REPLY_PREFIX, REQUEST_PREFIX, REQUEST_WILDCARD, REVOCATION_SUBJECT, VENDOR_QUEUE_GROUP } from "@credvend/protocol";
 import bcrypt from "bcryptjs";
 import type { CredvendConfig } from "./schema.js";
 
@@ -27,6 +27,11 @@ export interface NatsAuthorizationOptions {
    * request subjects, no JetStream). Default: none.
    */
   operator?: NatsUser;
+  /**
+   * An auditor's NATS user for `credvend audit tail`: reads the audit stream through ephemeral
+   * consumers of its own, nothing else (AUDITOR_PERMISSIONS). Default: none.
+   */
+  auditor?: NatsUser;
   /** Added to the config's `identities`; a user listed in both is an error. */
   identities?: readonly NatsIdentity[];
   /**
@@ -87,6 +92,24 @@ export const VENDOR_PERMISSIONS = {
 
 /** What `credvend status` and `revoke` need: ask the workers' service endpoints, tell them of revocations, read the answers. */
 export const OPERATOR_PERMISSIONS = { publish: ["$SRV.>", REVOCATION_SUBJECT], subscribe: ["_INBOX.>"] } as const;
+
+/**
+ * What `credvend audit tail` needs, and only that (nats.js 2.29's ordered push consumer, bound to
+ * the stream by name): look up the audit stream, create ephemeral consumers on it (the plain
+ * CREATE subject refuses a durable name), read and delete them, answer their flow control, and
+ * receive replies and deliveries on its own inbox prefix. No STREAM.NAMES/LIST (other streams'
+ * names), no publish on audit or request subjects, no purge/delete/update, no KV.
+ */
+export const AUDITOR_PERMISSIONS = {
+  publish: [
+    `$JS.API.STREAM.INFO.${AUDIT_STREAM}`,
+    `$JS.API.CONSUMER.CREATE.${AUDIT_STREAM}`,
+    `$JS.API.CONSUMER.INFO.${AUDIT_STREAM}.*`,
+    `$JS.API.CONSUMER.DELETE.${AUDIT_STREAM}.*`,
+    `$JS.FC.${AUDIT_STREAM}.>`,
+  ],
+  subscribe: [`${AUDIT_INBOX_PREFIX}.>`],
+} as const;
 
 /** The NATS user name nats-config gives an identity that names none: `<tenant>.<principal>`. */
 export function natsUserName(tenant: string, principal: string): string {
@@ -162,11 +185,18 @@ export function natsAuthorization(config: CredvendConfig, options: NatsAuthoriza
     lines.push(`    # ${id.tenant}/${id.principal}: its own request subject, its own replies, nothing else`);
     lines.push(`    { ${credentials(id, natsUserName(id.tenant, id.principal), what, options.hashSecrets)}, ${permissions(pub, sub)} }`);
   });
-  if (options.operator !== undefined) {
-    const operator = options.operator;
-    if (users.has(operator.nkey ?? operator.user)) throw new RangeError(`operator: user ${JSON.stringify(operator.nkey ?? operator.user)} is listed twice`);
-    lines.push("    # operator: credvend status (service discovery) and revoke's notices to the workers only");
-    lines.push(`    { ${credentials(operator, operator.user, "operator", options.hashSecrets)}, ${permissions(OPERATOR_PERMISSIONS.publish, OPERATOR_PERMISSIONS.subscribe)} }`);
+  // Operator and auditor are separate users: one person's status/revoke rights are not another's audit reading.
+  const roles = [
+    { u: options.operator, what: "operator", note: "credvend status (service discovery) and revoke's notices to the workers only", grant: OPERATOR_PERMISSIONS },
+    { u: options.auditor, what: "auditor", note: "credvend audit tail: reads the audit stream only", grant: AUDITOR_PERMISSIONS },
+  ];
+  for (const { u, what, note, grant } of roles) {
+    if (u === undefined) continue;
+    const key = u.nkey ?? u.user;
+    if (users.has(key)) throw new RangeError(`${what}: user ${JSON.stringify(key)} is listed twice`);
+    users.add(key);
+    lines.push(`    # ${what}: ${note}`);
+    lines.push(`    { ${credentials(u, u.user, what, options.hashSecrets)}, ${permissions(grant.publish, grant.subscribe)} }`);
   }
   lines.push("    # credvend worker: queue-group requests, replies, audit, config KV, service discovery");
   lines.push(`    { ${credentials(vendor, "credvend-vendor", "vendor", options.hashSecrets)}, ${permissions(VENDOR_PERMISSIONS.publish, VENDOR_PERMISSIONS.subscribe)} }`);

@@ -86,6 +86,13 @@ function assertName(what: string, value: string): void {
 export const REVOCATION_SUBJECT = `${SUBJECT_PREFIX}.admin.revoked`;
 
 /**
+ * The inbox prefix of `credvend audit tail` (its JetStream API replies and the audit consumer's
+ * deliveries). An auditor's NATS user may subscribe only under it: all of `_INBOX.>` would also
+ * carry other users' replies, such as the config KV entries a worker's watch receives.
+ */
+export const AUDIT_INBOX_PREFIX = "_INBOX.credvend-audit";
+
+/**
  * Workers' peer subjects: `credvend.v1.peer.<worker id>`, where one worker asks the worker that
  * owns a reusable session (see the worker's fleet-reuse) for a copy sealed to a key of its own.
  * Only vendor identities may publish or subscribe here.

@@ -6,11 +6,13 @@ import { CliFailure } from "./args.js";
 import { NatsPermissionDenied, natsFailure } from "./nats-failure.js";
 import type { RequesterEnv } from "./cli-env.js";
 
-export async function connectNats(env: RequesterEnv, name: string): Promise<NatsConnection> {
+/** `inboxPrefix`: where this connection's replies arrive, for a user that may subscribe only there. */
+export async function connectNats(env: RequesterEnv, name: string, inboxPrefix?: string): Promise<NatsConnection> {
   try {
     return await connect({
       servers: env.natsUrl.split(","),
       name,
+      ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
       ...(env.natsUser ? { user: env.natsUser, pass: env.natsPassword ?? "" } : {}),
     });
   } catch (error) {

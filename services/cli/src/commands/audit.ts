@@ -2,6 +2,7 @@
 // no acks, recreated by the client after a gap), filtered by subject on the server, so only the
 // asked tenant's events reach the client.
 import { AUDIT_STREAM, type AuditEvent } from "@credvend/worker";
+import { AUDIT_INBOX_PREFIX } from "@credvend/protocol";
 import { consumerOpts, type JetStreamSubscription, type NatsConnection } from "nats";
 import { CliFailure, parse, parseOutput, UsageError } from "../args.js";
 import { auditFilter, sinceTime } from "../audit-filter.js";
@@ -18,8 +19,9 @@ stream ${AUDIT_STREAM} (subjects credvend.v1.audit.<tenant>.<principal>). Events
   --output json|table         json: one event per line as stored; table (default): one line each
 Refusals are aggregated by the workers: the first of a kind in a window is shown in full, then a
 summary line "×N more" counts the others of that window (no request id: many requests).
-NATS_URL, NATS_USER and NATS_PASSWORD select the server; the user needs the JetStream API for
-consumers of ${AUDIT_STREAM} and _INBOX.>.`;
+NATS_URL, NATS_USER and NATS_PASSWORD select the server; the user needs what
+credvend nats-config --auditor-user grants: the JetStream API for ephemeral consumers of
+${AUDIT_STREAM} and its flow control, and subscriptions on ${AUDIT_INBOX_PREFIX}.>.`;
 
 export async function auditCommand(argv: readonly string[], out: (line: string) => void): Promise<number> {
   const [sub, ...rest] = argv;
@@ -35,7 +37,8 @@ export async function auditCommand(argv: readonly string[], out: (line: string) 
   const filter = auditFilter(values.tenant, values.principal);
   const since = sinceTime(values.since, Date.now());
   const print = output === "json" ? (e: AuditEvent) => out(JSON.stringify(e)) : (e: AuditEvent) => out(tableLine(e));
-  const nc = await connectNats(requesterEnv(), "credvend-audit-tail");
+  // Its own inbox prefix, so an auditor's user needs no subscription on every user's _INBOX.>.
+  const nc = await connectNats(requesterEnv(), "credvend-audit-tail", AUDIT_INBOX_PREFIX);
   try {
     return await tail(nc, { filter, since, follow: values.follow, print });
   } finally {
@@ -53,7 +56,9 @@ interface TailOptions {
 async function tail(nc: NatsConnection, o: TailOptions): Promise<number> {
   // The ordered push consumer: the servers this project supports (nats-server 2.9) do not serve
   // nats.js's newer ordered pull consumer (js.consumers.get), whose requests go unanswered there.
-  const opts = consumerOpts().orderedConsumer();
+  // Bound by name: finding the stream by subject would need $JS.API.STREAM.NAMES, which lists
+  // every stream of the account, and an auditor's user may look up only this one.
+  const opts = consumerOpts().orderedConsumer().bindStream(AUDIT_STREAM);
   if (o.since) opts.startTime(o.since);
   else opts.deliverAll();
   let sub: JetStreamSubscription;

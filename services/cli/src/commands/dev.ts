@@ -112,6 +112,14 @@ function statusCommands(stack: DevStack, caFile: string): string[] {
   ];
 }
 
+/** credvend audit tail as the auditor's NATS user (reads the audit stream only, as nats-config --auditor-user makes it). */
+function auditCommands(stack: DevStack, caFile: string): string[] {
+  return [
+    ...natsExports(stack, caFile),
+    `NATS_USER=${q(stack.auditor.user)} NATS_PASSWORD=${q(stack.auditor.password)} node ${q(BIN)} audit tail`,
+  ];
+}
+
 function portBaseOf(value: string | undefined): number | undefined {
   const base = parseIntFlag("port-base", value, 65535 - DEV_PORT_OFFSETS.http);
   if (base === 0) throw new UsageError("--port-base 0 would mean free ports: leave --port-base out for those");
@@ -140,7 +148,7 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     const summary = {
       sealingPublicKey: stack.sealingPublicKey,
       endpoints: { nats: stack.natsUrl, natsTls: { caFile }, redis: redactUrl(stack.redisUrl), awsLocal: stack.awsEndpoint, health: stack.vendor.httpUrl },
-      natsUsers: { requester: stack.requester.user, operator: stack.operator.user, worker: DEV_VENDOR_USER },
+      natsUsers: { requester: stack.requester.user, operator: stack.operator.user, auditor: stack.auditor.user, worker: DEV_VENDOR_USER },
       devSecret: state.secretFile,
       // The worker's log is in a folder removed when the stack stops, so --once names only the config.
       files: { config: stack.configFile },
@@ -182,6 +190,8 @@ export async function devCommand(argv: readonly string[], out: (line: string) =>
     for (const line of sealedRequestCommands(stack, caFile)) out(`  ${line}`);
     out("\nSee the workers (as the operator's NATS user):");
     for (const line of statusCommands(stack, caFile)) out(`  ${line}`);
+    out("\nRead the audit trail (as the auditor's NATS user; add --follow for new events):");
+    for (const line of auditCommands(stack, caFile)) out(`  ${line}`);
     out("\nServing until Ctrl-C.");
     await stop.requested;
     out("stopping…");

@@ -24,6 +24,7 @@ function rawPublicKeyBase64(pem: string): string {
 export const DEV_PORT_OFFSETS = { nats: 0, redis: 1, awsLocal: 2, http: 3 } as const;
 export const DEV_VENDOR_USER = "credvend-vendor";
 export const DEV_OPERATOR_USER = "credvend-operator";
+export const DEV_AUDITOR_USER = "credvend-auditor";
 
 export interface NatsUserSecret {
   readonly user: string;
@@ -45,6 +46,8 @@ export interface DevStack {
   readonly requester: NatsUserSecret & { readonly tenant: string; readonly principal: string };
   /** The operator's NATS user: credvend status (service discovery) and revoke's worker notices only. */
   readonly operator: NatsUserSecret;
+  /** The auditor's NATS user: credvend audit tail (reads the audit stream) only. */
+  readonly auditor: NatsUserSecret;
   readonly awsLocal: AwsLocal;
   readonly vendor: RunningWorker;
   stop(): Promise<void>;
@@ -76,6 +79,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   try {
     const vendorUser: NatsUserSecret = { user: DEV_VENDOR_USER, password: state.password(`nats:${DEV_VENDOR_USER}`) };
     const operator: NatsUserSecret = { user: DEV_OPERATOR_USER, password: state.password(`nats:${DEV_OPERATOR_USER}`) };
+    const auditor: NatsUserSecret = { user: DEV_AUDITOR_USER, password: state.password(`nats:${DEV_AUDITOR_USER}`) };
     // The user name nats-config would give this identity, so what the dev stack prints is what a deployment uses.
     const requesterUser = natsUserName(DEMO_TENANT, DEMO_PRINCIPAL);
     const requester = { user: requesterUser, password: state.password(`nats:${requesterUser}`), tenant: DEMO_TENANT, principal: DEMO_PRINCIPAL };
@@ -87,6 +91,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       config: natsAuthorization(config.current(), {
         vendor: vendorUser,
         operator,
+        auditor,
         identities: [{ tenant: requester.tenant, principal: requester.principal, password: requester.password }],
         // nats-server gets bcrypt hashes, never the passwords themselves.
         hashSecrets: { env: {} },
@@ -139,6 +144,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       sealingPublicKey: rawPublicKeyBase64(state.sealingKeyPem()),
       requester,
       operator,
+      auditor,
       awsLocal,
       vendor,
       stop: stopAll,
