@@ -3,72 +3,39 @@
 // generated authorization, every other thing it tries is a permissions violation.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { KMSClient } from "@aws-sdk/client-kms";
-import { devCredentials, startAwsLocal, type AwsLocal } from "@credvend/aws-local";
-import { CredvendClient } from "@credvend/client";
-import { natsAuthorization, parseConfig } from "@credvend/policy";
 import { AUDIT_INBOX_PREFIX } from "@credvend/protocol";
-import { redisUrl, startNatsServer, uniqueName, uniqueRequestId, type NatsServerHandle } from "@credvend/testkit";
-import { AUDIT_STREAM, CONFIG_KV_BUCKET, CONFIG_KV_KEY, createLogger, openConfigBucket, runWorker, settingsFromEnv, type AuditEvent, type RunningWorker } from "@credvend/worker";
+import { uniqueName, uniqueRequestId } from "@credvend/testkit";
+import { AUDIT_STREAM, CONFIG_KV_BUCKET, CONFIG_KV_KEY, type AuditEvent } from "@credvend/worker";
 import { AckPolicy, connect, type NatsConnection } from "nats";
+import { startAuthorizedStack, testPassword, type AuthorizedStack } from "./support/authorized-stack.js";
 import { credvend, spawnCredvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
-import { REGION, REPLY_KEY_ARN } from "./support/harness.js";
 
 const tenant = uniqueName("auditor");
-const configText = demoConfig({ tenants: [tenant] });
-const pw = () => randomBytes(12).toString("base64url");
-const admin = { user: "admin", password: pw() };
-const vendorUser = { user: "credvend-vendor", password: pw() };
-const auditor = { user: "auditor", password: pw() };
-const demo = { tenant, principal: "demo-app", user: "demo-app", password: pw() };
-let nats: NatsServerHandle;
-let awsLocal: AwsLocal;
+const admin = { user: "admin", password: testPassword() };
+const auditor = { user: "auditor", password: testPassword() };
+let stack: AuthorizedStack;
 let adminNc: NatsConnection;
 let auditorNc: NatsConnection;
-let demoNc: NatsConnection;
-let vendor: RunningWorker;
-let kms: KMSClient;
-let client: CredvendClient;
 
-const asAuditor = (): Record<string, string> => ({ NATS_URL: nats.url, NATS_USER: auditor.user, NATS_PASSWORD: auditor.password });
+const asAuditor = (): Record<string, string> => ({ NATS_URL: stack.nats.url, NATS_USER: auditor.user, NATS_PASSWORD: auditor.password });
 
 before(async () => {
-  const parsed = parseConfig(configText);
-  assert.ok(parsed.ok);
   // The generated block (auditor included), plus an unrestricted admin who writes the config bucket.
-  const block = natsAuthorization(parsed.config, { vendor: vendorUser, auditor, identities: [demo], hashSecrets: { env: {}, cost: 4 } })
-    .replace("users = [", `users = [\n    { user: "${admin.user}", password: "${admin.password}" },`);
-  nats = await startNatsServer({ config: block });
-  awsLocal = await startAwsLocal({ port: 0, region: REGION, logger: () => undefined });
-  adminNc = await connect({ servers: nats.url, user: admin.user, pass: admin.password });
-  await (await openConfigBucket(adminNc, CONFIG_KV_BUCKET, { create: true })).put(CONFIG_KV_KEY, configText);
-  const settings = settingsFromEnv({
-    NATS_URL: nats.url, NATS_USER: vendorUser.user, NATS_PASSWORD: vendorUser.password, REDIS_URL: await redisUrl(),
-    CREDVEND_CONFIG_KV_BUCKET: CONFIG_KV_BUCKET, AWS_REGION: REGION, CREDVEND_LOG_LEVEL: process.env.CREDVEND_TEST_LOG_LEVEL ?? "silent",
-  });
-  vendor = await runWorker(settings, { logger: createLogger({ level: settings.logLevel, destination: process.stderr }), awsCredentials: devCredentials("credvend-vendor"), awsEndpoint: awsLocal.endpoint });
-  kms = new KMSClient({ region: REGION, endpoint: awsLocal.endpoint, credentials: devCredentials("demo-app") });
-  demoNc = await connect({ servers: nats.url, user: demo.user, pass: demo.password });
-  client = new CredvendClient({ nc: demoNc, tenant, principal: "demo-app", kms, replyKeyArn: REPLY_KEY_ARN });
+  stack = await startAuthorizedStack({ tenant, configText: demoConfig({ tenants: [tenant] }), admin, extraUsers: { auditor }, hashSecrets: { env: {}, cost: 4 } });
+  adminNc = stack.adminNc;
   // Its replies on the prefix its grant allows, as `credvend audit tail` does.
-  auditorNc = await connect({ servers: nats.url, user: auditor.user, pass: auditor.password, inboxPrefix: AUDIT_INBOX_PREFIX });
+  auditorNc = await connect({ servers: stack.nats.url, user: auditor.user, pass: auditor.password, inboxPrefix: AUDIT_INBOX_PREFIX });
 });
 
 after(async () => {
-  await vendor?.stop();
-  kms?.destroy();
   await auditorNc?.close();
-  await demoNc?.close();
-  await adminNc?.close();
-  await awsLocal?.stop();
-  await nats?.stop();
+  await stack?.stop();
 });
 
 async function vend(): Promise<string> {
   const requestId = uniqueRequestId();
-  await client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" }, requestId });
+  await stack.client.request({ template: "s3-tenant-read", params: { bucket: "acme-data" }, requestId });
   return requestId;
 }
 

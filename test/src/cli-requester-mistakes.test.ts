@@ -13,7 +13,7 @@ import { startNatsServer, type NatsServerHandle } from "@credvend/launcher";
 import { uniqueName } from "@credvend/testkit";
 import { credvend } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
-import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
+import { kmsRequesterEnv, startHarness, type Harness } from "./support/harness.js";
 
 const TEMPLATE = ["--template", "s3-tenant-read", "--param", "bucket=acme-data"];
 const URL_SECRET = "hunter2-in-the-url";
@@ -35,16 +35,8 @@ describe("requester commands refuse mistakes with one line that says what to fix
   let tlsNats: NatsServerHandle;
 
   const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...kmsRequesterEnv(h, tenant, path.join(dir, "cache")),
     HOME: home,
-    NATS_URL: h.natsUrl,
-    CREDVEND_TENANT: tenant,
-    CREDVEND_PRINCIPAL: "demo-app",
-    CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN,
-    CREDVEND_AWS_ACCESS_KEY_ID: devCredentials("demo-app").accessKeyId,
-    CREDVEND_AWS_SECRET_ACCESS_KEY: devCredentials("demo-app").secretAccessKey,
-    AWS_REGION: REGION,
-    AWS_ENDPOINT_URL: h.awsLocal.endpoint,
-    CREDVEND_CACHE_DIR: path.join(dir, "cache"),
     NODE_EXTRA_CA_CERTS: "",
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, ".aws/credentials"),
     AWS_CONFIG_FILE: path.join(home, ".aws/config"),

@@ -7,11 +7,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { devCredentials } from "@credvend/aws-local";
 import { uniqueName } from "@credvend/testkit";
 import { ROOT, runFile, spawnCredvend, type CliProcess } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
-import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
+import { kmsRequesterEnv, REGION, startHarness, type Harness } from "./support/harness.js";
 
 const TEMPLATE = ["--template", "s3-tenant-read", "--param", "bucket=acme-data"];
 const JOB = `import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
@@ -39,17 +38,7 @@ describe("credvend serve's token file, as the AWS SDKs read it", () => {
 
   test("the JS SDK and the AWS CLI, given only the printed URI and token file, get the assumed role", async () => {
     const tokenFile = path.join(dir, "token");
-    const p = spawnCredvend(["serve", ...TEMPLATE, "--token-file", tokenFile, "--port", "0"], {
-      NATS_URL: h.natsUrl,
-      CREDVEND_TENANT: tenant,
-      CREDVEND_PRINCIPAL: "demo-app",
-      CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN,
-      CREDVEND_AWS_ACCESS_KEY_ID: devCredentials("demo-app").accessKeyId,
-      CREDVEND_AWS_SECRET_ACCESS_KEY: devCredentials("demo-app").secretAccessKey,
-      CREDVEND_CACHE_DIR: path.join(dir, "cache"),
-      AWS_ENDPOINT_URL: h.awsLocal.endpoint,
-      AWS_REGION: REGION,
-    });
+    const p = spawnCredvend(["serve", ...TEMPLATE, "--token-file", tokenFile, "--port", "0"], kmsRequesterEnv(h, tenant, path.join(dir, "cache")));
     running.push(p);
     await p.waitFor(/AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE/, 30_000);
     const printed = (name: string) => new RegExp(`export ${name}='([^']+)'`).exec(p.output())?.[1] ?? "";

@@ -11,11 +11,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { devCredentials } from "@credvend/aws-local";
 import { uniqueName } from "@credvend/testkit";
 import { credvend, ROOT, runFile, spawnCredvend, type CliProcess } from "./support/cli.js";
 import { demoConfig } from "./support/config.js";
-import { REGION, REPLY_KEY_ARN, startHarness, type Harness } from "./support/harness.js";
+import { kmsRequesterEnv, REGION, startHarness, type Harness } from "./support/harness.js";
 
 const TEMPLATE = ["--template", "s3-tenant-read", "--param", "bucket=acme-data"];
 
@@ -61,16 +60,8 @@ describe("the container-credentials endpoint of credvend exec and serve", () => 
   });
 
   const requesterEnv = (cache: string): Record<string, string> => ({
-    NATS_URL: h.natsUrl,
+    ...kmsRequesterEnv(h, tenant, path.join(dir, cache)),
     NATS_PASSWORD: "not-for-the-job",
-    CREDVEND_TENANT: tenant,
-    CREDVEND_PRINCIPAL: "demo-app",
-    CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN,
-    CREDVEND_AWS_ACCESS_KEY_ID: devCredentials("demo-app").accessKeyId,
-    CREDVEND_AWS_SECRET_ACCESS_KEY: devCredentials("demo-app").secretAccessKey,
-    CREDVEND_CACHE_DIR: path.join(dir, cache),
-    AWS_ENDPOINT_URL: h.awsLocal.endpoint,
-    AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
     // Would shadow the endpoint in the job if exec passed it on.
     AWS_ACCESS_KEY_ID: "AKIAWRONGWRONGWRONG1",

@@ -16,7 +16,7 @@ import { Admission, type Job, type Refused, type Waiter } from "./admission/admi
 import type { Caller } from "./admission/fair-queue.js";
 import { errorReply, replyTarget, toCredvendError, WorkerStopping } from "./boundary.js";
 import { auditHook, startAuditor } from "./audit/audit.js";
-import type { AuditCounters } from "./audit/auditor.js";
+import type { AuditStats } from "./audit/auditor.js";
 import { CredentialReuse } from "./aws/credential-reuse.js";
 import { FleetDataKeys } from "./aws/fleet-data-keys.js";
 import { FleetReuse } from "./aws/fleet-reuse.js";
@@ -63,7 +63,7 @@ export interface WorkerStats extends Pick<Counters, "requests" | "served" | "fai
   readonly waiting: number;
   readonly config: ReturnType<ConfigHolder["status"]>;
   /** The audit's own counts: events stored, failed, posted, held in an outage, dropped; windows open. */
-  readonly audit: AuditCounters & { readonly refusalWindows: number };
+  readonly audit: AuditStats;
 }
 
 export const WORKER_SERVICE_NAME = "credvend-vendor";

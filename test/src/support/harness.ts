@@ -30,6 +30,26 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/**
+ * What a `credvend` requester command (request, exec, serve, ...) needs to vend as `tenant`/demo-app
+ * on this harness with KMS-sealed replies: NATS, the names, the reply key, demo-app's dev-only
+ * aws-local keys to open replies, aws-local and a cache folder of its own.
+ */
+export function kmsRequesterEnv(h: Pick<Harness, "natsUrl" | "awsLocal">, tenant: string, cacheDir: string): Record<string, string> {
+  const keys = devCredentials("demo-app");
+  return {
+    NATS_URL: h.natsUrl,
+    CREDVEND_TENANT: tenant,
+    CREDVEND_PRINCIPAL: "demo-app",
+    CREDVEND_REPLY_KEY_ARN: REPLY_KEY_ARN,
+    CREDVEND_AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    CREDVEND_AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    CREDVEND_CACHE_DIR: cacheDir,
+    AWS_ENDPOINT_URL: h.awsLocal.endpoint,
+    AWS_REGION: REGION,
+  };
+}
+
 export interface HarnessOptions {
   readonly config: string;
   readonly redisUrl?: string;

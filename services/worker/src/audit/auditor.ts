@@ -35,6 +35,9 @@ export interface AuditCounters {
   readonly dropped: number;
 }
 
+/** What a worker reports of its audit (stats, /metrics): the auditor's counts and the windows open. */
+export type AuditStats = AuditCounters & { readonly refusalWindows: number };
+
 export class Auditor {
   readonly #nc: NatsConnection;
   readonly #acks: AckInbox | undefined;

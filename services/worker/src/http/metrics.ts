@@ -3,6 +3,7 @@
 // request, middleware on the STS and KMS clients, and gauges read from the worker at scrape time.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Answered } from "../phases/observe.js";
+import type { AuditStats } from "../audit/auditor.js";
 
 /** Every metric name, as the Grafana dashboard and the operator guide use them. */
 export const METRIC_NAMES = {
@@ -34,7 +35,7 @@ export interface WorkerGauges {
   readonly configVersion: string;
   readonly configLoadedAt: number;
   /** The auditor's counts since start, and what it holds now. */
-  readonly audit: { readonly stored: number; readonly failed: number; readonly posted: number; readonly dropped: number; readonly held: number; readonly refusalWindows: number };
+  readonly audit: AuditStats;
 }
 
 /** How each audit event ended, as `credvend_audit_events_total{result}` counts them. */
